@@ -1,0 +1,63 @@
+# shoal — build, run, test.
+#   make run    build and start a standalone server on 127.0.0.1:6379
+#   make test   lint, then every test (installs redis-server/redis-tools for the comparison
+#               tests when it can)
+
+GO      ?= go
+BIN     := bin/shoal
+PKGS    := ./...
+FUZZTIME ?= 10s
+
+.PHONY: build run test test-deps lint bench bench-go bench-single fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
+
+run: build
+	./$(BIN) server $(ARGS)
+
+# test-deps installs what the comparison tests and benchmarks use when the machine can
+# (Debian, root); elsewhere those tests skip with a message.
+test-deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing redis-server and redis-tools (reference server for comparison tests)"; \
+			(apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1 || \
+			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1)) || \
+			echo "warning: could not install redis-server; comparison tests will skip"; \
+		else \
+			echo "note: redis-server not installed; comparison tests will skip"; \
+		fi; \
+	fi
+
+test: test-deps lint
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) fuzz FUZZTIME=5s
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	./scripts/check-deps.sh
+
+# fuzz runs every fuzz target for FUZZTIME each.
+fuzz:
+	@for spec in \
+		./node/resp:FuzzReader \
+		./node/conf:FuzzParse \
+		./node/glob:FuzzMatch ; do \
+		pkg=$${spec%%:*}; fn=$${spec##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+bench: bench-go bench-single
+
+bench-go:
+	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/resp/ ./slots/
+
+bench-single: build test-deps
+	./scripts/bench-single.sh
+
+clean:
+	rm -rf bin

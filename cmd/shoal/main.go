@@ -1,0 +1,114 @@
+// Command shoal is the one binary of every shoal role. Today: `shoal server`, a
+// Redis-compatible data node (`shoal server [config-file] [--directive value …]`, like
+// redis-server). The CLI only parses arguments, builds the role and handles signals.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-db/shoal/node"
+	"github.com/shoal-db/shoal/node/conf"
+)
+
+func main() {
+	if err := rootCmd().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "shoal",
+		Short:         "A Redis-compatible, sharded, self-healing in-memory data store",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
+	}
+	root.AddCommand(serverCmd())
+	return root
+}
+
+func serverCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "server [config-file] [--directive value ...]",
+		Short: "Run a data node (a standalone Redis-compatible server by default)",
+		Long: `Run a data node. Arguments follow redis-server: an optional redis.conf-syntax
+file, then any directive as --name value (several values after one name are
+allowed: --save 3600 1 300 100). Later directives win over earlier ones.`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
+			return runServer(args, cmd.ErrOrStderr())
+		},
+	}
+}
+
+func runServer(args []string, stderr io.Writer) error {
+	path := ""
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		path, args = args[0], args[1:]
+	}
+	cfg, warnings, err := conf.Load(path, args)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return err
+	}
+	out := io.Writer(os.Stdout)
+	if cfg.Logfile != "" {
+		f, err := os.OpenFile(cfg.Logfile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "Can't open the log file: %v\n", err)
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	log := node.NewLogger(out, node.ParseLevel(cfg.Loglevel))
+	if err := os.Chdir(cfg.Dir); err != nil {
+		log.Warningf("Can't chdir to '%s': %v", cfg.Dir, err)
+		return err
+	}
+	log.Noticef("shoal %s (redis %s compatible) starting, pid=%d", node.ShoalVersion, node.Version, os.Getpid())
+	if path == "" {
+		log.Warningf("Warning: no config file specified, using the default config. In order to specify a config file use shoal server /path/to/shoal.conf")
+	}
+	for _, w := range warnings {
+		log.Warningf("%s", w)
+	}
+	srv, err := node.New(cfg, node.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		log.Warningf("%v", err)
+		return err
+	}
+	if cfg.Pidfile != "" {
+		if err := os.WriteFile(cfg.Pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warningf("Failed to write PID file: %v", err)
+		} else {
+			defer os.Remove(cfg.Pidfile)
+		}
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case sig := <-sigs:
+		if sig == syscall.SIGINT {
+			log.Warningf("Received SIGINT scheduling shutdown...")
+		} else {
+			log.Warningf("Received SIGTERM scheduling shutdown...")
+		}
+	case <-srv.ShutdownRequested():
+	}
+	log.Warningf("shoal is now ready to exit, bye bye...")
+	return srv.Close()
+}

@@ -1,0 +1,201 @@
+package node
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// Client is one connection's state. Its fields are owned by the connection's goroutine
+// unless noted; other goroutines (CLIENT LIST/KILL, the cron) read only the fields
+// marked "shared".
+type Client struct {
+	s    *Server
+	id   int64
+	conn net.Conn
+	rd   *resp.Reader
+	w    resp.Writer // replies of the current pipeline batch
+
+	// The command being executed.
+	args [][]byte
+	cmd  *Command
+
+	db      *storage.DB
+	locks   storage.LockSet
+	keyIdx  []int
+	scratch []byte
+
+	authenticated bool
+	closeAfter    bool // close once the current replies are flushed (QUIT, protocol errors)
+	noEvict       bool
+	noTouch       bool
+
+	info     clientInfo // shared, under infoMu
+	infoMu   sync.Mutex
+	created  time.Time
+	lastSeen atomic.Int64 // shared: Unix ms of the last command
+	killed   atomic.Bool  // shared: CLIENT KILL asked to close
+	blocked  atomic.Bool  // shared: in a blocking command
+	lastCmd  atomic.Pointer[Command] // shared: for CLIENT LIST
+	waker    chan struct{}
+}
+
+// clientInfo is what CLIENT LIST shows and other goroutines read.
+type clientInfo struct {
+	name    string
+	libName string
+	libVer  string
+	dbIndex int
+	proto   int
+	user    string
+	flags   string
+	addr    string
+	laddr   string
+	unix    bool
+}
+
+func (c *Client) setInfo(f func(i *clientInfo)) {
+	c.infoMu.Lock()
+	f(&c.info)
+	c.infoMu.Unlock()
+}
+
+func (c *Client) getInfo() clientInfo {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	return c.info
+}
+
+// Reply helpers. All write into the client's pending batch.
+
+// OK writes +OK.
+func (c *Client) OK() { c.w.OK() }
+
+// Err writes an error reply (msg with its prefix, e.g. "ERR syntax error") and counts it
+// in INFO errorstats.
+func (c *Client) Err(msg string) {
+	c.s.stats.countError(msg)
+	if c.cmd != nil {
+		c.cmd.failed.Add(1)
+	}
+	c.w.Error(msg)
+}
+
+// ErrFor writes a storage or protocol error returned as a Go error.
+func (c *Client) ErrFor(err error) { c.Err(errorReply(err)) }
+
+// Common Redis 7.0 error replies.
+const (
+	errSyntax       = "ERR syntax error"
+	errNotInt       = "ERR value is not an integer or out of range"
+	errNotFloat     = "ERR value is not a valid float"
+	errWrongType    = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errOverflow     = "ERR increment or decrement would overflow"
+	errNoSuchKey    = "ERR no such key"
+	errNoAuth       = "NOAUTH Authentication required."
+	errDBIndex      = "ERR DB index is out of range"
+	errIndexRange   = "ERR index out of range"
+	errNotIntOrNeg  = "ERR value is out of range, must be positive"
+	errBitOffset    = "ERR bit offset is not an integer or out of range"
+	errMaxBulk      = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errNaN          = "ERR resulting score is not a number (NaN)"
+	errInvalidPass  = "WRONGPASS invalid username-password pair or user is disabled."
+	errTimeoutNeg   = "ERR timeout is negative"
+	errTimeoutFloat = "ERR timeout is not a float or out of range"
+)
+
+func errorReply(err error) string {
+	if err == storage.ErrWrongType {
+		return errWrongType
+	}
+	return err.Error()
+}
+
+// wrongArgs is Redis's arity error for a command.
+func wrongArgs(fullName string) string {
+	return "ERR wrong number of arguments for '" + fullName + "' command"
+}
+
+// Argument helpers.
+
+// slot returns the hash slot of key.
+func slot(key []byte) int { return slots.KeySlot(key) }
+
+// intArg parses args[i] as a Redis integer, writing the standard error when it is not.
+func (c *Client) intArg(i int) (int64, bool) {
+	n, ok := storage.ParseInt(c.args[i])
+	if !ok {
+		c.Err(errNotInt)
+	}
+	return n, ok
+}
+
+// floatArg parses args[i] as a double, writing the standard error when it is not.
+func (c *Client) floatArg(i int) (float64, bool) {
+	f, ok := storage.ParseFloat(c.args[i])
+	if !ok {
+		c.Err(errNotFloat)
+	}
+	return f, ok
+}
+
+// is reports whether args[i] equals word, case-insensitively (word in upper case).
+func (c *Client) is(i int, word string) bool { return equalFold(c.args[i], word) }
+
+func equalFold(b []byte, upper string) bool {
+	if len(b) != len(upper) {
+		return false
+	}
+	for i := range b {
+		ch := b[i]
+		if 'a' <= ch && ch <= 'z' {
+			ch -= 'a' - 'A'
+		}
+		if ch != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// listLine renders one CLIENT LIST / CLIENT INFO line (without the newline).
+func (c *Client) listLine(now time.Time) string {
+	i := c.getInfo()
+	var b strings.Builder
+	idle := now.UnixMilli() - c.lastSeen.Load()
+	flags := i.flags
+	if flags == "" {
+		flags = "N"
+	}
+	fd := 8
+	addr := i.addr
+	if i.unix {
+		addr = "/tmp/redis.sock:0"
+	}
+	b.WriteString("id=" + strconv.FormatInt(c.id, 10))
+	b.WriteString(" addr=" + addr)
+	b.WriteString(" laddr=" + i.laddr)
+	b.WriteString(" fd=" + strconv.Itoa(fd))
+	b.WriteString(" name=" + i.name)
+	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
+	b.WriteString(" idle=" + strconv.FormatInt(idle/1000, 10))
+	b.WriteString(" flags=" + flags)
+	b.WriteString(" db=" + strconv.Itoa(i.dbIndex))
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+	last := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		last = lc.FullName
+	}
+	b.WriteString(" cmd=" + last)
+	b.WriteString(" user=" + i.user)
+	b.WriteString(" redir=-1 resp=" + strconv.Itoa(i.proto))
+	b.WriteString(" lib-name=" + i.libName + " lib-ver=" + i.libVer)
+	return b.String()
+}

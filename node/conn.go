@@ -1,0 +1,152 @@
+package node
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/shoal-db/shoal/node/resp"
+)
+
+const (
+	// replyFlushAt flushes a batch's replies early once they pass this size, so a long
+	// pipeline of big replies does not pile up in memory.
+	replyFlushAt = 64 << 10
+	// replyBufKeep is the largest reply buffer kept between batches.
+	replyBufKeep = 1 << 20
+)
+
+const protectedModeMsg = "-DENIED shoal is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to shoal you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to shoal from the same host the server is running, however MAKE SURE shoal is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the shoal configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+
+// serveConn runs one connection: admission checks, then the read → execute → flush
+// pipeline until the client leaves, is killed or the server closes.
+func (s *Server) serveConn(nc net.Conn) {
+	defer nc.Close()
+	cfg := s.config()
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		if cfg.TCPKeepalive > 0 {
+			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(cfg.TCPKeepalive) * time.Second,
+				Interval: time.Duration(cfg.TCPKeepalive) * time.Second / 3, Count: 3})
+		}
+	}
+	if cfg.ProtectedMode && cfg.Requirepass == "" && !isLocal(nc) {
+		nc.Write([]byte(protectedModeMsg))
+		s.stats.rejectedConns.Add(1)
+		return
+	}
+	c := s.newClient(nc)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.clients) >= cfg.MaxClients {
+		s.mu.Unlock()
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		s.stats.rejectedConns.Add(1)
+		return
+	}
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	s.stats.connections.Add(1)
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, c.id)
+		s.mu.Unlock()
+	}()
+	c.loop()
+}
+
+func isLocal(nc net.Conn) bool {
+	switch a := nc.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
+
+func (s *Server) newClient(nc net.Conn) *Client {
+	cfg := s.config()
+	now := time.Now()
+	c := &Client{
+		s:       s,
+		id:      s.nextID.Add(1),
+		conn:    nc,
+		created: now,
+		db:      s.eng.DB(0),
+		waker:   make(chan struct{}, 1),
+	}
+	c.rd = resp.NewReader(nc, resp.Limits{MaxBulkLen: cfg.ProtoMaxBulkLen, MaxQueryBuf: cfg.ClientQueryBufferLimit})
+	c.authenticated = cfg.Requirepass == ""
+	c.rd.SetUnauthenticated(!c.authenticated)
+	c.w.Proto = 2
+	c.lastSeen.Store(now.UnixMilli())
+	_, unix := nc.LocalAddr().(*net.UnixAddr)
+	c.info = clientInfo{proto: 2, user: "default", addr: nc.RemoteAddr().String(), laddr: nc.LocalAddr().String(), unix: unix}
+	return c
+}
+
+// loop is the connection's pipeline: execute every complete request already received,
+// then flush the replies once and read more.
+func (c *Client) loop() {
+	s := c.s
+	for {
+		req, ok, err := c.rd.Next()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.Err("ERR " + pe.Msg)
+				c.flush()
+				s.log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", pe.Msg, c.id, c.info.addr)
+			} else {
+				c.flush()
+				s.log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.id, c.info.addr)
+			}
+			return
+		}
+		if !ok {
+			if !c.flush() || c.closeAfter || c.killed.Load() {
+				return
+			}
+			if err := c.rd.Fill(); err != nil {
+				return
+			}
+			continue
+		}
+		if isSecurityAttack(req.Args) {
+			s.log.Warningf("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to shoal. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your shoal instance. Connection from %s aborted.", c.info.addr)
+			return
+		}
+		c.lastSeen.Store(time.Now().UnixMilli())
+		s.execute(c, req.Args)
+		if c.closeAfter {
+			c.flush()
+			return
+		}
+		if c.w.Len() >= replyFlushAt && !c.flush() {
+			return
+		}
+	}
+}
+
+// isSecurityAttack recognizes an HTTP request sent to the RESP port (Redis's
+// securityWarningCommand for "POST" and "Host:").
+func isSecurityAttack(args [][]byte) bool {
+	return len(args) > 0 && (equalFold(args[0], "POST") || equalFold(args[0], "HOST:"))
+}
+
+// flush writes the pending replies; false when the connection is gone.
+func (c *Client) flush() bool {
+	if c.w.Len() == 0 {
+		return true
+	}
+	_, err := c.conn.Write(c.w.B)
+	c.w.Reset()
+	if cap(c.w.B) > replyBufKeep {
+		c.w.B = nil
+	}
+	return err == nil
+}

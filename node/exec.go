@@ -1,0 +1,119 @@
+package node
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/shoal-db/shoal/node/spec"
+)
+
+// execute runs one request: lookup, arity, authentication, key locks, the handler, and
+// the bookkeeping after it (statistics, slowlog, latency). The reply goes to c.w.
+func (s *Server) execute(c *Client, args [][]byte) {
+	c.args = args
+	c.cmd = nil
+	cmd := s.table.lookup(args[0], c.scratch[:0])
+	if cmd == nil {
+		c.reject(unknownCommand(args))
+		return
+	}
+	if cmd.subs != nil && (len(args) >= 2 || cmd.fn == nil) {
+		if len(args) < 2 {
+			c.reject(wrongArgs(cmd.FullName))
+			return
+		}
+		sub := cmd.subcommand(args[1], c.scratch[:0])
+		if sub == nil {
+			c.reject(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", trunc(args[1], 128), strings.ToUpper(cmd.Name)))
+			return
+		}
+		cmd = sub
+	}
+	c.cmd = cmd
+	if !cmd.ArityOK(len(args)) {
+		c.reject(wrongArgs(cmd.FullName))
+		return
+	}
+	if !c.authenticated && !cmd.Has(spec.NoAuth) {
+		c.reject(errNoAuth)
+		return
+	}
+	s.call(c, cmd)
+	c.lastCmd.Store(cmd)
+}
+
+// call runs cmd's handler with its locks held and records its statistics.
+func (s *Server) call(c *Client, cmd *Command) {
+	start := time.Now()
+	c.locks.Reset()
+	switch cmd.lock {
+	case lockKeys:
+		keys, err := cmd.Keys(c.args, c.keyIdx[:0])
+		c.keyIdx = keys
+		if err != nil {
+			// Malformed key counts: the handler rejects the request, but lock everything
+			// in case its parse disagrees with the spec's.
+			c.locks.AddAll()
+		}
+		for _, i := range keys {
+			c.locks.AddSlot(slot(c.args[i]))
+		}
+	case lockAll:
+		c.locks.AddAll()
+	}
+	if !c.locks.Empty() {
+		s.eng.Lock(&c.locks)
+	}
+	func() {
+		defer func() {
+			s.eng.Unlock(&c.locks)
+			if r := recover(); r != nil {
+				s.log.Warningf("panic while executing '%s': %v\n%s", cmd.FullName, r, debug.Stack())
+				c.Err("ERR internal error while executing '" + cmd.FullName + "'")
+			}
+		}()
+		cmd.fn(c)
+	}()
+	dur := time.Since(start)
+	cmd.calls.Add(1)
+	cmd.usec.Add(dur.Microseconds())
+	s.stats.commands.Add(1)
+	if !cmd.Has(spec.SkipSlowlog) {
+		s.slowlog.record(c, dur)
+	}
+	s.latency.record("command", dur, s.config().LatencyMonitorThreshold)
+}
+
+// reject answers a command refused before it ran (counted as rejected_calls).
+func (c *Client) reject(msg string) {
+	c.s.stats.countError(msg)
+	if c.cmd != nil {
+		c.cmd.rejected.Add(1)
+	}
+	c.w.Error(msg)
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	for _, a := range args[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		b.WriteString("'")
+		b.WriteString(trunc(a, 128-b.Len()))
+		b.WriteString("' ")
+	}
+	return "ERR unknown command '" + trunc(args[0], 128) + "', with args beginning with: " + b.String()
+}
+
+func trunc(b []byte, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}

@@ -1,0 +1,209 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/node/conf"
+)
+
+// startShoal starts an in-process server on 127.0.0.1:0 configured by directives
+// ("name", "value", …) and returns its address; it is closed when the test ends.
+func startShoal(t testing.TB, directives ...string) (*Server, string) {
+	t.Helper()
+	args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}
+	for i := 0; i+1 < len(directives); i += 2 {
+		args = append(args, "--"+directives[i], directives[i+1])
+	}
+	cfg, _, err := conf.Load("", args)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	s, err := New(cfg, Options{Log: NewLogger(io.Discard, LevelWarning)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, s.Addr().String()
+}
+
+// startRedis starts a real redis-server on a free port, or skips the test when none is
+// installed. It is killed when the test ends.
+func startRedis(t testing.TB, directives ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed: the transcript is not compared with a real Redis (apt-get install redis-server)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir()}
+	for i := 0; i+1 < len(directives); i += 2 {
+		args = append(args, "--"+directives[i], directives[i+1])
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitFor(t, 10*time.Second, "redis-server to accept connections", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func newClient(t testing.TB, addr string, protocol int) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: protocol, DisableIdentity: true, MaxRetries: -1, PoolSize: 4})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// target is a server a transcript runs against.
+type target struct {
+	name string
+	addr string
+}
+
+// servers returns shoal and, when installed, a real redis-server, both configured by
+// directives.
+func servers(t *testing.T, directives ...string) []target {
+	t.Helper()
+	_, addr := startShoal(t, directives...)
+	out := []target{{"shoal", addr}}
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		out = append(out, target{"redis", startRedis(t, directives...)})
+	} else if !loggedNoRedis {
+		loggedNoRedis = true
+		t.Log("redis-server is not installed: transcripts run against shoal only (apt-get install redis-server to compare)")
+	}
+	return out
+}
+
+var loggedNoRedis bool
+
+// E is an expected error reply (its full text).
+type E string
+
+// Prefix is an expected error reply that starts with the given text.
+type Prefix string
+
+// anyReply matches any reply (for nondeterministic answers).
+type anyReply struct{}
+
+// Any matches whatever the server answers.
+var Any = anyReply{}
+
+// step is one line of a transcript: a command and the reply it must get.
+type step struct {
+	cmd  []any
+	want any
+}
+
+// S builds a step: S("SET", "k", "v").Is("OK").
+func S(args ...any) step { return step{cmd: args} }
+
+// Is sets the expected reply: a string, int64/int, nil (null), []any, E / Prefix for
+// errors, Any; float64 for RESP3 doubles.
+func (s step) Is(want any) step { s.want = want; return s }
+
+// runTranscript executes steps in order and reports every mismatch.
+func runTranscript(t *testing.T, c *redis.Client, steps []step) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range steps {
+		got, err := c.Do(ctx, s.cmd...).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			var re redis.Error
+			if !errors.As(err, &re) {
+				t.Fatalf("%v: transport error %v", s.cmd, err)
+			}
+			got = E(err.Error())
+		}
+		if !matches(s.want, got) {
+			t.Errorf("%v\n  got  %#v\n  want %#v", fmtCmd(s.cmd), got, s.want)
+		}
+	}
+}
+
+func fmtCmd(args []any) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = fmt.Sprint(a)
+	}
+	return strings.Join(parts, " ")
+}
+
+func matches(want, got any) bool {
+	switch w := want.(type) {
+	case anyReply:
+		return true
+	case int:
+		return reflect.DeepEqual(int64(w), got)
+	case Prefix:
+		g, ok := got.(E)
+		return ok && strings.HasPrefix(string(g), string(w))
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !matches(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	case nil:
+		return got == nil
+	}
+	return reflect.DeepEqual(want, got)
+}
+
+// transcript runs steps against every target, each on a fresh server.
+func transcript(t *testing.T, steps ...step) {
+	t.Helper()
+	for _, tg := range servers(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			runTranscript(t, newClient(t, tg.addr, 2), steps)
+		})
+	}
+}

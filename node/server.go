@@ -1,0 +1,283 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// Version is the Redis version shoal reports (INFO redis_version, HELLO): the Redis
+// release whose behaviour it follows.
+const Version = "7.0.15"
+
+// ShoalVersion is shoal's own release.
+const ShoalVersion = "0.1.0"
+
+// Options are a server's injected dependencies.
+type Options struct {
+	Log *Logger // default: notice level to stdout
+}
+
+// Server is one data node. New builds it, Start opens its listeners, Close stops it.
+type Server struct {
+	cfg    atomic.Pointer[conf.Config]
+	cfgMu  sync.Mutex // serializes CONFIG SET / REWRITE
+	log    *Logger
+	eng    *storage.Engine
+	table  *Table
+	stats  stats
+	runID  string
+	start  time.Time
+	limits *storage.Limits
+
+	mu        sync.Mutex // guards listeners, clients, closed
+	listeners []net.Listener
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	closed    bool
+	wg        sync.WaitGroup // every goroutine the server starts
+	stop      chan struct{}
+	shutdown  chan struct{} // closed when SHUTDOWN asks the process to exit
+	lastSave  atomic.Int64
+	peakMem   atomic.Int64
+	slowlog   slowlog
+	latency   latencyMonitor
+}
+
+// New builds a server from cfg. It opens nothing; see Start.
+func New(cfg *conf.Config, opt Options) (*Server, error) {
+	if cfg == nil {
+		cfg = conf.Default()
+	}
+	if opt.Log == nil {
+		opt.Log = NewLogger(os.Stdout, ParseLevel(cfg.Loglevel))
+	}
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:      opt.Log,
+		runID:    hex.EncodeToString(id[:]),
+		start:    time.Now(),
+		clients:  map[int64]*Client{},
+		stop:     make(chan struct{}),
+		shutdown: make(chan struct{}),
+		limits:   storage.DefaultLimits(),
+	}
+	s.cfg.Store(cfg)
+	s.applyLimits(cfg)
+	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits})
+	s.table = newTable(allDefs())
+	s.lastSave.Store(time.Now().Unix())
+	s.slowlog.init()
+	s.latency.init()
+	return s, nil
+}
+
+// config returns the current configuration snapshot.
+func (s *Server) config() *conf.Config { return s.cfg.Load() }
+
+// applyLimits copies the encoding thresholds of cfg into the engine's live limits.
+func (s *Server) applyLimits(cfg *conf.Config) {
+	l := s.limits
+	l.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries)
+	l.HashMaxListpackValue.Store(cfg.HashMaxListpackValue)
+	l.SetMaxIntsetEntries.Store(cfg.SetMaxIntsetEntries)
+	l.ZsetMaxListpackEntries.Store(cfg.ZsetMaxListpackEntries)
+	l.ZsetMaxListpackValue.Store(cfg.ZsetMaxListpackValue)
+	l.ListMaxListpackSize.Store(cfg.ListMaxListpackSize)
+	l.ListCompressDepth.Store(cfg.ListCompressDepth)
+}
+
+// Engine exposes the storage engine (tests, persistence).
+func (s *Server) Engine() *storage.Engine { return s.eng }
+
+// Start opens the configured listeners (TCP on every bind address at port, and the Unix
+// socket if set) and serves them in the background. An address prefixed with '-' in
+// bind is optional: failing to listen on it is not an error, as in Redis.
+func (s *Server) Start() error {
+	cfg := s.config()
+	var lns []net.Listener
+	fail := func(err error) error {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	if cfg.Port != 0 || len(lns) == 0 {
+		port := strconv.Itoa(cfg.Port)
+		binds := cfg.Bind
+		if len(binds) == 0 {
+			binds = []string{"*", "-::*"}
+		}
+		for _, b := range binds {
+			optional := strings.HasPrefix(b, "-")
+			host := strings.TrimPrefix(b, "-")
+			network := "tcp"
+			switch host {
+			case "*":
+				host, network = "0.0.0.0", "tcp4"
+			case "::*":
+				host, network = "::", "tcp6"
+			}
+			ln, err := net.Listen(network, net.JoinHostPort(host, port))
+			if err != nil {
+				if optional {
+					s.log.Verbosef("Could not listen on optional address %s: %v", b, err)
+					continue
+				}
+				return fail(fmt.Errorf("Could not create server TCP listening socket %s: %w", net.JoinHostPort(host, port), err))
+			}
+			lns = append(lns, ln)
+			if port == "0" { // every address shares the first one's ephemeral port
+				port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+			}
+		}
+	}
+	if cfg.Unixsocket != "" {
+		os.Remove(cfg.Unixsocket)
+		ln, err := net.Listen("unix", cfg.Unixsocket)
+		if err != nil {
+			return fail(fmt.Errorf("Failed opening Unix socket: %w", err))
+		}
+		if cfg.Unixsocketperm != 0 {
+			if err := os.Chmod(cfg.Unixsocket, os.FileMode(cfg.Unixsocketperm)); err != nil {
+				ln.Close()
+				return fail(err)
+			}
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return errors.New("Configured to not listen anywhere, exiting.")
+	}
+	s.mu.Lock()
+	s.listeners = lns
+	s.mu.Unlock()
+	for _, ln := range lns {
+		s.goTracked(func() { s.acceptLoop(ln) })
+	}
+	s.goTracked(s.cron)
+	for _, ln := range lns {
+		s.log.Noticef("Ready to accept connections %s", ln.Addr().Network()+" "+ln.Addr().String())
+	}
+	return nil
+}
+
+// goTracked starts fn in a goroutine that Close waits for.
+func (s *Server) goTracked(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+// Addr is the first TCP listener's address (the port when started with port 0).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		if _, ok := ln.Addr().(*net.TCPAddr); ok {
+			return ln.Addr()
+		}
+	}
+	return nil
+}
+
+// ShutdownRequested is closed when a client ran SHUTDOWN; the process should Close and
+// exit.
+func (s *Server) ShutdownRequested() <-chan struct{} { return s.shutdown }
+
+// Close stops the listeners, disconnects every client and waits for every goroutine the
+// server started.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	for _, c := range s.clients {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	if sock := s.config().Unixsocket; sock != "" {
+		os.Remove(sock)
+	}
+	return nil
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warningf("Accepting client connection: %v", err)
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		s.goTracked(func() { s.serveConn(conn) })
+	}
+}
+
+// cron runs the periodic work: LRU clock, active expiry, client timeouts.
+func (s *Server) cron() {
+	hz := max(s.config().Hz, 1)
+	tick := time.NewTicker(time.Second / time.Duration(hz))
+	defer tick.Stop()
+	var exp expireCycle
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+		}
+		s.eng.TickLRU()
+		cfg := s.config()
+		exp.run(s.eng, cfg.ActiveExpireEffort, time.Second/time.Duration(max(cfg.Hz, 1)))
+		s.closeTimedOutClients(cfg)
+		if newHz := max(cfg.Hz, 1); newHz != hz {
+			hz = newHz
+			tick.Reset(time.Second / time.Duration(hz))
+		}
+	}
+}
+
+func (s *Server) closeTimedOutClients(cfg *conf.Config) {
+	if cfg.Timeout <= 0 {
+		return
+	}
+	limit := time.Now().UnixMilli() - int64(cfg.Timeout)*1000
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		if c.lastSeen.Load() < limit && !c.blocked.Load() {
+			s.log.Verbosef("Closing idle client")
+			c.conn.Close()
+		}
+	}
+}

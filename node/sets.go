@@ -1,0 +1,5 @@
+package node
+
+func setDefs() []def {
+	return []def{}
+}

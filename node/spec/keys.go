@@ -1,0 +1,95 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+)
+
+// ErrKeyNum is returned by Keys when a keynum argument is not a valid count; the node
+// answers with the command's own error instead, as Redis's getkeys does.
+var ErrKeyNum = errors.New("invalid number of keys")
+
+// Keys appends to out the argument indices of the keys in args (args[0] is the command
+// name; for a subcommand args[1] is its name) by evaluating c's key specs, as Redis's
+// getKeysFromCommand does; specs of type "unknown" are skipped (the handler knows those
+// keys: SORT's STORE, BY and GET). Indices are appended in spec order and may repeat.
+func (c *Command) Keys(args [][]byte, out []int) ([]int, error) {
+	argc := len(args)
+	for i := range c.KeySpecs {
+		ks := &c.KeySpecs[i]
+		var first int
+		switch ks.BeginSearch {
+		case "index":
+			first = ks.Index
+			if first >= argc {
+				continue
+			}
+		case "keyword":
+			first = -1
+			start, end, step := ks.StartFrom, argc, 1
+			if start < 0 {
+				start, end, step = argc+start, 0, -1
+			}
+			for j := start; j != end && j >= 1 && j < argc; j += step {
+				if bytes.EqualFold(args[j], []byte(ks.Keyword)) {
+					first = j + 1
+					break
+				}
+			}
+			if first < 0 || first >= argc {
+				continue
+			}
+		default:
+			continue
+		}
+		switch ks.FindKeys {
+		case "range":
+			last := ks.LastKey
+			switch {
+			case last >= 0:
+				last += first
+			case ks.Limit > 1:
+				// -1 with a limit: the keys are 1/limit of what remains (XREAD STREAMS).
+				last = first + (argc-first)/ks.Limit - 1
+			default:
+				last = argc + last
+			}
+			step := max(ks.KeyStep, 1)
+			for j := first; j <= last && j < argc; j += step {
+				out = append(out, j)
+			}
+		case "keynum":
+			ni := first + ks.KeyNumIdx
+			if ni >= argc {
+				return out, ErrKeyNum
+			}
+			n, ok := parseNonNeg(args[ni])
+			if !ok {
+				return out, ErrKeyNum
+			}
+			fk := first + ks.FirstKey
+			step := max(ks.KeyStep, 1)
+			if fk+(n-1)*step >= argc {
+				return out, ErrKeyNum
+			}
+			for j := range n {
+				out = append(out, fk+j*step)
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseNonNeg(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}

@@ -1,0 +1,33 @@
+package node
+
+import "github.com/shoal-db/shoal/node/spec"
+
+// extraSpec returns the facts of the few commands clients send that Redis 7.0 lacks but
+// Redis 7.2 added (CLIENT SETINFO is sent by go-redis and redis-py on connect; CLIENT
+// NO-TOUCH by tooling), as Redis 7.2 reports them; nil for anything else.
+func extraSpec(fullName string) *spec.Command {
+	conn := []string{"@slow", "@connection"}
+	flags := []string{"noscript", "loading", "stale"}
+	mk := func(name string, arity int) *spec.Command {
+		c := &spec.Command{
+			Name: name, FullName: "client|" + name, Arity: arity, FlagNames: flags,
+			Flags: spec.NoScript | spec.Loading | spec.Stale, Categories: conn,
+			Parent: spec.Reference().ByName["client"],
+		}
+		return c
+	}
+	switch fullName {
+	case "client|setinfo":
+		c := mk("setinfo", 4)
+		c.Tips = []string{"request_policy:all_nodes", "response_policy:all_succeeded"}
+		c.Docs = []any{"summary", "Sets information specific to the client or connection.", "since", "7.2.0",
+			"group", "connection", "complexity", "O(1)"}
+		return c
+	case "client|no-touch":
+		c := mk("no-touch", 3)
+		c.Docs = []any{"summary", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+			"since", "7.2.0", "group", "connection", "complexity", "O(1)"}
+		return c
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/shoal-db/shoal/node/spec"
+)
+
+// Locking policies of a command (see def.lock).
+const (
+	lockKeys = iota // the executor locks the stripes of the command's keys (the default)
+	lockNone        // the handler locks what it needs itself (blocking commands, SCAN, KEYS)
+	lockAll         // the executor locks every stripe (FLUSHALL, SWAPDB, SORT … GET)
+)
+
+// def registers one command or subcommand: its full name as COMMAND reports it
+// ("get", "client|list") and its handler.
+type def struct {
+	name string
+	fn   func(c *Client)
+	lock int
+}
+
+// Command is one entry of the node's command table: the Redis facts from spec plus the
+// handler and per-command statistics (INFO commandstats).
+type Command struct {
+	*spec.Command
+	fn   func(c *Client)
+	lock int
+	subs map[string]*Command
+
+	calls, usec, rejected, failed atomic.Int64
+}
+
+// Table is the node's command table: every implemented command by lower-case name.
+// Registering a name twice, or one Redis 7.0 does not know, panics.
+type Table struct {
+	byName map[string]*Command
+	order  []*Command // in the reference's order, for COMMAND
+}
+
+// allDefs lists every family's registrations. A family file adds one function here.
+func allDefs() [][]def {
+	return [][]def{
+		connectionDefs(),
+		commandDefs(),
+		serverDefs(),
+		keyDefs(),
+		stringDefs(),
+		hashDefs(),
+		listDefs(),
+		setDefs(),
+		zsetDefs(),
+	}
+}
+
+func newTable(families [][]def) *Table {
+	ref := spec.Reference()
+	t := &Table{byName: map[string]*Command{}}
+	for _, defs := range families {
+		for _, d := range defs {
+			t.register(ref, d)
+		}
+	}
+	for _, sc := range ref.Order {
+		if c := t.byName[sc.Name]; c != nil {
+			t.order = append(t.order, c)
+		}
+	}
+	return t
+}
+
+func (t *Table) register(ref *spec.Table, d def) {
+	parent, sub, isSub := strings.Cut(d.name, "|")
+	sc := ref.ByName[parent]
+	if sc == nil {
+		sc = extraSpec(parent)
+	}
+	if sc == nil {
+		panic(fmt.Sprintf("node: command %q is not a Redis 7.0 command", d.name))
+	}
+	if !isSub {
+		if _, dup := t.byName[parent]; dup && t.byName[parent].fn != nil {
+			panic(fmt.Sprintf("node: command %q registered twice", d.name))
+		}
+		c := t.container(sc)
+		c.fn, c.lock = d.fn, d.lock
+		return
+	}
+	ssc := sc.Subs[sub]
+	if ssc == nil {
+		ssc = extraSpec(d.name)
+	}
+	if ssc == nil {
+		panic(fmt.Sprintf("node: subcommand %q is not a Redis 7.0 command", d.name))
+	}
+	c := t.container(sc)
+	if _, dup := c.subs[sub]; dup {
+		panic(fmt.Sprintf("node: command %q registered twice", d.name))
+	}
+	c.subs[sub] = &Command{Command: ssc, fn: d.fn, lock: d.lock}
+}
+
+// container returns (creating) the entry for a top-level command.
+func (t *Table) container(sc *spec.Command) *Command {
+	c := t.byName[sc.Name]
+	if c == nil {
+		c = &Command{Command: sc}
+		if len(sc.Subs) > 0 {
+			c.subs = map[string]*Command{}
+		}
+		t.byName[sc.Name] = c
+	}
+	return c
+}
+
+// lookup finds a top-level command by name, case-insensitively, without allocating.
+func (t *Table) lookup(name []byte, scratch []byte) *Command {
+	if c := t.byName[string(name)]; c != nil {
+		return c
+	}
+	return t.byName[string(lowerInto(scratch, name))]
+}
+
+func lowerInto(dst, src []byte) []byte {
+	dst = dst[:0]
+	for _, c := range src {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// subcommand finds c's subcommand by name, case-insensitively.
+func (c *Command) subcommand(name []byte, scratch []byte) *Command {
+	if s := c.subs[string(name)]; s != nil {
+		return s
+	}
+	return c.subs[string(lowerInto(scratch, name))]
+}

@@ -1,0 +1,5 @@
+package node
+
+func zsetDefs() []def {
+	return []def{}
+}

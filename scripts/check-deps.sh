@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Checks the package dependency direction of DESIGN.md (docs/ARCHITECTURE.md):
+#   slots and storage/... import nothing of ours;
+#   node/* sub-packages import no node parent and no cluster roles;
+#   nothing imports cmd; failover and proxy never import node (nor each other).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+while read -r pkg imports; do
+	rel=${pkg#"$mod"}
+	rel=${rel#/}
+	for imp in $imports; do
+		case $imp in "$mod"*) ;; *) continue ;; esac
+		irel=${imp#"$mod"/}
+		bad=""
+		case $rel in
+			slots|slots/*|storage|storage/*) bad="imports nothing of shoal's" ;;
+			node/glob|node/resp|node/spec) bad="imports nothing of shoal's" ;;
+			node/conf) [[ $irel == node/glob ]] || bad="may import only node/glob" ;;
+			failover*|proxy*)
+				case $irel in slots*|gossip*|node/spec|node/resp|node/conf|node/glob) ;; *) bad="may import slots, gossip, node/spec, node/resp, node/conf" ;; esac ;;
+			gossip*) [[ $irel == slots* ]] || bad="may import only slots" ;;
+			node) case $irel in storage*|slots*|gossip*|node/*) ;; *) bad="may import storage, slots, gossip and node/..." ;; esac ;;
+		esac
+		[[ $irel == cmd* ]] && bad="nothing imports cmd"
+		if [[ -n $bad ]]; then
+			echo "dependency direction: $rel imports $irel ($rel $bad)"
+			fail=1
+		fi
+	done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
+exit $fail

@@ -1,0 +1,161 @@
+package storage
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SlotCount is the number of hash slots the keyspace is split into (as Redis Cluster).
+const SlotCount = 16384
+
+// NumStripes is the number of lock stripes; a slot's stripe is slot % NumStripes.
+const NumStripes = 1024
+
+// Options configure an Engine. Zero values take the defaults noted.
+type Options struct {
+	Databases int          // number of databases, default 16
+	Now       func() int64 // clock in Unix milliseconds, default time.Now
+	Limits    *Limits      // encoding thresholds, default DefaultLimits
+}
+
+// Engine holds every database. It is safe for concurrent use under the stripe discipline
+// described in the package comment.
+type Engine struct {
+	dbs     []*DB
+	stripes [NumStripes]stripe
+	seed    maphash.Seed
+	now     func() int64
+	limits  *Limits
+	lru     atomic.Uint32 // LRU clock, seconds, 24 bits; see LRUClock
+}
+
+type stripe struct {
+	sync.Mutex
+	_ [64 - 8]byte // keep stripes on separate cache lines
+}
+
+// New returns an empty engine.
+func New(opt Options) *Engine {
+	if opt.Databases <= 0 {
+		opt.Databases = 16
+	}
+	if opt.Now == nil {
+		opt.Now = func() int64 { return time.Now().UnixMilli() }
+	}
+	if opt.Limits == nil {
+		opt.Limits = DefaultLimits()
+	}
+	e := &Engine{seed: maphash.MakeSeed(), now: opt.Now, limits: opt.Limits}
+	e.dbs = make([]*DB, opt.Databases)
+	for i := range e.dbs {
+		e.dbs[i] = &DB{id: i, e: e}
+		e.dbs[i].ks.Store(newKeyspace())
+	}
+	e.TickLRU()
+	return e
+}
+
+// NumDBs is the number of databases.
+func (e *Engine) NumDBs() int { return len(e.dbs) }
+
+// DB returns database i (0 <= i < NumDBs).
+func (e *Engine) DB(i int) *DB { return e.dbs[i] }
+
+// Now is the engine's clock in Unix milliseconds.
+func (e *Engine) Now() int64 { return e.now() }
+
+// Limits returns the engine's encoding thresholds (shared; safe to update concurrently).
+func (e *Engine) Limits() *Limits { return e.limits }
+
+// TickLRU advances the LRU clock; the server calls it from its cron.
+func (e *Engine) TickLRU() { e.lru.Store(uint32(e.now()/1000) & lruMask) }
+
+// LRUClock is the current LRU clock (seconds, wrapping at 24 bits, as Redis's).
+func (e *Engine) LRUClock() uint32 { return e.lru.Load() }
+
+func (e *Engine) hash(key []byte) uint64 { return maphash.Bytes(e.seed, key) }
+
+// StripeOf returns the stripe guarding slot.
+func StripeOf(slot int) int { return slot % NumStripes }
+
+// LockSet is a reusable set of stripes to lock together. The zero value is empty. A
+// connection keeps one and Resets it per command, so locking allocates nothing.
+type LockSet struct {
+	stripes []uint16
+	all     bool
+	locked  bool
+}
+
+// Reset empties the set. It must not be locked.
+func (l *LockSet) Reset() {
+	l.stripes = l.stripes[:0]
+	l.all = false
+}
+
+// AddSlot adds the stripe of slot.
+func (l *LockSet) AddSlot(slot int) { l.stripes = append(l.stripes, uint16(StripeOf(slot))) }
+
+// AddAll makes the set cover every stripe.
+func (l *LockSet) AddAll() { l.all = true }
+
+// Empty reports whether the set holds no stripe.
+func (l *LockSet) Empty() bool { return !l.all && len(l.stripes) == 0 }
+
+// Lock takes every stripe of l in ascending order.
+func (e *Engine) Lock(l *LockSet) {
+	if l.all {
+		for i := range e.stripes {
+			e.stripes[i].Lock()
+		}
+		l.locked = true
+		return
+	}
+	if len(l.stripes) > 1 {
+		slices.Sort(l.stripes)
+		l.stripes = slices.Compact(l.stripes)
+	}
+	for _, s := range l.stripes {
+		e.stripes[s].Lock()
+	}
+	l.locked = true
+}
+
+// Unlock releases what Lock took.
+func (e *Engine) Unlock(l *LockSet) {
+	if !l.locked {
+		return
+	}
+	l.locked = false
+	if l.all {
+		for i := len(e.stripes) - 1; i >= 0; i-- {
+			e.stripes[i].Unlock()
+		}
+		return
+	}
+	for i := len(l.stripes) - 1; i >= 0; i-- {
+		e.stripes[l.stripes[i]].Unlock()
+	}
+}
+
+// LockSlot takes the stripe of one slot; UnlockSlot releases it. For iterations that
+// visit slots one at a time (SCAN, KEYS, RANDOMKEY, active expiry).
+func (e *Engine) LockSlot(slot int)   { e.stripes[StripeOf(slot)].Lock() }
+func (e *Engine) UnlockSlot(slot int) { e.stripes[StripeOf(slot)].Unlock() }
+
+// FlushAll empties every database. Caller holds every stripe.
+func (e *Engine) FlushAll() {
+	for _, db := range e.dbs {
+		db.Flush()
+	}
+}
+
+// SwapDB exchanges the contents of databases a and b. Caller holds every stripe.
+func (e *Engine) SwapDB(a, b int) {
+	da, dbb := e.dbs[a], e.dbs[b]
+	ka, kb := da.data(), dbb.data()
+	da.ks.Store(kb)
+	dbb.ks.Store(ka)
+}

@@ -1,0 +1,617 @@
+package storage
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"unsafe"
+)
+
+const lruMask = 1<<24 - 1
+
+// entry is one key. For a plain string kv holds the key followed by the value and obj is
+// nil; otherwise kv is the key and obj the value. 48 bytes, one allocation, plus kv's.
+type entry struct {
+	next   *entry
+	kv     string
+	obj    *object
+	expire int64  // Unix ms; 0 = persistent
+	klen   uint32 // length of the key within kv
+	lru    uint32 // LRU clock at last access (24 bits)
+}
+
+// object boxes a Value so an entry spends one word on it.
+type object struct{ v Value }
+
+func (en *entry) key() string { return en.kv[:en.klen] }
+
+// strval is the plain string value; only when obj == nil.
+func (en *entry) strval() string { return en.kv[en.klen:] }
+
+func (en *entry) typ() Type {
+	if en.obj == nil {
+		return TypeString
+	}
+	return en.obj.v.Type()
+}
+
+// concat returns a+b in one new immutable string.
+func concat(a, b []byte) string {
+	n := len(a) + len(b)
+	if n == 0 {
+		return ""
+	}
+	buf := make([]byte, n)
+	copy(buf, a)
+	copy(buf[len(a):], b)
+	return unsafe.String(&buf[0], n)
+}
+
+// table is one slot's hash table: chained buckets, a power-of-two count, grown at load 1
+// and shrunk at load 1/8. Guarded by the slot's stripe.
+type table struct {
+	buckets  []*entry
+	count    int
+	volatile int // entries with an expire
+}
+
+const minBuckets = 4
+
+func (t *table) find(h uint64, key []byte) (*entry, **entry) {
+	if t == nil || len(t.buckets) == 0 {
+		return nil, nil
+	}
+	p := &t.buckets[h&uint64(len(t.buckets)-1)]
+	for en := *p; en != nil; en = *p {
+		if en.klen == uint32(len(key)) && en.kv[:en.klen] == string(key) {
+			return en, p
+		}
+		p = &en.next
+	}
+	return nil, nil
+}
+
+func (t *table) insert(e *Engine, en *entry) {
+	if t.count >= len(t.buckets) {
+		t.resize(e, max(minBuckets, len(t.buckets)*2))
+	}
+	b := e.hash(unsafe.Slice(unsafe.StringData(en.kv), en.klen)) & uint64(len(t.buckets)-1)
+	en.next = t.buckets[b]
+	t.buckets[b] = en
+	t.count++
+	if en.expire != 0 {
+		t.volatile++
+	}
+}
+
+// unlink removes the entry *p points at; it never resizes (see shrink), so pointers
+// into the buckets stay valid.
+func (t *table) unlink(e *Engine, p **entry) {
+	en := *p
+	*p = en.next
+	en.next = nil
+	t.count--
+	if en.expire != 0 {
+		t.volatile--
+	}
+}
+
+// shrink halves the buckets while the load is under 1/8.
+func (t *table) shrink(e *Engine) {
+	n := len(t.buckets)
+	for n > minBuckets && t.count < n/8 {
+		n /= 2
+	}
+	if n != len(t.buckets) {
+		t.resize(e, n)
+	}
+}
+
+func (t *table) resize(e *Engine, n int) {
+	nb := make([]*entry, n)
+	for _, en := range t.buckets {
+		for en != nil {
+			next := en.next
+			b := e.hash(unsafe.Slice(unsafe.StringData(en.kv), en.klen)) & uint64(n-1)
+			en.next = nb[b]
+			nb[b] = en
+			en = next
+		}
+	}
+	t.buckets = nb
+}
+
+// scan visits bucket v&mask and returns the next cursor in reverse-binary order, so
+// that a full pass visits every entry present throughout even if the table is resized
+// in between (Redis's dictScan guarantee). 0 means the pass is complete.
+func (t *table) scan(v uint64, fn func(*entry)) uint64 {
+	if t == nil || len(t.buckets) == 0 {
+		return 0
+	}
+	mask := uint64(len(t.buckets) - 1)
+	for en := t.buckets[v&mask]; en != nil; en = en.next {
+		fn(en)
+	}
+	v |= ^mask
+	v = bits.Reverse64(v)
+	v++
+	return bits.Reverse64(v)
+}
+
+// keyspace is one database's data: a table per slot. Swapped whole by SWAPDB and
+// replaced by FLUSHDB.
+type keyspace struct {
+	slots    [SlotCount]*table
+	keys     atomic.Int64
+	volatile atomic.Int64
+	// Bitmaps of the slots that hold keys / keys with an expire, readable without the
+	// stripes, so iterations skip empty slots cheaply.
+	nonEmpty    [SlotCount / 64]atomic.Uint64
+	hasVolatile [SlotCount / 64]atomic.Uint64
+}
+
+func setBit(bm *[SlotCount / 64]atomic.Uint64, slot int, on bool) {
+	w, b := &bm[slot/64], uint64(1)<<(slot%64)
+	if on {
+		w.Or(b)
+	} else {
+		w.And(^b)
+	}
+}
+
+// nextBit returns the first set bit >= from, or -1.
+func nextBit(bm *[SlotCount / 64]atomic.Uint64, from int) int {
+	for from < SlotCount {
+		w := bm[from/64].Load() >> (from % 64)
+		if w != 0 {
+			return from + bits.TrailingZeros64(w)
+		}
+		from = (from/64 + 1) * 64
+	}
+	return -1
+}
+
+// sync updates the bitmaps after a change to slot's table. Caller holds the stripe.
+func (ks *keyspace) sync(slot int, t *table) {
+	setBit(&ks.nonEmpty, slot, t.count > 0)
+	setBit(&ks.hasVolatile, slot, t.volatile > 0)
+}
+
+func newKeyspace() *keyspace { return &keyspace{} }
+
+// DB is one numbered database.
+type DB struct {
+	id int
+	e  *Engine
+	ks atomic.Pointer[keyspace] // swapped by SWAPDB, replaced by FLUSHDB under every stripe
+}
+
+func (db *DB) data() *keyspace { return db.ks.Load() }
+
+// ID is the database number.
+func (db *DB) ID() int { return db.id }
+
+// Size is the number of keys (DBSIZE), counting keys that expired but were not yet
+// removed, as Redis does.
+func (db *DB) Size() int64 { return db.data().keys.Load() }
+
+// Volatile is the number of keys with an expire.
+func (db *DB) Volatile() int64 { return db.data().volatile.Load() }
+
+// SlotSize is the number of keys in slot (COUNTKEYSINSLOT). Caller holds the stripe.
+func (db *DB) SlotSize(slot int) int {
+	if t := db.data().slots[slot]; t != nil {
+		return t.count
+	}
+	return 0
+}
+
+// Flush removes every key. Caller holds every stripe.
+func (db *DB) Flush() { db.ks.Store(newKeyspace()) }
+
+// find returns key's entry, deleting it first if it has expired. Caller holds the stripe.
+func (db *DB) find(slot int, key []byte) *entry {
+	t := db.data().slots[slot]
+	if t == nil {
+		return nil
+	}
+	en, p := t.find(db.e.hash(key), key)
+	if en == nil {
+		return nil
+	}
+	if en.expire != 0 && en.expire <= db.e.now() {
+		db.unlink(slot, t, p)
+		return nil
+	}
+	return en
+}
+
+func (db *DB) unlink(slot int, t *table, p **entry) {
+	db.unlinkKeep(slot, t, p)
+	t.shrink(db.e)
+}
+
+// unlinkKeep is unlink without shrinking the table, for loops that hold bucket pointers.
+func (db *DB) unlinkKeep(slot int, t *table, p **entry) {
+	ks := db.data()
+	if (*p).expire != 0 {
+		ks.volatile.Add(-1)
+	}
+	t.unlink(db.e, p)
+	ks.keys.Add(-1)
+	ks.sync(slot, t)
+}
+
+// put inserts en, replacing any entry of the same key (whose expire is dropped).
+func (db *DB) put(slot int, en *entry) {
+	ks := db.data()
+	t := ks.slots[slot]
+	if t == nil {
+		t = &table{}
+		ks.slots[slot] = t
+	}
+	key := unsafe.Slice(unsafe.StringData(en.kv), en.klen)
+	if old, p := t.find(db.e.hash(key), key); old != nil {
+		db.unlink(slot, t, p)
+	}
+	en.lru = db.e.LRUClock()
+	t.insert(db.e, en)
+	ks.keys.Add(1)
+	if en.expire != 0 {
+		ks.volatile.Add(1)
+	}
+	ks.sync(slot, t)
+}
+
+// touch records an access for LRU.
+func (db *DB) touch(en *entry) { en.lru = db.e.LRUClock() }
+
+// Exists reports whether key exists (and has not expired). Caller holds the stripe.
+func (db *DB) Exists(slot int, key []byte) bool { return db.find(slot, key) != nil }
+
+// TypeOf returns key's type, TypeNone if absent. Caller holds the stripe.
+func (db *DB) TypeOf(slot int, key []byte) Type {
+	if en := db.find(slot, key); en != nil {
+		return en.typ()
+	}
+	return TypeNone
+}
+
+// Delete removes key; it reports whether the key existed. Caller holds the stripe.
+func (db *DB) Delete(slot int, key []byte) bool {
+	t := db.data().slots[slot]
+	if t == nil {
+		return false
+	}
+	en, p := t.find(db.e.hash(key), key)
+	if en == nil {
+		return false
+	}
+	expired := en.expire != 0 && en.expire <= db.e.now()
+	db.unlink(slot, t, p)
+	return !expired
+}
+
+// Get returns key's value: the string bytes for a plain string (aliasing the keyspace:
+// valid while the caller holds the stripe and does not change the key), or the Value.
+// ok is false when the key does not exist. Caller holds the stripe.
+func (db *DB) Get(slot int, key []byte) (str []byte, v Value, ok bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return nil, nil, false
+	}
+	db.touch(en)
+	if en.obj != nil {
+		return nil, en.obj.v, true
+	}
+	s := en.strval()
+	return unsafe.Slice(unsafe.StringData(s), len(s)), nil, true
+}
+
+// GetString returns a string key's bytes (aliasing, see Get); ErrWrongType for other
+// types. Caller holds the stripe.
+func (db *DB) GetString(slot int, key []byte) ([]byte, bool, error) {
+	str, v, ok := db.Get(slot, key)
+	if !ok {
+		return nil, false, nil
+	}
+	if v != nil {
+		if rs, isRaw := v.(*RawString); isRaw {
+			return rs.B, true, nil
+		}
+		return nil, true, ErrWrongType
+	}
+	return str, true, nil
+}
+
+// SetString stores a plain string value, replacing any value of any type. expire is the
+// Unix-ms expiry (0 = none); keepTTL keeps the existing expire instead. Caller holds the
+// stripe.
+func (db *DB) SetString(slot int, key, val []byte, expire int64, keepTTL bool) {
+	if keepTTL {
+		expire = db.expireOf(slot, key)
+	}
+	db.put(slot, &entry{kv: concat(key, val), klen: uint32(len(key)), expire: expire})
+}
+
+// SetValue stores v under key, replacing any value (and its expire unless keepTTL).
+// Caller holds the stripe.
+func (db *DB) SetValue(slot int, key []byte, v Value, expire int64, keepTTL bool) {
+	if keepTTL {
+		expire = db.expireOf(slot, key)
+	}
+	db.put(slot, &entry{kv: string(key), klen: uint32(len(key)), obj: &object{v}, expire: expire})
+}
+
+func (db *DB) expireOf(slot int, key []byte) int64 {
+	if en := db.find(slot, key); en != nil {
+		return en.expire
+	}
+	return 0
+}
+
+// Lookup returns key's value as a T, the zero T if the key does not exist, or
+// ErrWrongType. Caller holds the stripe.
+func Lookup[T Value](db *DB, slot int, key []byte) (T, error) {
+	var zero T
+	_, v, ok := db.Get(slot, key)
+	if !ok {
+		return zero, nil
+	}
+	t, isT := v.(T)
+	if !isT {
+		return zero, ErrWrongType
+	}
+	return t, nil
+}
+
+// LookupOrCreate is Lookup that stores mk() under key when it does not exist.
+func LookupOrCreate[T Value](db *DB, slot int, key []byte, mk func() T) (T, error) {
+	t, err := Lookup[T](db, slot, key)
+	if err != nil {
+		return t, err
+	}
+	if v := Value(t); v == nil || isNilValue(t) {
+		t = mk()
+		db.SetValue(slot, key, t, 0, false)
+	}
+	return t, nil
+}
+
+func isNilValue[T Value](t T) bool {
+	var zero T
+	return Value(t) == Value(zero)
+}
+
+// Expire returns key's expire (Unix ms, 0 = none) and whether the key exists. Caller
+// holds the stripe.
+func (db *DB) Expire(slot int, key []byte) (int64, bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return 0, false
+	}
+	return en.expire, true
+}
+
+// SetExpire sets key's expire (Unix ms; 0 removes it) and reports whether the key exists.
+// An expire in the past deletes the key. Caller holds the stripe.
+func (db *DB) SetExpire(slot int, key []byte, at int64) bool {
+	t := db.data().slots[slot]
+	if t == nil {
+		return false
+	}
+	en, p := t.find(db.e.hash(key), key)
+	if en == nil {
+		return false
+	}
+	now := db.e.now()
+	if en.expire != 0 && en.expire <= now {
+		db.unlink(slot, t, p)
+		return false
+	}
+	if at != 0 && at <= now {
+		db.unlink(slot, t, p)
+		return true
+	}
+	switch {
+	case en.expire == 0 && at != 0:
+		t.volatile++
+		db.data().volatile.Add(1)
+	case en.expire != 0 && at == 0:
+		t.volatile--
+		db.data().volatile.Add(-1)
+	}
+	en.expire = at
+	db.data().sync(slot, t)
+	return true
+}
+
+// Idle returns the seconds since key was last accessed (OBJECT IDLETIME), without
+// counting this as an access. Caller holds the stripe.
+func (db *DB) Idle(slot int, key []byte) (int64, bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return 0, false
+	}
+	now := db.e.LRUClock()
+	if now >= en.lru {
+		return int64(now - en.lru), true
+	}
+	return int64(now + (lruMask - en.lru)), true
+}
+
+// Encoding returns OBJECT ENCODING's answer for key. Caller holds the stripe.
+func (db *DB) Encoding(slot int, key []byte) (string, bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return "", false
+	}
+	if en.obj != nil {
+		return en.obj.v.Encoding(), true
+	}
+	return StringEncoding(en.strval()), true
+}
+
+// StringEncoding is the encoding Redis reports for a string value set whole (SET):
+// "int" for a canonical 64-bit integer of up to 20 characters, "embstr" up to 44 bytes,
+// else "raw".
+func StringEncoding(s string) string {
+	if len(s) <= 20 && len(s) > 0 {
+		if _, ok := ParseInt([]byte(s)); ok {
+			return "int"
+		}
+	}
+	if len(s) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
+
+// MemUsage estimates the bytes key and its value occupy (MEMORY USAGE). Caller holds the
+// stripe.
+func (db *DB) MemUsage(slot int, key []byte) (int64, bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return 0, false
+	}
+	n := int64(unsafe.Sizeof(entry{})) + int64(len(en.kv))
+	if en.obj != nil {
+		n += 16 + en.obj.v.Mem()
+	}
+	return n, true
+}
+
+// Rename moves src's value and expire to dst in database to (which may be db itself),
+// replacing dst. Caller holds both stripes. It reports whether src existed.
+func (db *DB) Rename(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) bool {
+	t := db.data().slots[srcSlot]
+	en := db.find(srcSlot, src)
+	if en == nil {
+		return false
+	}
+	_, p := t.find(db.e.hash(src), src)
+	db.unlink(srcSlot, t, p)
+	var kv string
+	if en.obj == nil {
+		kv = concat(dst, []byte(en.strval()))
+	} else {
+		kv = string(dst)
+	}
+	to.put(dstSlot, &entry{kv: kv, klen: uint32(len(dst)), obj: en.obj, expire: en.expire})
+	return true
+}
+
+// Copy stores a deep copy of src (with its expire) under dst in database to. Caller holds
+// both stripes. It reports whether src existed.
+func (db *DB) Copy(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) bool {
+	en := db.find(srcSlot, src)
+	if en == nil {
+		return false
+	}
+	if en.obj == nil {
+		to.put(dstSlot, &entry{kv: concat(dst, []byte(en.strval())), klen: uint32(len(dst)), expire: en.expire})
+	} else {
+		to.put(dstSlot, &entry{kv: string(dst), klen: uint32(len(dst)), obj: &object{en.obj.v.Clone()}, expire: en.expire})
+	}
+	return true
+}
+
+// Cursor positions a keyspace iteration: the slot in the low 14 bits, the slot table's
+// reverse-binary bucket cursor above. 0 starts (and ends) a full pass.
+type Cursor uint64
+
+// ScanSlot visits the keys of one bucket of the table the cursor points at and returns
+// the next cursor. fn gets the key (valid only during the call) and its type; expired
+// keys are skipped. Caller holds the stripe of c's slot (c.Slot()).
+func (db *DB) ScanSlot(c Cursor, fn func(key []byte, t Type)) Cursor {
+	slot := c.Slot()
+	now := db.e.now()
+	next := db.data().slots[slot].scan(uint64(c)>>14, func(en *entry) {
+		if en.expire != 0 && en.expire <= now {
+			return
+		}
+		k := en.key()
+		fn(unsafe.Slice(unsafe.StringData(k), len(k)), en.typ())
+	})
+	if next == 0 {
+		if slot+1 == SlotCount {
+			return 0
+		}
+		return Cursor(slot + 1)
+	}
+	return Cursor(next<<14 | uint64(slot))
+}
+
+// Slot is the slot the cursor is in.
+func (c Cursor) Slot() int { return int(c & (SlotCount - 1)) }
+
+// NextNonEmpty returns the first slot >= from that holds keys, or -1. It needs no
+// stripe, so the answer is a hint: callers lock the slot and re-check.
+func (db *DB) NextNonEmpty(from int) int { return nextBit(&db.data().nonEmpty, from) }
+
+// NextVolatile returns the first slot >= from that holds keys with an expire, or -1 (a
+// hint, as NextNonEmpty).
+func (db *DB) NextVolatile(from int) int { return nextBit(&db.data().hasVolatile, from) }
+
+// RandomKey returns a random non-expired key of slot, or nil. Caller holds the stripe.
+func (db *DB) RandomKey(slot int, rnd func(n int) int) []byte {
+	t := db.data().slots[slot]
+	if t == nil || t.count == 0 {
+		return nil
+	}
+	now := db.e.now()
+	for range 100 {
+		b := t.buckets[rnd(len(t.buckets))]
+		n := 0
+		for en := b; en != nil; en = en.next {
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		en := b
+		for i := rnd(n); i > 0; i-- {
+			en = en.next
+		}
+		if en.expire != 0 && en.expire <= now {
+			continue
+		}
+		return []byte(en.key())
+	}
+	return nil
+}
+
+// ExpireSlot deletes up to limit expired keys of slot by walking its table from bucket
+// cursor v; it returns the number examined and deleted, and the next cursor (0 at the
+// end of the table). Used by the active expiry cycle. Caller holds the stripe.
+func (db *DB) ExpireSlot(slot int, v uint64, limit int, onExpire func(key []byte)) (examined, deleted int, next uint64) {
+	t := db.data().slots[slot]
+	if t == nil || t.volatile == 0 {
+		return 0, 0, 0
+	}
+	now := db.e.now()
+	for examined < limit {
+		mask := uint64(len(t.buckets) - 1)
+		p := &t.buckets[v&mask]
+		for en := *p; en != nil; en = *p {
+			examined++
+			if en.expire != 0 && en.expire <= now {
+				if onExpire != nil {
+					k := en.key()
+					onExpire(unsafe.Slice(unsafe.StringData(k), len(k)))
+				}
+				db.unlinkKeep(slot, t, p)
+				deleted++
+				continue
+			}
+			p = &en.next
+		}
+		v |= ^mask
+		v = bits.Reverse64(bits.Reverse64(v) + 1)
+		if v == 0 || t.volatile == 0 {
+			v = 0
+			break
+		}
+	}
+	t.shrink(db.e)
+	return examined, deleted, v
+}
