@@ -40,11 +40,15 @@ type Client struct {
 	info     clientInfo // shared, under infoMu
 	infoMu   sync.Mutex
 	created  time.Time
-	lastSeen atomic.Int64 // shared: Unix ms of the last command
-	killed   atomic.Bool  // shared: CLIENT KILL asked to close
-	blocked  atomic.Bool  // shared: in a blocking command
+	lastSeen atomic.Int64            // shared: Unix ms of the last command
+	killed   atomic.Bool             // shared: CLIENT KILL asked to close
+	blocked  atomic.Bool             // shared: in a blocking command
 	lastCmd  atomic.Pointer[Command] // shared: for CLIENT LIST
 	waker    chan struct{}
+
+	// Set by block() in a handler, consumed by the executor (see blocking.go).
+	parked    *waiter
+	onTimeout func(c *Client)
 }
 
 // clientInfo is what CLIENT LIST shows and other goroutines read.
@@ -127,6 +131,8 @@ func wrongArgs(fullName string) string {
 
 // slot returns the hash slot of key.
 func slot(key []byte) int { return slots.KeySlot(key) }
+
+func parseFloatArg(b []byte) (float64, bool) { return storage.ParseFloat(b) }
 
 // intArg parses args[i] as a Redis integer, writing the standard error when it is not.
 func (c *Client) intArg(i int) (int64, bool) {

@@ -48,6 +48,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 func (s *Server) call(c *Client, cmd *Command) {
 	start := time.Now()
 	c.locks.Reset()
+	c.keyIdx = c.keyIdx[:0]
 	switch cmd.lock {
 	case lockKeys:
 		keys, err := cmd.Keys(c.args, c.keyIdx[:0])
@@ -77,6 +78,15 @@ func (s *Server) call(c *Client, cmd *Command) {
 		cmd.fn(c)
 	}()
 	dur := time.Since(start)
+	if cmd.Has(spec.Write) && s.blocking.count.Load() > 0 {
+		for _, i := range c.keyIdx {
+			s.blocking.markReady(c.db.ID(), c.args[i])
+		}
+		s.serveReady()
+	}
+	if c.parked != nil {
+		s.waitBlocked(c)
+	}
 	cmd.calls.Add(1)
 	cmd.usec.Add(dur.Microseconds())
 	s.stats.commands.Add(1)

@@ -18,7 +18,6 @@ import (
 var defaultSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}
 var allSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
 
-
 func cmdInfo(c *Client) {
 	var want []string
 	seen := map[string]bool{}

@@ -52,6 +52,7 @@ type Server struct {
 	lastSave  atomic.Int64
 	peakMem   atomic.Int64
 	slowlog   slowlog
+	blocking  blockRegistry
 	latency   latencyMonitor
 }
 

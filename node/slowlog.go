@@ -14,12 +14,12 @@ type slowlog struct {
 }
 
 type slowEntry struct {
-	id       int64
-	at       int64 // Unix seconds
-	micros   int64
-	args     []string
-	addr     string
-	name     string
+	id     int64
+	at     int64 // Unix seconds
+	micros int64
+	args   []string
+	addr   string
+	name   string
 }
 
 const (

@@ -71,7 +71,9 @@ func ParseFloat(b []byte) (float64, bool) {
 	return f, true
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // FormatInt appends n in decimal.
 func FormatInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }

@@ -78,3 +78,12 @@ func (s *RawString) Type() Type       { return TypeString }
 func (s *RawString) Encoding() string { return "raw" }
 func (s *RawString) Mem() int64       { return int64(cap(s.B)) + 32 }
 func (s *RawString) Clone() Value     { return &RawString{B: append([]byte(nil), s.B...)} }
+
+// Iterable is implemented by the list, set and sorted set values: SORT and other
+// type-generic readers walk their elements through it (lists head to tail, sets in no
+// particular order, sorted sets by ascending score).
+type Iterable interface {
+	Value
+	Len() int
+	Each(fn func(elem []byte) bool)
+}

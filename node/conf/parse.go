@@ -48,9 +48,12 @@ func (e *FileError) Error() string {
 // command-line overrides as redis-server takes them: ["--port", "7000", "--save", "",
 // "--bind", "127.0.0.1", "::1"] (a directive name after "--", then its arguments up to the
 // next --name; "--port 7000" as one argument works too). The overrides are parsed after the
-// file, so they win. warnings lists the real Redis directives shoal accepts but does not
-// implement yet, one line each. Relative include paths and dir are resolved against the
-// current dir, as Redis (which chdirs on dir) does.
+// file, so they win; save lines add up within a load, the first replacing the defaults.
+// warnings lists the real Redis directives shoal accepts but does not implement yet, one
+// line each. Relative include paths and dir are resolved against the current dir, as in
+// Redis (which chdirs on dir); Load itself changes no process state and opens no logfile.
+// A bad configuration is a *FileError; an unreadable file is Redis's "Fatal error, can't
+// open config file" error.
 func Load(path string, args []string) (cfg *Config, warnings []string, err error) {
 	l := newLoader()
 	if path != "" {
@@ -91,7 +94,7 @@ func Parse(text, filename string) (*Config, []string, error) {
 type loader struct {
 	cfg      *Config
 	state    loadState
-	warned   map[string]bool // directives already warned about, by canonical name
+	warned   map[string]bool // directives already warned about (config ones by canonical name)
 	warnings []string
 	reading  []string // absolute paths of the files being read, outermost first
 }
@@ -171,11 +174,11 @@ func (l *loader) fileDirective(name string, argv []string) error {
 			continue
 		}
 		switch fd.action {
-		case include:
+		case actInclude:
 			return l.include(argv[1])
-		case warn:
+		case actWarn:
 			l.warn(name, name)
-		case noSentinel:
+		case actNoSentinel:
 			return fmt.Errorf("sentinel directive while not in sentinel mode")
 		}
 		return nil

@@ -289,7 +289,8 @@ var registry = [...]directive{
 	special("latency-tracking-info-percentiles", "", kPercentiles, fMulti, "50 99 99.9", bindPercentiles),
 }
 
-// byName maps every lower-case name and alias to its directive.
+// byName maps every lower-case name and alias to its directive; building it also sets
+// each directive's idx.
 var byName = func() map[string]*directive {
 	m := make(map[string]*directive, 2*len(registry))
 	for i := range registry {
@@ -320,21 +321,21 @@ type fileDirective struct {
 type fileAction uint8
 
 const (
-	ignore     fileAction = iota // deprecated; silently accepted
-	include                      // include <path|glob>
-	warn                         // accepted, not implemented: warns
-	noSentinel                   // sentinel <...>: only valid in sentinel mode
+	actIgnore     fileAction = iota // deprecated; silently accepted
+	actInclude                      // include <path|glob>
+	actWarn                         // accepted, not implemented: warns
+	actNoSentinel                   // sentinel <...>: only valid in sentinel mode
 )
 
 // fileDirectives is looked up only when the line names no config directive. Arities are
 // Redis's: a line matching a name but not an arity is a bad directive.
 var fileDirectives = map[string][]fileDirective{
-	"list-max-ziplist-entries": {{2, 2, ignore}},
-	"list-max-ziplist-value":   {{2, 2, ignore}},
-	"lua-replicate-commands":   {{2, 2, ignore}},
-	"include":                  {{2, 2, include}},
-	"rename-command":           {{3, 3, warn}},
-	"user":                     {{2, -1, warn}},
-	"loadmodule":               {{2, -1, warn}},
-	"sentinel":                 {{1, 1, warn}, {2, -1, noSentinel}},
+	"list-max-ziplist-entries": {{2, 2, actIgnore}},
+	"list-max-ziplist-value":   {{2, 2, actIgnore}},
+	"lua-replicate-commands":   {{2, 2, actIgnore}},
+	"include":                  {{2, 2, actInclude}},
+	"rename-command":           {{3, 3, actWarn}},
+	"user":                     {{2, -1, actWarn}},
+	"loadmodule":               {{2, -1, actWarn}},
+	"sentinel":                 {{1, 1, actWarn}, {2, -1, actNoSentinel}},
 }

@@ -53,7 +53,7 @@ type rewriter struct {
 func (c *Config) rewriteText(old string) string {
 	r := &rewriter{owned: make(map[string][]int), done: make(map[string]bool), needSig: true}
 	if old != "" {
-		for _, raw := range strings.Split(old, "\n") {
+		for _, raw := range strings.Split(strings.TrimSuffix(old, "\n"), "\n") {
 			line := strings.Trim(raw, "\r\n\t ")
 			if line == "" || line[0] == '#' {
 				r.needSig = r.needSig && line != rewriteSignature
@@ -64,7 +64,11 @@ func (c *Config) rewriteText(old string) string {
 			if !ok {
 				line = "# ??? " + line
 			} else if d := lookupArgv(argv); d != nil {
-				r.owned[d.name] = append(r.owned[d.name], len(r.lines))
+				key := d.name
+				if d.kind == kOutBuf && len(argv) > 1 {
+					key = outBufKey(argv[1]) // one class per line, matched by class
+				}
+				r.owned[key] = append(r.owned[key], len(r.lines))
 			}
 			r.lines = append(r.lines, line)
 		}
@@ -97,6 +101,16 @@ func lookupArgv(argv []string) *directive {
 	return lookup(argv[0])
 }
 
+// outBufKey is the rewrite key of a client-output-buffer-limit line for class: Redis
+// reuses such lines in order whatever their class, shoal keeps each class on its line.
+func outBufKey(class string) string {
+	class = strings.ToLower(class)
+	if class == "slave" {
+		class = "replica"
+	}
+	return "client-output-buffer-limit " + class
+}
+
 // put rewrites one line of directive name: in place of the next line it owns, or appended
 // if force (the value is not the default).
 func (r *rewriter) put(name, line string, force bool) {
@@ -110,6 +124,9 @@ func (r *rewriter) put(name, line string, force bool) {
 		return
 	}
 	if r.needSig {
+		if n := len(r.lines); n > 0 && r.lines[n-1] != "" {
+			r.lines = append(r.lines, "")
+		}
 		r.lines = append(r.lines, rewriteSignature)
 		r.needSig = false
 	}
@@ -147,9 +164,9 @@ func (c *Config) rewriteDirective(r *rewriter, d *directive, v string) {
 	case kOutBuf:
 		cur, def := parseOutBuf(v), parseOutBuf(d.def)
 		for class, l := range cur {
-			line := fmt.Sprintf("%s %s %s %s %d", name, [3]string{"normal", "replica", "pubsub"}[class],
-				formatMemory(l.Hard), formatMemory(l.Soft), l.SoftSeconds)
-			r.put(name, line, l != def[class])
+			className := [3]string{"normal", "replica", "pubsub"}[class]
+			line := fmt.Sprintf("%s %s %s %s %d", name, className, formatMemory(l.Hard), formatMemory(l.Soft), l.SoftSeconds)
+			r.put(outBufKey(className), line, l != def[class])
 		}
 	case kBind:
 		if v == d.def {

@@ -95,7 +95,8 @@ func TestRewriteEdges(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(file)
-	if !strings.HasPrefix(string(got), rewriteSignature+"\nsave 3600 1\nsave 300 100\nsave 60 10000\ndir ") {
+	if want := rewriteSignature + "\ndir \"" + c.Dir + "\"\nsave 3600 1\nsave 300 100\nsave 60 10000\n" +
+		"latency-tracking-info-percentiles 50 99 99.9\n"; string(got) != want {
 		t.Errorf("fresh file:\n%s", got)
 	}
 	// Unparsable lines become comments; include-like lines stay.

@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -305,21 +304,17 @@ func (r *Reader) lineEnd(c byte) int {
 		return -1
 	}
 	lim := min(r.end, r.pos+inlineMaxSize+1)
-	seg := r.buf[r.scan:lim]
-	i := bytes.IndexByte(seg, c)
-	n := i
-	if i < 0 {
-		n = len(seg)
+	for i, b := range r.buf[r.scan:lim] {
+		if b == c {
+			return r.scan + i
+		}
+		if b == 0 {
+			r.stuck = true
+			return -1
+		}
 	}
-	if bytes.IndexByte(seg[:n], 0) >= 0 {
-		r.stuck = true
-		return -1
-	}
-	if i < 0 {
-		r.scan = lim
-		return -1
-	}
-	return r.scan + i
+	r.scan = lim
+	return -1
 }
 
 // expectedDollar is the message for a bulk header starting with c. Redis formats it

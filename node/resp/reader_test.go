@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,6 +70,9 @@ var feeders = map[string]func(string) io.Reader{
 	"whole":   func(s string) io.Reader { return strings.NewReader(s) },
 	"bytes":   func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) },
 	"dataerr": func(s string) io.Reader { return iotest.DataErrReader(strings.NewReader(s)) },
+	"chunks": func(s string) io.Reader {
+		return &chunkReader{data: []byte(s), rng: rand.New(rand.NewPCG(1, 2)), max: 5000}
+	},
 }
 
 func mb(args ...string) req {
