@@ -1,10 +1,11 @@
 package node
 
 import (
-	"github.com/shoal-db/shoal/storage"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shoal-db/shoal/storage"
 )
 
 func connectionDefs() []def {

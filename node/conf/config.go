@@ -1,6 +1,8 @@
 package conf
 
 import (
+	"github.com/shoal-db/shoal/node/glob"
+
 	"errors"
 	"fmt"
 	"math"
@@ -271,87 +273,8 @@ func Sensitive(name string) bool {
 	return d != nil && d.flags&fSensitive != 0
 }
 
-// globMatch reports whether name matches a Redis glob pattern, ignoring ASCII case:
-// * any run, ? any byte, [abc] [^abc] [a-z] a set, \x the byte x. An unclosed [ takes the
-// rest of the pattern as its set.
-func globMatch(pattern, name string) bool {
-	p, s := 0, 0
-	starP, starS := -1, 0
-	for s < len(name) {
-		if p < len(pattern) {
-			switch pattern[p] {
-			case '*':
-				starP, starS = p, s
-				p++
-				continue
-			case '?':
-				p++
-				s++
-				continue
-			case '[':
-				if ok, next := matchSet(pattern, p+1, name[s]); ok {
-					p, s = next, s+1
-					continue
-				}
-			default:
-				q := p
-				if pattern[q] == '\\' && q+1 < len(pattern) {
-					q++
-				}
-				if lower(pattern[q]) == lower(name[s]) {
-					p, s = q+1, s+1
-					continue
-				}
-			}
-		}
-		if starP < 0 {
-			return false
-		}
-		starS++
-		p, s = starP+1, starS
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
-// matchSet matches b against the set starting at pattern[i] (just after '['), returning
-// whether it matched and where the pattern continues.
-func matchSet(pattern string, i int, b byte) (bool, int) {
-	not := i < len(pattern) && pattern[i] == '^'
-	if not {
-		i++
-	}
-	match := false
-	for ; i < len(pattern) && pattern[i] != ']'; i++ {
-		switch {
-		case pattern[i] == '\\' && i+1 < len(pattern):
-			i++
-			match = match || pattern[i] == b
-		case i+2 < len(pattern) && pattern[i+1] == '-':
-			lo, hi := lower(pattern[i]), lower(pattern[i+2])
-			if lo > hi {
-				lo, hi = hi, lo
-			}
-			match = match || lower(b) >= lo && lower(b) <= hi
-			i += 2
-		default:
-			match = match || lower(pattern[i]) == lower(b)
-		}
-	}
-	if i < len(pattern) {
-		i++ // the closing ']'
-	}
-	return match != not, i
-}
-
-func lower(b byte) byte {
-	if 'A' <= b && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
-}
+// globMatch reports whether name matches a Redis glob pattern, ignoring ASCII case.
+func globMatch(pattern, name string) bool { return glob.MatchString(pattern, name, true) }
 
 // Typed-field binders: each copies a canonical value into a field of Config.
 
