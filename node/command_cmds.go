@@ -299,29 +299,30 @@ func cmdCommandList(c *Client) {
 	c.w.StringArray(names)
 }
 
+// cmdCommandGetkeys answers from the Redis 7.0 facts for any command, implemented or
+// not, as Redis's getKeysSubcommandImpl does.
 func cmdCommandGetkeys(c *Client) {
 	withFlags := c.is(1, "GETKEYSANDFLAGS")
 	args := c.args[2:]
-	cmd := c.s.table.lookup(args[0], nil)
-	if cmd != nil && cmd.subs != nil && len(args) > 1 {
-		cmd = cmd.subcommand(args[1], nil)
+	cmd := spec.Reference().ByName[strings.ToLower(string(args[0]))]
+	if cmd != nil && cmd.Subs != nil && len(args) > 1 {
+		cmd = cmd.Subs[strings.ToLower(string(args[1]))]
 	}
 	switch {
 	case cmd == nil:
 		c.Err("ERR Invalid command specified")
+		return
+	case len(cmd.KeySpecs) == 0:
+		c.Err("ERR The command has no key arguments")
 		return
 	case !cmd.ArityOK(len(args)):
 		c.Err("ERR Invalid number of arguments specified for command")
 		return
 	}
 	keys, err := cmd.Keys(args, nil)
-	if err != nil {
-		c.Err("ERR Invalid arguments specified for command")
-		return
-	}
-	if len(keys) == 0 {
-		if len(cmd.KeySpecs) == 0 {
-			c.Err("ERR The command has no key arguments")
+	if err != nil || len(keys) == 0 {
+		if cmd.Has(spec.NoMandatoryKeys) {
+			c.w.Array(0)
 		} else {
 			c.Err("ERR Invalid arguments specified for command")
 		}
@@ -344,7 +345,7 @@ func cmdCommandGetkeys(c *Client) {
 }
 
 // keyFlags returns the key-spec flags of the spec that yielded argument i.
-func keyFlags(cmd *Command, args [][]byte, i int) []string {
+func keyFlags(cmd *spec.Command, args [][]byte, i int) []string {
 	for k := range cmd.KeySpecs {
 		one := &spec.Command{KeySpecs: cmd.KeySpecs[k : k+1]}
 		idx, _ := one.Keys(args, nil)

@@ -207,3 +207,56 @@ func transcript(t *testing.T, steps ...step) {
 		})
 	}
 }
+
+// differential runs each command against shoal and a real redis-server (skipping when
+// none is installed) and fails on any difference in the replies, for answers too long
+// to write down (COMMAND INFO, COMMAND DOCS …).
+func differential(t *testing.T, protocol int, cmds ...[]any) {
+	t.Helper()
+	_, saddr := startShoal(t)
+	raddr := startRedis(t)
+	sc, rc := newClient(t, saddr, protocol), newClient(t, raddr, protocol)
+	ctx := context.Background()
+	for _, cmd := range cmds {
+		want, werr := rc.Do(ctx, cmd...).Result()
+		got, gerr := sc.Do(ctx, cmd...).Result()
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) || !reflect.DeepEqual(normalize(want), normalize(got)) {
+			t.Errorf("%s\n  shoal %#v %v\n  redis %#v %v", fmtCmd(cmd), got, gerr, want, werr)
+		}
+	}
+}
+
+// normalize turns RESP3 maps into sorted key/value lists so replies compare by content.
+func normalize(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i := range v {
+			out[i] = normalize(v[i])
+		}
+		return out
+	case map[any]any:
+		keys := make([]string, 0, len(v))
+		byKey := map[string]any{}
+		for k, x := range v {
+			ks := fmt.Sprint(k)
+			keys = append(keys, ks)
+			byKey[ks] = normalize(x)
+		}
+		sortStrings(keys)
+		out := make([]any, 0, 2*len(keys))
+		for _, k := range keys {
+			out = append(out, k, byKey[k])
+		}
+		return out
+	}
+	return v
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

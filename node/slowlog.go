@@ -1,6 +1,8 @@
 package node
 
 import (
+	"github.com/shoal-db/shoal/storage"
+
 	"strconv"
 	"sync"
 	"time"
@@ -65,11 +67,8 @@ func cmdSlowlog(c *Client) {
 	case c.is(1, "GET"):
 		count := int64(10)
 		if len(c.args) == 3 {
-			n, ok := c.intArg(2)
-			if !ok {
-				return
-			}
-			if n < -1 {
+			n, ok := storage.ParseInt(c.args[2])
+			if !ok || n < -1 {
 				c.Err("ERR count should be greater than or equal to -1")
 				return
 			}

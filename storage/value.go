@@ -47,7 +47,7 @@ type Value interface {
 // named after the Redis directives. They are read at every conversion decision and may be
 // changed at any time (CONFIG SET).
 type Limits struct {
-	HashMaxListpackEntries atomic.Int64 // hash-max-listpack-entries, 128
+	HashMaxListpackEntries atomic.Int64 // hash-max-listpack-entries, 512
 	HashMaxListpackValue   atomic.Int64 // hash-max-listpack-value, 64
 	SetMaxIntsetEntries    atomic.Int64 // set-max-intset-entries, 512
 	ZsetMaxListpackEntries atomic.Int64 // zset-max-listpack-entries, 128
@@ -59,7 +59,7 @@ type Limits struct {
 // DefaultLimits returns Redis 7.0's defaults.
 func DefaultLimits() *Limits {
 	l := &Limits{}
-	l.HashMaxListpackEntries.Store(128)
+	l.HashMaxListpackEntries.Store(512)
 	l.HashMaxListpackValue.Store(64)
 	l.SetMaxIntsetEntries.Store(512)
 	l.ZsetMaxListpackEntries.Store(128)
