@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,13 @@ allowed: --save 3600 1 300 100). Later directives win over earlier ones.`,
 }
 
 func runServer(args []string, stderr io.Writer) error {
+	if path := os.Getenv("SHOAL_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	path := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		path, args = args[0], args[1:]
@@ -111,4 +119,21 @@ func runServer(args []string, stderr io.Writer) error {
 	}
 	log.Warningf("shoal is now ready to exit, bye bye...")
 	return srv.Close()
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop is called (set
+// SHOAL_CPUPROFILE=file to profile a server run; read it with go tool pprof).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

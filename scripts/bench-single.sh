@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# bench-single.sh — shoal vs a real redis-server, side by side, in one run.
+#
+# Throughput: redis-benchmark against each server for SET GET INCR LPUSH LPOP SADD HSET
+# ZADD at -c 50 with -P 1 and -P 16. Memory: 1,000,000 small string keys loaded through
+# redis-cli --pipe into each; used_memory (INFO) and process RSS growth per key.
+# Prints every figure and the shoal/redis ratios (throughput: higher is better; memory:
+# lower is better).
+#
+# Usage: scripts/bench-single.sh [-n requests] [-k keys]
+# Needs: bin/shoal (make build), redis-server, redis-benchmark, redis-cli.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REQUESTS=200000
+KEYS=1000000
+while getopts "n:k:" o; do
+	case $o in
+	n) REQUESTS=$OPTARG ;;
+	k) KEYS=$OPTARG ;;
+	*) echo "usage: $0 [-n requests] [-k keys]" >&2; exit 2 ;;
+	esac
+done
+TESTS="set,get,incr,lpush,lpop,sadd,hset,zadd"
+
+for bin in redis-server redis-benchmark redis-cli; do
+	command -v $bin >/dev/null || { echo "$bin not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+[ -x bin/shoal ] || { echo "bin/shoal not found: run make build" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_ready() {
+	for _ in $(seq 1 200); do
+		redis-cli -p "$1" PING >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "server on port $1 did not start" >&2
+	exit 1
+}
+
+SHOAL_PORT=$(free_port)
+REDIS_PORT=$(free_port)
+mkdir -p "$work/shoal" "$work/redis"
+./bin/shoal server --port "$SHOAL_PORT" --bind 127.0.0.1 --save "" --dir "$work/shoal" --loglevel warning >"$work/shoal.log" 2>&1 &
+pids+=($!)
+SHOAL_PID=$!
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis" --loglevel warning >"$work/redis.log" 2>&1 &
+pids+=($!)
+REDIS_PID=$!
+wait_ready "$SHOAL_PORT"
+wait_ready "$REDIS_PORT"
+
+echo "# shoal $(./bin/shoal --version 2>/dev/null | head -1) vs $(redis-server --version | cut -d' ' -f3)"
+echo "# $(nproc) cores, $REQUESTS requests per test, 50 clients"
+echo
+
+declare -A RPS
+bench() { # port pipeline -> "TEST rps" lines
+	redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
+		awk -F'","' 'NR>1 { gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2 }'
+}
+for p in 1 16; do
+	for target in redis shoal; do
+		port=$REDIS_PORT
+		[ $target = shoal ] && port=$SHOAL_PORT
+		redis-cli -p "$port" FLUSHALL >/dev/null
+		while read -r test rps; do
+			RPS["$target,$p,$test"]=$rps
+		done < <(bench "$port" "$p")
+	done
+done
+
+printf "%-8s %4s %14s %14s %8s\n" test P redis_rps shoal_rps ratio
+for p in 1 16; do
+	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
+		r=${RPS["redis,$p,$t"]:-0}
+		s=${RPS["shoal,$p,$t"]:-0}
+		ratio=$(awk -v s="$s" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
+		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$ratio"
+	done
+done
+echo
+
+# Memory: the same KEYS small string keys in each.
+awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;
+	printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' >"$work/load.resp"
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+used() { redis-cli -p "$1" INFO memory | awk -F: '/^used_memory:/ { gsub(/\r/,"",$2); print $2 }'; }
+
+declare -A MEM
+for target in redis shoal; do
+	port=$REDIS_PORT pid=$REDIS_PID
+	[ $target = shoal ] && port=$SHOAL_PORT pid=$SHOAL_PID
+	redis-cli -p "$port" FLUSHALL >/dev/null
+	sleep 1
+	before_rss=$(rss_kb "$pid")
+	before_used=$(used "$port")
+	redis-cli -p "$port" --pipe <"$work/load.resp" >/dev/null
+	n=$(redis-cli -p "$port" DBSIZE)
+	[ "$n" = "$KEYS" ] || { echo "$target holds $n keys, expected $KEYS" >&2; exit 1; }
+	sleep 2 # let a garbage-collected heap settle before reading RSS
+	after_rss=$(rss_kb "$pid")
+	after_used=$(used "$port")
+	MEM["$target,rss"]=$(( (after_rss - before_rss) * 1024 / KEYS ))
+	MEM["$target,used"]=$(( (after_used - before_used) / KEYS ))
+	MEM["$target,rss_total"]=$(( after_rss / 1024 ))
+done
+printf "%-26s %10s %10s %8s\n" "memory, $KEYS keys" redis shoal ratio
+for m in used rss; do
+	r=${MEM["redis,$m"]}
+	s=${MEM["shoal,$m"]}
+	printf "%-26s %10s %10s %8s\n" "$m bytes/key" "$r" "$s" "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%.2f", s / r }')"
+done
+printf "%-26s %10s %10s\n" "RSS total MiB" "${MEM["redis,rss_total"]}" "${MEM["shoal,rss_total"]}"
