@@ -45,7 +45,8 @@ fuzz:
 	@for spec in \
 		./node/resp:FuzzReader \
 		./node/conf:FuzzParse \
-		./node/glob:FuzzMatch ; do \
+		./node/glob:FuzzMatch \
+		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \

@@ -36,3 +36,29 @@ func BenchmarkKeySlot(b *testing.B) {
 		KeySlot(k)
 	}
 }
+
+// crc16Bytewise is the textbook one-byte-at-a-time CRC-16/XMODEM.
+func crc16Bytewise(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+func FuzzCRC16(f *testing.F) {
+	f.Add([]byte("123456789"))
+	f.Add([]byte{0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := CRC16(b), crc16Bytewise(b); got != want {
+			t.Fatalf("CRC16(%x) = %#x, want %#x", b, got, want)
+		}
+	})
+}
