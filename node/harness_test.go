@@ -22,6 +22,17 @@ import (
 // ("name", "value", …) and returns its address; it is closed when the test ends.
 func startShoal(t testing.TB, directives ...string) (*Server, string) {
 	t.Helper()
+	s := newShoal(t, directives...)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, s.Addr().String()
+}
+
+// newShoal builds a server like startShoal without starting it.
+func newShoal(t testing.TB, directives ...string) *Server {
+	t.Helper()
 	args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}
 	for i := 0; i+1 < len(directives); i += 2 {
 		args = append(args, "--"+directives[i], directives[i+1])
@@ -34,11 +45,7 @@ func startShoal(t testing.TB, directives ...string) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, s.Addr().String()
+	return s
 }
 
 // startRedis starts a real redis-server on a free port, or skips the test when none is

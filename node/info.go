@@ -172,6 +172,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		w.kv("module_fork_last_cow_size", 0)
 	case "stats":
 		st := &s.stats
+		es := s.eng.Stats()
 		for _, f := range []struct {
 			k string
 			v any
@@ -189,14 +190,14 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"instantaneous_output_repl_kbps", "0.00"},
 			{"rejected_connections", st.rejectedConns.Load()},
 			{"sync_full", 0}, {"sync_partial_ok", 0}, {"sync_partial_err", 0},
-			{"expired_keys", s.expiredKeys()},
+			{"expired_keys", es.Expired},
 			{"expired_stale_perc", "0.00"},
 			{"expired_time_cap_reached_count", 0},
 			{"expire_cycle_cpu_milliseconds", 0},
 			{"evicted_keys", 0}, {"evicted_clients", 0},
 			{"total_eviction_exceeded_time", 0}, {"current_eviction_exceeded_time", 0},
-			{"keyspace_hits", st.hits.Load()},
-			{"keyspace_misses", st.misses.Load()},
+			{"keyspace_hits", es.Hits},
+			{"keyspace_misses", es.Misses},
 			{"pubsub_channels", 0}, {"pubsub_patterns", 0}, {"pubsubshard_channels", 0},
 			{"latest_fork_usec", 0}, {"total_forks", 0}, {"migrate_cached_sockets", 0},
 			{"slave_expires_tracked_keys", 0},
@@ -305,8 +306,6 @@ func splitHostPort(addr string) (string, int, error) {
 	p, err := strconv.Atoi(addr[i+1:])
 	return addr[:i], p, err
 }
-
-func (s *Server) expiredKeys() int64 { return 0 }
 
 // memStats are the figures INFO memory and MEMORY STATS report.
 type memStats struct {

@@ -124,6 +124,7 @@ func (s *Server) applyConfig(next *conf.Config) {
 func cmdConfigResetstat(c *Client) {
 	s := c.s
 	s.stats.reset()
+	s.eng.ResetStats()
 	for _, cmd := range s.table.order {
 		for _, x := range append([]*Command{cmd}, cmd.subsInOrder()...) {
 			x.calls.Store(0)

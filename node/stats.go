@@ -12,8 +12,6 @@ type stats struct {
 	connections   atomic.Int64 // total_connections_received
 	rejectedConns atomic.Int64 // rejected_connections
 	commands      atomic.Int64 // total_commands_processed
-	hits          atomic.Int64 // keyspace_hits
-	misses        atomic.Int64 // keyspace_misses
 	netIn, netOut atomic.Int64
 	errorsTotal   atomic.Int64
 
@@ -54,8 +52,6 @@ func (st *stats) reset() {
 	st.connections.Store(0)
 	st.rejectedConns.Store(0)
 	st.commands.Store(0)
-	st.hits.Store(0)
-	st.misses.Store(0)
 	st.netIn.Store(0)
 	st.netOut.Store(0)
 	st.errorsTotal.Store(0)

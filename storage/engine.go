@@ -32,9 +32,39 @@ type Engine struct {
 	lru     atomic.Uint32 // LRU clock, seconds, 24 bits; see LRUClock
 }
 
+// stripe is one lock and the statistics of the slots it guards, on its own cache line.
+// The counters are only incremented under the lock, but read without it (INFO).
 type stripe struct {
 	sync.Mutex
-	_ [64 - 8]byte // keep stripes on separate cache lines
+	hits, misses, expired atomic.Int64
+	_                     [64 - 8 - 24]byte
+}
+
+// Stats are keyspace counters summed over the stripes (INFO stats).
+type Stats struct {
+	Hits, Misses, Expired int64
+}
+
+// Stats sums the counters of every stripe.
+func (e *Engine) Stats() Stats {
+	var st Stats
+	for i := range e.stripes {
+		s := &e.stripes[i]
+		st.Hits += s.hits.Load()
+		st.Misses += s.misses.Load()
+		st.Expired += s.expired.Load()
+	}
+	return st
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (e *Engine) ResetStats() {
+	for i := range e.stripes {
+		s := &e.stripes[i]
+		s.hits.Store(0)
+		s.misses.Store(0)
+		s.expired.Store(0)
+	}
 }
 
 // New returns an empty engine.

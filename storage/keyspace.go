@@ -220,6 +220,7 @@ func (db *DB) find(slot int, key []byte) *entry {
 	}
 	if en.expire != 0 && en.expire <= db.e.now() {
 		db.unlink(slot, t, p)
+		db.e.stripes[StripeOf(slot)].expired.Add(1)
 		return nil
 	}
 	return en
@@ -293,12 +294,16 @@ func (db *DB) Delete(slot int, key []byte) bool {
 
 // Get returns key's value: the string bytes for a plain string (aliasing the keyspace:
 // valid while the caller holds the stripe and does not change the key), or the Value.
-// ok is false when the key does not exist. Caller holds the stripe.
+// ok is false when the key does not exist. It counts a keyspace hit or miss (INFO
+// keyspace_hits/misses) and an access (LRU). Caller holds the stripe.
 func (db *DB) Get(slot int, key []byte) (str []byte, v Value, ok bool) {
 	en := db.find(slot, key)
+	st := &db.e.stripes[StripeOf(slot)]
 	if en == nil {
+		st.misses.Add(1)
 		return nil, nil, false
 	}
+	st.hits.Add(1)
 	db.touch(en)
 	if en.obj != nil {
 		return nil, en.obj.v, true
@@ -600,6 +605,7 @@ func (db *DB) ExpireSlot(slot int, v uint64, limit int, onExpire func(key []byte
 					onExpire(unsafe.Slice(unsafe.StringData(k), len(k)))
 				}
 				db.unlinkKeep(slot, t, p)
+				db.e.stripes[StripeOf(slot)].expired.Add(1)
 				deleted++
 				continue
 			}
