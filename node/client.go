@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/shoal-db/shoal/node/resp"
 	"github.com/shoal-db/shoal/slots"
@@ -27,10 +28,11 @@ type Client struct {
 	args [][]byte
 	cmd  *Command
 
-	db      *storage.DB
-	locks   storage.LockSet
-	keyIdx  []int
-	scratch []byte
+	db       *storage.DB
+	locks    storage.LockSet
+	keyIdx   []int // argument indices of the command's keys (lockKeys commands)
+	keySlots []int // their hash slots, index-aligned with keyIdx
+	scratch  []byte
 
 	authenticated bool
 	closeAfter    bool // close once the current replies are flushed (QUIT, protocol errors)
@@ -131,6 +133,20 @@ func wrongArgs(fullName string) string {
 
 // slot returns the hash slot of key.
 func slot(key []byte) int { return slots.KeySlot(key) }
+
+// slot returns the hash slot of key, reusing the one the executor computed when key is
+// one of the command's key arguments (so a key is hashed once per command).
+func (c *Client) slot(key []byte) int {
+	if len(key) > 0 {
+		p := unsafe.SliceData(key)
+		for i, idx := range c.keyIdx {
+			if a := c.args[idx]; unsafe.SliceData(a) == p && len(a) == len(key) {
+				return c.keySlots[i]
+			}
+		}
+	}
+	return slots.KeySlot(key)
+}
 
 func parseFloatArg(b []byte) (float64, bool) { return storage.ParseFloat(b) }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // execute runs one request: lookup, arity, authentication, key locks, the handler, and
@@ -49,6 +50,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	start := time.Now()
 	c.locks.Reset()
 	c.keyIdx = c.keyIdx[:0]
+	c.keySlots = c.keySlots[:0]
 	switch cmd.lock {
 	case lockKeys:
 		keys, err := cmd.Keys(c.args, c.keyIdx[:0])
@@ -58,8 +60,11 @@ func (s *Server) call(c *Client, cmd *Command) {
 			// in case its parse disagrees with the spec's.
 			c.locks.AddAll()
 		}
+		c.keySlots = c.keySlots[:0]
 		for _, i := range keys {
-			c.locks.AddSlot(slot(c.args[i]))
+			sl := slots.KeySlot(c.args[i])
+			c.keySlots = append(c.keySlots, sl)
+			c.locks.AddSlot(sl)
 		}
 	case lockAll:
 		c.locks.AddAll()

@@ -8,7 +8,7 @@ func stringDefs() []def {
 }
 
 func cmdGet(c *Client) {
-	b, ok, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, ok, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	switch {
 	case err != nil:
 		c.ErrFor(err)
@@ -25,6 +25,6 @@ func cmdSet(c *Client) {
 		c.Err(errSyntax)
 		return
 	}
-	c.db.SetString(slot(c.args[1]), c.args[1], c.args[2], 0, false)
+	c.db.SetString(c.slot(c.args[1]), c.args[1], c.args[2], 0, false)
 	c.OK()
 }
