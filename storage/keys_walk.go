@@ -1,0 +1,52 @@
+package storage
+
+import "unsafe"
+
+// Helpers for the generic key commands (KEYS, SCAN, OBJECT).
+
+// ObjectPeek returns key's value as Get does, but without counting an access for LRU:
+// for introspection (OBJECT REFCOUNT, DEBUG OBJECT) that must not change what OBJECT
+// IDLETIME reports. The string bytes alias the keyspace (see Get). Caller holds the
+// stripe.
+func (db *DB) ObjectPeek(slot int, key []byte) (str []byte, v Value, ok bool) {
+	en := db.find(slot, key)
+	if en == nil {
+		return nil, nil, false
+	}
+	if en.obj != nil {
+		return nil, en.obj.v, true
+	}
+	s := en.strval()
+	return unsafe.Slice(unsafe.StringData(s), len(s)), nil, true
+}
+
+// ScanSlotN is ScanSlot over several buckets: it visits buckets of the cursor's slot
+// until fn has been given at least n live keys or the slot's table is done, and returns
+// the next cursor (as ScanSlot: the next slot's start, or 0 after the last slot) and the
+// number of keys fn got. Keys expired at now (Unix ms: the command's time, Engine.Now,
+// read once for a whole walk) are skipped. Caller holds the stripe of c's slot.
+func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type)) (Cursor, int) {
+	slot := c.Slot()
+	t := db.data().slots[slot]
+	got := 0
+	visit := func(en *entry) {
+		if en.expire != 0 && en.expire <= now {
+			return
+		}
+		got++
+		k := en.key()
+		fn(unsafe.Slice(unsafe.StringData(k), len(k)), en.typ())
+	}
+	for v := uint64(c) >> 14; ; {
+		if v = t.scan(v, visit); v == 0 {
+			break
+		}
+		if got >= n {
+			return Cursor(v<<14 | uint64(slot)), got
+		}
+	}
+	if slot+1 == SlotCount {
+		return 0, got
+	}
+	return Cursor(slot + 1), got
+}
