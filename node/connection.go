@@ -50,15 +50,11 @@ func cmdQuit(c *Client) {
 }
 
 func cmdSelect(c *Client) {
-	n, ok := c.intArg(1)
+	db, ok := c.dbIndexArg(1, "")
 	if !ok {
 		return
 	}
-	if n < 0 || n >= int64(c.s.eng.NumDBs()) {
-		c.Err(errDBIndex)
-		return
-	}
-	c.selectDB(int(n))
+	c.selectDB(db.ID())
 	c.OK()
 }
 

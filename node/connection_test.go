@@ -92,3 +92,11 @@ func TestHello3(t *testing.T) {
 		t.Fatalf("CLIENT INFO %q %v", info, err)
 	}
 }
+
+func TestSelectRange(t *testing.T) {
+	transcript(t,
+		S("SELECT", "99999999999").Is(E("ERR value is out of range, value must between -2147483648 and 2147483647")),
+		S("SELECT", "-1").Is(E("ERR DB index is out of range")),
+		S("SLOWLOG", "HELP").Is(Any),
+	)
+}

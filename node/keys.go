@@ -374,28 +374,18 @@ func (c *Client) sharedIntegers() bool {
 	return cfg.Maxmemory == 0 || !strings.HasSuffix(p, "-lru") && !strings.HasSuffix(p, "-lfu")
 }
 
-// objectHelp is OBJECT HELP's text after its first line.
-var objectHelp = []string{
-	"ENCODING <key>",
-	"    Return the kind of internal representation used in order to store the value",
-	"    associated with a <key>.",
-	"FREQ <key>",
-	"    Return the access frequency index of the <key>. The returned integer is",
-	"    proportional to the logarithm of the recent access frequency of the key.",
-	"IDLETIME <key>",
-	"    Return the idle time of the <key>, that is the approximated number of",
-	"    seconds elapsed since the last access to the key.",
-	"REFCOUNT <key>",
-	"    Return the number of references of the value associated with the specified",
-	"    <key>.",
-	"HELP",
-	"    Prints this help.",
-}
-
 func cmdObjectHelp(c *Client) {
-	c.w.Array(len(objectHelp) + 1)
-	c.w.Simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range objectHelp {
-		c.w.Simple(l)
-	}
+	writeHelp(c, "OBJECT",
+		"ENCODING <key>",
+		"    Return the kind of internal representation used in order to store the value",
+		"    associated with a <key>.",
+		"FREQ <key>",
+		"    Return the access frequency index of the <key>. The returned integer is",
+		"    proportional to the logarithm of the recent access frequency of the key.",
+		"IDLETIME <key>",
+		"    Return the idle time of the <key>, that is the approximated number of",
+		"    seconds elapsed since the last access to the key.",
+		"REFCOUNT <key>",
+		"    Return the number of references of the value associated with the specified",
+		"    <key>.")
 }

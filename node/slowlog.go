@@ -126,5 +126,5 @@ func writeHelp(c *Client, cmd string, lines ...string) {
 		c.w.Simple(l)
 	}
 	c.w.Simple("HELP")
-	c.w.Simple("    Print this help.")
+	c.w.Simple("    Prints this help.")
 }

@@ -10,5 +10,5 @@
 // A caller holds the stripe of every slot it touches for the whole of an operation (see
 // LockSet); methods that say "caller holds the stripe" must not be called otherwise.
 // Stripes are always taken in ascending order, so multi-key operations cannot deadlock.
-// See LOCKS.md at the repository root for the whole lock order.
+// The whole lock order is in LOCKS.md at the repository root.
 package storage
