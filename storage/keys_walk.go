@@ -20,10 +20,11 @@ func (db *DB) ObjectPeek(slot int, key []byte) (str []byte, v Value, ok bool) {
 	return unsafe.Slice(unsafe.StringData(s), len(s)), nil, true
 }
 
-// ScanSlotN is ScanSlot over several buckets: it visits buckets of the cursor's slot
-// until fn has been given at least n live keys or the slot's table is done, and returns
-// the next cursor (as ScanSlot: the next slot's start, or 0 after the last slot) and the
-// number of keys fn got. Keys expired at now (Unix ms: the command's time, Engine.Now,
+// ScanSlotN visits whole buckets of the cursor's slot table, in the reverse-binary
+// order that survives resizes, until fn has been given at least n live keys or the table
+// is done; it returns the next cursor (within the slot, the next slot's start, or 0 after
+// the last slot) and the number of keys fn got. fn gets each key (valid only during the
+// call) and its type. Keys expired at now (Unix ms: the command's time, Engine.Now,
 // read once for a whole walk) are skipped. Caller holds the stripe of c's slot.
 func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type)) (Cursor, int) {
 	slot := c.Slot()

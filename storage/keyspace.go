@@ -524,28 +524,6 @@ func (db *DB) Copy(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) boo
 // reverse-binary bucket cursor above. 0 starts (and ends) a full pass.
 type Cursor uint64
 
-// ScanSlot visits the keys of one bucket of the table the cursor points at and returns
-// the next cursor. fn gets the key (valid only during the call) and its type; expired
-// keys are skipped. Caller holds the stripe of c's slot (c.Slot()).
-func (db *DB) ScanSlot(c Cursor, fn func(key []byte, t Type)) Cursor {
-	slot := c.Slot()
-	now := db.e.now()
-	next := db.data().slots[slot].scan(uint64(c)>>14, func(en *entry) {
-		if en.expire != 0 && en.expire <= now {
-			return
-		}
-		k := en.key()
-		fn(unsafe.Slice(unsafe.StringData(k), len(k)), en.typ())
-	})
-	if next == 0 {
-		if slot+1 == SlotCount {
-			return 0
-		}
-		return Cursor(slot + 1)
-	}
-	return Cursor(next<<14 | uint64(slot))
-}
-
 // Slot is the slot the cursor is in.
 func (c Cursor) Slot() int { return int(c & (SlotCount - 1)) }
 

@@ -47,7 +47,7 @@ func TestScanSurvivesResize(t *testing.T) {
 	var c Cursor = slot
 	steps := 0
 	for {
-		c = db.ScanSlot(c, func(k []byte, _ Type) { seen[string(k)] = true })
+		c, _ = db.ScanSlotN(c, 1, e.Now(), func(k []byte, _ Type) { seen[string(k)] = true })
 		steps++
 		switch steps {
 		case 10: // grow
