@@ -2,145 +2,18 @@ package node
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/shoal-db/shoal/node/conf"
-	"github.com/shoal-db/shoal/node/spec"
 )
 
-// Test support for the collection families (hashes, sets): transcripts whose expected
-// replies may be unordered (hashtable iteration order differs from Redis's), OBJECT
-// ENCODING on shoal even before the keyspace family registers it, and raw RESP3
-// comparisons that see the reply types go-redis hides (set vs array, map vs array).
-
-// Unordered expects an array with these elements in any order.
-type Unordered []any
-
-// UnorderedPairs expects a flat array of pairs (HGETALL in RESP2) in any pair order.
-type UnorderedPairs []any
-
-// Check expects a reply for which the function returns true.
-type Check func(got any) bool
-
-// startShoalColl is startShoal that also serves OBJECT ENCODING when no family has
-// registered it yet (a test-only stand-in answering from db.Encoding, as the real one
-// does).
-func startShoalColl(t testing.TB, directives ...string) string {
-	t.Helper()
-	args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}
-	for i := 0; i+1 < len(directives); i += 2 {
-		args = append(args, "--"+directives[i], directives[i+1])
-	}
-	cfg, _, err := conf.Load("", args)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	s, err := New(cfg, Options{Log: NewLogger(io.Discard, LevelWarning)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if obj := s.table.byName["object"]; obj == nil || obj.subs["encoding"] == nil {
-		s.table.register(spec.Reference(), def{name: "object|encoding", fn: func(c *Client) {
-			if enc, ok := c.db.Encoding(slot(c.args[2]), c.args[2]); ok {
-				c.w.BulkString(enc)
-				return
-			}
-			c.w.Null()
-		}})
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s.Addr().String()
-}
-
-func collServers(t *testing.T, directives ...string) []target {
-	t.Helper()
-	out := []target{{"shoal", startShoalColl(t, directives...)}}
-	if _, err := exec.LookPath("redis-server"); err == nil {
-		out = append(out, target{"redis", startRedis(t, directives...)})
-	}
-	return out
-}
-
-// collTranscript runs steps (RESP2) against shoal and Redis, each on a fresh server.
-func collTranscript(t *testing.T, steps ...step) {
-	t.Helper()
-	collTranscriptProto(t, 2, nil, steps...)
-}
-
-// collTranscriptProto runs steps with the given protocol and server directives.
-func collTranscriptProto(t *testing.T, proto int, directives []string, steps ...step) {
-	t.Helper()
-	for _, tg := range collServers(t, directives...) {
-		t.Run(tg.name, func(t *testing.T) {
-			runCollTranscript(t, newClient(t, tg.addr, proto), steps)
-		})
-	}
-}
-
-func runCollTranscript(t *testing.T, c *redis.Client, steps []step) {
-	t.Helper()
-	ctx := context.Background()
-	for _, s := range steps {
-		got, err := c.Do(ctx, s.cmd...).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			var re redis.Error
-			if !errors.As(err, &re) {
-				t.Fatalf("%v: transport error %v", s.cmd, err)
-			}
-			got = E(err.Error())
-		}
-		if !collMatches(s.want, got) {
-			t.Errorf("%v\n  got  %#v\n  want %#v", fmtCmd(s.cmd), got, s.want)
-		}
-	}
-}
-
-func collMatches(want, got any) bool {
-	switch w := want.(type) {
-	case Check:
-		return w(got)
-	case Unordered:
-		g, ok := got.([]any)
-		return ok && sameMultiset(groups(w, 1), groups(g, 1))
-	case UnorderedPairs:
-		g, ok := got.([]any)
-		return ok && sameMultiset(groups(w, 2), groups(g, 2))
-	}
-	return matches(want, got)
-}
-
-// groups renders xs in groups of n, for order-insensitive comparison.
-func groups(xs []any, n int) []string {
-	if len(xs)%n != 0 {
-		return []string{"odd length"}
-	}
-	out := make([]string, 0, len(xs)/n)
-	for i := 0; i < len(xs); i += n {
-		out = append(out, fmt.Sprintf("%v", xs[i:i+n]))
-	}
-	return out
-}
-
-func sameMultiset(a, b []string) bool {
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
+// Test support for the collection families: reply checks for random answers, and raw
+// RESP3 comparisons that see the reply types go-redis hides (set vs array, map vs array).
 
 // isLen matches an array of n elements.
 func isLen(n int) Check {
@@ -202,7 +75,7 @@ func rc(mode int, args ...string) rawCmd { return rawCmd{args: args, mode: mode}
 // fails where the typed renderings of the replies differ.
 func rawCompare(t *testing.T, proto int, cmds ...rawCmd) {
 	t.Helper()
-	tgs := collServers(t)
+	tgs := servers(t)
 	if len(tgs) < 2 {
 		t.Skip("redis-server is not installed")
 	}

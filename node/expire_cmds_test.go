@@ -125,7 +125,7 @@ func TestExpireConditions(t *testing.T) {
 
 // A key with a short expire disappears without being accessed (the active cycle).
 func TestActiveExpiry(t *testing.T) {
-	keysEach(t, nil, func(t *testing.T, c *redis.Client) {
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
 		setKeys(t, c, "short", "long")
 		keysDo(t, c, "PEXPIRE", "short", "30")
 		keysDo(t, c, "EXPIRE", "long", "1000")
@@ -142,7 +142,7 @@ func TestActiveExpiry(t *testing.T) {
 // active cycle turned off, so the keys are still in its dict; shoal's cycle may or may
 // not have removed them: the replies must be the same either way.
 func TestExpiredKeysHidden(t *testing.T) {
-	keysEach(t, []string{"enable-debug-command", "yes"}, func(t *testing.T, c *redis.Client) {
+	eachServer(t, []string{"enable-debug-command", "yes"}, func(t *testing.T, c *redis.Client) {
 		keysDo(t, c, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
 		keys := []string{"k1", "k2", "k3", "k4", "k5", "k6", "sentinel"}
 		setKeys(t, c, keys...)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,6 +184,14 @@ func matches(want, got any) bool {
 	switch w := want.(type) {
 	case anyReply:
 		return true
+	case Check:
+		return w(got)
+	case Unordered:
+		g, ok := got.([]any)
+		return ok && sameMultiset(groups(w, 1), groups(g, 1))
+	case UnorderedPairs:
+		g, ok := got.([]any)
+		return ok && sameMultiset(groups(w, 2), groups(g, 2))
 	case int:
 		return reflect.DeepEqual(int64(w), got)
 	case Prefix:
@@ -205,15 +214,41 @@ func matches(want, got any) bool {
 	return reflect.DeepEqual(want, got)
 }
 
-// transcript runs steps against every target, each on a fresh server.
+// transcript runs steps (RESP2) against shoal and the real redis-server, each fresh.
 func transcript(t *testing.T, steps ...step) {
 	t.Helper()
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			runTranscript(t, newClient(t, tg.addr, 2), steps)
-		})
+	transcriptWith(t, 2, nil, steps...)
+}
+
+// transcriptWith is transcript speaking protocol proto to servers started with
+// directives ("name", "value", …).
+func transcriptWith(t *testing.T, proto int, directives []string, steps ...step) {
+	t.Helper()
+	eachServerProto(t, proto, directives, func(t *testing.T, c *redis.Client) { runTranscript(t, c, steps) })
+}
+
+// eachServer runs fn against shoal and the real redis-server (when installed), each a
+// fresh server started with directives, through a RESP2 client.
+func eachServer(t *testing.T, directives []string, fn func(t *testing.T, c *redis.Client)) {
+	t.Helper()
+	eachServerProto(t, 2, directives, fn)
+}
+
+func eachServerProto(t *testing.T, proto int, directives []string, fn func(t *testing.T, c *redis.Client)) {
+	t.Helper()
+	for _, tg := range servers(t, directives...) {
+		t.Run(tg.name, func(t *testing.T) { fn(t, newClient(t, tg.addr, proto)) })
 	}
 }
+
+// Unordered expects an array with these elements in any order.
+type Unordered []any
+
+// UnorderedPairs expects a flat array of pairs (HGETALL in RESP2) in any pair order.
+type UnorderedPairs []any
+
+// Check expects a reply for which the function returns true.
+type Check func(got any) bool
 
 // differential runs each command against shoal and a real redis-server (skipping when
 // none is installed) and fails on any difference in the replies, for answers too long
@@ -266,4 +301,29 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// groups renders xs in groups of n, for order-insensitive comparison.
+func groups(xs []any, n int) []string {
+	if len(xs)%n != 0 {
+		return []string{"odd length"}
+	}
+	out := make([]string, 0, len(xs)/n)
+	for i := 0; i < len(xs); i += n {
+		out = append(out, fmt.Sprintf("%v", xs[i:i+n]))
+	}
+	return out
+}
+
+func sameMultiset(a, b []string) bool {
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// startShoalAddr is startShoal for tests that need only the address.
+func startShoalAddr(t testing.TB, directives ...string) string {
+	t.Helper()
+	_, addr := startShoal(t, directives...)
+	return addr
 }

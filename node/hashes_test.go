@@ -9,7 +9,7 @@ import (
 )
 
 func TestHashSetGet(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HSET", "h", "f1", "v1").Is(1),
 		S("HSET", "h", "f1", "v2", "f2", "v2", "f3", "").Is(2),
 		S("HGET", "h", "f1").Is("v2"),
@@ -48,7 +48,7 @@ func TestHashSetGet(t *testing.T) {
 
 func TestHashWrongType(t *testing.T) {
 	wt := E("WRONGTYPE Operation against a key holding the wrong kind of value")
-	collTranscript(t,
+	transcript(t,
 		S("SET", "s", "x").Is("OK"),
 		S("HSET", "s", "f", "v").Is(wt),
 		S("HMSET", "s", "f", "v").Is(wt),
@@ -75,7 +75,7 @@ func TestHashWrongType(t *testing.T) {
 }
 
 func TestHashGetAllKeysVals(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HGETALL", "nokey").Is([]any{}),
 		S("HKEYS", "nokey").Is([]any{}),
 		S("HVALS", "nokey").Is([]any{}),
@@ -134,7 +134,7 @@ func TestHashGetAllKeysVals(t *testing.T) {
 }
 
 func TestHashDel(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HDEL", "nokey", "a").Is(0),
 		S("HSET", "h", "a", "1", "b", "2", "c", "3").Is(3),
 		S("HDEL", "h", "a", "zz", "a").Is(1),
@@ -148,7 +148,7 @@ func TestHashDel(t *testing.T) {
 }
 
 func TestHashIncrBy(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HINCRBY", "h", "n", "5").Is(5),
 		S("HINCRBY", "h", "n", "-7").Is(-2),
 		S("HGET", "h", "n").Is("-2"),
@@ -171,7 +171,7 @@ func TestHashIncrBy(t *testing.T) {
 }
 
 func TestHashIncrByFloat(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HINCRBYFLOAT", "h", "f", "10.5").Is("10.5"),
 		S("HINCRBYFLOAT", "h", "f", "0.1").Is("10.6"),
 		S("HINCRBYFLOAT", "h", "f", "-5").Is("5.6"),
@@ -260,7 +260,7 @@ func TestHashIncrByFloat(t *testing.T) {
 
 func TestHashRandField(t *testing.T) {
 	pool := []string{"a", "b", "c", "1", "2", "3"}
-	collTranscript(t,
+	transcript(t,
 		S("HRANDFIELD", "nokey").Is(nil),
 		S("HRANDFIELD", "nokey", "3").Is([]any{}),
 		S("HRANDFIELD", "nokey", "-3", "WITHVALUES").Is([]any{}),
@@ -296,7 +296,7 @@ func TestHashRandField(t *testing.T) {
 		fields = append(fields, f)
 		hset = append(hset, f, i)
 	}
-	collTranscript(t,
+	transcript(t,
 		S(append([]any{"HSET", "big"}, hset...)...).Is(600),
 		S("OBJECT", "ENCODING", "big").Is("hashtable"),
 		S("HRANDFIELD", "big", "700").Is(Unordered(fields)),
@@ -309,7 +309,7 @@ func TestHashRandField(t *testing.T) {
 }
 
 func TestHashScan(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("HSCAN", "nokey", "0").Is([]any{"0", []any{}}),
 		S("HSCAN", "nokey", "0", "COUNT", "0").Is([]any{"0", []any{}}),
 		S("HSCAN", "nokey", "x").Is(E("ERR invalid cursor")),
@@ -338,7 +338,7 @@ func TestHashScan(t *testing.T) {
 // TestHashScanHashtable iterates a hashtable-encoded hash to the end with small COUNTs
 // and checks that every field comes back exactly with its value.
 func TestHashScanHashtable(t *testing.T) {
-	for _, tg := range collServers(t) {
+	for _, tg := range servers(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			c := newClient(t, tg.addr, 2)
 			ctx := t.Context()
@@ -380,7 +380,7 @@ func TestHashScanHashtable(t *testing.T) {
 
 func TestHashEncoding(t *testing.T) {
 	long := strings.Repeat("x", 65)
-	collTranscript(t,
+	transcript(t,
 		S("HSET", "h", "a", "1").Is(1),
 		S("OBJECT", "ENCODING", "h").Is("listpack"),
 		S("HSET", "h", "b", strings.Repeat("x", 64)).Is(1),
@@ -428,7 +428,7 @@ func TestHashEncoding(t *testing.T) {
 	for i := range 512 {
 		args = append(args, fmt.Sprint("f", i), i)
 	}
-	collTranscript(t,
+	transcript(t,
 		S("CONFIG", "GET", "hash-max-listpack-entries").Is([]any{"hash-max-listpack-entries", "512"}),
 		S(append([]any{"HSET", "h"}, args...)...).Is(512),
 		S("OBJECT", "ENCODING", "h").Is("listpack"),

@@ -10,21 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// keysTranscript is transcript on servers started with directives ("name", "value", …).
-func keysTranscript(t *testing.T, directives []string, steps ...step) {
-	t.Helper()
-	keysEach(t, directives, func(t *testing.T, c *redis.Client) { runTranscript(t, c, steps) })
-}
-
-// keysEach runs fn against shoal and the real redis-server (when installed), each a
-// fresh server started with directives.
-func keysEach(t *testing.T, directives []string, fn func(t *testing.T, c *redis.Client)) {
-	t.Helper()
-	for _, tg := range servers(t, directives...) {
-		t.Run(tg.name, func(t *testing.T) { fn(t, newClient(t, tg.addr, 2)) })
-	}
-}
-
 // keysDo runs a command that must succeed (a null reply is nil).
 func keysDo(t testing.TB, c *redis.Client, args ...any) any {
 	t.Helper()
@@ -275,7 +260,7 @@ func TestRandomkey(t *testing.T) {
 		S("RANDOMKEY").Is("only"),
 		S("RANDOMKEY", "x").Is(E("ERR wrong number of arguments for 'randomkey' command")),
 	)
-	keysEach(t, nil, func(t *testing.T, c *redis.Client) {
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
 		keys := make([]string, 50)
 		for i := range keys {
 			keys[i] = "k" + strconv.Itoa(i)
@@ -349,7 +334,7 @@ func TestObject(t *testing.T) {
 		}),
 	)
 	// With a maxmemory limit and an LRU policy, Redis does not share integers.
-	keysTranscript(t, []string{"maxmemory", "100mb", "maxmemory-policy", "allkeys-lru"},
+	transcriptWith(t, 2, []string{"maxmemory", "100mb", "maxmemory-policy", "allkeys-lru"},
 		S("SET", "small", "1").Is("OK"),
 		S("OBJECT", "REFCOUNT", "small").Is(1),
 	)

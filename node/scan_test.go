@@ -16,7 +16,7 @@ import (
 )
 
 func TestKeys(t *testing.T) {
-	keysEach(t, nil, func(t *testing.T, c *redis.Client) {
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
 		wantKeys(t, c, nil, "KEYS", "*")
 		setKeys(t, c, "foo", "foobar", "fxo", "bar", "f*o", "{tag}1", "{tag}2", "x{tag}3", "{tag2}1", "FOO")
 		wantKeys(t, c, []string{"foo", "foobar", "fxo", "bar", "f*o", "{tag}1", "{tag}2", "x{tag}3", "{tag2}1", "FOO"}, "KEYS", "*")
@@ -117,7 +117,7 @@ func TestPatternSlot(t *testing.T) {
 // A whole SCAN pass returns every key once when nothing changes; MATCH, TYPE and a
 // hash-tagged pattern filter it; COUNT bounds a call's work.
 func TestScanPass(t *testing.T) {
-	keysEach(t, nil, func(t *testing.T, c *redis.Client) {
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
 		var keys []string
 		for i := range 1000 {
 			keys = append(keys, "key:"+strconv.Itoa(i))
@@ -165,7 +165,7 @@ func TestScanConcurrentChanges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	keysEach(t, nil, func(t *testing.T, c *redis.Client) {
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
 		const workers, perTag, spread = 3, 300, 11100
 		var keys []string
 		for i := range spread {

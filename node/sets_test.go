@@ -7,7 +7,7 @@ import (
 )
 
 func TestSetAddRemMembers(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "s", "3", "1", "2", "1").Is(3),
 		S("SADD", "s", "2").Is(0),
 		S("SMEMBERS", "s").Is([]any{"1", "2", "3"}),
@@ -42,7 +42,7 @@ func TestSetAddRemMembers(t *testing.T) {
 
 func TestSetWrongType(t *testing.T) {
 	wt := E("WRONGTYPE Operation against a key holding the wrong kind of value")
-	collTranscript(t,
+	transcript(t,
 		S("SET", "str", "x").Is("OK"),
 		S("SADD", "s", "a").Is(1),
 		S("SADD", "str", "a").Is(wt),
@@ -84,7 +84,7 @@ func TestSetWrongType(t *testing.T) {
 
 func TestSetPop(t *testing.T) {
 	pool := []string{"1", "2", "3", "4", "5"}
-	collTranscript(t,
+	transcript(t,
 		S("SPOP", "nokey").Is(nil),
 		S("SPOP", "nokey", "3").Is([]any{}),
 		S("SPOP", "nokey", "x").Is(E("ERR value is out of range, must be positive")),
@@ -131,10 +131,10 @@ func TestSetPop(t *testing.T) {
 		})))
 	}
 	steps = append(steps, S("EXISTS", "big").Is(0))
-	for _, tg := range collServers(t) {
+	for _, tg := range servers(t) {
 		t.Run(tg.name+"/all", func(t *testing.T) {
 			clear(seen)
-			runCollTranscript(t, newClient(t, tg.addr, 2), steps)
+			runTranscript(t, newClient(t, tg.addr, 2), steps)
 			if len(seen) != 1000 {
 				t.Fatalf("popped %d distinct members", len(seen))
 			}
@@ -149,7 +149,7 @@ func TestSetPop(t *testing.T) {
 
 func TestSetRandMember(t *testing.T) {
 	pool := []string{"1", "2", "3"}
-	collTranscript(t,
+	transcript(t,
 		S("SRANDMEMBER", "nokey").Is(nil),
 		S("SRANDMEMBER", "nokey", "3").Is([]any{}),
 		S("SRANDMEMBER", "nokey", "-3").Is([]any{}),
@@ -175,7 +175,7 @@ func TestSetRandMember(t *testing.T) {
 		members = append(members, fmt.Sprint("m", i))
 		pool2 = append(pool2, fmt.Sprint("m", i))
 	}
-	collTranscript(t,
+	transcript(t,
 		S(append([]any{"SADD", "big"}, members...)...).Is(1000),
 		S("SRANDMEMBER", "big", "1000").Is(Unordered(members)),
 		S("SRANDMEMBER", "big", "999").Is(subsetOf(999, true, pool2...)),
@@ -190,7 +190,7 @@ func TestSetRandMember(t *testing.T) {
 // must neither preallocate them nor grow without bound, and closes the connection as
 // Redis does for a client over its output buffer limit.
 func TestSetRandMemberHugeCount(t *testing.T) {
-	addr := startShoalColl(t, "client-output-buffer-limit", "normal 1mb 0 0")
+	addr := startShoalAddr(t, "client-output-buffer-limit", "normal 1mb 0 0")
 	c := newClient(t, addr, 2)
 	ctx := t.Context()
 	c.SAdd(ctx, "s", "a", "b", "c")
@@ -210,7 +210,7 @@ func TestSetRandMemberHugeCount(t *testing.T) {
 }
 
 func TestSetMove(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "a", "1", "2", "x").Is(3),
 		S("SMOVE", "a", "b", "1").Is(1),
 		S("SMEMBERS", "b").Is([]any{"1"}),
@@ -234,7 +234,7 @@ func TestSetMove(t *testing.T) {
 }
 
 func TestSetInter(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "a", "1", "2", "3", "4", "x").Is(5),
 		S("SADD", "b", "2", "3", "4", "5").Is(4),
 		S("SADD", "c", "3", "4", "6").Is(3),
@@ -267,7 +267,7 @@ func TestSetInter(t *testing.T) {
 }
 
 func TestSetInterCard(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "a", "1", "2", "3", "4", "5").Is(5),
 		S("SADD", "b", "2", "3", "4", "5", "6").Is(5),
 		S("SINTERCARD", "2", "a", "b").Is(4),
@@ -293,7 +293,7 @@ func TestSetInterCard(t *testing.T) {
 }
 
 func TestSetUnionDiff(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "a", "5", "1", "2", "3").Is(4),
 		S("SADD", "b", "3", "4").Is(2),
 		S("SADD", "c", "1", "x").Is(2),
@@ -333,7 +333,7 @@ func TestSetUnionDiff(t *testing.T) {
 	for i := range 700 {
 		big = append(big, i)
 	}
-	collTranscript(t,
+	transcript(t,
 		S(append([]any{"SADD", "big"}, big...)...).Is(700),
 		S("OBJECT", "ENCODING", "big").Is("hashtable"),
 		S("SADD", "small", "5", "699", "700", "-1").Is(4),
@@ -384,7 +384,7 @@ func TestSetResp3(t *testing.T) {
 }
 
 func TestSetScan(t *testing.T) {
-	collTranscript(t,
+	transcript(t,
 		S("SSCAN", "nokey", "0").Is([]any{"0", []any{}}),
 		S("SSCAN", "nokey", "0", "COUNT", "0").Is([]any{"0", []any{}}),
 		S("SSCAN", "nokey", "x").Is(E("ERR invalid cursor")),
@@ -403,7 +403,7 @@ func TestSetScan(t *testing.T) {
 		S("SSCAN", "s", "x").Is(E("ERR invalid cursor")),
 		S("SSCAN", "s").Is(E("ERR wrong number of arguments for 'sscan' command")),
 	)
-	for _, tg := range collServers(t) {
+	for _, tg := range servers(t) {
 		t.Run(tg.name+"/hashtable", func(t *testing.T) {
 			c := newClient(t, tg.addr, 2)
 			ctx := t.Context()
@@ -443,7 +443,7 @@ func TestSetEncoding(t *testing.T) {
 	for i := range 512 {
 		ints = append(ints, i*3)
 	}
-	collTranscript(t,
+	transcript(t,
 		S("SADD", "s", "1", "2").Is(2),
 		S("OBJECT", "ENCODING", "s").Is("intset"),
 		S("SADD", "s", "x").Is(1),
