@@ -77,39 +77,6 @@ func (c *Client) rangeCountArg(i int) (int64, bool) {
 	return n, ok
 }
 
-// parseCollCursor parses a SCAN-family cursor as Redis does (strtoul over the whole
-// argument): an optional sign (a negative cursor wraps around), decimal digits, no
-// leading space, no overflow. An empty argument is cursor 0.
-func parseCollCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := false
-	switch b[0] {
-	case '+', '-':
-		neg = b[0] == '-'
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	var v uint64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // scanCollCmd is HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count] on a value
 // of type T, as Redis's scanGenericCommand. The cursor is checked first, then the key
 // (a missing key answers an empty scan without looking at the options), then the
@@ -120,7 +87,7 @@ func scanCollCmd[T interface {
 	storage.Value
 	comparable
 }](c *Client, pairs bool, step func(v T, cursor uint64, emit func(key, val []byte)) uint64) {
-	cursor, ok := parseCollCursor(c.args[2])
+	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
 		c.Err("ERR invalid cursor")
 		return
@@ -146,31 +113,11 @@ func scanCollCmd[T interface {
 // is back to 0, or COUNT*10 steps were made. The elements are filtered by MATCH after
 // being counted, as Redis does.
 func (c *Client) scanColl(cursor uint64, pairs bool, step func(cursor uint64, emit func(key, val []byte)) uint64) {
-	count := int64(10)
-	var pat []byte
-	for i := 3; i < len(c.args); i += 2 {
-		more := i+1 < len(c.args)
-		switch {
-		case c.is(i, "COUNT") && more:
-			n, ok := c.intArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.Err(errSyntax)
-				return
-			}
-			count = n
-		case c.is(i, "MATCH") && more:
-			pat = c.args[i+1]
-			if len(pat) == 1 && pat[0] == '*' {
-				pat = nil
-			}
-		default:
-			c.Err(errSyntax)
-			return
-		}
+	opt, ok := parseScanOptions(c, 3, false)
+	if !ok {
+		return
 	}
+	count, pat := opt.count, opt.pattern
 	var out resp.Writer
 	out.Proto = c.w.Proto
 	collected, n := int64(0), 0

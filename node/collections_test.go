@@ -185,18 +185,3 @@ func renderReply(r reply, mode int) string {
 	return string(r.typ) + r.text
 }
 
-func TestParseCollCursor(t *testing.T) {
-	for in, want := range map[string]uint64{
-		"": 0, "0": 0, "17": 17, "+5": 5, "007": 7, "-1": 1<<64 - 1, "-0": 0,
-		"18446744073709551615": 1<<64 - 1,
-	} {
-		if got, ok := parseCollCursor([]byte(in)); !ok || got != want {
-			t.Errorf("%q: got %d %v want %d", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"x", " 1", "1 ", "-", "+", "18446744073709551616", "1.5", "0x10"} {
-		if _, ok := parseCollCursor([]byte(in)); ok {
-			t.Errorf("%q accepted", in)
-		}
-	}
-}
