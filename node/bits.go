@@ -72,10 +72,11 @@ func cmdSetbit(c *Client) {
 	} else {
 		*p &^= mask
 	}
-	c.w.Int(boolInt(old))
+	c.w.Int(bitValue(old))
 }
 
-func boolInt(b bool) int64 {
+// bitValue is a bit as an integer reply.
+func bitValue(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -97,7 +98,7 @@ func cmdGetbit(c *Client) {
 	if byteIdx := off >> 3; byteIdx < uint64(len(b)) {
 		bit = b[byteIdx]&(1<<(7-off&7)) != 0
 	}
-	c.w.Int(boolInt(bit))
+	c.w.Int(bitValue(bit))
 }
 
 // bitRange resolves the start/end/unit arguments of BITCOUNT and BITPOS for a string
@@ -202,14 +203,14 @@ func countBits(b []byte, first, last int64) int64 {
 		return 0
 	}
 	fb, lb := first>>3, last>>3
-	n := popcount(b[fb : lb+1])
+	n := popcountBytes(b[fb : lb+1])
 	// Remove the bits of the edge bytes that are outside the range.
 	n -= int64(bits.OnesCount8(b[fb] &^ (0xff >> (first & 7))))
 	n -= int64(bits.OnesCount8(b[lb] & (0xff >> (last&7 + 1))))
 	return n
 }
 
-func popcount(b []byte) int64 {
+func popcountBytes(b []byte) int64 {
 	var n int
 	for len(b) >= 8 {
 		n += bits.OnesCount64(binary.LittleEndian.Uint64(b))

@@ -127,17 +127,7 @@ func (c *Client) expireArg(i, flags int) (int64, bool) {
 	return n, true
 }
 
-func cmdGet(c *Client) {
-	b, ok, err := c.db.GetString(slot(c.args[1]), c.args[1])
-	switch {
-	case err != nil:
-		c.ErrFor(err)
-	case !ok:
-		c.w.Null()
-	default:
-		c.w.Bulk(b)
-	}
-}
+func cmdGet(c *Client) { c.replyString(slot(c.args[1]), c.args[1]) }
 
 // cmdSet is SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL].
 func cmdSet(c *Client) {
@@ -172,17 +162,10 @@ func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 	}
 	found := false
 	if flags&strGet != 0 {
-		old, ok, err := c.db.GetString(sl, key)
-		if err != nil {
-			c.ErrFor(err)
+		var ok bool
+		if found, ok = c.replyString(sl, key); !ok {
 			return
 		}
-		if ok {
-			c.w.Bulk(old)
-		} else {
-			c.w.Null()
-		}
-		found = ok
 	} else if flags&(strNX|strXX) != 0 {
 		found = c.db.Exists(sl, key)
 	}
@@ -211,35 +194,34 @@ func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 func cmdGetset(c *Client) {
 	key := c.args[1]
 	sl := slot(key)
-	if !c.replyString(sl, key) {
-		return
+	if _, ok := c.replyString(sl, key); ok {
+		c.db.SetString(sl, key, c.args[2], 0, false)
 	}
-	c.db.SetString(sl, key, c.args[2], 0, false)
 }
 
 // cmdGetdel is GETDEL key.
 func cmdGetdel(c *Client) {
 	key := c.args[1]
 	sl := slot(key)
-	if c.replyString(sl, key) {
+	if found, ok := c.replyString(sl, key); found && ok {
 		c.db.Delete(sl, key)
 	}
 }
 
-// replyString answers key's string value (null when absent) and reports whether that
-// worked; a non-string is answered WRONGTYPE and reported false.
-func (c *Client) replyString(sl int, key []byte) bool {
-	b, ok, err := c.db.GetString(sl, key)
+// replyString answers key's string value as GET does (null when absent) and reports
+// whether the key exists; a non-string is answered WRONGTYPE and reported ok false.
+func (c *Client) replyString(sl int, key []byte) (exists, ok bool) {
+	b, exists, err := c.db.GetString(sl, key)
 	switch {
 	case err != nil:
 		c.ErrFor(err)
-		return false
-	case !ok:
+		return true, false
+	case !exists:
 		c.w.Null()
 	default:
 		c.w.Bulk(b)
 	}
-	return true
+	return exists, true
 }
 
 // cmdGetex is GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]. As in Redis, the options'
