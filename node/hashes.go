@@ -195,12 +195,12 @@ func cmdHincrby(c *Client) {
 }
 
 func cmdHincrbyfloat(c *Client) {
-	incr, ok := hashParseLD(c.args[3])
+	incr, ok := parseLongDouble(c.args[3])
 	if !ok {
 		c.Err(errNotFloat)
 		return
 	}
-	if incr.IsInf() {
+	if incr.float().IsInf() {
 		c.Err("ERR value is NaN or Infinity")
 		return
 	}
@@ -208,20 +208,20 @@ func cmdHincrbyfloat(c *Client) {
 	if !ok {
 		return
 	}
-	cur := newHashLD()
+	var cur longDouble
 	if v, found := h.Get(c.args[2]); found {
-		if cur, ok = hashParseLD(v); !ok {
+		if cur, ok = parseLongDouble(v); !ok {
 			c.Err("ERR hash value is not a float")
 			return
 		}
 	}
-	sum, ok := hashAddLD(cur, incr)
+	sum, ok := addLongDouble(cur, incr)
 	if !ok {
 		c.Err("ERR increment would produce NaN or Infinity")
 		return
 	}
 	var buf [64]byte
-	out := hashAppendLD(buf[:0], sum)
+	out := appendLongDoubleHuman(buf[:0], sum)
 	h.Set(c.args[2], out, c.s.eng.Limits())
 	c.w.Bulk(out)
 }
