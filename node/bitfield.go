@@ -112,7 +112,7 @@ func (c *Client) bitfield(readOnly bool) {
 		str = rs.B
 	} else {
 		var err error
-		if str, _, err = c.db.GetString(slot(key), key); err != nil {
+		if str, _, err = c.db.GetString(c.slot(key), key); err != nil {
 			c.ErrFor(err)
 			return
 		}

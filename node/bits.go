@@ -33,7 +33,7 @@ func (c *Client) bitOffsetArg(i int, hash bool, width int) (uint64, bool) {
 // *storage.RawString at least maxBit/8+1 bytes long (zero-padded), created when the key
 // does not exist. It writes WRONGTYPE and returns nil for another type.
 func (c *Client) bitString(key []byte, maxBit uint64) *storage.RawString {
-	sl := slot(key)
+	sl := c.slot(key)
 	n := int(maxBit>>3) + 1
 	rs, err := mutableString(c.db, sl, key, 0)
 	switch {
@@ -89,7 +89,7 @@ func cmdGetbit(c *Client) {
 	if !ok {
 		return
 	}
-	b, _, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, _, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	if err != nil {
 		c.ErrFor(err)
 		return
@@ -166,7 +166,7 @@ func (c *Client) bitRange(n int64, startIdx, endIdx, unitIdx int, bitcount bool)
 // cmdBitcount is BITCOUNT key [start end [BYTE|BIT]]. As in Redis 7.0 the key is looked
 // up first: an absent key answers 0 whatever the arguments.
 func cmdBitcount(c *Client) {
-	b, exists, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, exists, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	switch {
 	case err != nil:
 		c.ErrFor(err)
@@ -235,7 +235,7 @@ func cmdBitpos(c *Client) {
 		c.Err("ERR The bit argument must be 1 or 0.")
 		return
 	}
-	b, exists, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, exists, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	switch {
 	case err != nil:
 		c.ErrFor(err)
@@ -347,7 +347,7 @@ func cmdBitop(c *Client) {
 	srcs := make([][]byte, 0, len(c.args)-3)
 	maxLen := 0
 	for _, k := range c.args[3:] {
-		b, _, err := c.db.GetString(slot(k), k)
+		b, _, err := c.db.GetString(c.slot(k), k)
 		if err != nil {
 			c.ErrFor(err)
 			return
@@ -357,7 +357,7 @@ func cmdBitop(c *Client) {
 	}
 	dst := c.args[2]
 	if maxLen == 0 {
-		c.db.Delete(slot(dst), dst)
+		c.db.Delete(c.slot(dst), dst)
 		c.w.Int(0)
 		return
 	}
@@ -378,7 +378,7 @@ func cmdBitop(c *Client) {
 			bitopInto(res, s, op)
 		}
 	}
-	c.db.SetValue(slot(dst), dst, &storage.RawString{B: res}, 0, false)
+	c.db.SetValue(c.slot(dst), dst, &storage.RawString{B: res}, 0, false)
 	c.w.Int(int64(maxLen))
 }
 

@@ -22,7 +22,7 @@ func collRand(n int) int { return rand.IntN(n) }
 // value of another type it writes WRONGTYPE and returns ok false. Caller holds the
 // key's stripe.
 func lookupColl[T storage.Value](c *Client, key []byte) (v T, ok bool) {
-	v, err := storage.Lookup[T](c.db, slot(key), key)
+	v, err := storage.Lookup[T](c.db, c.slot(key), key)
 	if err != nil {
 		c.ErrFor(err)
 		return v, false
@@ -32,7 +32,7 @@ func lookupColl[T storage.Value](c *Client, key []byte) (v T, ok bool) {
 
 // createColl is lookupColl that stores mk() under key when the key does not exist.
 func createColl[T storage.Value](c *Client, key []byte, mk func() T) (v T, ok bool) {
-	v, err := storage.LookupOrCreate(c.db, slot(key), key, mk)
+	v, err := storage.LookupOrCreate(c.db, c.slot(key), key, mk)
 	if err != nil {
 		c.ErrFor(err)
 		return v, false

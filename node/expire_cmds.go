@@ -90,7 +90,7 @@ func expireGeneric(c *Client, ms, abs bool) {
 		when += now
 	}
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	cur, exists := c.db.Expire(sl, key)
 	if !exists || !expireAllowed(flags, cur, when) {
 		c.w.Int(0)
@@ -126,7 +126,7 @@ func cmdPexpiretime(c *Client) { ttlGeneric(c, true, true) }
 // missing key, -1 for a persistent one, else the remaining time or the expire time,
 // seconds rounded to the nearest.
 func ttlGeneric(c *Client, ms, abs bool) {
-	at, ok := c.db.Expire(slot(c.args[1]), c.args[1])
+	at, ok := c.db.Expire(c.slot(c.args[1]), c.args[1])
 	switch {
 	case !ok:
 		c.w.Int(-2)
@@ -147,7 +147,7 @@ func ttlGeneric(c *Client, ms, abs bool) {
 // cmdPersist removes a key's expire: 1 if it had one.
 func cmdPersist(c *Client) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	if at, ok := c.db.Expire(sl, key); !ok || at == 0 {
 		c.w.Int(0)
 		return

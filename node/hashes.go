@@ -147,7 +147,7 @@ func cmdHdel(c *Client) {
 		if h.Delete(f) {
 			n++
 			if h.Len() == 0 {
-				c.db.Delete(slot(c.args[1]), c.args[1])
+				c.db.Delete(c.slot(c.args[1]), c.args[1])
 				break
 			}
 		}

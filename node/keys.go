@@ -48,7 +48,7 @@ const (
 func cmdDel(c *Client) {
 	n := 0
 	for _, k := range c.args[1:] {
-		if c.db.Delete(slot(k), k) {
+		if c.db.Delete(c.slot(k), k) {
 			n++
 		}
 	}
@@ -59,7 +59,7 @@ func cmdDel(c *Client) {
 func cmdExists(c *Client) {
 	n := 0
 	for _, k := range c.args[1:] {
-		if c.db.Exists(slot(k), k) {
+		if c.db.Exists(c.slot(k), k) {
 			n++
 		}
 	}
@@ -67,14 +67,14 @@ func cmdExists(c *Client) {
 }
 
 func cmdType(c *Client) {
-	c.w.Simple(c.db.TypeOf(slot(c.args[1]), c.args[1]).String())
+	c.w.Simple(c.db.TypeOf(c.slot(c.args[1]), c.args[1]).String())
 }
 
 // cmdTouch counts the existing keys among the arguments, recording an access to each.
 func cmdTouch(c *Client) {
 	n := 0
 	for _, k := range c.args[1:] {
-		if _, _, ok := c.db.Get(slot(k), k); ok {
+		if _, _, ok := c.db.Get(c.slot(k), k); ok {
 			n++
 		}
 	}
@@ -87,7 +87,7 @@ func cmdRenamenx(c *Client) { renameGeneric(c, true) }
 // renameGeneric is RENAME (nx false) and RENAMENX. The executor holds both keys' stripes.
 func renameGeneric(c *Client, nx bool) {
 	src, dst := c.args[1], c.args[2]
-	ss, ds := slot(src), slot(dst)
+	ss, ds := c.slot(src), c.slot(dst)
 	if !c.db.Exists(ss, src) {
 		c.Err(errNoSuchKey)
 		return
@@ -163,7 +163,7 @@ func cmdCopy(c *Client) {
 		c.Err(errSameObject)
 		return
 	}
-	ss, ds := slot(src), slot(dst)
+	ss, ds := c.slot(src), c.slot(dst)
 	if !c.db.Exists(ss, src) || to.Exists(ds, dst) && !replace {
 		c.w.Int(0)
 		return
@@ -191,7 +191,7 @@ func cmdMove(c *Client) {
 		return
 	}
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	if !c.db.Exists(sl, key) || to.Exists(sl, key) {
 		c.w.Int(0)
 		return
@@ -306,7 +306,7 @@ func cmdSwapdb(c *Client) {
 // OBJECT subcommands. They inspect a key without counting an access.
 
 func cmdObjectEncoding(c *Client) {
-	enc, ok := c.db.Encoding(slot(c.args[2]), c.args[2])
+	enc, ok := c.db.Encoding(c.slot(c.args[2]), c.args[2])
 	if !ok {
 		c.w.Null()
 		return
@@ -324,7 +324,7 @@ const lfuInitVal = 5
 // cmdObjectFreq answers OBJECT FREQ. The engine does not keep LFU counters yet, so a
 // key's frequency is always that of a key never read since it was written.
 func cmdObjectFreq(c *Client) {
-	if !c.db.Exists(slot(c.args[2]), c.args[2]) {
+	if !c.db.Exists(c.slot(c.args[2]), c.args[2]) {
 		c.w.Null()
 		return
 	}
@@ -336,7 +336,7 @@ func cmdObjectFreq(c *Client) {
 }
 
 func cmdObjectIdletime(c *Client) {
-	idle, ok := c.db.Idle(slot(c.args[2]), c.args[2])
+	idle, ok := c.db.Idle(c.slot(c.args[2]), c.args[2])
 	if !ok {
 		c.w.Null()
 		return
@@ -355,7 +355,7 @@ const sharedRefcount = math.MaxInt32
 // except that Redis stores the integers 0 to 9999 as shared objects unless an LRU/LFU
 // policy with a maxmemory limit needs per-key access data.
 func cmdObjectRefcount(c *Client) {
-	str, v, ok := c.db.ObjectPeek(slot(c.args[2]), c.args[2])
+	str, v, ok := c.db.ObjectPeek(c.slot(c.args[2]), c.args[2])
 	if !ok {
 		c.w.Null()
 		return

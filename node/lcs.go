@@ -11,8 +11,8 @@ type lcsMatch struct{ aStart, aEnd, bStart, bEnd uint32 }
 // of 32-bit lengths may not exceed proto-max-bulk-len bytes. IDX answers the matched
 // ranges from the end of the strings backwards, as Redis does.
 func cmdLcs(c *Client) {
-	a, _, errA := c.db.GetString(slot(c.args[1]), c.args[1])
-	b, _, errB := c.db.GetString(slot(c.args[2]), c.args[2])
+	a, _, errA := c.db.GetString(c.slot(c.args[1]), c.args[1])
+	b, _, errB := c.db.GetString(c.slot(c.args[2]), c.args[2])
 	if errA != nil || errB != nil {
 		c.Err("ERR The specified keys must contain string values")
 		return

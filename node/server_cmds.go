@@ -170,7 +170,7 @@ func cmdMemoryUsage(c *Client) {
 			return
 		}
 	}
-	n, ok := c.db.MemUsage(slot(c.args[2]), c.args[2])
+	n, ok := c.db.MemUsage(c.slot(c.args[2]), c.args[2])
 	if !ok {
 		c.w.Null()
 		return
@@ -298,7 +298,7 @@ func cmdDebug(c *Client) {
 		c.OK()
 	case c.is(1, "OBJECT") && len(c.args) == 3:
 		key := c.args[2]
-		sl := slot(key)
+		sl := c.slot(key)
 		c.s.eng.LockSlot(sl)
 		enc, ok := c.db.Encoding(sl, key)
 		idle, _ := c.db.Idle(sl, key)
@@ -344,7 +344,7 @@ func cmdDebugPopulate(c *Client) {
 	for i := range count {
 		key = append(append(key[:0], prefix...), ':')
 		key = strconv.AppendInt(key, i, 10)
-		sl := slot(key)
+		sl := c.slot(key)
 		c.s.eng.LockSlot(sl)
 		if !c.db.Exists(sl, key) {
 			val = append(append(val[:0], "value:"...), strconv.AppendInt(nil, i, 10)...)

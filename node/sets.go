@@ -59,7 +59,7 @@ func cmdSrem(c *Client) {
 			if s.Remove(m) {
 				n++
 				if s.Len() == 0 {
-					c.db.Delete(slot(c.args[1]), c.args[1])
+					c.db.Delete(c.slot(c.args[1]), c.args[1])
 					break
 				}
 			}
@@ -124,7 +124,7 @@ func cmdSpop(c *Client) {
 	}
 	m := s.Pop(collRand)
 	if s.Len() == 0 {
-		c.db.Delete(slot(key), key)
+		c.db.Delete(c.slot(key), key)
 	}
 	c.w.Bulk(m)
 }
@@ -147,7 +147,7 @@ func spopCount(c *Client, key []byte) {
 	}
 	if n >= int64(s.Len()) {
 		writeSet(c, s)
-		c.db.Delete(slot(key), key)
+		c.db.Delete(c.slot(key), key)
 		return
 	}
 	c.w.Set(int(n))
@@ -237,11 +237,11 @@ func cmdSmove(c *Client) {
 		return
 	}
 	if from.Len() == 0 {
-		c.db.Delete(slot(src), src)
+		c.db.Delete(c.slot(src), src)
 	}
 	if to == nil {
 		to = storage.NewSet()
-		c.db.SetValue(slot(dst), dst, to, 0, false)
+		c.db.SetValue(c.slot(dst), dst, to, 0, false)
 	}
 	to.Add(m, c.s.eng.Limits())
 	c.w.Int(1)
@@ -343,11 +343,11 @@ func cmdSintercard(c *Client) {
 // storeSet makes res the value of dst and replies its size; an empty result deletes dst.
 func storeSet(c *Client, dst []byte, res *storage.Set) {
 	if res == nil || res.Len() == 0 {
-		c.db.Delete(slot(dst), dst)
+		c.db.Delete(c.slot(dst), dst)
 		c.w.Int(0)
 		return
 	}
-	c.db.SetValue(slot(dst), dst, res, 0, false)
+	c.db.SetValue(c.slot(dst), dst, res, 0, false)
 	c.w.Int(int64(res.Len()))
 }
 

@@ -127,7 +127,7 @@ func (c *Client) expireArg(i, flags int) (int64, bool) {
 	return n, true
 }
 
-func cmdGet(c *Client) { c.replyString(slot(c.args[1]), c.args[1]) }
+func cmdGet(c *Client) { c.replyString(c.slot(c.args[1]), c.args[1]) }
 
 // cmdSet is SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL].
 func cmdSet(c *Client) {
@@ -152,7 +152,7 @@ func cmdPsetex(c *Client) { c.setGeneric(strPX, 2, c.args[3], false) }
 // SETNX's :1/:0 replies instead of +OK/null.
 func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	var at int64
 	if expIdx > 0 {
 		var ok bool
@@ -193,7 +193,7 @@ func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 // an expire.
 func cmdGetset(c *Client) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	if _, ok := c.replyString(sl, key); ok {
 		c.db.SetString(sl, key, c.args[2], 0, false)
 	}
@@ -202,7 +202,7 @@ func cmdGetset(c *Client) {
 // cmdGetdel is GETDEL key.
 func cmdGetdel(c *Client) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	if found, ok := c.replyString(sl, key); found && ok {
 		c.db.Delete(sl, key)
 	}
@@ -233,7 +233,7 @@ func cmdGetex(c *Client) {
 		return
 	}
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	b, ok, err := c.db.GetString(sl, key)
 	switch {
 	case err != nil:
@@ -262,7 +262,7 @@ func cmdGetex(c *Client) {
 func cmdMget(c *Client) {
 	c.w.Array(len(c.args) - 1)
 	for _, k := range c.args[1:] {
-		b, ok, err := c.db.GetString(slot(k), k)
+		b, ok, err := c.db.GetString(c.slot(k), k)
 		if !ok || err != nil {
 			c.w.Null()
 		} else {
@@ -287,7 +287,7 @@ func cmdMset(c *Client) {
 		return
 	}
 	for i := 1; i < len(c.args); i += 2 {
-		c.db.SetString(slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
+		c.db.SetString(c.slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
 	}
 	c.OK()
 }
@@ -299,13 +299,13 @@ func cmdMsetnx(c *Client) {
 		return
 	}
 	for i := 1; i < len(c.args); i += 2 {
-		if c.db.Exists(slot(c.args[i]), c.args[i]) {
+		if c.db.Exists(c.slot(c.args[i]), c.args[i]) {
 			c.w.Int(0)
 			return
 		}
 	}
 	for i := 1; i < len(c.args); i += 2 {
-		c.db.SetString(slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
+		c.db.SetString(c.slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
 	}
 	c.w.Int(1)
 }
@@ -336,7 +336,7 @@ func cmdDecrby(c *Client) {
 // whatever the old value's representation.
 func (c *Client) incrBy(delta int64) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	cur, ok, err := c.db.GetString(sl, key)
 	if err != nil {
 		c.ErrFor(err)
@@ -363,7 +363,7 @@ func (c *Client) incrBy(delta int64) {
 // Redis does (see longdouble.go), keeping the key's expire.
 func cmdIncrbyfloat(c *Client) {
 	key := c.args[1]
-	sl := slot(key)
+	sl := c.slot(key)
 	cur, ok, err := c.db.GetString(sl, key)
 	if err != nil {
 		c.ErrFor(err)
@@ -443,7 +443,7 @@ func growZero(rs *storage.RawString, n int) {
 // one is changed in place (and so becomes "raw", as in Redis).
 func cmdAppend(c *Client) {
 	key, val := c.args[1], c.args[2]
-	sl := slot(key)
+	sl := c.slot(key)
 	cur, ok, err := c.db.GetString(sl, key)
 	switch {
 	case err != nil:
@@ -464,7 +464,7 @@ func cmdAppend(c *Client) {
 
 // cmdStrlen is STRLEN key.
 func cmdStrlen(c *Client) {
-	b, _, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, _, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	if err != nil {
 		c.ErrFor(err)
 		return
@@ -484,7 +484,7 @@ func cmdGetrange(c *Client) {
 	if !ok {
 		return
 	}
-	b, _, err := c.db.GetString(slot(c.args[1]), c.args[1])
+	b, _, err := c.db.GetString(c.slot(c.args[1]), c.args[1])
 	if err != nil {
 		c.ErrFor(err)
 		return
@@ -512,7 +512,7 @@ func cmdGetrange(c *Client) {
 // shorter string; an empty value changes nothing (and creates no key).
 func cmdSetrange(c *Client) {
 	key, val := c.args[1], c.args[3]
-	sl := slot(key)
+	sl := c.slot(key)
 	off, ok := c.intArg(2)
 	if !ok {
 		return
