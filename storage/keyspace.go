@@ -313,7 +313,8 @@ func (db *DB) Get(slot int, key []byte) (str []byte, v Value, ok bool) {
 }
 
 // GetString returns a string key's bytes (aliasing, see Get); ErrWrongType for other
-// types. Caller holds the stripe.
+// types. A later SetString of the same key may overwrite these bytes in place: use them
+// (reply, parse, copy) before changing the key. Caller holds the stripe.
 func (db *DB) GetString(slot int, key []byte) ([]byte, bool, error) {
 	str, v, ok := db.Get(slot, key)
 	if !ok {
@@ -331,11 +332,29 @@ func (db *DB) GetString(slot int, key []byte) ([]byte, bool, error) {
 // SetString stores a plain string value, replacing any value of any type. expire is the
 // Unix-ms expiry (0 = none); keepTTL keeps the existing expire instead. Caller holds the
 // stripe.
+//
+// Overwriting an existing key keeps its entry (one lookup, no entry allocation), and a
+// value of the same length is written over the old bytes: nothing outside the stripe
+// holds a reference to them (GetString's result is valid only under the stripe).
 func (db *DB) SetString(slot int, key, val []byte, expire int64, keepTTL bool) {
-	if keepTTL {
-		expire = db.expireOf(slot, key)
+	en := db.find(slot, key)
+	if en == nil {
+		if keepTTL {
+			expire = 0
+		}
+		db.put(slot, &entry{kv: concat(key, val), klen: uint32(len(key)), expire: expire})
+		return
 	}
-	db.put(slot, &entry{kv: concat(key, val), klen: uint32(len(key)), expire: expire})
+	if !keepTTL {
+		db.setEntryExpire(slot, en, expire)
+	}
+	if en.obj == nil && len(en.kv) == len(key)+len(val) && len(val) > 0 {
+		copy(unsafe.Slice(unsafe.StringData(en.kv), len(en.kv))[len(key):], val)
+	} else {
+		en.kv = concat(key, val)
+	}
+	en.obj = nil
+	db.touch(en)
 }
 
 // SetValue stores v under key, replacing any value (and its expire unless keepTTL).
@@ -417,17 +436,28 @@ func (db *DB) SetExpire(slot int, key []byte, at int64) bool {
 		db.unlink(slot, t, p)
 		return true
 	}
+	db.setEntryExpire(slot, en, at)
+	return true
+}
+
+// setEntryExpire sets en's expire (0 = none), keeping the volatile counts. Caller holds
+// the stripe.
+func (db *DB) setEntryExpire(slot int, en *entry, at int64) {
+	ks := db.data()
+	t := ks.slots[slot]
 	switch {
 	case en.expire == 0 && at != 0:
 		t.volatile++
-		db.data().volatile.Add(1)
+		ks.volatile.Add(1)
 	case en.expire != 0 && at == 0:
 		t.volatile--
-		db.data().volatile.Add(-1)
+		ks.volatile.Add(-1)
+	default:
+		en.expire = at
+		return
 	}
 	en.expire = at
-	db.data().sync(slot, t)
-	return true
+	ks.sync(slot, t)
 }
 
 // Idle returns the seconds since key was last accessed (OBJECT IDLETIME), without

@@ -115,3 +115,29 @@ func BenchmarkGetString(b *testing.B) {
 		db.GetString(5, k)
 	}
 }
+
+func TestSetStringOverwriteKeepsCountsAndTTL(t *testing.T) {
+	e, now := testEngine(t)
+	db := e.DB(0)
+	k := []byte("k")
+	db.SetString(2, k, []byte("aaa"), *now+1000, false)
+	db.SetString(2, k, []byte("bbb"), 0, true) // same length, in place, TTL kept
+	if at, _ := db.Expire(2, k); at != *now+1000 || db.Volatile() != 1 {
+		t.Fatalf("keepTTL: expire %d volatile %d", at, db.Volatile())
+	}
+	db.SetString(2, k, []byte("cccc"), 0, false) // new length, TTL dropped
+	if at, _ := db.Expire(2, k); at != 0 || db.Volatile() != 0 || db.Size() != 1 {
+		t.Fatalf("overwrite: expire %d volatile %d size %d", at, db.Volatile(), db.Size())
+	}
+	if b, _, _ := db.GetString(2, k); string(b) != "cccc" {
+		t.Fatalf("value %q", b)
+	}
+	db.SetValue(2, k, &RawString{B: []byte("x")}, 0, false)
+	db.SetString(2, k, []byte("y"), 0, false) // replaces a non-plain value
+	if b, _, _ := db.GetString(2, k); string(b) != "y" {
+		t.Fatalf("value %q", b)
+	}
+	if enc, _ := db.Encoding(2, k); enc != "embstr" {
+		t.Fatalf("encoding %q", enc)
+	}
+}
