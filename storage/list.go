@@ -30,6 +30,8 @@ type List struct {
 	fill  int
 }
 
+var _ Iterable = (*List)(nil)
+
 // listNode is one packed node; its entries occupy buf[head:].
 type listNode struct {
 	buf  []byte
