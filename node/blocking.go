@@ -1,6 +1,7 @@
 package node
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,15 +11,24 @@ import (
 // order per key, as in Redis:
 //
 //  1. The handler runs with its keys' stripes locked (lock policy lockKeys). It tries to
-//     serve at once; if it cannot, it calls c.block(keys, timeout, try) — still under the
-//     stripes, so no write to those keys can slip in before it is queued.
-//  2. The executor releases the stripes and parks the client (waitBlocked) until it is
-//     served, times out, is killed or the server closes.
+//     serve at once; if it cannot, it calls c.block(keys, timeout, try, onTimeout) —
+//     still under the stripes, so the client takes its place in the keys' queues before
+//     any write to them can slip in. The waiter is pending: writers skip it.
+//  2. The executor releases the stripes and calls waitBlocked, which copies the
+//     arguments, makes the waiter servable and re-runs try once (a write may have come
+//     while it was pending; it then found a pending waiter at the head of the queue and
+//     left it alone, keeping the arrival order), and sends the replies of the commands
+//     pipelined before this one. Then the client is parked until it is served, times
+//     out, is killed, disconnects (a goroutine keeps reading its socket into the query
+//     buffer, as Redis does, and notices EOF) or the server closes.
 //  3. After any write command, the executor marks the written keys that have waiters as
 //     ready and serves them (serveReady): for each ready key, the first waiting client's
 //     try runs again with that client's stripes locked; on success its reply is written
 //     to its buffer and it is woken. A try that writes another key (BLMOVE's destination)
 //     marks that key ready in turn.
+//
+// try and onTimeout read the command's arguments from c.args at the time they run (the
+// copy waitBlocked made); they must not keep slices of the arguments the handler saw.
 //
 // Lock order: stripes, then blockRegistry.mu. A waiter's reply buffer is written by the
 // serving goroutine only while the waiter is parked (state serving), then handed back
@@ -30,7 +40,8 @@ type blockKey struct {
 }
 
 const (
-	waitWaiting = iota
+	waitPending = iota // queued by the handler; not servable until waitBlocked runs
+	waitWaiting
 	waitServing
 	waitServed
 	waitCancelled
@@ -82,6 +93,37 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, try func(c *Client)
 func (s *Server) waitBlocked(c *Client) {
 	w := c.parked
 	c.parked = nil
+	r := &s.blocking
+	// The arguments alias the query buffer, which the socket watcher below refills.
+	c.args = cloneArgs(c.args)
+	// Replies of the commands pipelined before this one go out before the client waits,
+	// as in Redis. They are taken out of c.w first: once the waiter is servable, a writer
+	// may write the served reply there.
+	var pending []byte
+	if c.w.Len() > 0 {
+		pending, c.w.B = c.w.B, nil
+	}
+	r.mu.Lock()
+	w.state = waitWaiting
+	r.mu.Unlock()
+	// Serve what was written to the keys while the waiter was pending.
+	r.readyMu.Lock()
+	r.ready = append(r.ready, w.keys...)
+	r.readyMu.Unlock()
+	s.serveReady()
+	if pending != nil {
+		if _, err := c.conn.Write(pending); err != nil {
+			c.closeAfter = true
+			s.abandonWait(c, w, false)
+			return
+		}
+	}
+	select {
+	case <-w.done:
+		return
+	default:
+	}
+
 	c.blocked.Store(true)
 	defer c.blocked.Store(false)
 	var timer <-chan time.Time
@@ -90,13 +132,27 @@ func (s *Server) waitBlocked(c *Client) {
 		defer t.Stop()
 		timer = t.C
 	}
+	gone, stopWatch := c.watchConn()
+	defer stopWatch()
+	reply := true
 	select {
 	case <-w.done:
 		return
 	case <-timer:
 	case <-c.waker:
 	case <-s.stop:
+	case <-gone:
+		// The client left: no reply, and nothing it pipelined after this runs.
+		reply = false
+		c.closeAfter = true
 	}
+	s.abandonWait(c, w, reply)
+}
+
+// abandonWait takes a waiter that timed out (or whose client left) out of the queues and,
+// with reply, writes the timeout reply; if a writer is serving it at that moment, it
+// waits for the outcome, which may be a served reply after all.
+func (s *Server) abandonWait(c *Client, w *waiter, reply bool) {
 	r := &s.blocking
 	r.mu.Lock()
 	switch w.state {
@@ -104,16 +160,58 @@ func (s *Server) waitBlocked(c *Client) {
 		w.state = waitCancelled
 		r.remove(w)
 		r.mu.Unlock()
-		c.onTimeout(c)
+		if reply {
+			c.onTimeout(c)
+		}
 		return
 	case waitServing:
 		w.timedOut = true
 	}
 	r.mu.Unlock()
 	<-w.done
-	if w.state == waitCancelled {
+	if w.state == waitCancelled && reply {
 		c.onTimeout(c)
 	}
+}
+
+// watchConn reads the parked client's socket into its query buffer, as Redis keeps
+// reading from blocked clients, so that a client that disconnects stops waiting (and is
+// not handed an element nobody will read). gone is closed when the connection ends or
+// the query buffer overflows; stop ends the watch and waits for the goroutine.
+func (c *Client) watchConn() (gone <-chan struct{}, stop func()) {
+	g, done := make(chan struct{}), make(chan struct{})
+	var stopping atomic.Bool
+	go func() {
+		defer close(done)
+		for {
+			if err := c.rd.Fill(); err != nil {
+				if !stopping.Load() {
+					close(g)
+				}
+				return
+			}
+		}
+	}()
+	return g, func() {
+		stopping.Store(true)
+		c.conn.SetReadDeadline(time.Unix(1, 0)) // wakes the pending Read
+		<-done
+		c.conn.SetReadDeadline(time.Time{})
+	}
+}
+
+func cloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
 }
 
 // remove takes w out of every key queue. Caller holds r.mu.
@@ -173,12 +271,17 @@ func (s *Server) serveReady() {
 	}
 }
 
-// serveOne tries the first waiting client on k; it reports whether one was served.
+// serveOne tries the first waiting client on k; it reports whether one was served. A
+// pending waiter ahead in the queue stops it: that waiter serves itself, and those after
+// it, when it becomes servable.
 func (s *Server) serveOne(k blockKey) bool {
 	r := &s.blocking
 	r.mu.Lock()
 	var w *waiter
 	for _, x := range r.byKey[k] {
+		if x.state == waitPending {
+			break
+		}
 		if x.state == waitWaiting {
 			w = x
 			break
@@ -214,16 +317,23 @@ func (s *Server) serveOne(k blockKey) bool {
 }
 
 // timeoutArg parses a blocking command's timeout in seconds (decimals allowed), as
-// Redis does: negative or unparsable values are errors.
+// Redis 7.0 does: it is rounded up to whole milliseconds (so 0.0001 waits 1 ms; only a
+// value that is 0 after rounding, like 0 or -0.0001, waits forever); an unparsable value
+// is "not a float", a negative one or one too large for a 64-bit count of milliseconds
+// (inf, 1e30) is "negative".
 func (c *Client) timeoutArg(i int) (time.Duration, bool) {
 	f, ok := parseFloatArg(c.args[i])
-	if !ok || f > float64(1<<62)/1e9 {
+	if !ok {
 		c.Err(errTimeoutFloat)
 		return 0, false
 	}
-	if f < 0 {
+	ms := math.Ceil(f * 1000)
+	if ms < 0 || ms >= math.MaxInt64 {
 		c.Err(errTimeoutNeg)
 		return 0, false
 	}
-	return time.Duration(f * float64(time.Second)), true
+	if ms >= math.MaxInt64/float64(time.Millisecond) {
+		return math.MaxInt64, true
+	}
+	return time.Duration(ms) * time.Millisecond, true
 }

@@ -1,5 +1,582 @@
 package node
 
+import (
+	"bytes"
+	"math"
+
+	"github.com/shoal-db/shoal/storage"
+)
+
+// The list commands (Redis 7.0's "list" group). The blocking ones are in
+// lists_blocking.go.
+
 func listDefs() []def {
-	return []def{}
+	return []def{
+		{name: "lpush", fn: cmdLpush},
+		{name: "rpush", fn: cmdRpush},
+		{name: "lpushx", fn: cmdLpushx},
+		{name: "rpushx", fn: cmdRpushx},
+		{name: "lpop", fn: cmdLpop},
+		{name: "rpop", fn: cmdRpop},
+		{name: "llen", fn: cmdLlen},
+		{name: "lrange", fn: cmdLrange},
+		{name: "lindex", fn: cmdLindex},
+		{name: "lset", fn: cmdLset},
+		{name: "linsert", fn: cmdLinsert},
+		{name: "lrem", fn: cmdLrem},
+		{name: "ltrim", fn: cmdLtrim},
+		{name: "lpos", fn: cmdLpos},
+		{name: "lmove", fn: cmdLmove},
+		{name: "rpoplpush", fn: cmdRpoplpush},
+		{name: "lmpop", fn: cmdLmpop},
+		{name: "blpop", fn: cmdBlpop},
+		{name: "brpop", fn: cmdBrpop},
+		{name: "blmove", fn: cmdBlmove},
+		{name: "brpoplpush", fn: cmdBrpoplpush},
+		{name: "blmpop", fn: cmdBlmpop},
+		{name: "sort", fn: cmdSort, lock: lockAll},
+		{name: "sort_ro", fn: cmdSortRO, lock: lockAll},
+	}
+}
+
+// Errors only the list commands answer.
+const (
+	errNumkeys   = "ERR numkeys should be greater than 0"
+	errCountPos  = "ERR count should be greater than 0"
+	errRankZero  = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountNeg  = "ERR COUNT can't be negative"
+	errMaxlenNeg = "ERR MAXLEN can't be negative"
+)
+
+// lookupList returns key's list, nil when the key does not exist; for another type it
+// writes WRONGTYPE and returns ok=false. Caller holds the key's stripe.
+func (c *Client) lookupList(key []byte) (l *storage.List, ok bool) {
+	l, err := storage.Lookup[*storage.List](c.db, slot(key), key)
+	if err != nil {
+		c.ErrFor(err)
+		return nil, false
+	}
+	return l, true
+}
+
+// createList stores a new empty list under key, with the current list-max-listpack-size.
+func (c *Client) createList(key []byte) *storage.List {
+	l := storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
+	c.db.SetValue(slot(key), key, l, 0, false)
+	return l
+}
+
+// dropIfEmpty deletes key when its list has become empty, as Redis never keeps empty
+// collections.
+func (c *Client) dropIfEmpty(key []byte, l *storage.List) {
+	if l.Len() == 0 {
+		c.db.Delete(slot(key), key)
+	}
+}
+
+// pop removes one element from the head (left) or tail of l. The slice aliases the list
+// (see storage.List).
+func pop(l *storage.List, left bool) []byte {
+	var e []byte
+	if left {
+		e, _ = l.PopFront()
+	} else {
+		e, _ = l.PopBack()
+	}
+	return e
+}
+
+func push(l *storage.List, e []byte, left bool) {
+	if left {
+		l.PushFront(e)
+	} else {
+		l.PushBack(e)
+	}
+}
+
+// listSide parses LEFT/RIGHT, writing a syntax error otherwise.
+func (c *Client) listSide(i int) (left, ok bool) {
+	switch {
+	case c.is(i, "LEFT"):
+		return true, true
+	case c.is(i, "RIGHT"):
+		return false, true
+	}
+	c.Err(errSyntax)
+	return false, false
+}
+
+// normIndex maps a Redis list index (negative counts from the tail) to 0-based.
+func normIndex(i int64, n int) int64 {
+	if i < 0 {
+		i += int64(n)
+	}
+	return i
+}
+
+// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
+
+func cmdLpush(c *Client)  { pushCommand(c, true, false) }
+func cmdRpush(c *Client)  { pushCommand(c, false, false) }
+func cmdLpushx(c *Client) { pushCommand(c, true, true) }
+func cmdRpushx(c *Client) { pushCommand(c, false, true) }
+
+func pushCommand(c *Client, left, onlyExisting bool) {
+	key := c.args[1]
+	l, ok := c.lookupList(key)
+	if !ok {
+		return
+	}
+	if l == nil {
+		if onlyExisting {
+			c.w.Int(0)
+			return
+		}
+		l = c.createList(key)
+	}
+	for _, e := range c.args[2:] {
+		push(l, e, left)
+	}
+	c.w.Int(int64(l.Len()))
+}
+
+// LPOP/RPOP key [count]
+
+func cmdLpop(c *Client) { popCommand(c, true) }
+func cmdRpop(c *Client) { popCommand(c, false) }
+
+func popCommand(c *Client, left bool) {
+	if len(c.args) > 3 {
+		c.Err(wrongArgs(c.cmd.FullName))
+		return
+	}
+	count := int64(-1)
+	if len(c.args) == 3 {
+		n, ok := storage.ParseInt(c.args[2])
+		if !ok || n < 0 {
+			c.Err(errNotIntOrNeg)
+			return
+		}
+		count = n
+	}
+	key := c.args[1]
+	l, ok := c.lookupList(key)
+	if !ok {
+		return
+	}
+	switch {
+	case l == nil && count < 0:
+		c.w.Null()
+	case l == nil:
+		c.w.NullArray()
+	case count < 0:
+		c.w.Bulk(pop(l, left))
+		c.dropIfEmpty(key, l)
+	default:
+		n := int(min(count, int64(l.Len())))
+		c.w.Array(n)
+		for range n {
+			c.w.Bulk(pop(l, left))
+		}
+		c.dropIfEmpty(key, l)
+	}
+}
+
+// LLEN key
+func cmdLlen(c *Client) {
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.w.Int(0)
+		return
+	}
+	c.w.Int(int64(l.Len()))
+}
+
+// LRANGE key start stop
+func cmdLrange(c *Client) {
+	start, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	stop, ok := c.intArg(3)
+	if !ok {
+		return
+	}
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.w.Array(0)
+		return
+	}
+	n := l.Len()
+	start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
+	if start > stop || start >= int64(n) {
+		c.w.Array(0)
+		return
+	}
+	stop = min(stop, int64(n-1))
+	c.w.Array(int(stop - start + 1))
+	l.Range(int(start), int(stop), func(e []byte) bool {
+		c.w.Bulk(e)
+		return true
+	})
+}
+
+// LINDEX key index
+func cmdLindex(c *Client) {
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.w.Null()
+		return
+	}
+	i, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	i = normIndex(i, l.Len())
+	if i < 0 || i >= int64(l.Len()) {
+		c.w.Null()
+		return
+	}
+	e, _ := l.Index(int(i))
+	c.w.Bulk(e)
+}
+
+// LSET key index element
+func cmdLset(c *Client) {
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.Err(errNoSuchKey)
+		return
+	}
+	i, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	i = normIndex(i, l.Len())
+	if i < 0 || i >= int64(l.Len()) || !l.Set(int(i), c.args[3]) {
+		c.Err(errIndexRange)
+		return
+	}
+	c.OK()
+}
+
+// LINSERT key BEFORE|AFTER pivot element
+func cmdLinsert(c *Client) {
+	var after bool
+	switch {
+	case c.is(2, "BEFORE"):
+	case c.is(2, "AFTER"):
+		after = true
+	default:
+		c.Err(errSyntax)
+		return
+	}
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.w.Int(0)
+		return
+	}
+	if !l.Insert(c.args[3], c.args[4], after) {
+		c.w.Int(-1)
+		return
+	}
+	c.w.Int(int64(l.Len()))
+}
+
+// LREM key count element
+func cmdLrem(c *Client) {
+	count, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	key := c.args[1]
+	l, ok := c.lookupList(key)
+	if !ok {
+		return
+	}
+	if l == nil {
+		c.w.Int(0)
+		return
+	}
+	// A count beyond the list's length removes every match either way.
+	count = max(min(count, int64(l.Len())), -int64(l.Len()))
+	n := l.Remove(int(count), c.args[3])
+	c.dropIfEmpty(key, l)
+	c.w.Int(int64(n))
+}
+
+// LTRIM key start stop
+func cmdLtrim(c *Client) {
+	start, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	stop, ok := c.intArg(3)
+	if !ok {
+		return
+	}
+	key := c.args[1]
+	l, ok := c.lookupList(key)
+	if !ok {
+		return
+	}
+	if l != nil {
+		n := l.Len()
+		start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
+		if start > stop || start >= int64(n) {
+			l.Trim(1, 0)
+		} else {
+			l.Trim(int(start), int(min(stop, int64(n-1))))
+		}
+		c.dropIfEmpty(key, l)
+	}
+	c.OK()
+}
+
+// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+func cmdLpos(c *Client) {
+	rank, count, maxlen := int64(1), int64(-1), int64(0)
+	for i := 3; i < len(c.args); i++ {
+		more := i+1 < len(c.args)
+		switch {
+		case c.is(i, "RANK") && more:
+			i++
+			r, ok := c.intArg(i)
+			if !ok {
+				return
+			}
+			if r == 0 {
+				c.Err(errRankZero)
+				return
+			}
+			rank = r
+		case c.is(i, "COUNT") && more:
+			i++
+			n, ok := storage.ParseInt(c.args[i])
+			if !ok || n < 0 {
+				c.Err(errCountNeg)
+				return
+			}
+			count = n
+		case c.is(i, "MAXLEN") && more:
+			i++
+			n, ok := storage.ParseInt(c.args[i])
+			if !ok || n < 0 {
+				c.Err(errMaxlenNeg)
+				return
+			}
+			maxlen = n
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	}
+	l, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if l == nil {
+		if count >= 0 {
+			c.w.Array(0)
+		} else {
+			c.w.Null()
+		}
+		return
+	}
+	fromTail := rank < 0
+	if rank == math.MinInt64 {
+		// Redis negates the rank in a long, which leaves LONG_MIN negative: every match
+		// qualifies and COUNT never stops the scan.
+		rank, count = 1, min(count, 0)
+	} else if fromTail {
+		rank = -rank
+	}
+	elem, n := c.args[2], int64(l.Len())
+	var found [16]int64
+	matches, index := found[:0], int64(0)
+	seen := int64(0)
+	visit := func(e []byte) bool {
+		if maxlen != 0 && index >= maxlen {
+			return false
+		}
+		if bytes.Equal(e, elem) {
+			if seen++; seen >= rank {
+				pos := index
+				if fromTail {
+					pos = n - index - 1
+				}
+				matches = append(matches, pos)
+				if count < 0 || (count > 0 && int64(len(matches)) >= count) {
+					return false
+				}
+			}
+		}
+		index++
+		return true
+	}
+	if fromTail {
+		l.EachRev(visit)
+	} else {
+		l.Each(visit)
+	}
+	if count < 0 {
+		if len(matches) == 0 {
+			c.w.Null()
+		} else {
+			c.w.Int(matches[0])
+		}
+		return
+	}
+	c.w.Array(len(matches))
+	for _, m := range matches {
+		c.w.Int(m)
+	}
+}
+
+// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+func cmdLmove(c *Client) {
+	from, ok := c.listSide(3)
+	if !ok {
+		return
+	}
+	to, ok := c.listSide(4)
+	if !ok {
+		return
+	}
+	moveCommand(c, from, to)
+}
+
+// RPOPLPUSH source destination
+func cmdRpoplpush(c *Client) { moveCommand(c, false, true) }
+
+func moveCommand(c *Client, from, to bool) {
+	src, ok := c.lookupList(c.args[1])
+	if !ok {
+		return
+	}
+	if src == nil {
+		c.w.Null()
+		return
+	}
+	c.listMove(src, c.args[1], c.args[2], from, to)
+}
+
+// listMove moves one element of the non-empty list src (at srcKey) to the list at
+// dstKey, created if needed, and replies with it; WRONGTYPE if dstKey holds another type,
+// leaving src unchanged. Caller holds both stripes.
+func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to bool) {
+	dst, ok := c.lookupList(dstKey)
+	if !ok {
+		return
+	}
+	e := pop(src, from)
+	c.w.Bulk(e)
+	if dst == nil {
+		dst = c.createList(dstKey)
+	}
+	push(dst, e, to) // e may alias src, even when src is dst: storage.List allows it
+	if dst != src {
+		c.dropIfEmpty(srcKey, src)
+	}
+}
+
+// mpopArgs are the parsed arguments of LMPOP/BLMPOP.
+type mpopArgs struct {
+	keys  [2]int // args[keys[0]:keys[1]] are the keys
+	left  bool
+	count int64
+}
+
+// parseMpop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" starting at args[at],
+// writing Redis's error on failure.
+func (c *Client) parseMpop(at int) (a mpopArgs, ok bool) {
+	numkeys, ok := storage.ParseInt(c.args[at])
+	if !ok || numkeys < 1 {
+		c.Err(errNumkeys)
+		return a, false
+	}
+	if numkeys >= int64(len(c.args)-at-1) {
+		c.Err(errSyntax)
+		return a, false
+	}
+	where := at + 1 + int(numkeys)
+	a.keys = [2]int{at + 1, where}
+	if a.left, ok = c.listSide(where); !ok {
+		return a, false
+	}
+	a.count = -1
+	for i := where + 1; i < len(c.args); i++ {
+		if a.count == -1 && c.is(i, "COUNT") && i+1 < len(c.args) {
+			i++
+			n, ok := storage.ParseInt(c.args[i])
+			if !ok || n < 1 {
+				c.Err(errCountPos)
+				return a, false
+			}
+			a.count = n
+			continue
+		}
+		c.Err(errSyntax)
+		return a, false
+	}
+	if a.count == -1 {
+		a.count = 1
+	}
+	return a, true
+}
+
+// mpop pops up to count elements from the first non-empty list among the keys and
+// replies [key, [elements]]; it reports whether it replied. A key of another type is
+// WRONGTYPE when strict (the command's first try), skipped otherwise (a waiter woken
+// by a write, as Redis serves only list keys then).
+func (c *Client) mpop(a mpopArgs, strict bool) bool {
+	for _, key := range c.args[a.keys[0]:a.keys[1]] {
+		l, err := storage.Lookup[*storage.List](c.db, slot(key), key)
+		if err != nil {
+			if strict {
+				c.ErrFor(err)
+				return true
+			}
+			continue
+		}
+		if l == nil {
+			continue
+		}
+		n := int(min(a.count, int64(l.Len())))
+		c.w.Array(2)
+		c.w.Bulk(key)
+		c.w.Array(n)
+		for range n {
+			c.w.Bulk(pop(l, a.left))
+		}
+		c.dropIfEmpty(key, l)
+		return true
+	}
+	return false
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+func cmdLmpop(c *Client) {
+	a, ok := c.parseMpop(1)
+	if !ok {
+		return
+	}
+	if !c.mpop(a, true) {
+		c.w.NullArray()
+	}
 }
