@@ -131,6 +131,9 @@ var loggedNoRedis bool
 // E is an expected error reply (its full text).
 type E string
 
+// wrongType is the WRONGTYPE error reply.
+const wrongType = E(errWrongType)
+
 // Prefix is an expected error reply that starts with the given text.
 type Prefix string
 
@@ -232,6 +235,15 @@ func transcriptWith(t *testing.T, proto int, directives []string, steps ...step)
 func eachServer(t *testing.T, directives []string, fn func(t *testing.T, c *redis.Client)) {
 	t.Helper()
 	eachServerProto(t, 2, directives, fn)
+}
+
+// eachAddr runs fn against the address of shoal and of the real redis-server (when
+// installed), each a fresh server with the default configuration.
+func eachAddr(t *testing.T, fn func(t *testing.T, addr string)) {
+	t.Helper()
+	for _, tg := range servers(t) {
+		t.Run(tg.name, func(t *testing.T) { fn(t, tg.addr) })
+	}
 }
 
 func eachServerProto(t *testing.T, proto int, directives []string, fn func(t *testing.T, c *redis.Client)) {

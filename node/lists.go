@@ -51,7 +51,7 @@ const (
 // lookupList returns key's list, nil when the key does not exist; for another type it
 // writes WRONGTYPE and returns ok=false. Caller holds the key's stripe.
 func (c *Client) lookupList(key []byte) (l *storage.List, ok bool) {
-	l, err := storage.Lookup[*storage.List](c.db, slot(key), key)
+	l, err := storage.Lookup[*storage.List](c.db, c.slot(key), key)
 	if err != nil {
 		c.ErrFor(err)
 		return nil, false
@@ -62,7 +62,7 @@ func (c *Client) lookupList(key []byte) (l *storage.List, ok bool) {
 // createList stores a new empty list under key, with the current list-max-listpack-size.
 func (c *Client) createList(key []byte) *storage.List {
 	l := storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
-	c.db.SetValue(slot(key), key, l, 0, false)
+	c.db.SetValue(c.slot(key), key, l, 0, false)
 	return l
 }
 
@@ -70,7 +70,7 @@ func (c *Client) createList(key []byte) *storage.List {
 // collections.
 func (c *Client) dropIfEmpty(key []byte, l *storage.List) {
 	if l.Len() == 0 {
-		c.db.Delete(slot(key), key)
+		c.db.Delete(c.slot(key), key)
 	}
 }
 
@@ -546,7 +546,7 @@ func (c *Client) parseMpop(at int) (a mpopArgs, ok bool) {
 // by a write, as Redis serves only list keys then).
 func (c *Client) mpop(a mpopArgs, strict bool) bool {
 	for _, key := range c.args[a.keys[0]:a.keys[1]] {
-		l, err := storage.Lookup[*storage.List](c.db, slot(key), key)
+		l, err := storage.Lookup[*storage.List](c.db, c.slot(key), key)
 		if err != nil {
 			if strict {
 				c.ErrFor(err)

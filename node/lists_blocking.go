@@ -34,7 +34,7 @@ func bpopCommand(c *Client, left bool) {
 	}
 	c.block(c.args[1:last], timeout, func(c *Client) bool {
 		for _, key := range c.args[1 : len(c.args)-1] {
-			if l, _ := storage.Lookup[*storage.List](c.db, slot(key), key); l != nil {
+			if l, _ := storage.Lookup[*storage.List](c.db, c.slot(key), key); l != nil {
 				bpopReply(c, key, l, left)
 				return true
 			}
@@ -84,7 +84,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 	}
 	c.block(c.args[1:2], timeout, func(c *Client) bool {
 		srcKey, dstKey := c.args[1], c.args[2]
-		src, _ := storage.Lookup[*storage.List](c.db, slot(srcKey), srcKey)
+		src, _ := storage.Lookup[*storage.List](c.db, c.slot(srcKey), srcKey)
 		if src == nil {
 			return false
 		}

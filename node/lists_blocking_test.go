@@ -142,13 +142,6 @@ func expectNoReply(t *testing.T, what string, ch <-chan bResult) {
 	}
 }
 
-// eachServer runs fn against shoal and the real Redis.
-func eachServer(t *testing.T, fn func(t *testing.T, addr string)) {
-	t.Helper()
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) { fn(t, tg.addr) })
-	}
-}
 
 func do(t *testing.T, c *redis.Client, want any, args ...any) {
 	t.Helper()
@@ -156,7 +149,7 @@ func do(t *testing.T, c *redis.Client, want any, args ...any) {
 }
 
 func TestBlockingServedByPush(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin, a := newClient(t, addr, 2), blockingClient(t, addr)
 		res := goDo(a, "BLPOP", "k1", "k2", "0")
 		waitBlockedClients(t, admin, 1)
@@ -181,7 +174,7 @@ func TestBlockingServedByPush(t *testing.T) {
 // Waiters on one key are served in arrival order, one element each; pushing several
 // elements at once serves several waiters.
 func TestBlockingFIFO(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		var res []<-chan bResult
 		for i := range 3 {
@@ -215,7 +208,7 @@ func TestBlockingFIFO(t *testing.T) {
 }
 
 func TestBlockingTimeout(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		c := blockingClient(t, addr)
 		for _, cmd := range [][]any{
 			{"BLPOP", "nokey", "0.1"},
@@ -240,7 +233,7 @@ func TestBlockingTimeout(t *testing.T) {
 // A BLMOVE served by a push writes its destination, which serves the clients blocked
 // on that key in turn.
 func TestBlockingChain(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		last := goDo(blockingClient(t, addr), "BLPOP", "c", "0")
 		waitBlockedClients(t, admin, 1)
@@ -274,7 +267,7 @@ func TestBlockingChain(t *testing.T) {
 // A BLMOVE waiter whose destination holds another type when it is served gets
 // WRONGTYPE, and the element goes to the next waiter.
 func TestBlockingMoveWrongTypeDestination(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		do(t, admin, "OK", "SET", "dst", "str")
 		mover := goDo(blockingClient(t, addr), "BLMOVE", "src", "dst", "LEFT", "LEFT", "0")
@@ -290,7 +283,7 @@ func TestBlockingMoveWrongTypeDestination(t *testing.T) {
 
 // A waiting key that becomes another type keeps the client waiting.
 func TestBlockingKeyChangesType(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		res := goDo(blockingClient(t, addr), "BLPOP", "k", "0")
 		waitBlockedClients(t, admin, 1)
@@ -305,7 +298,7 @@ func TestBlockingKeyChangesType(t *testing.T) {
 
 // A client that disconnects while blocked is forgotten: it takes no element.
 func TestBlockingClientDisconnects(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -323,7 +316,7 @@ func TestBlockingClientDisconnects(t *testing.T) {
 // Replies to commands pipelined before a blocking one are sent before it blocks, and
 // commands pipelined after it run once it is served.
 func TestBlockingPipeline(t *testing.T) {
-	eachServer(t, func(t *testing.T, addr string) {
+	eachAddr(t, func(t *testing.T, addr string) {
 		admin := newClient(t, addr, 2)
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {

@@ -6,8 +6,6 @@ import (
 	"testing"
 )
 
-const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
 func TestListPushPop(t *testing.T) {
 	transcript(t,
 		S("LPUSH", "l", "a", "b", "c").Is(3),

@@ -98,7 +98,7 @@ func sortCommand(c *Client, readonly bool) {
 		return
 	}
 	var src storage.Iterable
-	if _, v, exists := c.db.Get(slot(c.args[1]), c.args[1]); exists {
+	if _, v, exists := c.db.Get(c.slot(c.args[1]), c.args[1]); exists {
 		it, isIt := v.(storage.Iterable)
 		if !isIt || (it.Type() != storage.TypeList && it.Type() != storage.TypeSet && it.Type() != storage.TypeZSet) {
 			c.Err(errWrongType)
@@ -194,10 +194,10 @@ func sortCommand(c *Client, readonly bool) {
 		}
 	}
 	if outLen > 0 {
-		c.db.SetValue(slot(r.store), r.store, dst, 0, false)
+		c.db.SetValue(c.slot(r.store), r.store, dst, 0, false)
 		c.signalKey(r.store)
 	} else {
-		c.db.Delete(slot(r.store), r.store)
+		c.db.Delete(c.slot(r.store), r.store)
 	}
 	c.w.Int(outLen)
 }
@@ -346,7 +346,7 @@ func (c *Client) sortLookup(pattern, elem, kb []byte) (val, kbOut []byte, ok boo
 		field = pattern[keyEnd+2:]
 	}
 	kb = append(append(append(kb[:0], pattern[:star]...), elem...), pattern[star+1:keyEnd]...)
-	str, v, exists := c.db.Get(slot(kb), kb)
+	str, v, exists := c.db.Get(c.slot(kb), kb)
 	switch {
 	case !exists:
 		return nil, kb, false

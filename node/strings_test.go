@@ -75,8 +75,6 @@ func plantList(t *testing.T, s *Server, c *redis.Client, key string) {
 	}
 }
 
-const wrongType = E(errWrongType)
-
 func TestStringGetSet(t *testing.T) {
 	transcript(t,
 		S("GET", "k").Is(nil),
