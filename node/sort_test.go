@@ -252,3 +252,18 @@ func TestSortOtherTypes(t *testing.T) {
 		S("SORT", "h").Is(E(wrongType)),
 	})
 }
+
+// SORT BY/GET through real hash and set values (the families are all present).
+func TestSortWithHashesAndSets(t *testing.T) {
+	transcript(t,
+		S("SADD", "ids", "3", "1", "2").Is(3),
+		S("HSET", "user:1", "name", "ann", "age", "30").Is(2),
+		S("HSET", "user:2", "name", "bob", "age", "20").Is(2),
+		S("HSET", "user:3", "name", "cy", "age", "25").Is(2),
+		S("SORT", "ids", "BY", "user:*->age", "GET", "user:*->name").Is([]any{"bob", "cy", "ann"}),
+		S("SORT", "ids", "BY", "user:*->age", "DESC", "GET", "#", "GET", "user:*->age").Is([]any{"1", "30", "3", "25", "2", "20"}),
+		S("SORT", "ids", "LIMIT", "0", "2").Is([]any{"1", "2"}),
+		S("SORT", "ids", "BY", "user:*->name", "ALPHA", "STORE", "out").Is(3),
+		S("LRANGE", "out", "0", "-1").Is([]any{"1", "2", "3"}),
+	)
+}
