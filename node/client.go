@@ -193,6 +193,9 @@ func (c *Client) listLine(now time.Time) string {
 	var b strings.Builder
 	idle := now.UnixMilli() - c.lastSeen.Load()
 	flags := i.flags
+	if c.blocked.Load() {
+		flags += "b"
+	}
 	if flags == "" {
 		flags = "N"
 	}
