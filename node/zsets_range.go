@@ -163,7 +163,7 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 		}
 	}
 	if store {
-		zrangeStore(c, c.args[1], z, lo, hi, rev)
+		zrangeStore(c, c.args[1], z, lo, hi, rev, kind == zrangeRank)
 		return
 	}
 	c.w.Array(zReplyLen(c, hi-lo, withScores))
@@ -176,19 +176,33 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 }
 
 // zrangeStore stores the members of ranks [lo, hi) of z (nil: none) in dst, replacing
-// it (or deleting it when there are none), and replies with their number.
-func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev bool) {
+// it (or deleting it when there are none), and replies with their number. sized tells
+// that the count was known before the walk (a range by rank), which Redis uses to pick
+// the result's first encoding.
+func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized bool) {
 	if hi <= lo {
 		c.db.Delete(slot(dst), dst)
 		c.w.Int(0)
 		return
 	}
+	// As Redis 7.0, the result is created packed (unless a range by rank is known to be
+	// too long) and takes the members in range order, so it converts where a ZADD of them
+	// would, and members that went through the listpack are normalized by it (-0 becomes
+	// 0) exactly as there. The source may be dst: copy first.
 	entries := make([]storage.ZEntry, 0, hi-lo)
 	z.Range(lo, hi-1, rev, func(m []byte, s float64) bool {
 		entries = append(entries, storage.ZEntry{Member: string(m), Score: s})
 		return true
 	})
-	c.db.SetValue(slot(dst), dst, storage.NewZSetFrom(entries, c.s.eng.Limits()), 0, false)
+	lim := c.s.eng.Limits()
+	out := storage.NewZSet()
+	if sized {
+		out = storage.NewZSetSized(len(entries), lim)
+	}
+	for _, e := range entries {
+		out.Add(sbytesOf(e.Member), e.Score, 0, lim)
+	}
+	c.db.SetValue(slot(dst), dst, out, 0, false)
 	c.w.Int(int64(len(entries)))
 }
 

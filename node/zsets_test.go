@@ -495,6 +495,38 @@ func TestZsetEncodingThresholds(t *testing.T) {
 	)
 }
 
+// -0 shows which encoding a member went through: a listpack stores it as the integer 0.
+func TestZsetNegativeZero(t *testing.T) {
+	transcript(t,
+		S("CONFIG", "SET", "zset-max-listpack-entries", "2").Is("OK"),
+		S("CONFIG", "SET", "zset-max-listpack-value", "3").Is("OK"),
+		S("ZADD", "k", "-0", "a", "1", "b", "2", "c").Is(3), // created packed, converted on c
+		S("ZSCORE", "k", "a").Is("0"),
+		S("ZADD", "k2", "-0", "a", "1", "longmember").Is(2),
+		S("ZSCORE", "k2", "a").Is("0"),
+		S("ZADD", "k3", "-0", "longmember", "1", "b").Is(2), // created as a skiplist
+		S("ZSCORE", "k3", "longmember").Is("-0"),
+		S("ZADD", "k3", "-0", "c").Is(1),
+		S("ZSCORE", "k3", "c").Is("-0"),
+		S("ZINCRBY", "k3", "-0", "d").Is("-0"),
+		S("CONFIG", "SET", "zset-max-listpack-entries", "0").Is("OK"),
+		S("ZADD", "src", "-0", "a", "1", "b", "2", "c", "3", "d").Is(4),
+		S("CONFIG", "SET", "zset-max-listpack-entries", "2").Is("OK"),
+		S("ZRANGESTORE", "d1", "src", "0", "-1").Is(4), // rank, known too long: skiplist
+		S("ZSCORE", "d1", "a").Is("-0"),
+		S("ZRANGESTORE", "d2", "src", "0", "1").Is(2),
+		S("ZSCORE", "d2", "a").Is("0"),
+		S("ZRANGESTORE", "d3", "src", "-inf", "+inf", "BYSCORE").Is(4), // unknown length: packed first
+		S("ZSCORE", "d3", "a").Is("0"),
+		S("ZRANGESTORE", "d4", "src", "+inf", "-inf", "BYSCORE", "REV").Is(4), // a comes last
+		S("ZSCORE", "d4", "a").Is("-0"),
+		S("ZUNIONSTORE", "u1", "1", "src").Is(4), // built whole, too big to pack
+		S("ZSCORE", "u1", "a").Is("-0"),
+		S("ZUNIONSTORE", "u2", "1", "d2").Is(2),
+		S("ZSCORE", "u2", "a").Is("0"),
+	)
+}
+
 func TestZsetRESP3(t *testing.T) {
 	steps := []step{
 		S("ZADD", "z", "1", "a", "2.5", "b", "3", "c").Is(3),

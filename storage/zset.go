@@ -29,6 +29,16 @@ type ZSet struct {
 // NewZSet returns an empty sorted set in the listpack encoding.
 func NewZSet() *ZSet { return &ZSet{} }
 
+// NewZSetSized returns an empty sorted set about to receive n members: in the skiplist
+// encoding when n exceeds lim's zset-max-listpack-entries (as Redis creates the result of
+// a ZRANGESTORE by rank), else in the listpack encoding.
+func NewZSetSized(n int, lim *Limits) *ZSet {
+	if int64(n) > lim.ZsetMaxListpackEntries.Load() {
+		return &ZSet{sl: newZskiplist(n)}
+	}
+	return &ZSet{}
+}
+
 // Type is TypeZSet.
 func (z *ZSet) Type() Type { return TypeZSet }
 
