@@ -1,0 +1,256 @@
+package node
+
+import (
+	"github.com/shoal-db/shoal/storage"
+)
+
+// ZRANGE and its older forms, ZRANGESTORE and ZREMRANGEBY*. Every range is resolved to
+// a window of ranks first (O(log n) in the skiplist encoding, including the LIMIT
+// offset, which Redis 7.0 walks element by element), then walked once.
+
+type zrangeKind uint8
+
+const (
+	zrangeAuto zrangeKind = iota
+	zrangeRank
+	zrangeScore
+	zrangeLex
+)
+
+type zrangeDir uint8
+
+const (
+	zdirAuto zrangeDir = iota
+	zdirForward
+	zdirReverse
+)
+
+func cmdZrange(c *Client)           { zrangeGeneric(c, 1, false, zrangeAuto, zdirAuto) }
+func cmdZrangestore(c *Client)      { zrangeGeneric(c, 2, true, zrangeAuto, zdirAuto) }
+func cmdZrevrange(c *Client)        { zrangeGeneric(c, 1, false, zrangeRank, zdirReverse) }
+func cmdZrangebyscore(c *Client)    { zrangeGeneric(c, 1, false, zrangeScore, zdirForward) }
+func cmdZrevrangebyscore(c *Client) { zrangeGeneric(c, 1, false, zrangeScore, zdirReverse) }
+func cmdZrangebylex(c *Client)      { zrangeGeneric(c, 1, false, zrangeLex, zdirForward) }
+func cmdZrevrangebylex(c *Client)   { zrangeGeneric(c, 1, false, zrangeLex, zdirReverse) }
+func cmdZremrangebyrank(c *Client)  { zremrangeGeneric(c, zrangeRank) }
+func cmdZremrangebyscore(c *Client) { zremrangeGeneric(c, zrangeScore) }
+func cmdZremrangebylex(c *Client)   { zremrangeGeneric(c, zrangeLex) }
+
+// zrankClamp turns ZRANGE-style start/end indexes (negative from the end) into the
+// half-open rank window [lo, hi) of a set of n members (lo == hi when empty).
+func zrankClamp(n, start, end int64) (lo, hi int) {
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start = max(start, 0)
+	if start > end || start >= n {
+		return 0, 0
+	}
+	end = min(end, n-1)
+	return int(start), int(end) + 1
+}
+
+// zlimitWindow applies LIMIT offset count to the members of ranks [lo, hi) taken in
+// ascending order, or descending when rev, and returns the ranks to visit. A negative
+// offset selects nothing and a negative count means all, as in Redis.
+func zlimitWindow(lo, hi int, offset, count int64, rev bool) (int, int) {
+	n := int64(hi - lo)
+	if offset < 0 || offset >= n {
+		return lo, lo
+	}
+	take := n - offset
+	if count >= 0 {
+		take = min(take, count)
+	}
+	if rev {
+		return hi - int(offset+take), hi - int(offset)
+	}
+	return lo + int(offset), lo + int(offset+take)
+}
+
+// zrangeGeneric implements ZRANGE, ZRANGESTORE and the deprecated Z[REV]RANGE[BYSCORE|
+// BYLEX]: src is the index of the source key, followed by min and max; kind and dir
+// are fixed by the older commands and auto for ZRANGE/ZRANGESTORE. Checks run in
+// Redis's order: options, their conflicts, the range, then the key.
+func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDir) {
+	withScores := false
+	offset, limit := int64(0), int64(-1)
+	for j := src + 3; j < len(c.args); j++ {
+		left := len(c.args) - j - 1
+		switch {
+		case !store && c.is(j, "WITHSCORES"):
+			withScores = true
+		case c.is(j, "LIMIT") && left >= 2:
+			var ok bool
+			if offset, ok = c.intArg(j + 1); !ok {
+				return
+			}
+			if limit, ok = c.intArg(j + 2); !ok {
+				return
+			}
+			j += 2
+		case dir == zdirAuto && c.is(j, "REV"):
+			dir = zdirReverse
+		case kind == zrangeAuto && c.is(j, "BYLEX"):
+			kind = zrangeLex
+		case kind == zrangeAuto && c.is(j, "BYSCORE"):
+			kind = zrangeScore
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	}
+	if kind == zrangeAuto {
+		kind = zrangeRank
+	}
+	rev := dir == zdirReverse
+	if limit != -1 && kind == zrangeRank { // Redis checks the count, not the option
+		c.Err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+		return
+	}
+	if withScores && kind == zrangeLex {
+		c.Err("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+		return
+	}
+	minIdx, maxIdx := src+1, src+2
+	if rev && kind != zrangeRank {
+		minIdx, maxIdx = maxIdx, minIdx // given as max, min
+	}
+	var (
+		start, end int64
+		sr         storage.ScoreRange
+		lr         storage.LexRange
+		ok         bool
+	)
+	switch kind {
+	case zrangeRank:
+		if start, ok = c.intArg(minIdx); !ok {
+			return
+		}
+		if end, ok = c.intArg(maxIdx); !ok {
+			return
+		}
+	case zrangeScore:
+		if sr, ok = c.zScoreRangeArgs(minIdx, maxIdx); !ok {
+			return
+		}
+	case zrangeLex:
+		if lr, ok = c.zLexRangeArgs(minIdx, maxIdx); !ok {
+			return
+		}
+	}
+	z, ok := lookupZSet(c, c.args[src])
+	if !ok {
+		return
+	}
+	lo, hi := 0, 0
+	if z != nil {
+		switch kind {
+		case zrangeRank:
+			lo, hi = zrankClamp(int64(z.Len()), start, end)
+			if rev { // start and end count from the highest score
+				lo, hi = z.Len()-hi, z.Len()-lo
+			}
+		case zrangeScore:
+			lo, hi = z.ScoreSpan(&sr)
+			lo, hi = zlimitWindow(lo, hi, offset, limit, rev)
+		case zrangeLex:
+			lo, hi = z.LexSpan(&lr)
+			lo, hi = zlimitWindow(lo, hi, offset, limit, rev)
+		}
+	}
+	if store {
+		zrangeStore(c, c.args[1], z, lo, hi, rev, kind == zrangeRank)
+		return
+	}
+	c.w.Array(zReplyLen(c, hi-lo, withScores))
+	if hi > lo {
+		z.Range(lo, hi-1, rev, func(m []byte, s float64) bool {
+			writeZMember(c, m, s, withScores)
+			return true
+		})
+	}
+}
+
+// zrangeStore stores the members of ranks [lo, hi) of z (nil: none) in dst, replacing
+// it (or deleting it when there are none), and replies with their number. sized tells
+// that the count was known before the walk (a range by rank), which Redis uses to pick
+// the result's first encoding.
+func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized bool) {
+	if hi <= lo {
+		c.db.Delete(slot(dst), dst)
+		c.w.Int(0)
+		return
+	}
+	// As Redis 7.0, the result is created packed (unless a range by rank is known to be
+	// too long) and takes the members in range order, so it converts where a ZADD of them
+	// would, and members that went through the listpack are normalized by it (-0 becomes
+	// 0) exactly as there. The source may be dst: copy first.
+	entries := make([]storage.ZEntry, 0, hi-lo)
+	z.Range(lo, hi-1, rev, func(m []byte, s float64) bool {
+		entries = append(entries, storage.ZEntry{Member: string(m), Score: s})
+		return true
+	})
+	lim := c.s.eng.Limits()
+	out := storage.NewZSet()
+	if sized {
+		out = storage.NewZSetSized(len(entries), lim)
+	}
+	for _, e := range entries {
+		out.Add(sbytesOf(e.Member), e.Score, 0, lim)
+	}
+	c.db.SetValue(slot(dst), dst, out, 0, false)
+	c.w.Int(int64(len(entries)))
+}
+
+// zremrangeGeneric implements ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX key
+// min max: the range is checked before the key, the removal is one splice of ranks.
+func zremrangeGeneric(c *Client, kind zrangeKind) {
+	var (
+		start, end int64
+		sr         storage.ScoreRange
+		lr         storage.LexRange
+		ok         bool
+	)
+	switch kind {
+	case zrangeRank:
+		if start, ok = c.intArg(2); !ok {
+			return
+		}
+		if end, ok = c.intArg(3); !ok {
+			return
+		}
+	case zrangeScore:
+		if sr, ok = c.zScoreRangeArgs(2, 3); !ok {
+			return
+		}
+	case zrangeLex:
+		if lr, ok = c.zLexRangeArgs(2, 3); !ok {
+			return
+		}
+	}
+	key := c.args[1]
+	z, ok := lookupZSet(c, key)
+	if !ok {
+		return
+	}
+	if z == nil {
+		c.w.Int(0)
+		return
+	}
+	var lo, hi int
+	switch kind {
+	case zrangeRank:
+		lo, hi = zrankClamp(int64(z.Len()), start, end)
+	case zrangeScore:
+		lo, hi = z.ScoreSpan(&sr)
+	case zrangeLex:
+		lo, hi = z.LexSpan(&lr)
+	}
+	n := z.DeleteRange(lo, hi)
+	zsetDropIfEmpty(c, key, z)
+	c.w.Int(int64(n))
+}
