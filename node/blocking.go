@@ -322,11 +322,14 @@ func (s *Server) serveOne(k blockKey) bool {
 // is "not a float", a negative one or one too large for a 64-bit count of milliseconds
 // (inf, 1e30) is "negative".
 func (c *Client) timeoutArg(i int) (time.Duration, bool) {
-	f, ok := parseFloatArg(c.args[i])
+	// Redis parses a long double (string2ld): 1e400 is a valid timeout to it, and so is
+	// "inf"; both then overflow its millisecond count into a negative number.
+	ld, ok := parseLongDouble(c.args[i])
 	if !ok {
 		c.Err(errTimeoutFloat)
 		return 0, false
 	}
+	f, _ := ld.float().Float64()
 	ms := math.Ceil(f * 1000)
 	if ms < 0 || ms >= math.MaxInt64 {
 		c.Err(errTimeoutNeg)

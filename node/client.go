@@ -148,7 +148,6 @@ func (c *Client) slot(key []byte) int {
 	return slots.KeySlot(key)
 }
 
-func parseFloatArg(b []byte) (float64, bool) { return storage.ParseFloat(b) }
 
 // intArg parses args[i] as a Redis integer, writing the standard error when it is not.
 func (c *Client) intArg(i int) (int64, bool) {

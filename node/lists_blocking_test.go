@@ -418,3 +418,14 @@ func TestBlockingConcurrentDelivery(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockingTimeoutParsing(t *testing.T) {
+	transcript(t,
+		S("BLPOP", "k", "1e400").Is(E("ERR timeout is negative")),
+		S("BLPOP", "k", "inf").Is(E("ERR timeout is negative")),
+		S("BLPOP", "k", "9223372036854775807").Is(E("ERR timeout is negative")),
+		S("BLPOP", "k", "-1").Is(E("ERR timeout is negative")),
+		S("BLPOP", "k", "abc").Is(E("ERR timeout is not a float or out of range")),
+		S("BLPOP", "k", "0.001").Is(nil),
+	)
+}

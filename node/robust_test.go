@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/storage"
 )
 
 // robustSkip are commands the random-argument test must not send: they stop the server,
@@ -108,7 +108,7 @@ func TestRandomArgumentsNeverPanic(t *testing.T) {
 				}
 				if blocking { // bound the wait: every number could be the timeout
 					for i, a := range args {
-						if _, err := strconv.ParseFloat(a, 64); err == nil || strings.Contains(a, "inf") {
+						if _, ok, _ := storage.Strtod([]byte(a), true); ok || strings.Contains(a, "inf") {
 							args[i] = "0.01"
 						}
 					}

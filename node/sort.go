@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"math"
 	"slices"
-	"strconv"
-	"unsafe"
 
 	"github.com/shoal-db/shoal/storage"
 )
@@ -371,51 +369,15 @@ func (c *Client) sortLookup(pattern, elem, kb []byte) (val, kbOut []byte, ok boo
 // is 0; trailing bytes, NaN, overflow and underflow (ERANGE) are errors.
 func parseSortScore(b []byte) (float64, bool) {
 	i := 0
-	for i < len(b) && isCSpace(b[i]) {
+	for i < len(b) && storage.IsCSpace(b[i]) {
 		i++
 	}
 	if i == len(b) {
 		return 0, i == 0 // strtod converts nothing: fine only when nothing was there
 	}
-	s := b[i:]
-	digits := s
-	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
-		digits = digits[1:]
-	}
-	hex := len(digits) > 2 && digits[0] == '0' && (digits[1]|0x20) == 'x'
-	var f float64
-	var err error
-	if hex && bytes.IndexAny(digits, "pP") < 0 {
-		f, err = strconv.ParseFloat(string(s)+"p0", 64) // strtod's exponent is optional
-	} else {
-		f, err = strconv.ParseFloat(unsafe.String(&s[0], len(s)), 64)
-	}
-	if err != nil || math.IsNaN(f) {
+	f, ok, erange := storage.Strtod(b, true)
+	if !ok || erange || f != 0 && math.Abs(f) < 0x1p-1022 { // subnormals are ERANGE too
 		return 0, false
 	}
-	if math.Abs(f) < 0x1p-1022 && mantissaNonZero(digits, hex) {
-		return 0, false // underflow to zero or a subnormal: ERANGE
-	}
 	return f, true
-}
-
-// mantissaNonZero reports whether a number's digits before its exponent are not all 0.
-func mantissaNonZero(d []byte, hex bool) bool {
-	if hex {
-		d = d[2:]
-	}
-	for _, ch := range d {
-		switch {
-		case ch == '.' || ch == '0':
-		case !hex && (ch == 'e' || ch == 'E'), hex && (ch == 'p' || ch == 'P'):
-			return false
-		default:
-			return true
-		}
-	}
-	return false
-}
-
-func isCSpace(ch byte) bool {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r'
 }

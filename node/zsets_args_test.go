@@ -55,24 +55,6 @@ func TestParseZScoreBound(t *testing.T) {
 	}
 }
 
-func TestParseZScanCursor(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true}, {"", 0, true}, {"+7", 7, true}, {"-1", math.MaxUint64, true},
-		{"18446744073709551615", math.MaxUint64, true}, {"-18446744073709551615", 1, true},
-		{"18446744073709551616", 0, false}, {" 1", 0, false}, {"1 ", 0, false}, {"x", 0, false},
-		{"-", 0, false}, {"0x10", 0, false},
-	} {
-		got, ok := parseZScanCursor([]byte(c.in))
-		if ok != c.ok || (ok && got != c.want) {
-			t.Errorf("parseZScanCursor(%q) = %v %v; want %v %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 func TestZlimitWindow(t *testing.T) {
 	for _, c := range []struct {
 		lo, hi        int

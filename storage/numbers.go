@@ -48,31 +48,15 @@ func ParseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// ParseFloat parses b as Redis parses a double argument (strtod over the whole string):
-// no surrounding spaces, "inf"/"+inf"/"-inf" accepted, NaN rejected.
+// ParseFloat parses b as Redis's getDoubleFromObject does: strtod over the whole
+// argument, no leading space, not NaN, and no overflow or underflow to zero ("1e400" and
+// "1e-400" are errors; the literal "inf" is not).
 func ParseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+	if len(b) == 0 || IsCSpace(b[0]) {
 		return 0, false
 	}
-	s := string(b)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !math.IsNaN(f) {
-			// strtod returns ±HUGE_VAL on overflow and 0 on underflow; Redis accepts both.
-			return f, true
-		}
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	// strconv accepts forms strtod does not ("0x1p-2" is accepted by both; "1_000" only by
-	// Go's literal syntax, which ParseFloat rejects), so the two agree on what matters.
-	return f, true
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+	f, ok, erange := Strtod(b, false)
+	return f, ok && !erange
 }
 
 // FormatInt appends n in decimal.
