@@ -59,7 +59,7 @@ func zsetDefs() []def {
 // lookupZSet returns key's sorted set, nil when the key does not exist. On a key of
 // another type it writes WRONGTYPE and returns ok false. Caller holds the key's stripe.
 func lookupZSet(c *Client, key []byte) (z *storage.ZSet, ok bool) {
-	z, err := storage.Lookup[*storage.ZSet](c.db, slot(key), key)
+	z, err := storage.Lookup[*storage.ZSet](c.db, c.slot(key), key)
 	if err != nil {
 		c.ErrFor(err)
 		return nil, false
@@ -71,7 +71,7 @@ func lookupZSet(c *Client, key []byte) (z *storage.ZSet, ok bool) {
 // an empty collection.
 func zsetDropIfEmpty(c *Client, key []byte, z *storage.ZSet) {
 	if z.Len() == 0 {
-		c.db.Delete(slot(key), key)
+		c.db.Delete(c.slot(key), key)
 	}
 }
 
@@ -161,7 +161,7 @@ options:
 			return
 		}
 		z = storage.NewZSet()
-		c.db.SetValue(slot(key), key, z, 0, false)
+		c.db.SetValue(c.slot(key), key, z, 0, false)
 	}
 	lim := c.s.eng.Limits()
 	var added, updated, processed int64

@@ -116,7 +116,7 @@ func zblockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, cou
 	}
 	c.block(keys, timeout, func(c *Client) bool {
 		for _, k := range own {
-			z, err := storage.Lookup[*storage.ZSet](c.db, slot(k), k)
+			z, err := storage.Lookup[*storage.ZSet](c.db, c.slot(k), k)
 			if err == nil && z != nil && z.Len() > 0 {
 				zpopWrite(c, k, z, count, max, shape)
 				return true

@@ -181,7 +181,7 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 // the result's first encoding.
 func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized bool) {
 	if hi <= lo {
-		c.db.Delete(slot(dst), dst)
+		c.db.Delete(c.slot(dst), dst)
 		c.w.Int(0)
 		return
 	}
@@ -202,7 +202,7 @@ func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized 
 	for _, e := range entries {
 		out.Add(sbytesOf(e.Member), e.Score, 0, lim)
 	}
-	c.db.SetValue(slot(dst), dst, out, 0, false)
+	c.db.SetValue(c.slot(dst), dst, out, 0, false)
 	c.w.Int(int64(len(entries)))
 }
 

@@ -127,7 +127,7 @@ func zsetOpGeneric(c *Client, dst []byte, numIdx int, op zsetOp, cardOnly bool) 
 		k := c.args[j]
 		j++
 		ops[i].weight = 1
-		_, v, found := c.db.Get(slot(k), k)
+		_, v, found := c.db.Get(c.slot(k), k)
 		if !found {
 			continue
 		}
@@ -206,11 +206,11 @@ func zsetOpGeneric(c *Client, dst []byte, numIdx int, op zsetOp, cardOnly bool) 
 	}
 	if dst != nil {
 		if len(entries) == 0 {
-			c.db.Delete(slot(dst), dst)
+			c.db.Delete(c.slot(dst), dst)
 			c.w.Int(0)
 			return
 		}
-		c.db.SetValue(slot(dst), dst, storage.NewZSetFrom(entries, c.s.eng.Limits()), 0, false)
+		c.db.SetValue(c.slot(dst), dst, storage.NewZSetFrom(entries, c.s.eng.Limits()), 0, false)
 		c.w.Int(int64(len(entries)))
 		return
 	}
