@@ -32,7 +32,6 @@ type Client struct {
 	locks    storage.LockSet
 	keyIdx   []int // argument indices of the command's keys (lockKeys commands)
 	keySlots []int // their hash slots, index-aligned with keyIdx
-	scratch  []byte
 
 	authenticated bool
 	closeAfter    bool // close once the current replies are flushed (QUIT, protocol errors)
@@ -147,7 +146,6 @@ func (c *Client) slot(key []byte) int {
 	}
 	return slots.KeySlot(key)
 }
-
 
 // intArg parses args[i] as a Redis integer, writing the standard error when it is not.
 func (c *Client) intArg(i int) (int64, bool) {

@@ -114,13 +114,13 @@ func (c *Client) loop() {
 			if err := c.rd.Fill(); err != nil {
 				return
 			}
+			c.lastSeen.Store(time.Now().UnixMilli())
 			continue
 		}
 		if isSecurityAttack(req.Args) {
 			s.log.Warningf("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to shoal. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your shoal instance. Connection from %s aborted.", c.info.addr)
 			return
 		}
-		c.lastSeen.Store(time.Now().UnixMilli())
 		s.execute(c, req.Args)
 		if c.closeAfter {
 			c.flush()

@@ -15,7 +15,7 @@ import (
 func (s *Server) execute(c *Client, args [][]byte) {
 	c.args = args
 	c.cmd = nil
-	cmd := s.table.lookup(args[0], c.scratch[:0])
+	cmd := s.table.lookup(args[0])
 	if cmd == nil {
 		c.reject(unknownCommand(args))
 		return
@@ -25,7 +25,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 			c.reject(wrongArgs(cmd.FullName))
 			return
 		}
-		sub := cmd.subcommand(args[1], c.scratch[:0])
+		sub := cmd.subcommand(args[1])
 		if sub == nil {
 			c.reject(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", trunc(args[1], 128), strings.ToUpper(cmd.Name)))
 			return
@@ -47,7 +47,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 
 // call runs cmd's handler with its locks held and records its statistics.
 func (s *Server) call(c *Client, cmd *Command) {
-	start := time.Now()
+	start := monotonic()
 	c.locks.Reset()
 	c.keyIdx = c.keyIdx[:0]
 	c.keySlots = c.keySlots[:0]
@@ -82,7 +82,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 		}()
 		cmd.fn(c)
 	}()
-	dur := time.Since(start)
+	dur := monotonic() - start
 	if cmd.Has(spec.Write) && s.blocking.count.Load() > 0 {
 		for _, i := range c.keyIdx {
 			s.blocking.markReady(c.db.ID(), c.args[i])
@@ -132,3 +132,10 @@ func trunc(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// clockBase anchors monotonic.
+var clockBase = time.Now()
+
+// monotonic is a monotonic clock reading: cheaper than time.Now, which also reads the
+// wall clock.
+func monotonic() time.Duration { return time.Since(clockBase) }

@@ -61,7 +61,7 @@ func (strTestList) Each(func([]byte) bool) {}
 func plantList(t *testing.T, s *Server, c *redis.Client, key string) {
 	t.Helper()
 	if s != nil {
-		if cmd := s.table.lookup([]byte("rpush"), nil); cmd == nil || cmd.fn == nil {
+		if cmd := s.table.lookup([]byte("rpush")); cmd == nil || cmd.fn == nil {
 			k := []byte(key)
 			sl := slot(k)
 			s.eng.LockSlot(sl)

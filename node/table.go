@@ -38,6 +38,7 @@ type Command struct {
 // Registering a name twice, or one Redis 7.0 does not know, panics.
 type Table struct {
 	byName map[string]*Command
+	fast   map[string]*Command // byName plus the upper-case spellings, for lookup
 	order  []*Command // in the reference's order, for COMMAND
 }
 
@@ -68,6 +69,11 @@ func newTable(families [][]def) *Table {
 		if c := t.byName[sc.Name]; c != nil {
 			t.order = append(t.order, c)
 		}
+	}
+	t.fast = make(map[string]*Command, 2*len(t.byName))
+	for name, c := range t.byName {
+		t.fast[name] = c
+		t.fast[strings.ToUpper(name)] = c
 	}
 	return t
 }
@@ -116,12 +122,17 @@ func (t *Table) container(sc *spec.Command) *Command {
 	return c
 }
 
-// lookup finds a top-level command by name, case-insensitively, without allocating.
-func (t *Table) lookup(name []byte, scratch []byte) *Command {
-	if c := t.byName[string(name)]; c != nil {
+// lookup finds a top-level command by name, case-insensitively, without allocating:
+// one map probe for an all-lower or all-upper name, a second for mixed case.
+func (t *Table) lookup(name []byte) *Command {
+	if c := t.fast[string(name)]; c != nil {
 		return c
 	}
-	return t.byName[string(lowerInto(scratch, name))]
+	if len(name) > 32 {
+		return nil // no command name is that long
+	}
+	var buf [32]byte
+	return t.byName[string(lowerInto(buf[:0], name))]
 }
 
 func lowerInto(dst, src []byte) []byte {
@@ -136,9 +147,13 @@ func lowerInto(dst, src []byte) []byte {
 }
 
 // subcommand finds c's subcommand by name, case-insensitively.
-func (c *Command) subcommand(name []byte, scratch []byte) *Command {
+func (c *Command) subcommand(name []byte) *Command {
 	if s := c.subs[string(name)]; s != nil {
 		return s
 	}
-	return c.subs[string(lowerInto(scratch, name))]
+	if len(name) > 32 {
+		return nil
+	}
+	var buf [32]byte
+	return c.subs[string(lowerInto(buf[:0], name))]
 }
