@@ -7,20 +7,32 @@
 # Prints every figure and the shoal/redis ratios (throughput: higher is better; memory:
 # lower is better).
 #
-# Usage: scripts/bench-single.sh [-n requests] [-k keys]
+# Fairness on a small machine: where taskset exists and there are at least 2 CPUs, both
+# servers are pinned to CPU 0 and redis-benchmark to CPU 1, so each server gets one core
+# (Redis executes commands on one thread; shoal sizes its scheduler to the CPUs it may
+# use) and the load generator never competes with the server. Each test runs REPS times,
+# alternating servers, and the median is reported.
+#
+# Usage: scripts/bench-single.sh [-n requests] [-k keys] [-r reps]
 # Needs: bin/shoal (make build), redis-server, redis-benchmark, redis-cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REQUESTS=200000
 KEYS=1000000
-while getopts "n:k:" o; do
+REPS=3
+while getopts "n:k:r:" o; do
 	case $o in
 	n) REQUESTS=$OPTARG ;;
 	k) KEYS=$OPTARG ;;
-	*) echo "usage: $0 [-n requests] [-k keys]" >&2; exit 2 ;;
+	r) REPS=$OPTARG ;;
+	*) echo "usage: $0 [-n requests] [-k keys] [-r reps]" >&2; exit 2 ;;
 	esac
 done
+SERVER_CPU=() CLIENT_CPU=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
+fi
 TESTS="set,get,incr,lpush,lpop,sadd,hset,zadd"
 
 for bin in redis-server redis-benchmark redis-cli; do
@@ -50,48 +62,29 @@ wait_ready() {
 
 SHOAL_PORT=$(free_port)
 REDIS_PORT=$(free_port)
-mkdir -p "$work/shoal" "$work/redis"
-./bin/shoal server --port "$SHOAL_PORT" --bind 127.0.0.1 --save "" --dir "$work/shoal" --loglevel warning >"$work/shoal.log" 2>&1 &
-pids+=($!)
-SHOAL_PID=$!
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis" --loglevel warning >"$work/redis.log" 2>&1 &
-pids+=($!)
-REDIS_PID=$!
-wait_ready "$SHOAL_PORT"
-wait_ready "$REDIS_PORT"
-
-echo "# shoal $(./bin/shoal --version 2>/dev/null | head -1) vs $(redis-server --version | cut -d' ' -f3)"
-echo "# $(nproc) cores, $REQUESTS requests per test, 50 clients"
-echo
-
-declare -A RPS
-bench() { # port pipeline -> "TEST rps" lines
-	redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
-		awk -F'","' 'NR>1 { gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2 }'
+SHOAL_PID= REDIS_PID=
+start_servers() {
+	rm -rf "$work/shoal" "$work/redis"
+	mkdir -p "$work/shoal" "$work/redis"
+	"${SERVER_CPU[@]}" ./bin/shoal server --port "$SHOAL_PORT" --bind 127.0.0.1 --save "" --dir "$work/shoal" --loglevel warning >"$work/shoal.log" 2>&1 &
+	SHOAL_PID=$!
+	pids+=($!)
+	"${SERVER_CPU[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis" --loglevel warning >"$work/redis.log" 2>&1 &
+	REDIS_PID=$!
+	pids+=($!)
+	wait_ready "$SHOAL_PORT"
+	wait_ready "$REDIS_PORT"
 }
-for p in 1 16; do
-	for target in redis shoal; do
-		port=$REDIS_PORT
-		[ $target = shoal ] && port=$SHOAL_PORT
-		redis-cli -p "$port" FLUSHALL >/dev/null
-		while read -r test rps; do
-			RPS["$target,$p,$test"]=$rps
-		done < <(bench "$port" "$p")
-	done
-done
+stop_servers() {
+	kill "$SHOAL_PID" "$REDIS_PID" 2>/dev/null || true
+	wait "$SHOAL_PID" "$REDIS_PID" 2>/dev/null || true
+}
 
-printf "%-8s %4s %14s %14s %8s\n" test P redis_rps shoal_rps ratio
-for p in 1 16; do
-	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
-		r=${RPS["redis,$p,$t"]:-0}
-		s=${RPS["shoal,$p,$t"]:-0}
-		ratio=$(awk -v s="$s" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
-		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$ratio"
-	done
-done
+echo "# shoal $(./bin/shoal --version 2>/dev/null | head -1) vs redis-server $(redis-server --version | cut -d' ' -f3)"
+echo "# $(nproc) cores${SERVER_CPU:+, servers pinned to CPU 0 and redis-benchmark to CPU 1}; $REQUESTS requests per test, 50 clients, median of $REPS runs"
 echo
 
-# Memory: the same KEYS small string keys in each.
+# Memory first, on fresh processes: the same KEYS small string keys in each.
 awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;
 	printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' >"$work/load.resp"
 
@@ -99,11 +92,10 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 used() { redis-cli -p "$1" INFO memory | awk -F: '/^used_memory:/ { gsub(/\r/,"",$2); print $2 }'; }
 
 declare -A MEM
+start_servers
 for target in redis shoal; do
 	port=$REDIS_PORT pid=$REDIS_PID
 	[ $target = shoal ] && port=$SHOAL_PORT pid=$SHOAL_PID
-	redis-cli -p "$port" FLUSHALL >/dev/null
-	sleep 1
 	before_rss=$(rss_kb "$pid")
 	before_used=$(used "$port")
 	redis-cli -p "$port" --pipe <"$work/load.resp" >/dev/null
@@ -116,10 +108,44 @@ for target in redis shoal; do
 	MEM["$target,used"]=$(( (after_used - before_used) / KEYS ))
 	MEM["$target,rss_total"]=$(( after_rss / 1024 ))
 done
+stop_servers
 printf "%-26s %10s %10s %8s\n" "memory, $KEYS keys" redis shoal ratio
 for m in used rss; do
 	r=${MEM["redis,$m"]}
 	s=${MEM["shoal,$m"]}
 	printf "%-26s %10s %10s %8s\n" "$m bytes/key" "$r" "$s" "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%.2f", s / r }')"
 done
-printf "%-26s %10s %10s\n" "RSS total MiB" "${MEM["redis,rss_total"]}" "${MEM["shoal,rss_total"]}"
+printf "%-26s %10s %10s %8s\n" "RSS total MiB" "${MEM["redis,rss_total"]}" "${MEM["shoal,rss_total"]}" \
+	"$(awk -v s="${MEM["shoal,rss_total"]}" -v r="${MEM["redis,rss_total"]}" 'BEGIN { printf "%.2f", s / r }')"
+echo
+
+# Throughput.
+start_servers
+declare -A RPS
+bench() { # port pipeline -> "TEST rps" lines
+	"${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
+		awk -F'","' 'NR>1 { gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2 }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+for rep in $(seq 1 "$REPS"); do
+	for p in 1 16; do
+		for target in redis shoal; do
+			port=$REDIS_PORT
+			[ $target = shoal ] && port=$SHOAL_PORT
+			redis-cli -p "$port" FLUSHALL >/dev/null
+			while read -r test rps; do
+				RPS["$target,$p,$test"]+="$rps "
+			done < <(bench "$port" "$p")
+		done
+	done
+done
+
+printf "%-8s %4s %14s %14s %8s\n" test P redis_rps shoal_rps ratio
+for p in 1 16; do
+	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
+		r=$(echo ${RPS["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
+		s=$(echo ${RPS["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
+		ratio=$(awk -v s="$s" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
+		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$ratio"
+	done
+done

@@ -28,7 +28,7 @@ func (db *DB) ObjectPeek(slot int, key []byte) (str []byte, v Value, ok bool) {
 // read once for a whole walk) are skipped. Caller holds the stripe of c's slot.
 func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type)) (Cursor, int) {
 	slot := c.Slot()
-	t := db.data().slots[slot]
+	t := &db.data().slots[slot]
 	got := 0
 	visit := func(en *entry) {
 		if en.expire != 0 && en.expire <= now {
