@@ -17,7 +17,9 @@ run: build
 	./$(BIN) server $(ARGS)
 
 # test-deps installs what the comparison tests and benchmarks use when the machine can
-# (Debian, root); elsewhere those tests skip with a message.
+# (Debian, root); elsewhere those tests skip with a message. The packaged Redis service
+# is stopped again so that it does not hold port 6379 (make run's port): tests start
+# their own redis-server on free ports.
 test-deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -25,6 +27,7 @@ test-deps:
 			(apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1 || \
 			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1)) || \
 			echo "warning: could not install redis-server; comparison tests will skip"; \
+			(service redis-server stop; update-rc.d redis-server disable) >/dev/null 2>&1 || true; \
 		else \
 			echo "note: redis-server not installed; comparison tests will skip"; \
 		fi; \
