@@ -24,6 +24,7 @@ test-deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing redis-server and redis-tools (reference server for comparison tests)"; \
+			export DEBIAN_FRONTEND=noninteractive; \
 			(apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1 || \
 			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1)) || \
 			echo "warning: could not install redis-server; comparison tests will skip"; \
