@@ -184,4 +184,3 @@ func renderReply(r reply, mode int) string {
 	}
 	return string(r.typ) + r.text
 }
-

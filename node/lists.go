@@ -48,30 +48,9 @@ const (
 	errMaxlenNeg = "ERR MAXLEN can't be negative"
 )
 
-// lookupList returns key's list, nil when the key does not exist; for another type it
-// writes WRONGTYPE and returns ok=false. Caller holds the key's stripe.
-func (c *Client) lookupList(key []byte) (l *storage.List, ok bool) {
-	l, err := storage.Lookup[*storage.List](c.db, c.slot(key), key)
-	if err != nil {
-		c.ErrFor(err)
-		return nil, false
-	}
-	return l, true
-}
-
-// createList stores a new empty list under key, with the current list-max-listpack-size.
-func (c *Client) createList(key []byte) *storage.List {
-	l := storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
-	c.db.SetValue(c.slot(key), key, l, 0, false)
-	return l
-}
-
-// dropIfEmpty deletes key when its list has become empty, as Redis never keeps empty
-// collections.
-func (c *Client) dropIfEmpty(key []byte, l *storage.List) {
-	if l.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
+// newList is an empty list with the current list-max-listpack-size (for createColl).
+func (c *Client) newList() *storage.List {
+	return storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
 }
 
 // pop removes one element from the head (left) or tail of l. The slice aliases the list
@@ -123,16 +102,17 @@ func cmdRpushx(c *Client) { pushCommand(c, false, true) }
 
 func pushCommand(c *Client, left, onlyExisting bool) {
 	key := c.args[1]
-	l, ok := c.lookupList(key)
-	if !ok {
-		return
-	}
-	if l == nil {
-		if onlyExisting {
-			c.w.Int(0)
+	var l *storage.List
+	var ok bool
+	if onlyExisting {
+		if l, ok = lookupColl[*storage.List](c, key); l == nil {
+			if ok {
+				c.w.Int(0)
+			}
 			return
 		}
-		l = c.createList(key)
+	} else if l, ok = createColl(c, key, c.newList); !ok {
+		return
 	}
 	for _, e := range c.args[2:] {
 		push(l, e, left)
@@ -160,7 +140,7 @@ func popCommand(c *Client, left bool) {
 		count = n
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
@@ -184,7 +164,7 @@ func popCommand(c *Client, left bool) {
 
 // LLEN key
 func cmdLlen(c *Client) {
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -205,7 +185,7 @@ func cmdLrange(c *Client) {
 	if !ok {
 		return
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -229,7 +209,7 @@ func cmdLrange(c *Client) {
 
 // LINDEX key index
 func cmdLindex(c *Client) {
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -252,7 +232,7 @@ func cmdLindex(c *Client) {
 
 // LSET key index element
 func cmdLset(c *Client) {
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -283,7 +263,7 @@ func cmdLinsert(c *Client) {
 		c.Err(errSyntax)
 		return
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -305,7 +285,7 @@ func cmdLrem(c *Client) {
 		return
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
@@ -331,7 +311,7 @@ func cmdLtrim(c *Client) {
 		return
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
@@ -386,7 +366,7 @@ func cmdLpos(c *Client) {
 			return
 		}
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -465,7 +445,7 @@ func cmdLmove(c *Client) {
 func cmdRpoplpush(c *Client) { moveCommand(c, false, true) }
 
 func moveCommand(c *Client, from, to bool) {
-	src, ok := c.lookupList(c.args[1])
+	src, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -480,15 +460,12 @@ func moveCommand(c *Client, from, to bool) {
 // dstKey, created if needed, and replies with it; WRONGTYPE if dstKey holds another type,
 // leaving src unchanged. Caller holds both stripes.
 func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to bool) {
-	dst, ok := c.lookupList(dstKey)
+	dst, ok := createColl(c, dstKey, c.newList)
 	if !ok {
 		return
 	}
 	e := pop(src, from)
 	c.w.Bulk(e)
-	if dst == nil {
-		dst = c.createList(dstKey)
-	}
 	push(dst, e, to) // e may alias src, even when src is dst: storage.List allows it
 	if dst != src {
 		c.dropIfEmpty(srcKey, src)

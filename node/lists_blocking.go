@@ -23,7 +23,7 @@ func bpopCommand(c *Client, left bool) {
 		return
 	}
 	for _, key := range c.args[1:last] {
-		l, ok := c.lookupList(key)
+		l, ok := lookupColl[*storage.List](c, key)
 		if !ok {
 			return
 		}
@@ -74,7 +74,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 	if !ok {
 		return
 	}
-	src, ok := c.lookupList(c.args[1])
+	src, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}

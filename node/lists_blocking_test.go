@@ -142,7 +142,6 @@ func expectNoReply(t *testing.T, what string, ch <-chan bResult) {
 	}
 }
 
-
 func do(t *testing.T, c *redis.Client, want any, args ...any) {
 	t.Helper()
 	runTranscript(t, c, []step{S(args...).Is(want)})

@@ -123,9 +123,7 @@ func cmdSpop(c *Client) {
 		return
 	}
 	m := s.Pop(collRand)
-	if s.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
+	c.dropIfEmpty(key, s)
 	c.w.Bulk(m)
 }
 
@@ -236,9 +234,7 @@ func cmdSmove(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	if from.Len() == 0 {
-		c.db.Delete(c.slot(src), src)
-	}
+	c.dropIfEmpty(src, from)
 	if to == nil {
 		to = storage.NewSet()
 		c.db.SetValue(c.slot(dst), dst, to, 0, false)

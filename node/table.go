@@ -39,7 +39,7 @@ type Command struct {
 type Table struct {
 	byName map[string]*Command
 	fast   map[string]*Command // byName plus the upper-case spellings, for lookup
-	order  []*Command // in the reference's order, for COMMAND
+	order  []*Command          // in the reference's order, for COMMAND
 }
 
 // allDefs lists every family's registrations. A family file adds one function here.

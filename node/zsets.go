@@ -56,25 +56,6 @@ func zsetDefs() []def {
 	}
 }
 
-// lookupZSet returns key's sorted set, nil when the key does not exist. On a key of
-// another type it writes WRONGTYPE and returns ok false. Caller holds the key's stripe.
-func lookupZSet(c *Client, key []byte) (z *storage.ZSet, ok bool) {
-	z, err := storage.Lookup[*storage.ZSet](c.db, c.slot(key), key)
-	if err != nil {
-		c.ErrFor(err)
-		return nil, false
-	}
-	return z, true
-}
-
-// zsetDropIfEmpty deletes key when its sorted set became empty, as Redis never keeps
-// an empty collection.
-func zsetDropIfEmpty(c *Client, key []byte, z *storage.ZSet) {
-	if z.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
-}
-
 // writeZMember writes one member of a range reply: the member, then its score when
 // withScores (a nested [member, score] pair in RESP3, as Redis 7.0).
 func writeZMember(c *Client, member []byte, score float64, withScores bool) {
@@ -146,7 +127,7 @@ options:
 			return
 		}
 	}
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -198,7 +179,7 @@ options:
 // cmdZrem is ZREM key member [member …].
 func cmdZrem(c *Client) {
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -212,14 +193,14 @@ func cmdZrem(c *Client) {
 				break
 			}
 		}
-		zsetDropIfEmpty(c, key, z)
+		c.dropIfEmpty(key, z)
 	}
 	c.w.Int(int64(n))
 }
 
 // cmdZscore is ZSCORE key member.
 func cmdZscore(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -234,7 +215,7 @@ func cmdZscore(c *Client) {
 
 // cmdZmscore is ZMSCORE key member [member …]; a missing key is an empty set.
 func cmdZmscore(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -252,7 +233,7 @@ func cmdZmscore(c *Client) {
 
 // cmdZcard is ZCARD key.
 func cmdZcard(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -269,7 +250,7 @@ func cmdZcount(c *Client) {
 	if !ok {
 		return
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -287,7 +268,7 @@ func cmdZlexcount(c *Client) {
 	if !ok {
 		return
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -304,7 +285,7 @@ func cmdZrevrank(c *Client) { zrankGeneric(c, true) }
 
 // zrankGeneric is ZRANK / ZREVRANK key member (Redis 7.0: no WITHSCORE).
 func zrankGeneric(c *Client, rev bool) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -334,7 +315,7 @@ func cmdZscan(c *Client) {
 		c.Err(errZInvalidCurs)
 		return
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -415,7 +396,7 @@ const zrandReplyBudget = 512 << 20
 // cmdZrandmember is ZRANDMEMBER key [count [WITHSCORES]].
 func cmdZrandmember(c *Client) {
 	if len(c.args) == 2 {
-		z, ok := lookupZSet(c, c.args[1])
+		z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 		if !ok {
 			return
 		}
@@ -449,7 +430,7 @@ func cmdZrandmember(c *Client) {
 			return
 		}
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}

@@ -47,7 +47,7 @@ func zpopWrite(c *Client, key []byte, z *storage.ZSet, count int64, max bool, sh
 		return true
 	})
 	z.DeleteRange(lo, hi)
-	zsetDropIfEmpty(c, key, z)
+	c.dropIfEmpty(key, z)
 }
 
 func cmdZpopmin(c *Client) { zpopMinMax(c, false) }
@@ -70,7 +70,7 @@ func zpopMinMax(c *Client, max bool) {
 		count = n
 	}
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -101,7 +101,7 @@ func bzpop(c *Client, max bool) {
 // another type is an error now, and ignored while blocked (as in Redis).
 func zblockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, count int64, shape zpopShape) {
 	for _, k := range keys {
-		z, ok := lookupZSet(c, k)
+		z, ok := lookupColl[*storage.ZSet](c, k)
 		if !ok {
 			return
 		}
@@ -178,7 +178,7 @@ func zmpopGeneric(c *Client, numIdx int, block bool) {
 		return
 	}
 	for _, k := range keys {
-		z, ok := lookupZSet(c, k)
+		z, ok := lookupColl[*storage.ZSet](c, k)
 		if !ok {
 			return
 		}

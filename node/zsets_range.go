@@ -142,7 +142,7 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 			return
 		}
 	}
-	z, ok := lookupZSet(c, c.args[src])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[src])
 	if !ok {
 		return
 	}
@@ -233,7 +233,7 @@ func zremrangeGeneric(c *Client, kind zrangeKind) {
 		}
 	}
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -251,6 +251,6 @@ func zremrangeGeneric(c *Client, kind zrangeKind) {
 		lo, hi = z.LexSpan(&lr)
 	}
 	n := z.DeleteRange(lo, hi)
-	zsetDropIfEmpty(c, key, z)
+	c.dropIfEmpty(key, z)
 	c.w.Int(int64(n))
 }
