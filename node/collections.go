@@ -80,7 +80,7 @@ func b2i(b bool) int {
 func (c *Client) rangeCountArg(i int) (int64, bool) {
 	n, ok := c.intArg(i)
 	if ok && n == math.MinInt64 {
-		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		c.Err(errLongRange)
 		return 0, false
 	}
 	return n, ok
@@ -98,7 +98,7 @@ func scanCollCmd[T interface {
 }](c *Client, pairs bool, step func(v T, cursor uint64, emit func(key, val []byte)) uint64) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.Err("ERR invalid cursor")
+		c.Err(errInvalidCursor)
 		return
 	}
 	v, ok := lookupColl[T](c, c.args[1])

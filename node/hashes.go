@@ -184,11 +184,10 @@ func cmdHincrby(c *Client) {
 			return
 		}
 	}
-	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) || (incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+	if cur, ok = addInt64(cur, incr); !ok {
 		c.Err(errOverflow)
 		return
 	}
-	cur += incr
 	var buf [20]byte
 	h.Set(c.args[2], storage.FormatInt(buf[:0], cur), c.s.eng.Limits())
 	c.w.Int(cur)
@@ -217,7 +216,7 @@ func cmdHincrbyfloat(c *Client) {
 	}
 	sum, ok := addLongDouble(cur, incr)
 	if !ok {
-		c.Err("ERR increment would produce NaN or Infinity")
+		c.Err(errNaNOrInf)
 		return
 	}
 	var buf [64]byte
@@ -238,7 +237,7 @@ func cmdHrandfield(c *Client) {
 			return
 		}
 		if withValues && (n < -math.MaxInt64/2 || n > math.MaxInt64/2) {
-			c.Err("ERR value is out of range")
+			c.Err(errOutOfRange)
 			return
 		}
 		hrandfieldCount(c, n, withValues)

@@ -41,8 +41,6 @@ func listDefs() []def {
 
 // Errors only the list commands answer.
 const (
-	errNumkeys   = "ERR numkeys should be greater than 0"
-	errCountPos  = "ERR count should be greater than 0"
 	errRankZero  = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	errCountNeg  = "ERR COUNT can't be negative"
 	errMaxlenNeg = "ERR MAXLEN can't be negative"
@@ -73,16 +71,17 @@ func push(l *storage.List, e []byte, left bool) {
 	}
 }
 
-// listSide parses LEFT/RIGHT, writing a syntax error otherwise.
-func (c *Client) listSide(i int) (left, ok bool) {
-	switch {
-	case c.is(i, "LEFT"):
-		return true, true
-	case c.is(i, "RIGHT"):
-		return false, true
+// listSide parses args[i] as LEFT or RIGHT, writing a syntax error otherwise.
+func (c *Client) listSide(i int) (left, ok bool) { return c.keywordArg(i, "LEFT", "RIGHT") }
+
+// listSides parses the two LEFT|RIGHT of LMOVE and BLMOVE at args[i] (the source's end)
+// and args[i+1] (the destination's), writing a syntax error on the first that is not.
+func (c *Client) listSides(i int) (from, to, ok bool) {
+	if from, ok = c.listSide(i); !ok {
+		return false, false, false
 	}
-	c.Err(errSyntax)
-	return false, false
+	to, ok = c.listSide(i + 1)
+	return from, to, ok
 }
 
 // normIndex maps a Redis list index (negative counts from the tail) to 0-based.
@@ -130,14 +129,9 @@ func popCommand(c *Client, left bool) {
 		c.Err(wrongArgs(c.cmd.FullName))
 		return
 	}
-	count := int64(-1)
-	if len(c.args) == 3 {
-		n, ok := storage.ParseInt(c.args[2])
-		if !ok || n < 0 {
-			c.Err(errNotIntOrNeg)
-			return
-		}
-		count = n
+	count, ok := c.optCountArg(2)
+	if !ok {
+		return
 	}
 	key := c.args[1]
 	l, ok := lookupColl[*storage.List](c, key)
@@ -254,13 +248,8 @@ func cmdLset(c *Client) {
 
 // LINSERT key BEFORE|AFTER pivot element
 func cmdLinsert(c *Client) {
-	var after bool
-	switch {
-	case c.is(2, "BEFORE"):
-	case c.is(2, "AFTER"):
-		after = true
-	default:
-		c.Err(errSyntax)
+	after, ok := c.keywordArg(2, "AFTER", "BEFORE")
+	if !ok {
 		return
 	}
 	l, ok := lookupColl[*storage.List](c, c.args[1])
@@ -347,20 +336,16 @@ func cmdLpos(c *Client) {
 			rank = r
 		case c.is(i, "COUNT") && more:
 			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 0 {
-				c.Err(errCountNeg)
+			var ok bool
+			if count, ok = c.intArgMin(i, 0, errCountNeg); !ok {
 				return
 			}
-			count = n
 		case c.is(i, "MAXLEN") && more:
 			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 0 {
-				c.Err(errMaxlenNeg)
+			var ok bool
+			if maxlen, ok = c.intArgMin(i, 0, errMaxlenNeg); !ok {
 				return
 			}
-			maxlen = n
 		default:
 			c.Err(errSyntax)
 			return
@@ -430,15 +415,9 @@ func cmdLpos(c *Client) {
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT
 func cmdLmove(c *Client) {
-	from, ok := c.listSide(3)
-	if !ok {
-		return
+	if from, to, ok := c.listSides(3); ok {
+		moveCommand(c, from, to)
 	}
-	to, ok := c.listSide(4)
-	if !ok {
-		return
-	}
-	moveCommand(c, from, to)
 }
 
 // RPOPLPUSH source destination
@@ -472,51 +451,6 @@ func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to boo
 	}
 }
 
-// mpopArgs are the parsed arguments of LMPOP/BLMPOP.
-type mpopArgs struct {
-	keys  [2]int // args[keys[0]:keys[1]] are the keys
-	left  bool
-	count int64
-}
-
-// parseMpop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" starting at args[at],
-// writing Redis's error on failure.
-func (c *Client) parseMpop(at int) (a mpopArgs, ok bool) {
-	numkeys, ok := storage.ParseInt(c.args[at])
-	if !ok || numkeys < 1 {
-		c.Err(errNumkeys)
-		return a, false
-	}
-	if numkeys >= int64(len(c.args)-at-1) {
-		c.Err(errSyntax)
-		return a, false
-	}
-	where := at + 1 + int(numkeys)
-	a.keys = [2]int{at + 1, where}
-	if a.left, ok = c.listSide(where); !ok {
-		return a, false
-	}
-	a.count = -1
-	for i := where + 1; i < len(c.args); i++ {
-		if a.count == -1 && c.is(i, "COUNT") && i+1 < len(c.args) {
-			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 1 {
-				c.Err(errCountPos)
-				return a, false
-			}
-			a.count = n
-			continue
-		}
-		c.Err(errSyntax)
-		return a, false
-	}
-	if a.count == -1 {
-		a.count = 1
-	}
-	return a, true
-}
-
 // mpop pops up to count elements from the first non-empty list among the keys and
 // replies [key, [elements]]; it reports whether it replied. A key of another type is
 // WRONGTYPE when strict (the command's first try), skipped otherwise (a waiter woken
@@ -539,7 +473,7 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 		c.w.Bulk(key)
 		c.w.Array(n)
 		for range n {
-			c.w.Bulk(pop(l, a.left))
+			c.w.Bulk(pop(l, a.first))
 		}
 		c.dropIfEmpty(key, l)
 		return true
@@ -549,7 +483,7 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdLmpop(c *Client) {
-	a, ok := c.parseMpop(1)
+	a, ok := c.parseMpop(1, "LEFT", "RIGHT")
 	if !ok {
 		return
 	}

@@ -53,15 +53,9 @@ func bpopReply(c *Client, key []byte, l *storage.List, left bool) {
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
 func cmdBlmove(c *Client) {
-	from, ok := c.listSide(3)
-	if !ok {
-		return
+	if from, to, ok := c.listSides(3); ok {
+		bmoveCommand(c, from, to, 5)
 	}
-	to, ok := c.listSide(4)
-	if !ok {
-		return
-	}
-	bmoveCommand(c, from, to, 5)
 }
 
 // BRPOPLPUSH source destination timeout
@@ -96,7 +90,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdBlmpop(c *Client) {
-	a, ok := c.parseMpop(2)
+	a, ok := c.parseMpop(2, "LEFT", "RIGHT")
 	if !ok {
 		return
 	}

@@ -130,9 +130,8 @@ func cmdSpop(c *Client) {
 // spopCount is SPOP key count: count distinct random members removed, as a set reply;
 // the whole set (and the key) when count reaches its size.
 func spopCount(c *Client, key []byte) {
-	n, ok := storage.ParseInt(c.args[2])
-	if !ok || n < 0 {
-		c.Err(errNotIntOrNeg)
+	n, ok := c.intArgMin(2, 0, errNotIntOrNeg)
+	if !ok {
 		return
 	}
 	s, ok := lookupColl[*storage.Set](c, key)
@@ -301,9 +300,8 @@ func cmdSinter(c *Client) {
 }
 
 func cmdSintercard(c *Client) {
-	numkeys, ok := storage.ParseInt(c.args[1])
-	if !ok || numkeys < 1 {
-		c.Err("ERR numkeys should be greater than 0")
+	numkeys, ok := c.intArgMin(1, 1, errNumkeys)
+	if !ok {
 		return
 	}
 	if numkeys > int64(len(c.args)-2) {
@@ -317,8 +315,7 @@ func cmdSintercard(c *Client) {
 			return
 		}
 		i++
-		if limit, ok = storage.ParseInt(c.args[i]); !ok || limit < 0 {
-			c.Err("ERR LIMIT can't be negative")
+		if limit, ok = c.intArgMin(i, 0, errLimitNeg); !ok {
 			return
 		}
 	}

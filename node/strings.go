@@ -349,11 +349,10 @@ func (c *Client) incrBy(delta int64) {
 			return
 		}
 	}
-	if delta < 0 && v < 0 && delta < math.MinInt64-v || delta > 0 && v > 0 && delta > math.MaxInt64-v {
+	if v, ok = addInt64(v, delta); !ok {
 		c.Err(errOverflow)
 		return
 	}
-	v += delta
 	var buf [24]byte
 	c.db.SetString(sl, key, strconv.AppendInt(buf[:0], v, 10), 0, true)
 	c.w.Int(v)
@@ -383,7 +382,7 @@ func cmdIncrbyfloat(c *Client) {
 	}
 	sum, ok := addLongDouble(v, incr)
 	if !ok {
-		c.Err("ERR increment would produce NaN or Infinity")
+		c.Err(errNaNOrInf)
 		return
 	}
 	out := appendLongDoubleHuman(nil, sum)

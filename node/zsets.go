@@ -312,7 +312,7 @@ func zrankGeneric(c *Client, rev bool) {
 func cmdZscan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.Err(errZInvalidCurs)
+		c.Err(errInvalidCursor)
 		return
 	}
 	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
@@ -410,12 +410,8 @@ func cmdZrandmember(c *Client) {
 		})
 		return
 	}
-	count, ok := c.intArg(2)
+	count, ok := c.rangeCountArg(2)
 	if !ok {
-		return
-	}
-	if count == -1<<63 {
-		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
 	withScores := false
@@ -426,7 +422,7 @@ func cmdZrandmember(c *Client) {
 	if len(c.args) == 4 {
 		withScores = true
 		if count < -(1<<63-1)/2 || count > (1<<63-1)/2 { // the RESP2 reply length would overflow
-			c.Err(errZOutOfRange)
+			c.Err(errOutOfRange)
 			return
 		}
 	}
@@ -455,6 +451,6 @@ func cmdZrandmember(c *Client) {
 	})
 	if written < n {
 		c.w.B = c.w.B[:start]
-		c.Err(errZOutOfRange)
+		c.Err(errOutOfRange)
 	}
 }
