@@ -245,26 +245,15 @@ func cmdZcard(c *Client) {
 }
 
 // cmdZcount is ZCOUNT key min max: O(log n) through ranks.
-func cmdZcount(c *Client) {
-	r, ok := c.zScoreRangeArgs(2, 3)
-	if !ok {
-		return
-	}
-	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.w.Int(0)
-		return
-	}
-	lo, hi := z.ScoreSpan(&r)
-	c.w.Int(int64(hi - lo))
-}
+func cmdZcount(c *Client) { zcountGeneric(c, zrangeScore) }
 
 // cmdZlexcount is ZLEXCOUNT key min max.
-func cmdZlexcount(c *Client) {
-	r, ok := c.zLexRangeArgs(2, 3)
+func cmdZlexcount(c *Client) { zcountGeneric(c, zrangeLex) }
+
+// zcountGeneric is ZCOUNT and ZLEXCOUNT: the number of members in the range of kind at
+// args[2] and args[3] (checked before the key), 0 for a missing key.
+func zcountGeneric(c *Client, kind zrangeKind) {
+	b, ok := c.zrangeBoundsArgs(kind, 2, 3)
 	if !ok {
 		return
 	}
@@ -276,7 +265,7 @@ func cmdZlexcount(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	lo, hi := z.LexSpan(&r)
+	lo, hi := b.span(z)
 	c.w.Int(int64(hi - lo))
 }
 
