@@ -104,3 +104,34 @@ func (c *Client) parseMpop(at int, first, second string) (a mpopArgs, ok bool) {
 	}
 	return a, true
 }
+
+// rankWindow turns the inclusive start and end indexes of LRANGE, LTRIM and ZRANGE by
+// rank (negative ones count from the end) into the half-open window [lo, hi) of a
+// sequence of n elements; lo == hi == 0 when the range selects nothing.
+func rankWindow(n, start, end int64) (lo, hi int) {
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start = max(start, 0)
+	if start > end || start >= n {
+		return 0, 0
+	}
+	end = min(end, n-1)
+	return int(start), int(end) + 1
+}
+
+// parseStored parses b, a stored number that INCRBY, INCRBYFLOAT, HINCRBY or
+// HINCRBYFLOAT adds to, with parse: the zero T when the key or field is absent (found
+// false). When b does not parse it writes msg and returns ok false.
+func parseStored[T any](c *Client, b []byte, found bool, parse func([]byte) (T, bool), msg string) (v T, ok bool) {
+	if !found {
+		return v, true
+	}
+	if v, ok = parse(b); !ok {
+		c.Err(msg)
+	}
+	return v, ok
+}

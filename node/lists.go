@@ -157,17 +157,7 @@ func popCommand(c *Client, left bool) {
 }
 
 // LLEN key
-func cmdLlen(c *Client) {
-	l, ok := lookupColl[*storage.List](c, c.args[1])
-	if !ok {
-		return
-	}
-	if l == nil {
-		c.w.Int(0)
-		return
-	}
-	c.w.Int(int64(l.Len()))
-}
+func cmdLlen(c *Client) { replyCollInt(c, (*storage.List).Len) }
 
 // LRANGE key start stop
 func cmdLrange(c *Client) {
@@ -187,15 +177,12 @@ func cmdLrange(c *Client) {
 		c.w.Array(0)
 		return
 	}
-	n := l.Len()
-	start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
-	if start > stop || start >= int64(n) {
-		c.w.Array(0)
+	lo, hi := rankWindow(int64(l.Len()), start, stop)
+	c.w.Array(hi - lo)
+	if lo == hi {
 		return
 	}
-	stop = min(stop, int64(n-1))
-	c.w.Array(int(stop - start + 1))
-	l.Range(int(start), int(stop), func(e []byte) bool {
+	l.Range(lo, hi-1, func(e []byte) bool {
 		c.w.Bulk(e)
 		return true
 	})
@@ -305,13 +292,8 @@ func cmdLtrim(c *Client) {
 		return
 	}
 	if l != nil {
-		n := l.Len()
-		start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
-		if start > stop || start >= int64(n) {
-			l.Trim(1, 0)
-		} else {
-			l.Trim(int(start), int(min(stop, int64(n-1))))
-		}
+		lo, hi := rankWindow(int64(l.Len()), start, stop)
+		l.Trim(lo, hi-1) // empties the list when lo == hi
 		c.dropIfEmpty(key, l)
 	}
 	c.OK()

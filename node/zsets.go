@@ -232,17 +232,7 @@ func cmdZmscore(c *Client) {
 }
 
 // cmdZcard is ZCARD key.
-func cmdZcard(c *Client) {
-	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.w.Int(0)
-		return
-	}
-	c.w.Int(int64(z.Len()))
-}
+func cmdZcard(c *Client) { replyCollInt(c, (*storage.ZSet).Len) }
 
 // cmdZcount is ZCOUNT key min max: O(log n) through ranks.
 func cmdZcount(c *Client) { zcountGeneric(c, zrangeScore) }

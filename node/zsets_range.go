@@ -36,23 +36,6 @@ func cmdZremrangebyrank(c *Client)  { zremrangeGeneric(c, zrangeRank) }
 func cmdZremrangebyscore(c *Client) { zremrangeGeneric(c, zrangeScore) }
 func cmdZremrangebylex(c *Client)   { zremrangeGeneric(c, zrangeLex) }
 
-// zrankClamp turns ZRANGE-style start/end indexes (negative from the end) into the
-// half-open rank window [lo, hi) of a set of n members (lo == hi when empty).
-func zrankClamp(n, start, end int64) (lo, hi int) {
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	start = max(start, 0)
-	if start > end || start >= n {
-		return 0, 0
-	}
-	end = min(end, n-1)
-	return int(start), int(end) + 1
-}
-
 // zrangeBounds is a parsed range of one kind (not zrangeAuto): the indexes start and
 // end of a range by rank, or a score or lexicographic range.
 type zrangeBounds struct {
@@ -86,7 +69,7 @@ func (c *Client) zrangeBoundsArgs(kind zrangeKind, i, j int) (b zrangeBounds, ok
 func (b *zrangeBounds) span(z *storage.ZSet) (lo, hi int) {
 	switch b.kind {
 	case zrangeRank:
-		return zrankClamp(int64(z.Len()), b.start, b.end)
+		return rankWindow(int64(z.Len()), b.start, b.end)
 	case zrangeScore:
 		return z.ScoreSpan(&b.score)
 	default:
