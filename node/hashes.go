@@ -177,12 +177,10 @@ func cmdHincrby(c *Client) {
 	if !ok {
 		return
 	}
-	var cur int64
-	if v, found := h.Get(c.args[2]); found {
-		if cur, ok = storage.ParseInt(v); !ok {
-			c.Err("ERR hash value is not an integer")
-			return
-		}
+	v, found := h.Get(c.args[2])
+	cur, ok := parseStored(c, v, found, storage.ParseInt, "ERR hash value is not an integer")
+	if !ok {
+		return
 	}
 	if cur, ok = addInt64(cur, incr); !ok {
 		c.Err(errOverflow)
@@ -207,12 +205,10 @@ func cmdHincrbyfloat(c *Client) {
 	if !ok {
 		return
 	}
-	var cur longDouble
-	if v, found := h.Get(c.args[2]); found {
-		if cur, ok = parseLongDouble(v); !ok {
-			c.Err("ERR hash value is not a float")
-			return
-		}
+	v, found := h.Get(c.args[2])
+	cur, ok := parseStored(c, v, found, parseLongDouble, "ERR hash value is not a float")
+	if !ok {
+		return
 	}
 	sum, ok := addLongDouble(cur, incr)
 	if !ok {
