@@ -540,9 +540,5 @@ func TestZsetRESP3(t *testing.T) {
 		S("BZPOPMIN", "z", "0.01").Is(nil),
 		S("ZRANK", "z", "a").Is(nil),
 	}
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			runTranscript(t, newClient(t, tg.addr, 3), steps)
-		})
-	}
+	transcriptWith(t, 3, nil, steps...)
 }
