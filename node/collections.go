@@ -11,9 +11,10 @@ import (
 	"github.com/shoal-db/shoal/storage"
 )
 
-// Helpers shared by the collection families (hashes, sets; sorted sets can use them
-// too): typed key lookup, the HSCAN/SSCAN/ZSCAN engine, random counts, and the bound on
-// replies whose size the client chooses (SRANDMEMBER/HRANDFIELD with a negative count).
+// Helpers shared by the collection families (hashes, lists, sets, sorted sets): typed
+// key lookup (lookupColl, createColl, dropIfEmpty), the HSCAN/SSCAN/ZSCAN engine,
+// random counts, and the bound on replies whose size the client chooses
+// (SRANDMEMBER/HRANDFIELD with a negative count).
 
 // collRand is the random source of HRANDFIELD, SRANDMEMBER and SPOP.
 func collRand(n int) int { return rand.IntN(n) }
@@ -38,6 +39,14 @@ func createColl[T storage.Value](c *Client, key []byte, mk func() T) (v T, ok bo
 		return v, false
 	}
 	return v, true
+}
+
+// dropIfEmpty deletes key when its collection v has become empty, as Redis never keeps
+// an empty collection. Caller holds the key's stripe.
+func (c *Client) dropIfEmpty(key []byte, v interface{ Len() int }) {
+	if v.Len() == 0 {
+		c.db.Delete(c.slot(key), key)
+	}
 }
 
 // replyCollInt writes fn of the value of type T at args[1] as an integer reply, 0 when
@@ -71,7 +80,7 @@ func b2i(b bool) int {
 func (c *Client) rangeCountArg(i int) (int64, bool) {
 	n, ok := c.intArg(i)
 	if ok && n == math.MinInt64 {
-		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		c.Err(errLongRange)
 		return 0, false
 	}
 	return n, ok
@@ -89,7 +98,7 @@ func scanCollCmd[T interface {
 }](c *Client, pairs bool, step func(v T, cursor uint64, emit func(key, val []byte)) uint64) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.Err("ERR invalid cursor")
+		c.Err(errInvalidCursor)
 		return
 	}
 	v, ok := lookupColl[T](c, c.args[1])

@@ -33,47 +33,40 @@ func TestConnectionTranscript(t *testing.T) {
 }
 
 func TestRequirepass(t *testing.T) {
-	for _, tg := range servers(t, "requirepass", "s3cret") {
-		t.Run(tg.name, func(t *testing.T) {
-			c := newClient(t, tg.addr, 2)
-			runTranscript(t, c, []step{
-				S("GET", "k").Is(E("NOAUTH Authentication required.")),
-				S("AUTH", "wrong").Is(E("WRONGPASS invalid username-password pair or user is disabled.")),
-				S("AUTH", "default", "s3cret").Is("OK"),
-				S("GET", "k").Is(nil),
-			})
-		})
-	}
+	transcriptWith(t, 2, []string{"requirepass", "s3cret"},
+		S("GET", "k").Is(E("NOAUTH Authentication required.")),
+		S("AUTH", "wrong").Is(E("WRONGPASS invalid username-password pair or user is disabled.")),
+		S("AUTH", "default", "s3cret").Is("OK"),
+		S("GET", "k").Is(nil),
+	)
 }
 
 // Raw protocol: inline commands, pipelining, protocol errors close the connection.
 func TestRawProtocol(t *testing.T) {
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", tg.addr)
-			if err != nil {
-				t.Fatal(err)
+	eachAddr(t, func(t *testing.T, addr string) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		r := bufio.NewReader(conn)
+		conn.Write([]byte("PING\r\n*1\r\n$4\r\nPING\r\nECHO \"a b\"\r\n"))
+		for _, want := range []string{"+PONG\r\n", "+PONG\r\n", "$3\r\n", "a b\r\n"} {
+			line, err := r.ReadString('\n')
+			if err != nil || line != want {
+				t.Fatalf("got %q %v want %q", line, err, want)
 			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			r := bufio.NewReader(conn)
-			conn.Write([]byte("PING\r\n*1\r\n$4\r\nPING\r\nECHO \"a b\"\r\n"))
-			for _, want := range []string{"+PONG\r\n", "+PONG\r\n", "$3\r\n", "a b\r\n"} {
-				line, err := r.ReadString('\n')
-				if err != nil || line != want {
-					t.Fatalf("got %q %v want %q", line, err, want)
-				}
-			}
-			conn.Write([]byte("*1\r\nx\r\n"))
-			line, _ := r.ReadString('\n')
-			if line != "-ERR Protocol error: expected '$', got 'x'\r\n" {
-				t.Fatalf("protocol error reply %q", line)
-			}
-			if _, err := r.ReadString('\n'); err == nil {
-				t.Fatal("connection not closed after protocol error")
-			}
-		})
-	}
+		}
+		conn.Write([]byte("*1\r\nx\r\n"))
+		line, _ := r.ReadString('\n')
+		if line != "-ERR Protocol error: expected '$', got 'x'\r\n" {
+			t.Fatalf("protocol error reply %q", line)
+		}
+		if _, err := r.ReadString('\n'); err == nil {
+			t.Fatal("connection not closed after protocol error")
+		}
+	})
 }
 
 func TestHello3(t *testing.T) {

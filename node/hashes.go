@@ -177,18 +177,15 @@ func cmdHincrby(c *Client) {
 	if !ok {
 		return
 	}
-	var cur int64
-	if v, found := h.Get(c.args[2]); found {
-		if cur, ok = storage.ParseInt(v); !ok {
-			c.Err("ERR hash value is not an integer")
-			return
-		}
+	v, found := h.Get(c.args[2])
+	cur, ok := parseStored(c, v, found, storage.ParseInt, "ERR hash value is not an integer")
+	if !ok {
+		return
 	}
-	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) || (incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+	if cur, ok = addInt64(cur, incr); !ok {
 		c.Err(errOverflow)
 		return
 	}
-	cur += incr
 	var buf [20]byte
 	h.Set(c.args[2], storage.FormatInt(buf[:0], cur), c.s.eng.Limits())
 	c.w.Int(cur)
@@ -208,16 +205,14 @@ func cmdHincrbyfloat(c *Client) {
 	if !ok {
 		return
 	}
-	var cur longDouble
-	if v, found := h.Get(c.args[2]); found {
-		if cur, ok = parseLongDouble(v); !ok {
-			c.Err("ERR hash value is not a float")
-			return
-		}
+	v, found := h.Get(c.args[2])
+	cur, ok := parseStored(c, v, found, parseLongDouble, "ERR hash value is not a float")
+	if !ok {
+		return
 	}
 	sum, ok := addLongDouble(cur, incr)
 	if !ok {
-		c.Err("ERR increment would produce NaN or Infinity")
+		c.Err(errNaNOrInf)
 		return
 	}
 	var buf [64]byte
@@ -238,7 +233,7 @@ func cmdHrandfield(c *Client) {
 			return
 		}
 		if withValues && (n < -math.MaxInt64/2 || n > math.MaxInt64/2) {
-			c.Err("ERR value is out of range")
+			c.Err(errOutOfRange)
 			return
 		}
 		hrandfieldCount(c, n, withValues)

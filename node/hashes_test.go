@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestHashSetGet(t *testing.T) {
@@ -338,44 +340,41 @@ func TestHashScan(t *testing.T) {
 // TestHashScanHashtable iterates a hashtable-encoded hash to the end with small COUNTs
 // and checks that every field comes back exactly with its value.
 func TestHashScanHashtable(t *testing.T) {
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			c := newClient(t, tg.addr, 2)
-			ctx := t.Context()
+	eachServer(t, nil, func(t *testing.T, c *redis.Client) {
+		ctx := t.Context()
+		for i := range 1000 {
+			c.HSet(ctx, "h", fmt.Sprint("f", i), fmt.Sprint("v", i))
+		}
+		for _, match := range []string{"*", "f1*"} {
+			seen := map[string]string{}
+			cursor := uint64(0)
+			for {
+				kv, next, err := c.HScan(ctx, "h", cursor, match, 7).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < len(kv); i += 2 {
+					seen[kv[i]] = kv[i+1]
+				}
+				if cursor = next; cursor == 0 {
+					break
+				}
+			}
+			want := 0
 			for i := range 1000 {
-				c.HSet(ctx, "h", fmt.Sprint("f", i), fmt.Sprint("v", i))
-			}
-			for _, match := range []string{"*", "f1*"} {
-				seen := map[string]string{}
-				cursor := uint64(0)
-				for {
-					kv, next, err := c.HScan(ctx, "h", cursor, match, 7).Result()
-					if err != nil {
-						t.Fatal(err)
+				f := fmt.Sprint("f", i)
+				if match == "*" || strings.HasPrefix(f, "f1") {
+					want++
+					if seen[f] != fmt.Sprint("v", i) {
+						t.Fatalf("%s: field %s = %q", match, f, seen[f])
 					}
-					for i := 0; i < len(kv); i += 2 {
-						seen[kv[i]] = kv[i+1]
-					}
-					if cursor = next; cursor == 0 {
-						break
-					}
-				}
-				want := 0
-				for i := range 1000 {
-					f := fmt.Sprint("f", i)
-					if match == "*" || strings.HasPrefix(f, "f1") {
-						want++
-						if seen[f] != fmt.Sprint("v", i) {
-							t.Fatalf("%s: field %s = %q", match, f, seen[f])
-						}
-					}
-				}
-				if len(seen) != want {
-					t.Fatalf("%s: saw %d fields, want %d", match, len(seen), want)
 				}
 			}
-		})
-	}
+			if len(seen) != want {
+				t.Fatalf("%s: saw %d fields, want %d", match, len(seen), want)
+			}
+		}
+	})
 }
 
 func TestHashEncoding(t *testing.T) {

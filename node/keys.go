@@ -43,28 +43,24 @@ const (
 	errInt32Range = "ERR value is out of range, value must between -2147483648 and 2147483647"
 )
 
-// cmdDel is DEL and UNLINK (freeing is the garbage collector's job either way): the
-// number of keys removed.
-func cmdDel(c *Client) {
+// replyKeyCount answers how many of the key arguments args[1:] fn reports true for,
+// calling it on each in order (a key named twice counts twice).
+func replyKeyCount(c *Client, fn func(sl int, key []byte) bool) {
 	n := 0
 	for _, k := range c.args[1:] {
-		if c.db.Delete(c.slot(k), k) {
+		if fn(c.slot(k), k) {
 			n++
 		}
 	}
 	c.w.Int(int64(n))
 }
 
+// cmdDel is DEL and UNLINK (freeing is the garbage collector's job either way): the
+// number of keys removed.
+func cmdDel(c *Client) { replyKeyCount(c, c.db.Delete) }
+
 // cmdExists counts the arguments that name existing keys (a key named twice counts twice).
-func cmdExists(c *Client) {
-	n := 0
-	for _, k := range c.args[1:] {
-		if c.db.Exists(c.slot(k), k) {
-			n++
-		}
-	}
-	c.w.Int(int64(n))
-}
+func cmdExists(c *Client) { replyKeyCount(c, c.db.Exists) }
 
 func cmdType(c *Client) {
 	c.w.Simple(c.db.TypeOf(c.slot(c.args[1]), c.args[1]).String())
@@ -72,13 +68,10 @@ func cmdType(c *Client) {
 
 // cmdTouch counts the existing keys among the arguments, recording an access to each.
 func cmdTouch(c *Client) {
-	n := 0
-	for _, k := range c.args[1:] {
-		if _, _, ok := c.db.Get(c.slot(k), k); ok {
-			n++
-		}
-	}
-	c.w.Int(int64(n))
+	replyKeyCount(c, func(sl int, k []byte) bool {
+		_, _, ok := c.db.Get(sl, k)
+		return ok
+	})
 }
 
 func cmdRename(c *Client)   { renameGeneric(c, false) }

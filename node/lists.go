@@ -41,37 +41,14 @@ func listDefs() []def {
 
 // Errors only the list commands answer.
 const (
-	errNumkeys   = "ERR numkeys should be greater than 0"
-	errCountPos  = "ERR count should be greater than 0"
 	errRankZero  = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	errCountNeg  = "ERR COUNT can't be negative"
 	errMaxlenNeg = "ERR MAXLEN can't be negative"
 )
 
-// lookupList returns key's list, nil when the key does not exist; for another type it
-// writes WRONGTYPE and returns ok=false. Caller holds the key's stripe.
-func (c *Client) lookupList(key []byte) (l *storage.List, ok bool) {
-	l, err := storage.Lookup[*storage.List](c.db, c.slot(key), key)
-	if err != nil {
-		c.ErrFor(err)
-		return nil, false
-	}
-	return l, true
-}
-
-// createList stores a new empty list under key, with the current list-max-listpack-size.
-func (c *Client) createList(key []byte) *storage.List {
-	l := storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
-	c.db.SetValue(c.slot(key), key, l, 0, false)
-	return l
-}
-
-// dropIfEmpty deletes key when its list has become empty, as Redis never keeps empty
-// collections.
-func (c *Client) dropIfEmpty(key []byte, l *storage.List) {
-	if l.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
+// newList is an empty list with the current list-max-listpack-size (for createColl).
+func (c *Client) newList() *storage.List {
+	return storage.NewListFill(int(c.s.eng.Limits().ListMaxListpackSize.Load()))
 }
 
 // pop removes one element from the head (left) or tail of l. The slice aliases the list
@@ -94,16 +71,17 @@ func push(l *storage.List, e []byte, left bool) {
 	}
 }
 
-// listSide parses LEFT/RIGHT, writing a syntax error otherwise.
-func (c *Client) listSide(i int) (left, ok bool) {
-	switch {
-	case c.is(i, "LEFT"):
-		return true, true
-	case c.is(i, "RIGHT"):
-		return false, true
+// listSide parses args[i] as LEFT or RIGHT, writing a syntax error otherwise.
+func (c *Client) listSide(i int) (left, ok bool) { return c.keywordArg(i, "LEFT", "RIGHT") }
+
+// listSides parses the two LEFT|RIGHT of LMOVE and BLMOVE at args[i] (the source's end)
+// and args[i+1] (the destination's), writing a syntax error on the first that is not.
+func (c *Client) listSides(i int) (from, to, ok bool) {
+	if from, ok = c.listSide(i); !ok {
+		return false, false, false
 	}
-	c.Err(errSyntax)
-	return false, false
+	to, ok = c.listSide(i + 1)
+	return from, to, ok
 }
 
 // normIndex maps a Redis list index (negative counts from the tail) to 0-based.
@@ -123,16 +101,17 @@ func cmdRpushx(c *Client) { pushCommand(c, false, true) }
 
 func pushCommand(c *Client, left, onlyExisting bool) {
 	key := c.args[1]
-	l, ok := c.lookupList(key)
-	if !ok {
-		return
-	}
-	if l == nil {
-		if onlyExisting {
-			c.w.Int(0)
+	var l *storage.List
+	var ok bool
+	if onlyExisting {
+		if l, ok = lookupColl[*storage.List](c, key); l == nil {
+			if ok {
+				c.w.Int(0)
+			}
 			return
 		}
-		l = c.createList(key)
+	} else if l, ok = createColl(c, key, c.newList); !ok {
+		return
 	}
 	for _, e := range c.args[2:] {
 		push(l, e, left)
@@ -150,17 +129,12 @@ func popCommand(c *Client, left bool) {
 		c.Err(wrongArgs(c.cmd.FullName))
 		return
 	}
-	count := int64(-1)
-	if len(c.args) == 3 {
-		n, ok := storage.ParseInt(c.args[2])
-		if !ok || n < 0 {
-			c.Err(errNotIntOrNeg)
-			return
-		}
-		count = n
+	count, ok := c.optCountArg(2)
+	if !ok {
+		return
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
@@ -183,17 +157,7 @@ func popCommand(c *Client, left bool) {
 }
 
 // LLEN key
-func cmdLlen(c *Client) {
-	l, ok := c.lookupList(c.args[1])
-	if !ok {
-		return
-	}
-	if l == nil {
-		c.w.Int(0)
-		return
-	}
-	c.w.Int(int64(l.Len()))
-}
+func cmdLlen(c *Client) { replyCollInt(c, (*storage.List).Len) }
 
 // LRANGE key start stop
 func cmdLrange(c *Client) {
@@ -205,7 +169,7 @@ func cmdLrange(c *Client) {
 	if !ok {
 		return
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -213,15 +177,12 @@ func cmdLrange(c *Client) {
 		c.w.Array(0)
 		return
 	}
-	n := l.Len()
-	start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
-	if start > stop || start >= int64(n) {
-		c.w.Array(0)
+	lo, hi := rankWindow(int64(l.Len()), start, stop)
+	c.w.Array(hi - lo)
+	if lo == hi {
 		return
 	}
-	stop = min(stop, int64(n-1))
-	c.w.Array(int(stop - start + 1))
-	l.Range(int(start), int(stop), func(e []byte) bool {
+	l.Range(lo, hi-1, func(e []byte) bool {
 		c.w.Bulk(e)
 		return true
 	})
@@ -229,7 +190,7 @@ func cmdLrange(c *Client) {
 
 // LINDEX key index
 func cmdLindex(c *Client) {
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -252,7 +213,7 @@ func cmdLindex(c *Client) {
 
 // LSET key index element
 func cmdLset(c *Client) {
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -274,16 +235,11 @@ func cmdLset(c *Client) {
 
 // LINSERT key BEFORE|AFTER pivot element
 func cmdLinsert(c *Client) {
-	var after bool
-	switch {
-	case c.is(2, "BEFORE"):
-	case c.is(2, "AFTER"):
-		after = true
-	default:
-		c.Err(errSyntax)
+	after, ok := c.keywordArg(2, "AFTER", "BEFORE")
+	if !ok {
 		return
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -305,7 +261,7 @@ func cmdLrem(c *Client) {
 		return
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
@@ -331,18 +287,13 @@ func cmdLtrim(c *Client) {
 		return
 	}
 	key := c.args[1]
-	l, ok := c.lookupList(key)
+	l, ok := lookupColl[*storage.List](c, key)
 	if !ok {
 		return
 	}
 	if l != nil {
-		n := l.Len()
-		start, stop = max(normIndex(start, n), 0), normIndex(stop, n)
-		if start > stop || start >= int64(n) {
-			l.Trim(1, 0)
-		} else {
-			l.Trim(int(start), int(min(stop, int64(n-1))))
-		}
+		lo, hi := rankWindow(int64(l.Len()), start, stop)
+		l.Trim(lo, hi-1) // empties the list when lo == hi
 		c.dropIfEmpty(key, l)
 	}
 	c.OK()
@@ -367,26 +318,22 @@ func cmdLpos(c *Client) {
 			rank = r
 		case c.is(i, "COUNT") && more:
 			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 0 {
-				c.Err(errCountNeg)
+			var ok bool
+			if count, ok = c.intArgMin(i, 0, errCountNeg); !ok {
 				return
 			}
-			count = n
 		case c.is(i, "MAXLEN") && more:
 			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 0 {
-				c.Err(errMaxlenNeg)
+			var ok bool
+			if maxlen, ok = c.intArgMin(i, 0, errMaxlenNeg); !ok {
 				return
 			}
-			maxlen = n
 		default:
 			c.Err(errSyntax)
 			return
 		}
 	}
-	l, ok := c.lookupList(c.args[1])
+	l, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -450,22 +397,16 @@ func cmdLpos(c *Client) {
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT
 func cmdLmove(c *Client) {
-	from, ok := c.listSide(3)
-	if !ok {
-		return
+	if from, to, ok := c.listSides(3); ok {
+		moveCommand(c, from, to)
 	}
-	to, ok := c.listSide(4)
-	if !ok {
-		return
-	}
-	moveCommand(c, from, to)
 }
 
 // RPOPLPUSH source destination
 func cmdRpoplpush(c *Client) { moveCommand(c, false, true) }
 
 func moveCommand(c *Client, from, to bool) {
-	src, ok := c.lookupList(c.args[1])
+	src, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -480,64 +421,16 @@ func moveCommand(c *Client, from, to bool) {
 // dstKey, created if needed, and replies with it; WRONGTYPE if dstKey holds another type,
 // leaving src unchanged. Caller holds both stripes.
 func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to bool) {
-	dst, ok := c.lookupList(dstKey)
+	dst, ok := createColl(c, dstKey, c.newList)
 	if !ok {
 		return
 	}
 	e := pop(src, from)
 	c.w.Bulk(e)
-	if dst == nil {
-		dst = c.createList(dstKey)
-	}
 	push(dst, e, to) // e may alias src, even when src is dst: storage.List allows it
 	if dst != src {
 		c.dropIfEmpty(srcKey, src)
 	}
-}
-
-// mpopArgs are the parsed arguments of LMPOP/BLMPOP.
-type mpopArgs struct {
-	keys  [2]int // args[keys[0]:keys[1]] are the keys
-	left  bool
-	count int64
-}
-
-// parseMpop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" starting at args[at],
-// writing Redis's error on failure.
-func (c *Client) parseMpop(at int) (a mpopArgs, ok bool) {
-	numkeys, ok := storage.ParseInt(c.args[at])
-	if !ok || numkeys < 1 {
-		c.Err(errNumkeys)
-		return a, false
-	}
-	if numkeys >= int64(len(c.args)-at-1) {
-		c.Err(errSyntax)
-		return a, false
-	}
-	where := at + 1 + int(numkeys)
-	a.keys = [2]int{at + 1, where}
-	if a.left, ok = c.listSide(where); !ok {
-		return a, false
-	}
-	a.count = -1
-	for i := where + 1; i < len(c.args); i++ {
-		if a.count == -1 && c.is(i, "COUNT") && i+1 < len(c.args) {
-			i++
-			n, ok := storage.ParseInt(c.args[i])
-			if !ok || n < 1 {
-				c.Err(errCountPos)
-				return a, false
-			}
-			a.count = n
-			continue
-		}
-		c.Err(errSyntax)
-		return a, false
-	}
-	if a.count == -1 {
-		a.count = 1
-	}
-	return a, true
 }
 
 // mpop pops up to count elements from the first non-empty list among the keys and
@@ -562,7 +455,7 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 		c.w.Bulk(key)
 		c.w.Array(n)
 		for range n {
-			c.w.Bulk(pop(l, a.left))
+			c.w.Bulk(pop(l, a.first))
 		}
 		c.dropIfEmpty(key, l)
 		return true
@@ -572,7 +465,7 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdLmpop(c *Client) {
-	a, ok := c.parseMpop(1)
+	a, ok := c.parseMpop(1, "LEFT", "RIGHT")
 	if !ok {
 		return
 	}

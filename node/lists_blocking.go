@@ -23,7 +23,7 @@ func bpopCommand(c *Client, left bool) {
 		return
 	}
 	for _, key := range c.args[1:last] {
-		l, ok := c.lookupList(key)
+		l, ok := lookupColl[*storage.List](c, key)
 		if !ok {
 			return
 		}
@@ -53,15 +53,9 @@ func bpopReply(c *Client, key []byte, l *storage.List, left bool) {
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
 func cmdBlmove(c *Client) {
-	from, ok := c.listSide(3)
-	if !ok {
-		return
+	if from, to, ok := c.listSides(3); ok {
+		bmoveCommand(c, from, to, 5)
 	}
-	to, ok := c.listSide(4)
-	if !ok {
-		return
-	}
-	bmoveCommand(c, from, to, 5)
 }
 
 // BRPOPLPUSH source destination timeout
@@ -74,7 +68,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 	if !ok {
 		return
 	}
-	src, ok := c.lookupList(c.args[1])
+	src, ok := lookupColl[*storage.List](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -96,7 +90,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdBlmpop(c *Client) {
-	a, ok := c.parseMpop(2)
+	a, ok := c.parseMpop(2, "LEFT", "RIGHT")
 	if !ok {
 		return
 	}

@@ -97,21 +97,28 @@ func goDo(c *redis.Client, args ...any) <-chan bResult {
 	return ch
 }
 
+// blockedClients reads blocked_clients from INFO clients; ok is false when INFO fails
+// or lacks the field.
+func blockedClients(admin *redis.Client) (n int, ok bool) {
+	info, err := admin.Info(context.Background(), "clients").Result()
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, found := strings.CutPrefix(strings.TrimSpace(line), "blocked_clients:"); found {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // waitBlockedClients polls INFO clients until blocked_clients is n.
 func waitBlockedClients(t *testing.T, admin *redis.Client, n int) {
 	t.Helper()
-	want := "blocked_clients:" + strconv.Itoa(n)
-	waitFor(t, 10*time.Second, want, func() bool {
-		info, err := admin.Info(context.Background(), "clients").Result()
-		if err != nil {
-			return false
-		}
-		for _, line := range strings.Split(info, "\n") {
-			if strings.TrimSpace(line) == want {
-				return true
-			}
-		}
-		return false
+	waitFor(t, 10*time.Second, "blocked_clients:"+strconv.Itoa(n), func() bool {
+		got, ok := blockedClients(admin)
+		return ok && got == n
 	})
 }
 

@@ -248,22 +248,18 @@ func TestListMpop(t *testing.T) {
 
 // RESP3 null shapes: LPOP/RPOP with a count and the LMPOP/LPOS misses.
 func TestListRESP3(t *testing.T) {
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			runTranscript(t, newClient(t, tg.addr, 3), []step{
-				S("LPOP", "nokey").Is(nil),
-				S("LPOP", "nokey", "2").Is(nil),
-				S("RPOP", "nokey", "0").Is(nil),
-				S("LMPOP", "1", "nokey", "left").Is(nil),
-				S("LPOS", "nokey", "a").Is(nil),
-				S("RPUSH", "l", "a").Is(Any),
-				S("LPOP", "l", "0").Is([]any{}),
-				S("LMPOP", "1", "l", "left").Is([]any{"l", []any{"a"}}),
-				S("BLPOP", "nokey", "0.01").Is(nil),
-				S("BLMOVE", "nokey", "x", "left", "left", "0.01").Is(nil),
-			})
-		})
-	}
+	transcriptWith(t, 3, nil,
+		S("LPOP", "nokey").Is(nil),
+		S("LPOP", "nokey", "2").Is(nil),
+		S("RPOP", "nokey", "0").Is(nil),
+		S("LMPOP", "1", "nokey", "left").Is(nil),
+		S("LPOS", "nokey", "a").Is(nil),
+		S("RPUSH", "l", "a").Is(Any),
+		S("LPOP", "l", "0").Is([]any{}),
+		S("LMPOP", "1", "l", "left").Is([]any{"l", []any{"a"}}),
+		S("BLPOP", "nokey", "0.01").Is(nil),
+		S("BLMOVE", "nokey", "x", "left", "left", "0.01").Is(nil),
+	)
 }
 
 // Lists large enough to span many nodes, with list-max-listpack-size at its default
@@ -295,11 +291,7 @@ func TestListManyNodes(t *testing.T) {
 			S("LINDEX", "l", "0").Is("head"),
 		)
 		t.Run("fill"+fill, func(t *testing.T) {
-			for _, tg := range servers(t, "list-max-listpack-size", fill) {
-				t.Run(tg.name, func(t *testing.T) {
-					runTranscript(t, newClient(t, tg.addr, 2), steps)
-				})
-			}
+			transcriptWith(t, 2, []string{"list-max-listpack-size", fill}, steps...)
 		})
 	}
 }

@@ -62,7 +62,7 @@ func cmdKeys(c *Client) {
 func cmdScan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[1])
 	if !ok {
-		c.Err("ERR invalid cursor")
+		c.Err(errInvalidCursor)
 		return
 	}
 	opt, ok := parseScanOptions(c, 2, true)

@@ -179,13 +179,11 @@ func TestProtocolLimits(t *testing.T) {
 }
 
 func TestSecurityAttackClosesConnection(t *testing.T) {
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			conn, r := rawConn(t, tg.addr)
-			conn.Write([]byte("POST / HTTP/1.1\r\nHost: localhost\r\n\r\n"))
-			expectClosed(t, r)
-		})
-	}
+	eachAddr(t, func(t *testing.T, addr string) {
+		conn, r := rawConn(t, addr)
+		conn.Write([]byte("POST / HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+		expectClosed(t, r)
+	})
 }
 
 func TestMaxClients(t *testing.T) {

@@ -123,18 +123,15 @@ func cmdSpop(c *Client) {
 		return
 	}
 	m := s.Pop(collRand)
-	if s.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
+	c.dropIfEmpty(key, s)
 	c.w.Bulk(m)
 }
 
 // spopCount is SPOP key count: count distinct random members removed, as a set reply;
 // the whole set (and the key) when count reaches its size.
 func spopCount(c *Client, key []byte) {
-	n, ok := storage.ParseInt(c.args[2])
-	if !ok || n < 0 {
-		c.Err(errNotIntOrNeg)
+	n, ok := c.intArgMin(2, 0, errNotIntOrNeg)
+	if !ok {
 		return
 	}
 	s, ok := lookupColl[*storage.Set](c, key)
@@ -236,9 +233,7 @@ func cmdSmove(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	if from.Len() == 0 {
-		c.db.Delete(c.slot(src), src)
-	}
+	c.dropIfEmpty(src, from)
 	if to == nil {
 		to = storage.NewSet()
 		c.db.SetValue(c.slot(dst), dst, to, 0, false)
@@ -305,9 +300,8 @@ func cmdSinter(c *Client) {
 }
 
 func cmdSintercard(c *Client) {
-	numkeys, ok := storage.ParseInt(c.args[1])
-	if !ok || numkeys < 1 {
-		c.Err("ERR numkeys should be greater than 0")
+	numkeys, ok := c.intArgMin(1, 1, errNumkeys)
+	if !ok {
 		return
 	}
 	if numkeys > int64(len(c.args)-2) {
@@ -321,8 +315,7 @@ func cmdSintercard(c *Client) {
 			return
 		}
 		i++
-		if limit, ok = storage.ParseInt(c.args[i]); !ok || limit < 0 {
-			c.Err("ERR LIMIT can't be negative")
+		if limit, ok = c.intArgMin(i, 0, errLimitNeg); !ok {
 			return
 		}
 	}

@@ -337,23 +337,19 @@ func cmdDecrby(c *Client) {
 func (c *Client) incrBy(delta int64) {
 	key := c.args[1]
 	sl := c.slot(key)
-	cur, ok, err := c.db.GetString(sl, key)
+	cur, found, err := c.db.GetString(sl, key)
 	if err != nil {
 		c.ErrFor(err)
 		return
 	}
-	var v int64
-	if ok {
-		if v, ok = storage.ParseInt(cur); !ok {
-			c.Err(errNotInt)
-			return
-		}
+	v, ok := parseStored(c, cur, found, storage.ParseInt, errNotInt)
+	if !ok {
+		return
 	}
-	if delta < 0 && v < 0 && delta < math.MinInt64-v || delta > 0 && v > 0 && delta > math.MaxInt64-v {
+	if v, ok = addInt64(v, delta); !ok {
 		c.Err(errOverflow)
 		return
 	}
-	v += delta
 	var buf [24]byte
 	c.db.SetString(sl, key, strconv.AppendInt(buf[:0], v, 10), 0, true)
 	c.w.Int(v)
@@ -364,17 +360,14 @@ func (c *Client) incrBy(delta int64) {
 func cmdIncrbyfloat(c *Client) {
 	key := c.args[1]
 	sl := c.slot(key)
-	cur, ok, err := c.db.GetString(sl, key)
+	cur, found, err := c.db.GetString(sl, key)
 	if err != nil {
 		c.ErrFor(err)
 		return
 	}
-	var v longDouble
-	if ok {
-		if v, ok = parseLongDouble(cur); !ok {
-			c.Err(errNotFloat)
-			return
-		}
+	v, ok := parseStored(c, cur, found, parseLongDouble, errNotFloat)
+	if !ok {
+		return
 	}
 	incr, ok := parseLongDouble(c.args[2])
 	if !ok {
@@ -383,7 +376,7 @@ func cmdIncrbyfloat(c *Client) {
 	}
 	sum, ok := addLongDouble(v, incr)
 	if !ok {
-		c.Err("ERR increment would produce NaN or Infinity")
+		c.Err(errNaNOrInf)
 		return
 	}
 	out := appendLongDoubleHuman(nil, sum)

@@ -56,25 +56,6 @@ func zsetDefs() []def {
 	}
 }
 
-// lookupZSet returns key's sorted set, nil when the key does not exist. On a key of
-// another type it writes WRONGTYPE and returns ok false. Caller holds the key's stripe.
-func lookupZSet(c *Client, key []byte) (z *storage.ZSet, ok bool) {
-	z, err := storage.Lookup[*storage.ZSet](c.db, c.slot(key), key)
-	if err != nil {
-		c.ErrFor(err)
-		return nil, false
-	}
-	return z, true
-}
-
-// zsetDropIfEmpty deletes key when its sorted set became empty, as Redis never keeps
-// an empty collection.
-func zsetDropIfEmpty(c *Client, key []byte, z *storage.ZSet) {
-	if z.Len() == 0 {
-		c.db.Delete(c.slot(key), key)
-	}
-}
-
 // writeZMember writes one member of a range reply: the member, then its score when
 // withScores (a nested [member, score] pair in RESP3, as Redis 7.0).
 func writeZMember(c *Client, member []byte, score float64, withScores bool) {
@@ -146,7 +127,7 @@ options:
 			return
 		}
 	}
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -198,7 +179,7 @@ options:
 // cmdZrem is ZREM key member [member …].
 func cmdZrem(c *Client) {
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -212,14 +193,14 @@ func cmdZrem(c *Client) {
 				break
 			}
 		}
-		zsetDropIfEmpty(c, key, z)
+		c.dropIfEmpty(key, z)
 	}
 	c.w.Int(int64(n))
 }
 
 // cmdZscore is ZSCORE key member.
 func cmdZscore(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -234,7 +215,7 @@ func cmdZscore(c *Client) {
 
 // cmdZmscore is ZMSCORE key member [member …]; a missing key is an empty set.
 func cmdZmscore(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -251,43 +232,22 @@ func cmdZmscore(c *Client) {
 }
 
 // cmdZcard is ZCARD key.
-func cmdZcard(c *Client) {
-	z, ok := lookupZSet(c, c.args[1])
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.w.Int(0)
-		return
-	}
-	c.w.Int(int64(z.Len()))
-}
+func cmdZcard(c *Client) { replyCollInt(c, (*storage.ZSet).Len) }
 
 // cmdZcount is ZCOUNT key min max: O(log n) through ranks.
-func cmdZcount(c *Client) {
-	r, ok := c.zScoreRangeArgs(2, 3)
-	if !ok {
-		return
-	}
-	z, ok := lookupZSet(c, c.args[1])
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.w.Int(0)
-		return
-	}
-	lo, hi := z.ScoreSpan(&r)
-	c.w.Int(int64(hi - lo))
-}
+func cmdZcount(c *Client) { zcountGeneric(c, zrangeScore) }
 
 // cmdZlexcount is ZLEXCOUNT key min max.
-func cmdZlexcount(c *Client) {
-	r, ok := c.zLexRangeArgs(2, 3)
+func cmdZlexcount(c *Client) { zcountGeneric(c, zrangeLex) }
+
+// zcountGeneric is ZCOUNT and ZLEXCOUNT: the number of members in the range of kind at
+// args[2] and args[3] (checked before the key), 0 for a missing key.
+func zcountGeneric(c *Client, kind zrangeKind) {
+	b, ok := c.zrangeBoundsArgs(kind, 2, 3)
 	if !ok {
 		return
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -295,7 +255,7 @@ func cmdZlexcount(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	lo, hi := z.LexSpan(&r)
+	lo, hi := b.span(z)
 	c.w.Int(int64(hi - lo))
 }
 
@@ -304,7 +264,7 @@ func cmdZrevrank(c *Client) { zrankGeneric(c, true) }
 
 // zrankGeneric is ZRANK / ZREVRANK key member (Redis 7.0: no WITHSCORE).
 func zrankGeneric(c *Client, rev bool) {
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -331,10 +291,10 @@ func zrankGeneric(c *Client, rev bool) {
 func cmdZscan(c *Client) {
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.Err(errZInvalidCurs)
+		c.Err(errInvalidCursor)
 		return
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -415,7 +375,7 @@ const zrandReplyBudget = 512 << 20
 // cmdZrandmember is ZRANDMEMBER key [count [WITHSCORES]].
 func cmdZrandmember(c *Client) {
 	if len(c.args) == 2 {
-		z, ok := lookupZSet(c, c.args[1])
+		z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 		if !ok {
 			return
 		}
@@ -429,12 +389,8 @@ func cmdZrandmember(c *Client) {
 		})
 		return
 	}
-	count, ok := c.intArg(2)
+	count, ok := c.rangeCountArg(2)
 	if !ok {
-		return
-	}
-	if count == -1<<63 {
-		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
 	withScores := false
@@ -445,11 +401,11 @@ func cmdZrandmember(c *Client) {
 	if len(c.args) == 4 {
 		withScores = true
 		if count < -(1<<63-1)/2 || count > (1<<63-1)/2 { // the RESP2 reply length would overflow
-			c.Err(errZOutOfRange)
+			c.Err(errOutOfRange)
 			return
 		}
 	}
-	z, ok := lookupZSet(c, c.args[1])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[1])
 	if !ok {
 		return
 	}
@@ -474,6 +430,6 @@ func cmdZrandmember(c *Client) {
 	})
 	if written < n {
 		c.w.B = c.w.B[:start]
-		c.Err(errZOutOfRange)
+		c.Err(errOutOfRange)
 	}
 }

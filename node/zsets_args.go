@@ -12,11 +12,6 @@ const (
 	errZMinMaxFloat = "ERR min or max is not a float"
 	errZMinMaxLex   = "ERR min or max not valid string range item"
 	errZWeight      = "ERR weight value is not a float"
-	errZNumkeys     = "ERR numkeys should be greater than 0"
-	errZCount       = "ERR count should be greater than 0"
-	errZLimitNeg    = "ERR LIMIT can't be negative"
-	errZOutOfRange  = "ERR value is out of range"
-	errZInvalidCurs = "ERR invalid cursor"
 )
 
 // parseZScore parses a score, increment or weight (storage.ParseFloat).

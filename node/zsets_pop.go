@@ -47,7 +47,7 @@ func zpopWrite(c *Client, key []byte, z *storage.ZSet, count int64, max bool, sh
 		return true
 	})
 	z.DeleteRange(lo, hi)
-	zsetDropIfEmpty(c, key, z)
+	c.dropIfEmpty(key, z)
 }
 
 func cmdZpopmin(c *Client) { zpopMinMax(c, false) }
@@ -60,17 +60,12 @@ func zpopMinMax(c *Client, max bool) {
 		c.Err(errSyntax)
 		return
 	}
-	count := int64(-1)
-	if len(c.args) == 3 {
-		n, ok := storage.ParseInt(c.args[2])
-		if !ok || n < 0 {
-			c.Err(errNotIntOrNeg)
-			return
-		}
-		count = n
+	count, ok := c.optCountArg(2)
+	if !ok {
+		return
 	}
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -101,7 +96,7 @@ func bzpop(c *Client, max bool) {
 // another type is an error now, and ignored while blocked (as in Redis).
 func zblockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, count int64, shape zpopShape) {
 	for _, k := range keys {
-		z, ok := lookupZSet(c, k)
+		z, ok := lookupColl[*storage.ZSet](c, k)
 		if !ok {
 			return
 		}
@@ -133,41 +128,12 @@ func cmdBzmpop(c *Client) { zmpopGeneric(c, 2, true) }
 // numkeys …; numIdx is the index of numkeys. The reply is [key, [[member, score] …]],
 // or a null array when every key is empty.
 func zmpopGeneric(c *Client, numIdx int, block bool) {
-	numkeys, ok := storage.ParseInt(c.args[numIdx])
-	if !ok || numkeys < 1 {
-		c.Err(errZNumkeys)
+	a, ok := c.parseMpop(numIdx, "MAX", "MIN")
+	if !ok {
 		return
 	}
-	if numkeys >= int64(len(c.args)-numIdx-1) {
-		c.Err(errSyntax)
-		return
-	}
-	whereIdx := numIdx + int(numkeys) + 1
-	var max bool
-	switch {
-	case c.is(whereIdx, "MIN"):
-	case c.is(whereIdx, "MAX"):
-		max = true
-	default:
-		c.Err(errSyntax)
-		return
-	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(c.args); j++ {
-		if count != -1 || !c.is(j, "COUNT") || j+1 >= len(c.args) {
-			c.Err(errSyntax)
-			return
-		}
-		j++
-		n, ok := storage.ParseInt(c.args[j])
-		if !ok || n < 1 {
-			c.Err(errZCount)
-			return
-		}
-		count = n
-	}
-	count = max1(count)
-	keys := c.args[numIdx+1 : whereIdx]
+	max, count := a.first, a.count
+	keys := c.args[a.keys[0]:a.keys[1]]
 	shape := zpopShape{emitKey: true, nested: true}
 	if block {
 		timeout, ok := c.timeoutArg(1)
@@ -178,7 +144,7 @@ func zmpopGeneric(c *Client, numIdx int, block bool) {
 		return
 	}
 	for _, k := range keys {
-		z, ok := lookupZSet(c, k)
+		z, ok := lookupColl[*storage.ZSet](c, k)
 		if !ok {
 			return
 		}

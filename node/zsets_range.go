@@ -36,21 +36,45 @@ func cmdZremrangebyrank(c *Client)  { zremrangeGeneric(c, zrangeRank) }
 func cmdZremrangebyscore(c *Client) { zremrangeGeneric(c, zrangeScore) }
 func cmdZremrangebylex(c *Client)   { zremrangeGeneric(c, zrangeLex) }
 
-// zrankClamp turns ZRANGE-style start/end indexes (negative from the end) into the
-// half-open rank window [lo, hi) of a set of n members (lo == hi when empty).
-func zrankClamp(n, start, end int64) (lo, hi int) {
-	if start < 0 {
-		start += n
+// zrangeBounds is a parsed range of one kind (not zrangeAuto): the indexes start and
+// end of a range by rank, or a score or lexicographic range.
+type zrangeBounds struct {
+	kind       zrangeKind
+	start, end int64
+	score      storage.ScoreRange
+	lex        storage.LexRange
+}
+
+// zrangeBoundsArgs parses args[i] and args[j] as the min and max (or start and end) of
+// a range of kind, writing Redis's error and returning ok false when they are not one.
+// A lexicographic range aliases the arguments.
+func (c *Client) zrangeBoundsArgs(kind zrangeKind, i, j int) (b zrangeBounds, ok bool) {
+	b.kind = kind
+	switch kind {
+	case zrangeRank:
+		if b.start, ok = c.intArg(i); !ok {
+			return b, false
+		}
+		b.end, ok = c.intArg(j)
+	case zrangeScore:
+		b.score, ok = c.zScoreRangeArgs(i, j)
+	case zrangeLex:
+		b.lex, ok = c.zLexRangeArgs(i, j)
 	}
-	if end < 0 {
-		end += n
+	return b, ok
+}
+
+// span returns the half-open window [lo, hi) of the ascending ranks of z that the range
+// selects (for ranks, start and end count from the lowest score).
+func (b *zrangeBounds) span(z *storage.ZSet) (lo, hi int) {
+	switch b.kind {
+	case zrangeRank:
+		return rankWindow(int64(z.Len()), b.start, b.end)
+	case zrangeScore:
+		return z.ScoreSpan(&b.score)
+	default:
+		return z.LexSpan(&b.lex)
 	}
-	start = max(start, 0)
-	if start > end || start >= n {
-		return 0, 0
-	}
-	end = min(end, n-1)
-	return int(start), int(end) + 1
 }
 
 // zlimitWindow applies LIMIT offset count to the members of ranks [lo, hi) taken in
@@ -119,46 +143,21 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 	if rev && kind != zrangeRank {
 		minIdx, maxIdx = maxIdx, minIdx // given as max, min
 	}
-	var (
-		start, end int64
-		sr         storage.ScoreRange
-		lr         storage.LexRange
-		ok         bool
-	)
-	switch kind {
-	case zrangeRank:
-		if start, ok = c.intArg(minIdx); !ok {
-			return
-		}
-		if end, ok = c.intArg(maxIdx); !ok {
-			return
-		}
-	case zrangeScore:
-		if sr, ok = c.zScoreRangeArgs(minIdx, maxIdx); !ok {
-			return
-		}
-	case zrangeLex:
-		if lr, ok = c.zLexRangeArgs(minIdx, maxIdx); !ok {
-			return
-		}
+	b, ok := c.zrangeBoundsArgs(kind, minIdx, maxIdx)
+	if !ok {
+		return
 	}
-	z, ok := lookupZSet(c, c.args[src])
+	z, ok := lookupColl[*storage.ZSet](c, c.args[src])
 	if !ok {
 		return
 	}
 	lo, hi := 0, 0
 	if z != nil {
-		switch kind {
-		case zrangeRank:
-			lo, hi = zrankClamp(int64(z.Len()), start, end)
-			if rev { // start and end count from the highest score
-				lo, hi = z.Len()-hi, z.Len()-lo
-			}
-		case zrangeScore:
-			lo, hi = z.ScoreSpan(&sr)
-			lo, hi = zlimitWindow(lo, hi, offset, limit, rev)
-		case zrangeLex:
-			lo, hi = z.LexSpan(&lr)
+		lo, hi = b.span(z)
+		switch {
+		case kind == zrangeRank && rev: // start and end count from the highest score
+			lo, hi = z.Len()-hi, z.Len()-lo
+		case kind != zrangeRank:
 			lo, hi = zlimitWindow(lo, hi, offset, limit, rev)
 		}
 	}
@@ -209,31 +208,12 @@ func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized 
 // zremrangeGeneric implements ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX key
 // min max: the range is checked before the key, the removal is one splice of ranks.
 func zremrangeGeneric(c *Client, kind zrangeKind) {
-	var (
-		start, end int64
-		sr         storage.ScoreRange
-		lr         storage.LexRange
-		ok         bool
-	)
-	switch kind {
-	case zrangeRank:
-		if start, ok = c.intArg(2); !ok {
-			return
-		}
-		if end, ok = c.intArg(3); !ok {
-			return
-		}
-	case zrangeScore:
-		if sr, ok = c.zScoreRangeArgs(2, 3); !ok {
-			return
-		}
-	case zrangeLex:
-		if lr, ok = c.zLexRangeArgs(2, 3); !ok {
-			return
-		}
+	b, ok := c.zrangeBoundsArgs(kind, 2, 3)
+	if !ok {
+		return
 	}
 	key := c.args[1]
-	z, ok := lookupZSet(c, key)
+	z, ok := lookupColl[*storage.ZSet](c, key)
 	if !ok {
 		return
 	}
@@ -241,16 +221,7 @@ func zremrangeGeneric(c *Client, kind zrangeKind) {
 		c.w.Int(0)
 		return
 	}
-	var lo, hi int
-	switch kind {
-	case zrangeRank:
-		lo, hi = zrankClamp(int64(z.Len()), start, end)
-	case zrangeScore:
-		lo, hi = z.ScoreSpan(&sr)
-	case zrangeLex:
-		lo, hi = z.LexSpan(&lr)
-	}
-	n := z.DeleteRange(lo, hi)
-	zsetDropIfEmpty(c, key, z)
+	n := z.DeleteRange(b.span(z))
+	c.dropIfEmpty(key, z)
 	c.w.Int(int64(n))
 }

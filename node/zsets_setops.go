@@ -174,12 +174,9 @@ func zsetOpGeneric(c *Client, dst []byte, numIdx int, op zsetOp, cardOnly bool) 
 			withScores = true
 			j++
 		case cardOnly && left >= 2 && c.is(j, "LIMIT"):
-			n, ok := storage.ParseInt(c.args[j+1])
-			if !ok || n < 0 {
-				c.Err(errZLimitNeg)
+			if limit, ok = c.intArgMin(j+1, 0, errLimitNeg); !ok {
 				return
 			}
-			limit = n
 			j += 2
 		default:
 			c.Err(errSyntax)

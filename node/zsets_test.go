@@ -5,16 +5,6 @@ import (
 	"testing"
 )
 
-// zTranscript runs steps against shoal and the real Redis started with directives.
-func zTranscript(t *testing.T, directives []string, steps ...step) {
-	t.Helper()
-	for _, tg := range servers(t, directives...) {
-		t.Run(tg.name, func(t *testing.T) {
-			runTranscript(t, newClient(t, tg.addr, 2), steps)
-		})
-	}
-}
-
 // zEncodings are the server configurations the encoding-sensitive transcripts run
 // under: default thresholds (small sets packed) and every sorted set a skiplist.
 var zEncodings = map[string][]string{
@@ -87,7 +77,7 @@ func TestZaddTranscript(t *testing.T) {
 func TestZsetReadsTranscript(t *testing.T) {
 	for enc, dirs := range zEncodings {
 		t.Run(enc, func(t *testing.T) {
-			zTranscript(t, dirs,
+			transcriptWith(t, 2, dirs,
 				S("SET", "str", "x").Is("OK"),
 				S("ZADD", "z", "1", "a", "2", "b", "3", "c", "3", "cc", "-0", "neg0").Is(5),
 				S("ZSCORE", "z", "b").Is("2"),
@@ -188,7 +178,7 @@ func TestZscanTranscript(t *testing.T) {
 func TestZrangeTranscript(t *testing.T) {
 	for enc, dirs := range zEncodings {
 		t.Run(enc, func(t *testing.T) {
-			zTranscript(t, dirs,
+			transcriptWith(t, 2, dirs,
 				S("SET", "str", "x").Is("OK"),
 				S("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "4", "dd", "5", "e").Is(6),
 				// By rank.
@@ -292,7 +282,7 @@ func TestZrangestoreTranscript(t *testing.T) {
 func TestZremrangeTranscript(t *testing.T) {
 	for enc, dirs := range zEncodings {
 		t.Run(enc, func(t *testing.T) {
-			zTranscript(t, dirs,
+			transcriptWith(t, 2, dirs,
 				S("SET", "str", "x").Is("OK"),
 				S("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f").Is(6),
 				S("ZREMRANGEBYRANK", "z", "1", "2").Is(2),
@@ -374,7 +364,7 @@ func TestZpopTranscript(t *testing.T) {
 func TestZrandmemberTranscript(t *testing.T) {
 	for enc, dirs := range zEncodings {
 		t.Run(enc, func(t *testing.T) {
-			zTranscript(t, dirs,
+			transcriptWith(t, 2, dirs,
 				S("SET", "str", "x").Is("OK"),
 				S("ZADD", "z", "1", "a", "2", "b", "3", "c").Is(3),
 				S("ZRANDMEMBER", "z", "10").Is([]any{"c", "b", "a"}),
@@ -550,9 +540,5 @@ func TestZsetRESP3(t *testing.T) {
 		S("BZPOPMIN", "z", "0.01").Is(nil),
 		S("ZRANK", "z", "a").Is(nil),
 	}
-	for _, tg := range servers(t) {
-		t.Run(tg.name, func(t *testing.T) {
-			runTranscript(t, newClient(t, tg.addr, 3), steps)
-		})
-	}
+	transcriptWith(t, 3, nil, steps...)
 }
