@@ -122,14 +122,31 @@ func (en *entry) typ() Type {
 func hashTag(h uint64) uint32 { return uint32(h>>56) << 24 }
 
 // table is one slot's hash table: chained buckets, a power-of-two count, grown at load 1
-// and shrunk at load 1/8. Guarded by the slot's stripe.
+// (load 2 while the buckets are inline) and shrunk at load 1/8. Guarded by the slot's
+// stripe.
+//
+// A table is one cache line: while it has inlineBuckets buckets they are its own inline
+// array, so a lookup in a small slot reads the table and the bucket in one miss. A table
+// must not be copied (buckets may point into it).
 type table struct {
 	buckets  []*entry
 	count    int32
 	volatile int32 // entries with an expire
+	inline   [inlineBuckets]*entry
 }
 
-const minBuckets = 4
+const (
+	minBuckets    = 4
+	inlineBuckets = minBuckets
+)
+
+// full reports whether the table must grow before one more entry.
+func (t *table) full() bool {
+	if len(t.buckets) == inlineBuckets {
+		return int(t.count) >= 2*inlineBuckets
+	}
+	return int(t.count) >= len(t.buckets)
+}
 
 func (t *table) find(h uint64, key []byte) (*entry, **entry) {
 	if len(t.buckets) == 0 {
@@ -147,7 +164,7 @@ func (t *table) find(h uint64, key []byte) (*entry, **entry) {
 }
 
 func (t *table) insert(e *Engine, en *entry) {
-	if int(t.count) >= len(t.buckets) {
+	if t.full() {
 		t.resize(e, max(minBuckets, len(t.buckets)*2))
 	}
 	h := e.hash(en.keyBytes())
@@ -185,8 +202,15 @@ func (t *table) shrink(e *Engine) {
 }
 
 func (t *table) resize(e *Engine, n int) {
-	nb := make([]*entry, n)
-	for _, en := range t.buckets {
+	old := t.buckets
+	var nb []*entry
+	if n == inlineBuckets {
+		// old is a larger, separate array: the inline one is free.
+		nb = t.inline[:]
+	} else {
+		nb = make([]*entry, n)
+	}
+	for _, en := range old {
 		for en != nil {
 			next := en.next
 			b := e.hash(en.keyBytes()) & uint64(n-1)
@@ -194,6 +218,9 @@ func (t *table) resize(e *Engine, n int) {
 			nb[b] = en
 			en = next
 		}
+	}
+	if len(old) == inlineBuckets {
+		t.inline = [inlineBuckets]*entry{}
 	}
 	t.buckets = nb
 }
