@@ -1,7 +1,10 @@
 package storage
 
 import (
+	"errors"
+	"math"
 	"math/bits"
+	"strconv"
 	"sync/atomic"
 	"unsafe"
 )
@@ -446,15 +449,68 @@ func (db *DB) SetString(slot int, key, val []byte, expire int64, keepTTL bool) {
 	if !keepTTL {
 		db.setEntryExpire(slot, en, expire)
 	}
+	db.replaceString(en, p, val)
+}
+
+// replaceString makes en (found through p) hold the plain string val: over the old
+// bytes when the length is the same, else in a new entry put in en's place.
+func (db *DB) replaceString(en *entry, p **entry, val []byte) {
 	if en.obj == nil && int(en.vlen) == len(val) {
 		copy(en.valBytes(), val)
 		db.touch(en)
 		return
 	}
-	nen := newEntry(key, val, nil, en.expire)
+	nen := newEntry(en.keyBytes(), val, nil, en.expire)
 	nen.next, nen.lru = en.next, en.lru
 	db.touch(nen)
 	*p = nen
+}
+
+// Errors of IncrBy.
+var (
+	ErrNotInteger   = errors.New("ERR value is not an integer or out of range")
+	ErrIncrOverflow = errors.New("ERR increment or decrement would overflow")
+)
+
+// IncrBy adds delta to the integer stored at key as a string (absent counts as 0),
+// stores the result as a plain string keeping the key's expire, and returns it (INCR,
+// DECR, INCRBY, DECRBY) in one lookup. It counts a hit or miss and an access as Get.
+// Errors: ErrWrongType, ErrNotInteger (not a ParseInt integer), ErrIncrOverflow; the
+// key is then unchanged. Caller holds the stripe.
+func (db *DB) IncrBy(slot int, key []byte, delta int64) (int64, error) {
+	en, p := db.findp(slot, key)
+	st := &db.e.stripes[StripeOf(slot)]
+	var v int64
+	if en == nil {
+		st.misses.Add(1)
+	} else {
+		st.hits.Add(1)
+		db.touch(en)
+		cur := en.valBytes()
+		if en.obj != nil {
+			rs, ok := en.obj.v.(*RawString)
+			if !ok {
+				return 0, ErrWrongType
+			}
+			cur = rs.B
+		}
+		var ok bool
+		if v, ok = ParseInt(cur); !ok {
+			return 0, ErrNotInteger
+		}
+	}
+	if delta < 0 && v < 0 && delta < math.MinInt64-v || delta > 0 && v > 0 && delta > math.MaxInt64-v {
+		return 0, ErrIncrOverflow
+	}
+	v += delta
+	var buf [24]byte
+	out := strconv.AppendInt(buf[:0], v, 10)
+	if en == nil {
+		db.put(slot, newEntry(key, out, nil, 0))
+	} else {
+		db.replaceString(en, p, out)
+	}
+	return v, nil
 }
 
 // SetValue stores v under key, replacing any value (and its expire unless keepTTL).

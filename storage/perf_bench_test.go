@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -92,6 +93,37 @@ func BenchmarkZSetRandomAdd(b *testing.B) {
 			z = NewZSet()
 		}
 		z.Add(bk.keys[j], scores[j], 0, lim)
+		i++
+	}
+}
+
+func BenchmarkKeyspaceRandomIncr(b *testing.B) {
+	e, _ := testEngine(b)
+	db := e.DB(0)
+	bk := newBenchKeys("counter:")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		j := i & (1<<20 - 1)
+		db.IncrBy(bk.slots[j], bk.keys[j], 1)
+		i++
+	}
+}
+
+// BenchmarkKeyspaceRandomGetSet is INCR's old path (GetString, then SetString), for
+// comparison with IncrBy.
+func BenchmarkKeyspaceRandomGetSet(b *testing.B) {
+	e, _ := testEngine(b)
+	db := e.DB(0)
+	bk := newBenchKeys("counter:")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		j := i & (1<<20 - 1)
+		cur, _, _ := db.GetString(bk.slots[j], bk.keys[j])
+		v, _ := ParseInt(cur)
+		var buf [24]byte
+		db.SetString(bk.slots[j], bk.keys[j], strconv.AppendInt(buf[:0], v+1, 10), 0, true)
 		i++
 	}
 }
