@@ -2,7 +2,6 @@ package node
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/shoal-db/shoal/storage"
 )
@@ -337,22 +336,16 @@ func cmdDecrby(c *Client) {
 func (c *Client) incrBy(delta int64) {
 	key := c.args[1]
 	sl := c.slot(key)
-	cur, found, err := c.db.GetString(sl, key)
-	if err != nil {
-		c.ErrFor(err)
-		return
-	}
-	v, ok := parseStored(c, cur, found, storage.ParseInt, errNotInt)
-	if !ok {
-		return
-	}
-	if v, ok = addInt64(v, delta); !ok {
+	switch v, err := c.db.IncrBy(sl, key, delta); err {
+	case nil:
+		c.w.Int(v)
+	case storage.ErrNotInteger:
+		c.Err(errNotInt)
+	case storage.ErrIncrOverflow:
 		c.Err(errOverflow)
-		return
+	default:
+		c.ErrFor(err)
 	}
-	var buf [24]byte
-	c.db.SetString(sl, key, strconv.AppendInt(buf[:0], v, 10), 0, true)
-	c.w.Int(v)
 }
 
 // cmdIncrbyfloat is INCRBYFLOAT key increment, computed in long double precision as

@@ -1,31 +1,117 @@
 package storage
 
 import (
+	"errors"
+	"math"
 	"math/bits"
+	"strconv"
 	"sync/atomic"
 	"unsafe"
 )
 
 const lruMask = 1<<24 - 1
 
-// entry is one key. For a plain string kv holds the key followed by the value and obj is
-// nil; otherwise kv is the key and obj the value. 48 bytes, one allocation, plus kv's.
+// entry is one key. The key's bytes, followed for a plain string by the value's, are at
+// kvp: inside the entry's own allocation when they fit (newEntry), so a lookup that hits
+// touches one object; otherwise in a separate one. obj is the value when it is not a
+// plain string (vlen is then 0). 48 bytes plus the inline room.
 type entry struct {
 	next   *entry
-	kv     string
 	obj    *object
-	expire int64  // Unix ms; 0 = persistent
-	klen   uint32 // length of the key within kv
-	lru    uint32 // LRU clock at last access (24 bits)
+	kvp    unsafe.Pointer // key then plain string value
+	expire int64          // Unix ms; 0 = persistent
+	klen   uint32         // length of the key at kvp
+	vlen   uint32         // length of the plain string value after the key
+	lru    uint32         // LRU clock at last access (low 24 bits), hash tag (high 8 bits)
+	inl    [4]byte        // first bytes of the inline room (see entryN)
+}
+
+// The entry sizes with inline room for key+value: each fills a Go size class exactly.
+type (
+	entry20 struct {
+		e entry
+		b [16]byte
+	}
+	entry36 struct {
+		e entry
+		b [32]byte
+	}
+	entry52 struct {
+		e entry
+		b [48]byte
+	}
+	entry68 struct {
+		e entry
+		b [64]byte
+	}
+	entry84 struct {
+		e entry
+		b [80]byte
+	}
+)
+
+// newEntry allocates an entry holding key and the plain string val (obj == nil) or the
+// boxed value obj (val empty), with the bytes inline when they fit.
+func newEntry(key, val []byte, obj *object, expire int64) *entry {
+	n := len(key) + len(val)
+	var en *entry
+	switch {
+	case n <= 4:
+		en = &entry{}
+	case n <= 20:
+		en = &(&entry20{}).e
+	case n <= 36:
+		en = &(&entry36{}).e
+	case n <= 52:
+		en = &(&entry52{}).e
+	case n <= 68:
+		en = &(&entry68{}).e
+	case n <= 84:
+		en = &(&entry84{}).e
+	default:
+		en = &entry{kvp: unsafe.Pointer(unsafe.SliceData(make([]byte, n)))}
+	}
+	if en.kvp == nil {
+		en.kvp = unsafe.Pointer(&en.inl)
+	}
+	buf := unsafe.Slice((*byte)(en.kvp), n)
+	copy(buf, key)
+	copy(buf[len(key):], val)
+	en.klen, en.vlen, en.obj, en.expire = uint32(len(key)), uint32(len(val)), obj, expire
+	return en
+}
+
+// entryMem is the bytes newEntry allocates for n bytes of key and value.
+func entryMem(n int) int64 {
+	const base = int64(unsafe.Sizeof(entry{}))
+	switch {
+	case n <= 4:
+		return base
+	case n <= 84:
+		return base + int64(n-4+15)&^15
+	}
+	return base + allocSize(n)
 }
 
 // object boxes a Value so an entry spends one word on it.
 type object struct{ v Value }
 
-func (en *entry) key() string { return en.kv[:en.klen] }
+func (en *entry) key() string { return unsafe.String((*byte)(en.kvp), en.klen) }
+
+// keyBytes is key() as a slice; callers must not change it.
+func (en *entry) keyBytes() []byte { return unsafe.Slice((*byte)(en.kvp), en.klen) }
 
 // strval is the plain string value; only when obj == nil.
-func (en *entry) strval() string { return en.kv[en.klen:] }
+func (en *entry) strval() string { return ustr(en.valBytes()) }
+
+// valBytes is strval() as a slice, writable in place by SetString. An empty value is
+// nil, never a pointer just past the allocation.
+func (en *entry) valBytes() []byte {
+	if en.vlen == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(en.kvp, en.klen)), en.vlen)
+}
 
 func (en *entry) typ() Type {
 	if en.obj == nil {
@@ -34,35 +120,45 @@ func (en *entry) typ() Type {
 	return en.obj.v.Type()
 }
 
-// concat returns a+b in one new immutable string.
-func concat(a, b []byte) string {
-	n := len(a) + len(b)
-	if n == 0 {
-		return ""
-	}
-	buf := make([]byte, n)
-	copy(buf, a)
-	copy(buf[len(a):], b)
-	return unsafe.String(&buf[0], n)
-}
+// hashTag is the part of a key's hash kept in entry.lru, so a chain walk skips most
+// other keys without loading their bytes.
+func hashTag(h uint64) uint32 { return uint32(h>>56) << 24 }
 
 // table is one slot's hash table: chained buckets, a power-of-two count, grown at load 1
-// and shrunk at load 1/8. Guarded by the slot's stripe.
+// (load 2 while the buckets are inline) and shrunk at load 1/8. Guarded by the slot's
+// stripe.
+//
+// A table is one cache line: while it has inlineBuckets buckets they are its own inline
+// array, so a lookup in a small slot reads the table and the bucket in one miss. A table
+// must not be copied (buckets may point into it).
 type table struct {
 	buckets  []*entry
 	count    int32
 	volatile int32 // entries with an expire
+	inline   [inlineBuckets]*entry
 }
 
-const minBuckets = 4
+const (
+	minBuckets    = 4
+	inlineBuckets = minBuckets
+)
+
+// full reports whether the table must grow before one more entry.
+func (t *table) full() bool {
+	if len(t.buckets) == inlineBuckets {
+		return int(t.count) >= 2*inlineBuckets
+	}
+	return int(t.count) >= len(t.buckets)
+}
 
 func (t *table) find(h uint64, key []byte) (*entry, **entry) {
 	if len(t.buckets) == 0 {
 		return nil, nil
 	}
 	p := &t.buckets[h&uint64(len(t.buckets)-1)]
+	tag := hashTag(h)
 	for en := *p; en != nil; en = *p {
-		if en.klen == uint32(len(key)) && en.kv[:en.klen] == string(key) {
+		if en.lru&^lruMask == tag && en.klen == uint32(len(key)) && en.key() == string(key) {
 			return en, p
 		}
 		p = &en.next
@@ -71,10 +167,12 @@ func (t *table) find(h uint64, key []byte) (*entry, **entry) {
 }
 
 func (t *table) insert(e *Engine, en *entry) {
-	if int(t.count) >= len(t.buckets) {
+	if t.full() {
 		t.resize(e, max(minBuckets, len(t.buckets)*2))
 	}
-	b := e.hash(unsafe.Slice(unsafe.StringData(en.kv), en.klen)) & uint64(len(t.buckets)-1)
+	h := e.hash(en.keyBytes())
+	en.lru = en.lru&lruMask | hashTag(h)
+	b := h & uint64(len(t.buckets)-1)
 	en.next = t.buckets[b]
 	t.buckets[b] = en
 	t.count++
@@ -107,15 +205,25 @@ func (t *table) shrink(e *Engine) {
 }
 
 func (t *table) resize(e *Engine, n int) {
-	nb := make([]*entry, n)
-	for _, en := range t.buckets {
+	old := t.buckets
+	var nb []*entry
+	if n == inlineBuckets {
+		// old is a larger, separate array: the inline one is free.
+		nb = t.inline[:]
+	} else {
+		nb = make([]*entry, n)
+	}
+	for _, en := range old {
 		for en != nil {
 			next := en.next
-			b := e.hash(unsafe.Slice(unsafe.StringData(en.kv), en.klen)) & uint64(n-1)
+			b := e.hash(en.keyBytes()) & uint64(n-1)
 			en.next = nb[b]
 			nb[b] = en
 			en = next
 		}
+	}
+	if len(old) == inlineBuckets {
+		t.inline = [inlineBuckets]*entry{}
 	}
 	t.buckets = nb
 }
@@ -205,17 +313,24 @@ func (db *DB) Flush() { db.ks.Store(newKeyspace()) }
 
 // find returns key's entry, deleting it first if it has expired. Caller holds the stripe.
 func (db *DB) find(slot int, key []byte) *entry {
+	en, _ := db.findp(slot, key)
+	return en
+}
+
+// findp is find that also returns the link pointing at the entry (valid until the
+// table changes).
+func (db *DB) findp(slot int, key []byte) (*entry, **entry) {
 	t := &db.data().slots[slot]
 	en, p := t.find(db.e.hash(key), key)
 	if en == nil {
-		return nil
+		return nil, nil
 	}
 	if en.expire != 0 && en.expire <= db.e.now() {
 		db.unlink(slot, t, p)
 		db.e.stripes[StripeOf(slot)].expired.Add(1)
-		return nil
+		return nil, nil
 	}
-	return en
+	return en, p
 }
 
 func (db *DB) unlink(slot int, t *table, p **entry) {
@@ -238,11 +353,11 @@ func (db *DB) unlinkKeep(slot int, t *table, p **entry) {
 func (db *DB) put(slot int, en *entry) {
 	ks := db.data()
 	t := &ks.slots[slot]
-	key := unsafe.Slice(unsafe.StringData(en.kv), en.klen)
+	key := en.keyBytes()
 	if old, p := t.find(db.e.hash(key), key); old != nil {
 		db.unlink(slot, t, p)
 	}
-	en.lru = db.e.LRUClock()
+	en.lru = db.e.LRUClock() // insert adds the hash tag
 	t.insert(db.e, en)
 	ks.keys.Add(1)
 	if en.expire != 0 {
@@ -252,7 +367,7 @@ func (db *DB) put(slot int, en *entry) {
 }
 
 // touch records an access for LRU.
-func (db *DB) touch(en *entry) { en.lru = db.e.LRUClock() }
+func (db *DB) touch(en *entry) { en.lru = en.lru&^lruMask | db.e.LRUClock() }
 
 // Exists reports whether key exists (and has not expired). Caller holds the stripe.
 func (db *DB) Exists(slot int, key []byte) bool { return db.find(slot, key) != nil }
@@ -318,28 +433,84 @@ func (db *DB) GetString(slot int, key []byte) ([]byte, bool, error) {
 // Unix-ms expiry (0 = none); keepTTL keeps the existing expire instead. Caller holds the
 // stripe.
 //
-// Overwriting an existing key keeps its entry (one lookup, no entry allocation), and a
-// value of the same length is written over the old bytes: nothing outside the stripe
-// holds a reference to them (GetString's result is valid only under the stripe).
+// Overwriting an existing key is one lookup: a value of the same length is written over
+// the old bytes (nothing outside the stripe holds a reference to them: GetString's result
+// is valid only under the stripe), else a new entry takes the old one's place in its
+// chain.
 func (db *DB) SetString(slot int, key, val []byte, expire int64, keepTTL bool) {
-	en := db.find(slot, key)
+	en, p := db.findp(slot, key)
 	if en == nil {
 		if keepTTL {
 			expire = 0
 		}
-		db.put(slot, &entry{kv: concat(key, val), klen: uint32(len(key)), expire: expire})
+		db.put(slot, newEntry(key, val, nil, expire))
 		return
 	}
 	if !keepTTL {
 		db.setEntryExpire(slot, en, expire)
 	}
-	if en.obj == nil && len(en.kv) == len(key)+len(val) && len(val) > 0 {
-		copy(unsafe.Slice(unsafe.StringData(en.kv), len(en.kv))[len(key):], val)
-	} else {
-		en.kv = concat(key, val)
+	db.replaceString(en, p, val)
+}
+
+// replaceString makes en (found through p) hold the plain string val: over the old
+// bytes when the length is the same, else in a new entry put in en's place.
+func (db *DB) replaceString(en *entry, p **entry, val []byte) {
+	if en.obj == nil && int(en.vlen) == len(val) {
+		copy(en.valBytes(), val)
+		db.touch(en)
+		return
 	}
-	en.obj = nil
-	db.touch(en)
+	nen := newEntry(en.keyBytes(), val, nil, en.expire)
+	nen.next, nen.lru = en.next, en.lru
+	db.touch(nen)
+	*p = nen
+}
+
+// Errors of IncrBy.
+var (
+	ErrNotInteger   = errors.New("ERR value is not an integer or out of range")
+	ErrIncrOverflow = errors.New("ERR increment or decrement would overflow")
+)
+
+// IncrBy adds delta to the integer stored at key as a string (absent counts as 0),
+// stores the result as a plain string keeping the key's expire, and returns it (INCR,
+// DECR, INCRBY, DECRBY) in one lookup. It counts a hit or miss and an access as Get.
+// Errors: ErrWrongType, ErrNotInteger (not a ParseInt integer), ErrIncrOverflow; the
+// key is then unchanged. Caller holds the stripe.
+func (db *DB) IncrBy(slot int, key []byte, delta int64) (int64, error) {
+	en, p := db.findp(slot, key)
+	st := &db.e.stripes[StripeOf(slot)]
+	var v int64
+	if en == nil {
+		st.misses.Add(1)
+	} else {
+		st.hits.Add(1)
+		db.touch(en)
+		cur := en.valBytes()
+		if en.obj != nil {
+			rs, ok := en.obj.v.(*RawString)
+			if !ok {
+				return 0, ErrWrongType
+			}
+			cur = rs.B
+		}
+		var ok bool
+		if v, ok = ParseInt(cur); !ok {
+			return 0, ErrNotInteger
+		}
+	}
+	if delta < 0 && v < 0 && delta < math.MinInt64-v || delta > 0 && v > 0 && delta > math.MaxInt64-v {
+		return 0, ErrIncrOverflow
+	}
+	v += delta
+	var buf [24]byte
+	out := strconv.AppendInt(buf[:0], v, 10)
+	if en == nil {
+		db.put(slot, newEntry(key, out, nil, 0))
+	} else {
+		db.replaceString(en, p, out)
+	}
+	return v, nil
 }
 
 // SetValue stores v under key, replacing any value (and its expire unless keepTTL).
@@ -348,7 +519,7 @@ func (db *DB) SetValue(slot int, key []byte, v Value, expire int64, keepTTL bool
 	if keepTTL {
 		expire = db.expireOf(slot, key)
 	}
-	db.put(slot, &entry{kv: string(key), klen: uint32(len(key)), obj: &object{v}, expire: expire})
+	db.put(slot, newEntry(key, nil, &object{v}, expire))
 }
 
 func (db *DB) expireOf(slot int, key []byte) int64 {
@@ -449,11 +620,11 @@ func (db *DB) Idle(slot int, key []byte) (int64, bool) {
 	if en == nil {
 		return 0, false
 	}
-	now := db.e.LRUClock()
-	if now >= en.lru {
-		return int64(now - en.lru), true
+	now, lru := db.e.LRUClock(), en.lru&lruMask
+	if now >= lru {
+		return int64(now - lru), true
 	}
-	return int64(now + (lruMask - en.lru)), true
+	return int64(now + (lruMask - lru)), true
 }
 
 // Encoding returns OBJECT ENCODING's answer for key. Caller holds the stripe.
@@ -490,7 +661,7 @@ func (db *DB) MemUsage(slot int, key []byte) (int64, bool) {
 	if en == nil {
 		return 0, false
 	}
-	n := int64(unsafe.Sizeof(entry{})) + int64(len(en.kv))
+	n := entryMem(int(en.klen + en.vlen))
 	if en.obj != nil {
 		n += 16 + en.obj.v.Mem()
 	}
@@ -507,13 +678,7 @@ func (db *DB) Rename(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) b
 	}
 	_, p := t.find(db.e.hash(src), src)
 	db.unlink(srcSlot, t, p)
-	var kv string
-	if en.obj == nil {
-		kv = concat(dst, []byte(en.strval()))
-	} else {
-		kv = string(dst)
-	}
-	to.put(dstSlot, &entry{kv: kv, klen: uint32(len(dst)), obj: en.obj, expire: en.expire})
+	to.put(dstSlot, newEntry(dst, en.valBytes(), en.obj, en.expire))
 	return true
 }
 
@@ -525,9 +690,9 @@ func (db *DB) Copy(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) boo
 		return false
 	}
 	if en.obj == nil {
-		to.put(dstSlot, &entry{kv: concat(dst, []byte(en.strval())), klen: uint32(len(dst)), expire: en.expire})
+		to.put(dstSlot, newEntry(dst, en.valBytes(), nil, en.expire))
 	} else {
-		to.put(dstSlot, &entry{kv: string(dst), klen: uint32(len(dst)), obj: &object{en.obj.v.Clone()}, expire: en.expire})
+		to.put(dstSlot, newEntry(dst, nil, &object{en.obj.v.Clone()}, en.expire))
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -139,5 +140,39 @@ func TestSetStringOverwriteKeepsCountsAndTTL(t *testing.T) {
 	}
 	if enc, _ := db.Encoding(2, k); enc != "embstr" {
 		t.Fatalf("encoding %q", enc)
+	}
+}
+
+func TestIncrBy(t *testing.T) {
+	e, now := testEngine(t)
+	db := e.DB(0)
+	k := []byte("n")
+	if v, err := db.IncrBy(3, k, 5); v != 5 || err != nil {
+		t.Fatalf("absent: %d %v", v, err)
+	}
+	db.SetExpire(3, k, *now+1000)
+	if v, err := db.IncrBy(3, k, 5); v != 10 || err != nil { // new length: new entry
+		t.Fatalf("incr: %d %v", v, err)
+	}
+	if at, _ := db.Expire(3, k); at != *now+1000 || db.Volatile() != 1 || db.Size() != 1 {
+		t.Fatalf("expire %d volatile %d size %d", at, db.Volatile(), db.Size())
+	}
+	if _, err := db.IncrBy(3, k, math.MaxInt64); err != ErrIncrOverflow {
+		t.Fatalf("overflow: %v", err)
+	}
+	db.SetValue(3, k, &RawString{B: []byte("-7")}, 0, false)
+	if v, err := db.IncrBy(3, k, 1); v != -6 || err != nil {
+		t.Fatalf("raw: %d %v", v, err)
+	}
+	if enc, _ := db.Encoding(3, k); enc != "int" {
+		t.Fatalf("encoding %q", enc)
+	}
+	db.SetString(3, k, []byte("x1"), 0, false)
+	if _, err := db.IncrBy(3, k, 1); err != ErrNotInteger {
+		t.Fatalf("not integer: %v", err)
+	}
+	db.SetValue(3, k, NewSet(), 0, false)
+	if _, err := db.IncrBy(3, k, 1); err != ErrWrongType {
+		t.Fatalf("wrong type: %v", err)
 	}
 }
