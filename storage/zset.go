@@ -50,10 +50,11 @@ func (z *ZSet) Encoding() string {
 	return "listpack"
 }
 
-// Approximate sizes for Mem: a skiplist node with its levels (1.33 on average) and its
-// dict entry with the bucket pointer; the skiplist header and struct.
+// Approximate sizes for Mem: a skiplist node with its levels (48 bytes for height 1, 16
+// more per level, 1.33 levels on average) and its dict entry; the skiplist header and
+// struct.
 const (
-	zslNodeMem   = 80 + 40
+	zslNodeMem   = 56 + 40
 	zslHeaderMem = 64 + zslMaxLevel*16 + 64
 )
 

@@ -20,13 +20,15 @@ type zslLevel struct {
 	span    int
 }
 
-// zslNode is the fixed part of a skiplist node; its height levels follow it in the same
-// allocation (one of the zslNodeN types below), as Redis's flexible array member, so a
-// search reads a node's score and its links from one or two cache lines. The member is
-// kept as its data pointer and, in lh, its length shifted left by 6 with the height in
-// the low 6 bits: the fixed part is 32 bytes and a node of height 1 takes 48.
+// zslNode is the fixed part of a skiplist node, level 0 included; its levels above 0
+// follow it in the same allocation (one of the zslNodeN types below), as Redis's
+// flexible array member. The score and the level-0 link lead, so a search reads both
+// from one cache line. The member is kept as its data pointer and, in lh, its length
+// shifted left by 6 with the height in the low 6 bits: the fixed part is 48 bytes, all
+// of a node of height 1.
 type zslNode struct {
 	score    float64
+	l0       zslLevel
 	backward *zslNode
 	mptr     unsafe.Pointer // the member's bytes
 	lh       uint64         // len(member)<<6 | height
@@ -34,32 +36,28 @@ type zslNode struct {
 
 const zslNodeSize = unsafe.Sizeof(zslNode{})
 
-// The allocations that hold a node and its levels. Heights 1 to 4 (99.6% of the nodes)
-// get exactly their size; the rare taller nodes share two larger shapes.
+// The allocations that hold a node and its levels above 0 (a node of height 1 is a bare
+// zslNode). Heights 1 to 4 (99.6% of the nodes) get exactly their size; the rare taller nodes share two larger shapes.
 type (
-	zslNode1 struct {
+	zslNode2 struct {
 		n zslNode
 		l [1]zslLevel
 	}
-	zslNode2 struct {
+	zslNode3 struct {
 		n zslNode
 		l [2]zslLevel
 	}
-	zslNode3 struct {
+	zslNode4 struct {
 		n zslNode
 		l [3]zslLevel
 	}
-	zslNode4 struct {
-		n zslNode
-		l [4]zslLevel
-	}
 	zslNode8 struct {
 		n zslNode
-		l [8]zslLevel
+		l [7]zslLevel
 	}
 	zslNodeMax struct {
 		n zslNode
-		l [zslMaxLevel]zslLevel
+		l [zslMaxLevel - 1]zslLevel
 	}
 )
 
@@ -67,7 +65,7 @@ func newZslNode(height int, member string, score float64) *zslNode {
 	var n *zslNode
 	switch {
 	case height == 1:
-		n = &(&zslNode1{}).n
+		n = &zslNode{}
 	case height == 2:
 		n = &(&zslNode2{}).n
 	case height == 3:
@@ -87,11 +85,14 @@ func newZslNode(height int, member string, score float64) *zslNode {
 
 // lv returns n's link on level i (i < n.height()).
 func (n *zslNode) lv(i int) *zslLevel {
-	return (*zslLevel)(unsafe.Add(unsafe.Pointer(n), zslNodeSize+uintptr(i)*unsafe.Sizeof(zslLevel{})))
+	if i == 0 {
+		return &n.l0
+	}
+	return (*zslLevel)(unsafe.Add(unsafe.Pointer(n), zslNodeSize+uintptr(i-1)*unsafe.Sizeof(zslLevel{})))
 }
 
 // next is n's successor on level 0.
-func (n *zslNode) next() *zslNode { return n.lv(0).forward }
+func (n *zslNode) next() *zslNode { return n.l0.forward }
 
 func (n *zslNode) height() int { return int(n.lh & 63) }
 
