@@ -50,10 +50,11 @@ func (z *ZSet) Encoding() string {
 	return "listpack"
 }
 
-// Approximate sizes for Mem: a skiplist node with its levels (1.33 on average) and its
-// dict entry with the bucket pointer; the skiplist header and struct.
+// Approximate sizes for Mem: a skiplist node with its levels (48 bytes for height 1, 16
+// more per level, 1.33 levels on average) and its dict entry; the skiplist header and
+// struct.
 const (
-	zslNodeMem   = 80 + 40
+	zslNodeMem   = 56 + 40
 	zslHeaderMem = 64 + zslMaxLevel*16 + 64
 )
 
@@ -72,8 +73,8 @@ func (z *ZSet) Clone() Value {
 		return &ZSet{lp: zlistpack{b: slices.Clone(z.lp.b), n: z.lp.n}}
 	}
 	sl := newZskiplist(z.sl.length)
-	for x := z.sl.header.level[0].forward; x != nil; x = x.level[0].forward {
-		sl.add(x.member, x.score) // strings are immutable: sharing them is a copy
+	for x := z.sl.header.next(); x != nil; x = x.next() {
+		sl.add(x.member(), x.score) // strings are immutable: sharing them is a copy
 	}
 	return &ZSet{sl: sl}
 }
@@ -132,9 +133,12 @@ func (z *ZSet) Add(member []byte, score float64, flags ZAddFlags, lim *Limits) (
 		cur    float64
 		exists bool
 		off    int
+		val    *float64 // member's score in the skiplist encoding's dict
 	)
 	if z.sl != nil {
-		cur, exists = z.sl.dict.Get(member)
+		if val = z.sl.dict.Ptr(member); val != nil {
+			cur, exists = *val, true
+		}
 	} else {
 		off, cur, exists = z.lp.find(member)
 	}
@@ -161,7 +165,7 @@ func (z *ZSet) Add(member []byte, score float64, flags ZAddFlags, lim *Limits) (
 		return ZAddUnchanged, score
 	}
 	if z.sl != nil {
-		z.sl.updateScore(member, cur, score)
+		z.sl.updateScore(member, val, cur, score)
 	} else {
 		z.lp.deleteAt(off)
 		z.lp.insert(member, score)
@@ -400,7 +404,7 @@ func (z *ZSet) RandomMembers(count int, unique bool, rnd func(n int) int, fn fun
 	if count*3 > n {
 		// Many of the members: shuffle the nodes partially.
 		nodes := make([]*zslNode, 0, n)
-		for x := z.sl.header.level[0].forward; x != nil; x = x.level[0].forward {
+		for x := z.sl.header.next(); x != nil; x = x.next() {
 			nodes = append(nodes, x)
 		}
 		for i := range count {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 )
@@ -12,8 +13,6 @@ import (
 
 const (
 	zslMaxLevel = 32
-	// zslP is the chance (out of 65536) that a node gets one more level: 1/4, as Redis.
-	zslP = 0xFFFF / 4
 )
 
 type zslLevel struct {
@@ -21,75 +20,100 @@ type zslLevel struct {
 	span    int
 }
 
+// zslNode is the fixed part of a skiplist node, level 0 included; its levels above 0
+// follow it in the same allocation (one of the zslNodeN types below), as Redis's
+// flexible array member. The score and the level-0 link lead, so a search reads both
+// from one cache line. The member is kept as its data pointer and, in lh, its length
+// shifted left by 6 with the height in the low 6 bits: the fixed part is 48 bytes, all
+// of a node of height 1.
 type zslNode struct {
-	member   string
 	score    float64
+	l0       zslLevel
 	backward *zslNode
-	level    []zslLevel
+	mptr     unsafe.Pointer // the member's bytes
+	lh       uint64         // len(member)<<6 | height
 }
 
-// Nodes of height 1 to 4 (99.6% of them) are allocated together with their levels.
+const zslNodeSize = unsafe.Sizeof(zslNode{})
+
+// The allocations that hold a node and its levels above 0 (a node of height 1 is a bare
+// zslNode). Heights 1 to 4 (99.6% of the nodes) get exactly their size; the rare taller nodes share two larger shapes.
 type (
-	zslNode1 struct {
+	zslNode2 struct {
 		n zslNode
 		l [1]zslLevel
 	}
-	zslNode2 struct {
+	zslNode3 struct {
 		n zslNode
 		l [2]zslLevel
 	}
-	zslNode3 struct {
+	zslNode4 struct {
 		n zslNode
 		l [3]zslLevel
 	}
-	zslNode4 struct {
+	zslNode8 struct {
 		n zslNode
-		l [4]zslLevel
+		l [7]zslLevel
+	}
+	zslNodeMax struct {
+		n zslNode
+		l [zslMaxLevel - 1]zslLevel
 	}
 )
 
 func newZslNode(height int, member string, score float64) *zslNode {
 	var n *zslNode
-	switch height {
-	case 1:
-		x := &zslNode1{}
-		x.n.level = x.l[:]
-		n = &x.n
-	case 2:
-		x := &zslNode2{}
-		x.n.level = x.l[:]
-		n = &x.n
-	case 3:
-		x := &zslNode3{}
-		x.n.level = x.l[:]
-		n = &x.n
-	case 4:
-		x := &zslNode4{}
-		x.n.level = x.l[:]
-		n = &x.n
+	switch {
+	case height == 1:
+		n = &zslNode{}
+	case height == 2:
+		n = &(&zslNode2{}).n
+	case height == 3:
+		n = &(&zslNode3{}).n
+	case height == 4:
+		n = &(&zslNode4{}).n
+	case height <= 8:
+		n = &(&zslNode8{}).n
 	default:
-		n = &zslNode{level: make([]zslLevel, height)}
+		n = &(&zslNodeMax{}).n
 	}
-	n.member, n.score = member, score
+	n.mptr = unsafe.Pointer(unsafe.StringData(member))
+	n.lh = uint64(len(member))<<6 | uint64(height)
+	n.score = score
 	return n
 }
 
-func zslRandomLevel() int {
-	l := 1
-	for l < zslMaxLevel && rand.Uint32()&0xFFFF < zslP {
-		l++
+// lv returns n's link on level i (i < n.height()).
+func (n *zslNode) lv(i int) *zslLevel {
+	if i == 0 {
+		return &n.l0
 	}
-	return l
+	return (*zslLevel)(unsafe.Add(unsafe.Pointer(n), zslNodeSize+uintptr(i-1)*unsafe.Sizeof(zslLevel{})))
+}
+
+// next is n's successor on level 0.
+func (n *zslNode) next() *zslNode { return n.l0.forward }
+
+func (n *zslNode) height() int { return int(n.lh & 63) }
+
+// member returns n's member (shared with the dict entry; immutable).
+func (n *zslNode) member() string { return unsafe.String((*byte)(n.mptr), int(n.lh>>6)) }
+
+// zslRandomLevel returns a node height from 1 to zslMaxLevel, each level above the
+// first with probability 1/4 as Redis: one more level per pair of low zero bits of a
+// single random number.
+func zslRandomLevel() int {
+	return 1 + bits.TrailingZeros64(rand.Uint64()|1<<62)/2
 }
 
 // before reports whether n sorts before (score, member).
 func (n *zslNode) before(score float64, member string) bool {
-	return n.score < score || (n.score == score && n.member < member)
+	return n.score < score || (n.score == score && n.member() < member)
 }
 
 // memberBytes returns n's member as bytes without copying; callers must not change them.
 func (n *zslNode) memberBytes() []byte {
-	return unsafe.Slice(unsafe.StringData(n.member), len(n.member))
+	return unsafe.Slice((*byte)(n.mptr), int(n.lh>>6))
 }
 
 type zskiplist struct {
@@ -103,7 +127,7 @@ type zskiplist struct {
 
 func newZskiplist(hint int) *zskiplist {
 	return &zskiplist{
-		header: &zslNode{level: make([]zslLevel, zslMaxLevel)},
+		header: newZslNode(zslMaxLevel, "", 0),
 		level:  1,
 		dict:   NewDict[float64](hint),
 	}
@@ -125,36 +149,36 @@ func (sl *zskiplist) insertNode(x *zslNode) {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := p.level[i].forward; f != nil && f.before(x.score, x.member); f = p.level[i].forward {
-			rank[i] += p.level[i].span
+		for f := p.lv(i).forward; f != nil && f.before(x.score, x.member()); f = p.lv(i).forward {
+			rank[i] += p.lv(i).span
 			p = f
 		}
 		update[i] = p
 	}
-	h := len(x.level)
+	h := x.height()
 	if h > sl.level {
 		for i := sl.level; i < h; i++ {
 			rank[i] = 0
 			update[i] = sl.header
-			update[i].level[i].span = sl.length
+			update[i].lv(i).span = sl.length
 		}
 		sl.level = h
 	}
 	for i := 0; i < h; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.lv(i).forward = update[i].lv(i).forward
+		update[i].lv(i).forward = x
+		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
+		update[i].lv(i).span = rank[0] - rank[i] + 1
 	}
 	for i := h; i < sl.level; i++ {
-		update[i].level[i].span++
+		update[i].lv(i).span++
 	}
 	if update[0] != sl.header {
 		x.backward = update[0]
 	} else {
 		x.backward = nil
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.lv(0).forward; f != nil {
 		f.backward = x
 	} else {
 		sl.tail = x
@@ -166,7 +190,7 @@ func (sl *zskiplist) insertNode(x *zslNode) {
 func (sl *zskiplist) path(score float64, member string, update *[zslMaxLevel]*zslNode) {
 	p := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := p.level[i].forward; f != nil && f.before(score, member); f = p.level[i].forward {
+		for f := p.lv(i).forward; f != nil && f.before(score, member); f = p.lv(i).forward {
 			p = f
 		}
 		update[i] = p
@@ -176,19 +200,19 @@ func (sl *zskiplist) path(score float64, member string, update *[zslMaxLevel]*zs
 // unlink removes x from the list; update holds x's predecessors on every level.
 func (sl *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < sl.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].lv(i).forward == x {
+			update[i].lv(i).span += x.lv(i).span - 1
+			update[i].lv(i).forward = x.lv(i).forward
 		} else {
-			update[i].level[i].span--
+			update[i].lv(i).span--
 		}
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.lv(0).forward; f != nil {
 		f.backward = x.backward
 	} else {
 		sl.tail = x.backward
 	}
-	for sl.level > 1 && sl.header.level[sl.level-1].forward == nil {
+	for sl.level > 1 && sl.header.lv(sl.level-1).forward == nil {
 		sl.level--
 	}
 	sl.length--
@@ -198,29 +222,29 @@ func (sl *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 func (sl *zskiplist) remove(member []byte, score float64) {
 	var update [zslMaxLevel]*zslNode
 	sl.path(score, ustr(member), &update)
-	x := update[0].level[0].forward
+	x := update[0].lv(0).forward
 	sl.unlink(x, &update)
 	sl.dict.Delete(member)
-	sl.bytes -= int64(len(x.member))
+	sl.bytes -= int64(len(x.member()))
 }
 
-// updateScore moves member from score cur to score to.
-func (sl *zskiplist) updateScore(member []byte, cur, to float64) {
+// updateScore moves member from score cur to score to; val points to member's score in
+// the dict (so the member is looked up once per update). As in Redis, the node stays
+// where it is when its neighbours still order around it, and is otherwise unlinked and
+// linked again at its new place, without allocating.
+func (sl *zskiplist) updateScore(member []byte, val *float64, cur, to float64) {
 	var update [zslMaxLevel]*zslNode
 	sl.path(cur, ustr(member), &update)
-	x := update[0].level[0].forward
-	next := x.level[0].forward
+	x := update[0].lv(0).forward
+	next := x.lv(0).forward
 	if (x.backward == nil || x.backward.score < to) && (next == nil || next.score > to) {
 		x.score = to // still in place
 	} else {
 		sl.unlink(x, &update)
-		for i := range x.level {
-			x.level[i] = zslLevel{}
-		}
 		x.score = to
 		sl.insertNode(x)
 	}
-	*sl.dict.Ptr(member) = to
+	*val = to
 }
 
 // byRank returns the node of 1-based rank r (1 <= r <= length).
@@ -230,9 +254,9 @@ func (sl *zskiplist) byRank(r int) *zslNode {
 	}
 	p, traversed := sl.header, 0
 	for i := sl.level - 1; i >= 0; i-- {
-		for p.level[i].forward != nil && traversed+p.level[i].span <= r {
-			traversed += p.level[i].span
-			p = p.level[i].forward
+		for p.lv(i).forward != nil && traversed+p.lv(i).span <= r {
+			traversed += p.lv(i).span
+			p = p.lv(i).forward
 		}
 		if traversed == r {
 			return p
@@ -245,11 +269,11 @@ func (sl *zskiplist) byRank(r int) *zslNode {
 func (sl *zskiplist) rank(score float64, member string) int {
 	p, r := sl.header, 0
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := p.level[i].forward; f != nil && (f.before(score, member) || (f.score == score && f.member == member)); f = p.level[i].forward {
-			r += p.level[i].span
+		for f := p.lv(i).forward; f != nil && (f.before(score, member) || (f.score == score && f.member() == member)); f = p.lv(i).forward {
+			r += p.lv(i).span
 			p = f
 		}
-		if p != sl.header && p.member == member {
+		if p != sl.header && p.member() == member {
 			return r
 		}
 	}
@@ -261,8 +285,8 @@ func (sl *zskiplist) rank(score float64, member string) int {
 func (sl *zskiplist) countWhile(pred func(member []byte, score float64) bool) int {
 	p, r := sl.header, 0
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := p.level[i].forward; f != nil && pred(f.memberBytes(), f.score); f = p.level[i].forward {
-			r += p.level[i].span
+		for f := p.lv(i).forward; f != nil && pred(f.memberBytes(), f.score); f = p.lv(i).forward {
+			r += p.lv(i).span
 			p = f
 		}
 	}
@@ -274,18 +298,18 @@ func (sl *zskiplist) deleteRange(lo, hi int) {
 	var update [zslMaxLevel]*zslNode
 	p, traversed := sl.header, 0
 	for i := sl.level - 1; i >= 0; i-- {
-		for p.level[i].forward != nil && traversed+p.level[i].span <= lo {
-			traversed += p.level[i].span
-			p = p.level[i].forward
+		for p.lv(i).forward != nil && traversed+p.lv(i).span <= lo {
+			traversed += p.lv(i).span
+			p = p.lv(i).forward
 		}
 		update[i] = p
 	}
-	x := p.level[0].forward
+	x := p.lv(0).forward
 	for r := lo; r < hi && x != nil; r++ {
-		next := x.level[0].forward
+		next := x.lv(0).forward
 		sl.unlink(x, &update)
 		sl.dict.Delete(x.memberBytes())
-		sl.bytes -= int64(len(x.member))
+		sl.bytes -= int64(len(x.member()))
 		x = next
 	}
 }
@@ -293,7 +317,7 @@ func (sl *zskiplist) deleteRange(lo, hi int) {
 // walk calls fn for the elements of 0-based ranks [lo, hi], descending when rev.
 func (sl *zskiplist) walk(lo, hi int, rev bool, fn func(member []byte, score float64) bool) {
 	if !rev {
-		x := sl.header.level[0].forward
+		x := sl.header.lv(0).forward
 		if lo > 0 {
 			x = sl.byRank(lo + 1)
 		}
@@ -301,7 +325,7 @@ func (sl *zskiplist) walk(lo, hi int, rev bool, fn func(member []byte, score flo
 			if !fn(x.memberBytes(), x.score) {
 				return
 			}
-			x = x.level[0].forward
+			x = x.lv(0).forward
 		}
 		return
 	}

@@ -69,20 +69,20 @@ func checkZSet(t *testing.T, z *ZSet, ref zref) {
 		// Spans: on every level, the spans of the links add up to the ranks.
 		for i := 0; i < sl.level; i++ {
 			rank := 0
-			for p := sl.header; p.level[i].forward != nil; p = p.level[i].forward {
-				rank += p.level[i].span
-				f := p.level[i].forward
-				if want := ref.find(f.member) + 1; want != rank {
-					t.Fatalf("level %d: %q at rank %d, want %d", i, f.member, rank, want)
+			for p := sl.header; p.lv(i).forward != nil; p = p.lv(i).forward {
+				rank += p.lv(i).span
+				f := p.lv(i).forward
+				if want := ref.find(f.member()) + 1; want != rank {
+					t.Fatalf("level %d: %q at rank %d, want %d", i, f.member(), rank, want)
 				}
 			}
 		}
 		var prev *zslNode
-		for x := sl.header.level[0].forward; x != nil; x = x.level[0].forward {
+		for x := sl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
 			if x.backward != prev {
-				t.Fatalf("bad backward link at %q", x.member)
+				t.Fatalf("bad backward link at %q", x.member())
 			}
-			if s, _ := sl.dict.Get([]byte(x.member)); s != x.score && !(s == 0 && x.score == 0) {
+			if s, _ := sl.dict.Get([]byte(x.member())); s != x.score && !(s == 0 && x.score == 0) {
 				t.Fatalf("dict score %v, node %v", s, x.score)
 			}
 			prev = x
