@@ -19,10 +19,12 @@ type Dict[V any] struct {
 	count   int
 }
 
+// dictEntry is one element. val comes first: a zero-size V (sets) then costs no padding.
+// key usually views bytes inline after the entry, in its own allocation (newDictEntry).
 type dictEntry[V any] struct {
+	val  V
 	next *dictEntry[V]
 	key  string
-	val  V
 }
 
 // NewDict returns an empty dict sized for about hint elements.
@@ -74,17 +76,106 @@ func (d *Dict[V]) Ptr(key []byte) *V {
 
 // Set stores v under a copy of key; it reports whether key was new.
 func (d *Dict[V]) Set(key []byte, v V) bool {
-	if p := d.find(key); p != nil {
-		(*p).val = v
-		return false
+	e, _, isNew := d.upsert(key, nil)
+	e.val = v
+	return isNew
+}
+
+// Upsert returns a pointer to key's value (valid until the next change), adding key (a
+// copy) with the zero value first when it is absent (isNew). One hash, one chain walk.
+func (d *Dict[V]) Upsert(key []byte) (v *V, isNew bool) {
+	e, _, isNew := d.upsert(key, nil)
+	return &e.val, isNew
+}
+
+// upsert finds key's entry, or adds one for a copy of key when it is absent (isNew):
+// then extra is copied next to the key, in the same allocation, and xs views that copy
+// (for the caller to keep in the value).
+func (d *Dict[V]) upsert(key, extra []byte) (e *dictEntry[V], xs string, isNew bool) {
+	h := dictHash(key)
+	if len(d.buckets) > 0 {
+		for e := d.buckets[h&uint64(len(d.buckets)-1)]; e != nil; e = e.next {
+			if e.key == string(key) {
+				return e, "", false
+			}
+		}
 	}
 	if d.count >= len(d.buckets) {
 		d.resize(max(minBuckets, 2*len(d.buckets)))
 	}
-	b := dictHash(key) & uint64(len(d.buckets)-1)
-	d.buckets[b] = &dictEntry[V]{next: d.buckets[b], key: string(key), val: v}
+	b := &d.buckets[h&uint64(len(d.buckets)-1)]
+	e, xs = newDictEntry[V](key, extra)
+	e.next = *b
+	*b = e
 	d.count++
-	return true
+	return e, xs, true
+}
+
+// newDictEntry allocates an entry holding a copy of key followed by a copy of extra
+// (viewed by xs). When they are short the bytes are inline, in the entry's own
+// allocation (one allocation, and a lookup touches one object); otherwise they take one
+// separate allocation.
+func newDictEntry[V any](key, extra []byte) (e *dictEntry[V], xs string) {
+	var p unsafe.Pointer
+	switch n := len(key) + len(extra); {
+	case n == 0:
+		return &dictEntry[V]{}, ""
+	case n <= 8:
+		e, p = inlineDictEntry[V, [8]byte]()
+	case n <= 16:
+		e, p = inlineDictEntry[V, [16]byte]()
+	case n <= 24:
+		e, p = inlineDictEntry[V, [24]byte]()
+	case n <= 32:
+		e, p = inlineDictEntry[V, [32]byte]()
+	case n <= 40:
+		e, p = inlineDictEntry[V, [40]byte]()
+	case n <= 48:
+		e, p = inlineDictEntry[V, [48]byte]()
+	case n <= 64:
+		e, p = inlineDictEntry[V, [64]byte]()
+	case n <= 80:
+		e, p = inlineDictEntry[V, [80]byte]()
+	case n <= 96:
+		e, p = inlineDictEntry[V, [96]byte]()
+	case n <= dictInlineMax:
+		e, p = inlineDictEntry[V, [dictInlineMax]byte]()
+	default:
+		e, p = &dictEntry[V]{}, unsafe.Pointer(unsafe.SliceData(make([]byte, n)))
+	}
+	buf := unsafe.Slice((*byte)(p), len(key)+len(extra))
+	copy(buf, key)
+	copy(buf[len(key):], extra)
+	e.key = unsafe.String((*byte)(p), len(key))
+	if len(extra) > 0 {
+		xs = unsafe.String(&buf[len(key)], len(extra))
+	}
+	return e, xs
+}
+
+// dictInlineMax is the most key+extra bytes newDictEntry puts inline.
+const dictInlineMax = 128
+
+// inlineDictEntry allocates an entry with the inline room A after it.
+func inlineDictEntry[V, A any]() (*dictEntry[V], unsafe.Pointer) {
+	x := new(struct {
+		e dictEntry[V]
+		b A
+	})
+	return &x.e, unsafe.Pointer(&x.b)
+}
+
+// dictBytesMem estimates the bytes newDictEntry allocates for n bytes of key and extra
+// beyond a bare entry (whose size dictMem counts).
+func dictBytesMem[V any](n int) int64 {
+	base := int64(unsafe.Sizeof(dictEntry[V]{}))
+	switch {
+	case n == 0:
+		return 0
+	case n <= dictInlineMax:
+		return (base+int64(n)+15)&^15 - (base+15)&^15
+	}
+	return allocSize(n)
 }
 
 // Delete removes key, returning its value.

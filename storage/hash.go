@@ -1,6 +1,9 @@
 package storage
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Hash is a hash value: fields mapped to values, both byte strings.
 //
@@ -50,7 +53,11 @@ func (h *Hash) Mem() int64 {
 func (h *Hash) Clone() Value {
 	out := &Hash{n: h.n, bytes: h.bytes}
 	if h.ht != nil {
-		out.ht = h.ht.Clone(nil) // values are immutable strings: sharing them is a copy
+		out.ht, out.bytes = NewDict[string](h.ht.Len()), 0
+		h.ht.Each(func(k, v string) bool {
+			out.htSet(out.ht, sbytes(k), sbytes(v))
+			return true
+		})
 	} else {
 		out.lp = append([]byte(nil), h.lp...)
 	}
@@ -154,15 +161,33 @@ func (h *Hash) Set(field, value []byte, l *Limits) bool {
 			return created
 		}
 	}
-	if old, ok := h.ht.Get(field); ok {
-		h.bytes += allocSize(len(value)) - allocSize(len(old))
-		h.ht.Set(field, string(value))
+	return h.htSet(h.ht, field, value)
+}
+
+// htSet stores value under field in d, a new field's value in the same allocation as
+// the field, and keeps h.bytes. It reports whether field is new.
+func (h *Hash) htSet(d *Dict[string], field, value []byte) bool {
+	e, xs, isNew := d.upsert(field, value)
+	if isNew {
+		e.val = xs
+		h.bytes += hashPairMem(len(field), len(value))
+		return true
+	}
+	if len(value) == len(e.val) && len(value) > 0 &&
+		unsafe.Pointer(unsafe.StringData(e.val)) == unsafe.Add(unsafe.Pointer(unsafe.StringData(e.key)), len(e.key)) {
+		// The value is the copy upsert put after the field: the entry owns those bytes
+		// alone, and the slices handed out are valid only until the next change, so
+		// overwrite them in place.
+		copy(unsafe.Slice(unsafe.StringData(e.val), len(value)), value)
 		return false
 	}
-	h.bytes += allocSize(len(field)) + allocSize(len(value))
-	h.ht.Set(field, string(value))
-	return true
+	h.bytes += hashPairMem(len(field), len(value)) - hashPairMem(len(field), len(e.val))
+	e.val = string(value)
+	return false
 }
+
+// hashPairMem estimates the bytes a hashtable field and value take beyond their entry.
+func hashPairMem(flen, vlen int) int64 { return dictBytesMem[string](flen + vlen) }
 
 func (h *Hash) lpSet(field, value []byte) bool {
 	if _, voff, end, ok := h.lpFind(field); ok {
@@ -180,8 +205,7 @@ func (h *Hash) convert() {
 	d := NewDict[string](h.n)
 	h.bytes = 0
 	h.lpEach(func(f, v []byte) bool {
-		d.Set(f, string(v))
-		h.bytes += allocSize(len(f)) + allocSize(len(v))
+		h.htSet(d, f, v)
 		return true
 	})
 	h.ht, h.lp, h.n = d, nil, 0
@@ -193,7 +217,7 @@ func (h *Hash) Delete(field []byte) bool {
 	if h.ht != nil {
 		old, ok := h.ht.Delete(field)
 		if ok {
-			h.bytes -= allocSize(len(field)) + allocSize(len(old))
+			h.bytes -= hashPairMem(len(field), len(old))
 		}
 		return ok
 	}

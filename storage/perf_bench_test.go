@@ -76,6 +76,23 @@ func BenchmarkSetRandomAdd(b *testing.B) {
 	}
 }
 
+func BenchmarkHashRandomSet(b *testing.B) {
+	lim := DefaultLimits()
+	bk := newBenchKeys("element:")
+	val := []byte("xxx")
+	b.ReportAllocs()
+	var h *Hash
+	i := 0
+	for b.Loop() {
+		j := i & (1<<20 - 1)
+		if j == 0 {
+			h = NewHash() // a fresh hash each 2^20 sets: about 100,000 fields are new
+		}
+		h.Set(bk.keys[j], val, lim)
+		i++
+	}
+}
+
 func BenchmarkZSetRandomAdd(b *testing.B) {
 	lim := DefaultLimits()
 	bk := newBenchKeys("element:")

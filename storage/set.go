@@ -93,7 +93,7 @@ func (s *Set) Add(m []byte, l *Limits) bool {
 		s.convert()
 	}
 	if s.ht.Set(m, struct{}{}) {
-		s.bytes += allocSize(len(m))
+		s.bytes += dictBytesMem[struct{}](len(m))
 		return true
 	}
 	return false
@@ -108,7 +108,7 @@ func (s *Set) convert() {
 	for i := range n {
 		b := strconv.AppendInt(buf[:0], s.ints.at(i), 10)
 		d.Set(b, struct{}{})
-		s.bytes += allocSize(len(b))
+		s.bytes += dictBytesMem[struct{}](len(b))
 	}
 	s.ht, s.ints = d, intset{}
 }
@@ -118,7 +118,7 @@ func (s *Set) convert() {
 func (s *Set) Remove(m []byte) bool {
 	if s.ht != nil {
 		if _, ok := s.ht.Delete(m); ok {
-			s.bytes -= allocSize(len(m))
+			s.bytes -= dictBytesMem[struct{}](len(m))
 			return true
 		}
 		return false
@@ -216,7 +216,7 @@ func (s *Set) Pop(rnd func(int) int) []byte {
 	if s.ht != nil {
 		k, _, _ := s.ht.Random(rnd)
 		s.ht.Delete(sbytes(k))
-		s.bytes -= allocSize(len(k))
+		s.bytes -= dictBytesMem[struct{}](len(k))
 		return sbytes(k)
 	}
 	i := rnd(n)
