@@ -59,7 +59,7 @@ fuzz:
 bench: bench-go bench-single
 
 bench-go:
-	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/resp/ ./slots/
+	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
 
 bench-single: build test-deps
 	./scripts/bench-single.sh
