@@ -130,9 +130,6 @@ func wrongArgs(fullName string) string {
 
 // Argument helpers.
 
-// slot returns the hash slot of key.
-func slot(key []byte) int { return slots.KeySlot(key) }
-
 // slot returns the hash slot of key, reusing the one the executor computed when key is
 // one of the command's key arguments (so a key is hashed once per command).
 func (c *Client) slot(key []byte) int {

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // startShoal starts an in-process server on 127.0.0.1:0 configured by directives
@@ -339,3 +340,6 @@ func startShoalAddr(t testing.TB, directives ...string) string {
 	_, addr := startShoal(t, directives...)
 	return addr
 }
+
+// slot returns the hash slot of key (handlers use Client.slot).
+func slot(key []byte) int { return slots.KeySlot(key) }

@@ -546,20 +546,17 @@ func Lookup[T Value](db *DB, slot int, key []byte) (T, error) {
 
 // LookupOrCreate is Lookup that stores mk() under key when it does not exist.
 func LookupOrCreate[T Value](db *DB, slot int, key []byte, mk func() T) (T, error) {
-	t, err := Lookup[T](db, slot, key)
-	if err != nil {
-		return t, err
-	}
-	if v := Value(t); v == nil || isNilValue(t) {
-		t = mk()
+	_, v, ok := db.Get(slot, key)
+	if !ok {
+		t := mk()
 		db.SetValue(slot, key, t, 0, false)
+		return t, nil
+	}
+	t, isT := v.(T) // a plain string (v == nil) is the wrong type too
+	if !isT {
+		return t, ErrWrongType
 	}
 	return t, nil
-}
-
-func isNilValue[T Value](t T) bool {
-	var zero T
-	return Value(t) == Value(zero)
 }
 
 // Expire returns key's expire (Unix ms, 0 = none) and whether the key exists. Caller
