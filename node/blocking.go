@@ -70,6 +70,10 @@ type blockRegistry struct {
 // command's stripes locked) serves it or timeout passes (0 = forever), when onTimeout
 // writes the reply. Call it from a handler with lock policy lockKeys, under its locks.
 func (c *Client) block(keys [][]byte, timeout time.Duration, try func(c *Client) bool, onTimeout func(c *Client)) {
+	if c.held { // inside EXEC or a script: never block
+		onTimeout(c)
+		return
+	}
 	r := &c.s.blocking
 	w := &waiter{c: c, try: try, timeout: timeout, done: make(chan struct{})}
 	for _, k := range keys {

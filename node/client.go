@@ -32,6 +32,14 @@ type Client struct {
 	locks    storage.LockSet
 	keyIdx   []int // argument indices of the command's keys (lockKeys commands)
 	keySlots []int // their hash slots, index-aligned with keyIdx
+	dirty    int64 // changes made by the current command (addDirty)
+
+	// held is set by a caller that runs commands while it holds every stripe they can
+	// touch (EXEC, scripts): the executor takes no locks, handlers that lock slots
+	// themselves use c.lockSlot (a no-op then), and blocking commands answer as if their
+	// timeout had passed at once, as Redis does inside MULTI and scripts. The caller
+	// runs s.serveReady once it has released the stripes.
+	held bool
 
 	authenticated bool
 	closeAfter    bool // close once the current replies are flushed (QUIT, protocol errors)
@@ -126,6 +134,20 @@ func errorReply(err error) string {
 // wrongArgs is Redis's arity error for a command.
 func wrongArgs(fullName string) string {
 	return "ERR wrong number of arguments for '" + fullName + "' command"
+}
+
+// lockSlot takes the stripe of slot for a handler with lock policy lockNone, unless the
+// caller already holds every stripe (c.held). unlockSlot undoes it.
+func (c *Client) lockSlot(slot int) {
+	if !c.held {
+		c.s.eng.LockSlot(slot)
+	}
+}
+
+func (c *Client) unlockSlot(slot int) {
+	if !c.held {
+		c.s.eng.UnlockSlot(slot)
+	}
 }
 
 // Argument helpers.

@@ -48,6 +48,11 @@ func (s *Server) execute(c *Client, args [][]byte) {
 // call runs cmd's handler with its locks held and records its statistics.
 func (s *Server) call(c *Client, cmd *Command) {
 	start := monotonic()
+	c.dirty = 0
+	if c.held {
+		s.callHeld(c, cmd, start)
+		return
+	}
 	c.locks.Reset()
 	c.keyIdx = c.keyIdx[:0]
 	c.keySlots = c.keySlots[:0]
@@ -82,12 +87,48 @@ func (s *Server) call(c *Client, cmd *Command) {
 		}()
 		cmd.fn(c)
 	}()
+	s.afterCall(c, cmd, start)
+}
+
+// callHeld runs cmd for a caller that already holds every stripe the command can touch
+// (EXEC, a script): no locking here, and the command must not block (see c.held).
+func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
+	c.keyIdx = c.keyIdx[:0]
+	c.keySlots = c.keySlots[:0]
+	if cmd.lock == lockKeys {
+		keys, _ := cmd.Keys(c.args, c.keyIdx[:0])
+		c.keyIdx = keys
+		for _, i := range keys {
+			c.keySlots = append(c.keySlots, slots.KeySlot(c.args[i]))
+		}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Warningf("panic while executing '%s': %v\n%s", cmd.FullName, r, debug.Stack())
+				c.Err("ERR internal error while executing '" + cmd.FullName + "'")
+			}
+		}()
+		cmd.fn(c)
+	}()
+	s.afterCall(c, cmd, start)
+}
+
+// afterCall is the bookkeeping after a handler ran: wake blocked clients on the written
+// keys (not while the caller still holds stripes: its own caller does that once it lets
+// go), park the client if the handler blocked it, and record statistics.
+func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
 	dur := monotonic() - start
+	if c.dirty != 0 {
+		s.stats.dirty.Add(c.dirty)
+	}
 	if cmd.Has(spec.Write) && s.blocking.count.Load() > 0 {
 		for _, i := range c.keyIdx {
 			s.blocking.markReady(c.db.ID(), c.args[i])
 		}
-		s.serveReady()
+		if !c.held {
+			s.serveReady()
+		}
 	}
 	if c.parked != nil {
 		s.waitBlocked(c)

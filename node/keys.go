@@ -201,18 +201,18 @@ func cmdMove(c *Client) {
 // Keys are picked by slot first (uniformly among the non-empty slots), then within the
 // slot, so the choice is uniform only as far as keys spread evenly over slots.
 func cmdRandomkey(c *Client) {
-	db, e := c.db, c.s.eng
+	db := c.db
 	for range storage.SlotCount + 1 {
 		s := randomNonEmptySlot(db)
 		if s < 0 {
 			break
 		}
-		e.LockSlot(s)
+		c.lockSlot(s)
 		k := db.RandomKey(s, rand.IntN)
 		if k == nil {
 			db.ExpireSlot(s, 0, math.MaxInt, nil)
 		}
-		e.UnlockSlot(s)
+		c.unlockSlot(s)
 		if k != nil {
 			c.w.Bulk(k)
 			return

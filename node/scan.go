@@ -39,9 +39,9 @@ func cmdKeys(c *Client) {
 		}
 	}
 	visit := func(s int) {
-		e.LockSlot(s)
+		c.lockSlot(s)
 		db.ScanSlotN(storage.Cursor(s), math.MaxInt, now, collect)
-		e.UnlockSlot(s)
+		c.unlockSlot(s)
 	}
 	if s := patternSlot(pat); s >= 0 {
 		visit(s)
@@ -101,9 +101,9 @@ func cmdScan(c *Client) {
 			cur = storage.Cursor(ns)
 		}
 		s := cur.Slot()
-		e.LockSlot(s)
+		c.lockSlot(s)
 		next, n := db.ScanSlotN(cur, int(min(left, math.MaxInt)), now, collect)
-		e.UnlockSlot(s)
+		c.unlockSlot(s)
 		cur, left = next, left-int64(n)
 		done = cur == 0 || only >= 0 && cur.Slot() != only
 		if left <= 0 {

@@ -299,11 +299,11 @@ func cmdDebug(c *Client) {
 	case c.is(1, "OBJECT") && len(c.args) == 3:
 		key := c.args[2]
 		sl := c.slot(key)
-		c.s.eng.LockSlot(sl)
+		c.lockSlot(sl)
 		enc, ok := c.db.Encoding(sl, key)
 		idle, _ := c.db.Idle(sl, key)
 		mem, _ := c.db.MemUsage(sl, key)
-		c.s.eng.UnlockSlot(sl)
+		c.unlockSlot(sl)
 		if !ok {
 			c.Err(errNoSuchKey)
 			return
@@ -345,7 +345,7 @@ func cmdDebugPopulate(c *Client) {
 		key = append(append(key[:0], prefix...), ':')
 		key = strconv.AppendInt(key, i, 10)
 		sl := c.slot(key)
-		c.s.eng.LockSlot(sl)
+		c.lockSlot(sl)
 		if !c.db.Exists(sl, key) {
 			val = append(append(val[:0], "value:"...), strconv.AppendInt(nil, i, 10)...)
 			if size >= 0 {
@@ -353,7 +353,7 @@ func cmdDebugPopulate(c *Client) {
 			}
 			c.db.SetString(sl, key, val, 0, false)
 		}
-		c.s.eng.UnlockSlot(sl)
+		c.unlockSlot(sl)
 	}
 	c.OK()
 }

@@ -14,6 +14,7 @@ type stats struct {
 	commands      atomic.Int64 // total_commands_processed
 	netIn, netOut atomic.Int64
 	errorsTotal   atomic.Int64
+	dirty         atomic.Int64 // changes since the last save (rdb_changes_since_last_save)
 
 	errMu  sync.Mutex
 	errors map[string]int64 // by error prefix ("ERR", "WRONGTYPE")
