@@ -34,11 +34,13 @@ const (
 )
 
 // changed records that key in the client's database was modified (signalModifiedKey).
-func (c *Client) changed(key []byte) {}
+func (c *Client) changed(key []byte) { c.s.keyChanged(c.db.ID(), key) }
 
 // notify raises a keyspace event of class for key in the client's database
 // (notifyKeyspaceEvent).
-func (c *Client) notify(class int, event string, key []byte) {}
+func (c *Client) notify(class int, event string, key []byte) {
+	c.s.keyEvent(c.db.ID(), class, event, key)
+}
 
 // addDirty counts n changes to the dataset made by the current command.
 func (c *Client) addDirty(n int) { c.dirty += int64(n) }
