@@ -105,7 +105,7 @@ func (c *Client) bitfield(readOnly bool) {
 			c.Err("ERR BITFIELD_RO only supports the GET subcommand")
 			return
 		}
-		rs := c.bitString(key, highest)
+		rs, _ := c.bitString(key, highest)
 		if rs == nil {
 			return
 		}
@@ -118,6 +118,13 @@ func (c *Client) bitfield(readOnly bool) {
 		}
 	}
 
+	changes := 0
+	defer func() {
+		if changes > 0 {
+			c.wrote(key, evString, "setbit")
+			c.addDirty(changes - 1)
+		}
+	}()
 	c.w.Array(len(ops))
 	for i := range ops {
 		o := &ops[i]
@@ -159,6 +166,7 @@ func (c *Client) bitfield(readOnly bool) {
 		}
 		c.w.Int(int64(reply))
 		setBitfield(str, o.offset, o.width, newVal)
+		changes++
 	}
 }
 

@@ -31,22 +31,24 @@ func (c *Client) bitOffsetArg(i int, hash bool, width int) (uint64, bool) {
 
 // bitString returns key's value for a bit write as Redis's lookupStringForBitCommand: a
 // *storage.RawString at least maxBit/8+1 bytes long (zero-padded), created when the key
-// does not exist. It writes WRONGTYPE and returns nil for another type.
-func (c *Client) bitString(key []byte, maxBit uint64) *storage.RawString {
+// does not exist. It writes WRONGTYPE and returns nil for another type. grown reports
+// that the key was created or lengthened (a change even if no bit is then set).
+func (c *Client) bitString(key []byte, maxBit uint64) (rs *storage.RawString, grown bool) {
 	sl := c.slot(key)
 	n := int(maxBit>>3) + 1
 	rs, err := mutableString(c.db, sl, key, 0)
 	switch {
 	case err != nil:
 		c.ErrFor(err)
-		return nil
+		return nil, false
 	case rs == nil:
 		rs = &storage.RawString{B: make([]byte, n)}
 		c.db.SetValue(sl, key, rs, 0, false)
-	default:
-		growZero(rs, n)
+		return rs, true
 	}
-	return rs
+	grown = len(rs.B) < n
+	growZero(rs, n)
+	return rs, grown
 }
 
 // cmdSetbit is SETBIT key offset 0|1: answers the bit's old value.
@@ -60,7 +62,7 @@ func cmdSetbit(c *Client) {
 		c.Err("ERR bit is not an integer or out of range")
 		return
 	}
-	rs := c.bitString(c.args[1], off)
+	rs, grown := c.bitString(c.args[1], off)
 	if rs == nil {
 		return
 	}
@@ -71,6 +73,9 @@ func cmdSetbit(c *Client) {
 		*p |= mask
 	} else {
 		*p &^= mask
+	}
+	if grown || old != (on == 1) {
+		c.wrote(c.args[1], evString, "setbit")
 	}
 	c.w.Int(bitValue(old))
 }
@@ -357,7 +362,7 @@ func cmdBitop(c *Client) {
 	}
 	dst := c.args[2]
 	if maxLen == 0 {
-		c.db.Delete(c.slot(dst), dst)
+		c.clearDest(dst)
 		c.w.Int(0)
 		return
 	}
@@ -379,6 +384,7 @@ func cmdBitop(c *Client) {
 		}
 	}
 	c.db.SetValue(c.slot(dst), dst, &storage.RawString{B: res}, 0, false)
+	c.wrote(dst, evString, "set")
 	c.w.Int(int64(maxLen))
 }
 

@@ -221,18 +221,7 @@ func cloneArgs(args [][]byte) [][]byte {
 // remove takes w out of every key queue. Caller holds r.mu.
 func (r *blockRegistry) remove(w *waiter) {
 	for _, k := range w.keys {
-		q := r.byKey[k]
-		for i, x := range q {
-			if x == w {
-				q = append(q[:i:i], q[i+1:]...)
-				break
-			}
-		}
-		if len(q) == 0 {
-			delete(r.byKey, k)
-		} else {
-			r.byKey[k] = q
-		}
+		removeQueued(r.byKey, k, w)
 	}
 	r.count.Add(-1)
 }

@@ -41,6 +41,10 @@ type Client struct {
 	// runs s.serveReady once it has released the stripes.
 	held bool
 
+	multi         *multiState  // open transaction (MULTI), nil outside
+	watched       []blockKey   // WATCHed keys
+	watchDirty    atomic.Bool  // shared: a watched key changed
+	multiLen      atomic.Int64 // shared: commands queued, -1 outside MULTI (CLIENT LIST)
 	authenticated bool
 	closeAfter    bool // close once the current replies are flushed (QUIT, protocol errors)
 	noEvict       bool
@@ -212,6 +216,10 @@ func (c *Client) listLine(now time.Time) string {
 	if c.blocked.Load() {
 		flags += "b"
 	}
+	multi := c.multiLen.Load()
+	if multi >= 0 {
+		flags += "x"
+	}
 	if flags == "" {
 		flags = "N"
 	}
@@ -229,7 +237,8 @@ func (c *Client) listLine(now time.Time) string {
 	b.WriteString(" idle=" + strconv.FormatInt(idle/1000, 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(i.dbIndex))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=" + strconv.FormatInt(multi, 10))
+	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
 	last := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
 		last = lc.FullName

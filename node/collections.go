@@ -46,6 +46,15 @@ func createColl[T storage.Value](c *Client, key []byte, mk func() T) (v T, ok bo
 func (c *Client) dropIfEmpty(key []byte, v interface{ Len() int }) {
 	if v.Len() == 0 {
 		c.db.Delete(c.slot(key), key)
+		c.notify(evGeneric, "del", key)
+	}
+}
+
+// clearDest deletes the destination of a …STORE command whose result is empty, reporting
+// the deletion when the key existed.
+func (c *Client) clearDest(dst []byte) {
+	if c.db.Delete(c.slot(dst), dst) {
+		c.wrote(dst, evGeneric, "del")
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
 	defer func() {
+		c.endMulti()
 		s.mu.Lock()
 		delete(s.clients, c.id)
 		s.mu.Unlock()
@@ -79,6 +80,7 @@ func (s *Server) newClient(nc net.Conn) *Client {
 		db:      s.eng.DB(0),
 		waker:   make(chan struct{}, 1),
 	}
+	c.multiLen.Store(-1)
 	c.rd = resp.NewReader(nc, resp.Limits{MaxBulkLen: cfg.ProtoMaxBulkLen, MaxQueryBuf: cfg.ClientQueryBufferLimit})
 	c.authenticated = cfg.Requirepass == ""
 	c.rd.SetUnauthenticated(!c.authenticated)

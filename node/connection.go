@@ -12,11 +12,11 @@ func connectionDefs() []def {
 	return []def{
 		{name: "ping", fn: cmdPing},
 		{name: "echo", fn: cmdEcho},
-		{name: "quit", fn: cmdQuit},
+		{name: "quit", fn: cmdQuit, txControl: true},
 		{name: "select", fn: cmdSelect},
 		{name: "auth", fn: cmdAuth},
 		{name: "hello", fn: cmdHello},
-		{name: "reset", fn: cmdReset},
+		{name: "reset", fn: cmdReset, txControl: true},
 		{name: "client|id", fn: cmdClientID},
 		{name: "client|setname", fn: cmdClientSetname},
 		{name: "client|getname", fn: cmdClientGetname},
@@ -175,6 +175,7 @@ func strconvInt(b []byte) (int64, bool) {
 }
 
 func cmdReset(c *Client) {
+	c.endMulti()
 	c.selectDB(0)
 	c.w.Proto = 2
 	c.noEvict, c.noTouch = false, false

@@ -44,3 +44,11 @@ func (c *Client) notify(class int, event string, key []byte) {
 
 // addDirty counts n changes to the dataset made by the current command.
 func (c *Client) addDirty(n int) { c.dirty += int64(n) }
+
+// wrote is the usual trio after a write to key: changed, the keyspace event, one dirty
+// change.
+func (c *Client) wrote(key []byte, class int, event string) {
+	c.changed(key)
+	c.notify(class, event, key)
+	c.dirty++
+}

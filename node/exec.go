@@ -41,6 +41,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errNoAuth)
 		return
 	}
+	if c.multi != nil && c.queueing(cmd) {
+		return
+	}
 	s.call(c, cmd)
 	c.lastCmd.Store(cmd)
 }
@@ -143,7 +146,11 @@ func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
 }
 
 // reject answers a command refused before it ran (counted as rejected_calls).
+// Inside MULTI it also dooms the transaction (EXECABORT).
 func (c *Client) reject(msg string) {
+	if c.multi != nil {
+		c.multi.abort = true
+	}
 	c.s.stats.countError(msg)
 	if c.cmd != nil {
 		c.cmd.rejected.Add(1)

@@ -98,8 +98,10 @@ func expireGeneric(c *Client, ms, abs bool) {
 	}
 	if when <= now {
 		c.db.Delete(sl, key)
+		c.wrote(key, evGeneric, "del")
 	} else {
 		c.db.SetExpire(sl, key, when)
+		c.wrote(key, evGeneric, "expire")
 	}
 	c.w.Int(1)
 }
@@ -153,5 +155,6 @@ func cmdPersist(c *Client) {
 		return
 	}
 	c.db.SetExpire(sl, key, 0)
+	c.wrote(key, evGeneric, "persist")
 	c.w.Int(1)
 }

@@ -148,6 +148,7 @@ var Any = anyReply{}
 type step struct {
 	cmd  []any
 	want any
+	conn int // connTranscript: which connection sends it
 }
 
 // S builds a step: S("SET", "k", "v").Is("OK").
@@ -156,6 +157,45 @@ func S(args ...any) step { return step{cmd: args} }
 // Is sets the expected reply: a string, int64/int, nil (null), []any, E / Prefix for
 // errors, Any; float64 for RESP3 doubles.
 func (s step) Is(want any) step { s.want = want; return s }
+
+// On sends the step on connection i of a connTranscript.
+func (s step) On(i int) step { s.conn = i; return s }
+
+// connTranscript runs steps against each server over n dedicated connections (for
+// connection state: MULTI, WATCH, SELECT …); a step goes on the connection On names.
+func connTranscript(t *testing.T, n int, steps ...step) {
+	t.Helper()
+	connTranscriptWith(t, n, nil, steps...)
+}
+
+// connTranscriptWith is connTranscript against servers configured by directives.
+func connTranscriptWith(t *testing.T, n int, directives []string, steps ...step) {
+	t.Helper()
+	for _, tg := range servers(t, directives...) {
+		t.Run(tg.name, func(t *testing.T) {
+			c := newClient(t, tg.addr, 2)
+			conns := make([]*redis.Conn, n)
+			for i := range conns {
+				conns[i] = c.Conn()
+				defer conns[i].Close()
+			}
+			ctx := context.Background()
+			for _, s := range steps {
+				got, err := conns[s.conn].Do(ctx, s.cmd...).Result()
+				if err != nil && !errors.Is(err, redis.Nil) {
+					var re redis.Error
+					if !errors.As(err, &re) {
+						t.Fatalf("%v: transport error %v", s.cmd, err)
+					}
+					got = E(err.Error())
+				}
+				if !matches(s.want, got) {
+					t.Errorf("[conn %d] %v\n  got  %#v\n  want %#v", s.conn, fmtCmd(s.cmd), got, s.want)
+				}
+			}
+		})
+	}
+}
 
 // runTranscript executes steps in order and reports every mismatch.
 func runTranscript(t *testing.T, c *redis.Client, steps []step) {
@@ -185,6 +225,9 @@ func fmtCmd(args []any) string {
 }
 
 func matches(want, got any) bool {
+	if err, ok := got.(error); ok { // an error nested in an array (EXEC)
+		got = E(err.Error())
+	}
 	switch w := want.(type) {
 	case anyReply:
 		return true

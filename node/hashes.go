@@ -49,6 +49,8 @@ func cmdHset(c *Client) {
 			created++
 		}
 	}
+	c.wrote(c.args[1], evHash, "hset")
+	c.addDirty((len(c.args)-2)/2 - 1)
 	if c.cmd.FullName == "hmset" {
 		c.OK()
 		return
@@ -66,6 +68,7 @@ func cmdHsetnx(c *Client) {
 		return
 	}
 	h.Set(c.args[2], c.args[3], c.s.eng.Limits())
+	c.wrote(c.args[1], evHash, "hset")
 	c.w.Int(1)
 }
 
@@ -142,14 +145,22 @@ func cmdHdel(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	n := 0
+	n, gone := 0, false
 	for _, f := range c.args[2:] {
 		if h.Delete(f) {
 			n++
 			if h.Len() == 0 {
 				c.db.Delete(c.slot(c.args[1]), c.args[1])
+				gone = true
 				break
 			}
+		}
+	}
+	if n > 0 {
+		c.wrote(c.args[1], evHash, "hdel")
+		c.addDirty(n - 1)
+		if gone {
+			c.notify(evGeneric, "del", c.args[1])
 		}
 	}
 	c.w.Int(int64(n))
@@ -188,6 +199,7 @@ func cmdHincrby(c *Client) {
 	}
 	var buf [20]byte
 	h.Set(c.args[2], storage.FormatInt(buf[:0], cur), c.s.eng.Limits())
+	c.wrote(c.args[1], evHash, "hincrby")
 	c.w.Int(cur)
 }
 
@@ -218,6 +230,7 @@ func cmdHincrbyfloat(c *Client) {
 	var buf [64]byte
 	out := appendLongDoubleHuman(buf[:0], sum)
 	h.Set(c.args[2], out, c.s.eng.Limits())
+	c.wrote(c.args[1], evHash, "hincrbyfloat")
 	c.w.Bulk(out)
 }
 

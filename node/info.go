@@ -148,7 +148,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		w.kv("current_fork_perc", "0.00")
 		w.kv("current_save_keys_processed", 0)
 		w.kv("current_save_keys_total", 0)
-		w.kv("rdb_changes_since_last_save", 0)
+		w.kv("rdb_changes_since_last_save", s.stats.dirty.Load())
 		w.kv("rdb_bgsave_in_progress", 0)
 		w.kv("rdb_last_save_time", s.lastSave.Load())
 		w.kv("rdb_last_bgsave_status", "ok")

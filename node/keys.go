@@ -57,7 +57,15 @@ func replyKeyCount(c *Client, fn func(sl int, key []byte) bool) {
 
 // cmdDel is DEL and UNLINK (freeing is the garbage collector's job either way): the
 // number of keys removed.
-func cmdDel(c *Client) { replyKeyCount(c, c.db.Delete) }
+func cmdDel(c *Client) {
+	replyKeyCount(c, func(sl int, k []byte) bool {
+		if !c.db.Delete(sl, k) {
+			return false
+		}
+		c.wrote(k, evGeneric, "del")
+		return true
+	})
+}
 
 // cmdExists counts the arguments that name existing keys (a key named twice counts twice).
 func cmdExists(c *Client) { replyKeyCount(c, c.db.Exists) }
@@ -98,6 +106,11 @@ func renameGeneric(c *Client, nx bool) {
 		return
 	}
 	c.db.Rename(ss, src, c.db, ds, dst)
+	c.changed(src)
+	c.changed(dst)
+	c.notify(evGeneric, "rename_from", src)
+	c.notify(evGeneric, "rename_to", dst)
+	c.dirty++
 	if nx {
 		c.w.Int(1)
 	} else {
@@ -165,6 +178,9 @@ func cmdCopy(c *Client) {
 	if to != c.db {
 		c.s.blocking.markReady(to.ID(), dst)
 	}
+	c.s.keyChanged(to.ID(), dst)
+	c.s.keyEvent(to.ID(), evGeneric, "copy_to", dst)
+	c.dirty++
 	c.w.Int(1)
 }
 
@@ -191,6 +207,11 @@ func cmdMove(c *Client) {
 	}
 	c.db.Rename(sl, key, to, sl, key)
 	c.s.blocking.markReady(to.ID(), key)
+	c.changed(key)
+	c.s.keyChanged(to.ID(), key)
+	c.notify(evGeneric, "move_from", key)
+	c.s.keyEvent(to.ID(), evGeneric, "move_to", key)
+	c.dirty++
 	c.w.Int(1)
 }
 
@@ -262,6 +283,8 @@ func flushArgs(c *Client) bool {
 // keys stay blocked, as in Redis.
 func cmdFlushdb(c *Client) {
 	if flushArgs(c) {
+		c.s.dbReplaced(c.db.ID(), nil)
+		c.addDirty(int(c.db.Size()))
 		c.db.Flush()
 		c.OK()
 	}
@@ -270,6 +293,10 @@ func cmdFlushdb(c *Client) {
 // cmdFlushall empties every database, under every stripe.
 func cmdFlushall(c *Client) {
 	if flushArgs(c) {
+		for i := range c.s.eng.NumDBs() {
+			c.s.dbReplaced(i, nil)
+			c.addDirty(int(c.s.eng.DB(i).Size()))
+		}
 		c.s.eng.FlushAll()
 		c.OK()
 	}
@@ -291,7 +318,10 @@ func cmdSwapdb(c *Client) {
 		return
 	}
 	if a != b {
+		c.s.dbReplaced(a.ID(), b.Exists)
+		c.s.dbReplaced(b.ID(), a.Exists)
 		c.s.eng.SwapDB(a.ID(), b.ID())
+		c.dirty++
 	}
 	c.OK()
 }

@@ -63,6 +63,20 @@ func pop(l *storage.List, left bool) []byte {
 	return e
 }
 
+func pushEvent(left bool) string {
+	if left {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func popEvent(left bool) string {
+	if left {
+		return "lpop"
+	}
+	return "rpop"
+}
+
 func push(l *storage.List, e []byte, left bool) {
 	if left {
 		l.PushFront(e)
@@ -116,6 +130,8 @@ func pushCommand(c *Client, left, onlyExisting bool) {
 	for _, e := range c.args[2:] {
 		push(l, e, left)
 	}
+	c.wrote(key, evList, pushEvent(left))
+	c.addDirty(len(c.args) - 3)
 	c.w.Int(int64(l.Len()))
 }
 
@@ -145,12 +161,17 @@ func popCommand(c *Client, left bool) {
 		c.w.NullArray()
 	case count < 0:
 		c.w.Bulk(pop(l, left))
+		c.wrote(key, evList, popEvent(left))
 		c.dropIfEmpty(key, l)
 	default:
 		n := int(min(count, int64(l.Len())))
 		c.w.Array(n)
 		for range n {
 			c.w.Bulk(pop(l, left))
+		}
+		if n > 0 {
+			c.wrote(key, evList, popEvent(left))
+			c.addDirty(n - 1)
 		}
 		c.dropIfEmpty(key, l)
 	}
@@ -230,6 +251,7 @@ func cmdLset(c *Client) {
 		c.Err(errIndexRange)
 		return
 	}
+	c.wrote(c.args[1], evList, "lset")
 	c.OK()
 }
 
@@ -251,6 +273,7 @@ func cmdLinsert(c *Client) {
 		c.w.Int(-1)
 		return
 	}
+	c.wrote(c.args[1], evList, "linsert")
 	c.w.Int(int64(l.Len()))
 }
 
@@ -272,6 +295,10 @@ func cmdLrem(c *Client) {
 	// A count beyond the list's length removes every match either way.
 	count = max(min(count, int64(l.Len())), -int64(l.Len()))
 	n := l.Remove(int(count), c.args[3])
+	if n > 0 {
+		c.wrote(key, evList, "lrem")
+		c.addDirty(n - 1)
+	}
 	c.dropIfEmpty(key, l)
 	c.w.Int(int64(n))
 }
@@ -293,7 +320,10 @@ func cmdLtrim(c *Client) {
 	}
 	if l != nil {
 		lo, hi := rankWindow(int64(l.Len()), start, stop)
+		before := l.Len()
 		l.Trim(lo, hi-1) // empties the list when lo == hi
+		c.wrote(key, evList, "ltrim")
+		c.addDirty(before - l.Len() - 1)
 		c.dropIfEmpty(key, l)
 	}
 	c.OK()
@@ -428,9 +458,12 @@ func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to boo
 	e := pop(src, from)
 	c.w.Bulk(e)
 	push(dst, e, to) // e may alias src, even when src is dst: storage.List allows it
+	c.wrote(srcKey, evList, popEvent(from))
 	if dst != src {
 		c.dropIfEmpty(srcKey, src)
 	}
+	c.wrote(dstKey, evList, pushEvent(to))
+	c.dirty--
 }
 
 // mpop pops up to count elements from the first non-empty list among the keys and
@@ -457,6 +490,8 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 		for range n {
 			c.w.Bulk(pop(l, a.first))
 		}
+		c.wrote(key, evList, popEvent(a.first))
+		c.addDirty(n - 1)
 		c.dropIfEmpty(key, l)
 		return true
 	}

@@ -48,6 +48,7 @@ func bpopReply(c *Client, key []byte, l *storage.List, left bool) {
 	c.w.Array(2)
 	c.w.Bulk(key)
 	c.w.Bulk(pop(l, left))
+	c.wrote(key, evList, popEvent(left))
 	c.dropIfEmpty(key, l)
 }
 

@@ -54,6 +54,7 @@ type Server struct {
 	slowlog   slowlog
 	blocking  blockRegistry
 	latency   latencyMonitor
+	watches   watchRegistry
 }
 
 // New builds a server from cfg. It opens nothing; see Start.
@@ -79,7 +80,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	}
 	s.cfg.Store(cfg)
 	s.applyLimits(cfg)
-	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits})
+	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits, OnExpire: s.keyExpired})
 	s.table = newTable(allDefs())
 	s.lastSave.Store(time.Now().Unix())
 	s.slowlog.init()

@@ -45,6 +45,10 @@ func cmdSadd(c *Client) {
 			n++
 		}
 	}
+	if n > 0 {
+		c.wrote(c.args[1], evSet, "sadd")
+		c.addDirty(n - 1)
+	}
 	c.w.Int(int64(n))
 }
 
@@ -59,11 +63,15 @@ func cmdSrem(c *Client) {
 			if s.Remove(m) {
 				n++
 				if s.Len() == 0 {
-					c.db.Delete(c.slot(c.args[1]), c.args[1])
 					break
 				}
 			}
 		}
+	}
+	if n > 0 {
+		c.wrote(c.args[1], evSet, "srem")
+		c.addDirty(n - 1)
+		c.dropIfEmpty(c.args[1], s)
 	}
 	c.w.Int(int64(n))
 }
@@ -123,6 +131,7 @@ func cmdSpop(c *Client) {
 		return
 	}
 	m := s.Pop(collRand)
+	c.wrote(key, evSet, "spop")
 	c.dropIfEmpty(key, s)
 	c.w.Bulk(m)
 }
@@ -145,12 +154,15 @@ func spopCount(c *Client, key []byte) {
 	if n >= int64(s.Len()) {
 		writeSet(c, s)
 		c.db.Delete(c.slot(key), key)
+		c.wrote(key, evGeneric, "del")
 		return
 	}
 	c.w.Set(int(n))
 	for range n {
 		c.w.Bulk(s.Pop(collRand))
 	}
+	c.wrote(key, evSet, "spop")
+	c.addDirty(int(n) - 1)
 }
 
 func cmdSrandmember(c *Client) {
@@ -233,12 +245,17 @@ func cmdSmove(c *Client) {
 		c.w.Int(0)
 		return
 	}
+	c.wrote(src, evSet, "srem")
 	c.dropIfEmpty(src, from)
 	if to == nil {
 		to = storage.NewSet()
 		c.db.SetValue(c.slot(dst), dst, to, 0, false)
 	}
-	to.Add(m, c.s.eng.Limits())
+	if to.Add(m, c.s.eng.Limits()) {
+		c.dirty++
+		c.notify(evSet, "sadd", dst)
+	}
+	c.changed(dst)
 	c.w.Int(1)
 }
 
@@ -336,11 +353,12 @@ func cmdSintercard(c *Client) {
 // storeSet makes res the value of dst and replies its size; an empty result deletes dst.
 func storeSet(c *Client, dst []byte, res *storage.Set) {
 	if res == nil || res.Len() == 0 {
-		c.db.Delete(c.slot(dst), dst)
+		c.clearDest(dst)
 		c.w.Int(0)
 		return
 	}
 	c.db.SetValue(c.slot(dst), dst, res, 0, false)
+	c.wrote(dst, evSet, c.cmd.FullName)
 	c.w.Int(int64(res.Len()))
 }
 

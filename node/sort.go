@@ -194,8 +194,11 @@ func sortCommand(c *Client, readonly bool) {
 	if outLen > 0 {
 		c.db.SetValue(c.slot(r.store), r.store, dst, 0, false)
 		c.signalKey(r.store)
+		c.notify(evList, "sortstore", r.store)
+		c.changed(r.store)
+		c.addDirty(int(outLen))
 	} else {
-		c.db.Delete(c.slot(r.store), r.store)
+		c.clearDest(r.store)
 	}
 	c.w.Int(outLen)
 }

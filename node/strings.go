@@ -179,6 +179,10 @@ func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 		return
 	}
 	c.db.SetString(sl, key, val, at, flags&strKeepTTL != 0)
+	c.wrote(key, evString, "set")
+	if at != 0 {
+		c.notify(evGeneric, "expire", key)
+	}
 	switch {
 	case flags&strGet != 0:
 	case intReply:
@@ -195,6 +199,7 @@ func cmdGetset(c *Client) {
 	sl := c.slot(key)
 	if _, ok := c.replyString(sl, key); ok {
 		c.db.SetString(sl, key, c.args[2], 0, false)
+		c.wrote(key, evString, "set")
 	}
 }
 
@@ -204,6 +209,7 @@ func cmdGetdel(c *Client) {
 	sl := c.slot(key)
 	if found, ok := c.replyString(sl, key); found && ok {
 		c.db.Delete(sl, key)
+		c.wrote(key, evGeneric, "del")
 	}
 }
 
@@ -250,10 +256,17 @@ func cmdGetex(c *Client) {
 	}
 	c.w.Bulk(b)
 	switch {
+	case expIdx > 0 && at <= c.s.eng.Now():
+		c.db.Delete(sl, key)
+		c.wrote(key, evGeneric, "del")
 	case expIdx > 0:
-		c.db.SetExpire(sl, key, at) // deletes the key when at is already past
+		c.db.SetExpire(sl, key, at)
+		c.wrote(key, evGeneric, "expire")
 	case flags&strPersist != 0:
-		c.db.SetExpire(sl, key, 0)
+		if exp, _ := c.db.Expire(sl, key); exp != 0 {
+			c.db.SetExpire(sl, key, 0)
+			c.wrote(key, evGeneric, "persist")
+		}
 	}
 }
 
@@ -287,6 +300,7 @@ func cmdMset(c *Client) {
 	}
 	for i := 1; i < len(c.args); i += 2 {
 		c.db.SetString(c.slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
+		c.wrote(c.args[i], evString, "set")
 	}
 	c.OK()
 }
@@ -305,6 +319,7 @@ func cmdMsetnx(c *Client) {
 	}
 	for i := 1; i < len(c.args); i += 2 {
 		c.db.SetString(c.slot(c.args[i]), c.args[i], c.args[i+1], 0, false)
+		c.wrote(c.args[i], evString, "set")
 	}
 	c.w.Int(1)
 }
@@ -338,6 +353,7 @@ func (c *Client) incrBy(delta int64) {
 	sl := c.slot(key)
 	switch v, err := c.db.IncrBy(sl, key, delta); err {
 	case nil:
+		c.wrote(key, evString, "incrby")
 		c.w.Int(v)
 	case storage.ErrNotInteger:
 		c.Err(errNotInt)
@@ -374,6 +390,7 @@ func cmdIncrbyfloat(c *Client) {
 	}
 	out := appendLongDoubleHuman(nil, sum)
 	c.db.SetString(sl, key, out, 0, true)
+	c.wrote(key, evString, "incrbyfloat")
 	c.w.Bulk(out)
 }
 
@@ -437,6 +454,7 @@ func cmdAppend(c *Client) {
 		return
 	case !ok:
 		c.db.SetString(sl, key, val, 0, false)
+		c.wrote(key, evString, "append")
 		c.w.Int(int64(len(val)))
 		return
 	}
@@ -445,6 +463,7 @@ func cmdAppend(c *Client) {
 	}
 	rs, _ := mutableString(c.db, sl, key, len(val))
 	rs.B = append(rs.B, val...)
+	c.wrote(key, evString, "append")
 	c.w.Int(int64(len(rs.B)))
 }
 
@@ -529,5 +548,6 @@ func cmdSetrange(c *Client) {
 	}
 	growZero(rs, end)
 	copy(rs.B[off:], val)
+	c.wrote(key, evString, "setrange")
 	c.w.Int(int64(len(rs.B)))
 }

@@ -21,15 +21,19 @@ type def struct {
 	name string
 	fn   func(c *Client)
 	lock int
+	// txControl: the command runs at once inside MULTI instead of being queued (MULTI,
+	// EXEC, DISCARD, WATCH, QUIT, RESET).
+	txControl bool
 }
 
 // Command is one entry of the node's command table: the Redis facts from spec plus the
 // handler and per-command statistics (INFO commandstats).
 type Command struct {
 	*spec.Command
-	fn   func(c *Client)
-	lock int
-	subs map[string]*Command
+	fn        func(c *Client)
+	lock      int
+	txControl bool
+	subs      map[string]*Command
 
 	calls, usec, rejected, failed atomic.Int64
 }
@@ -54,6 +58,7 @@ func allDefs() [][]def {
 		listDefs(),
 		setDefs(),
 		zsetDefs(),
+		multiDefs(),
 	}
 }
 
@@ -92,7 +97,7 @@ func (t *Table) register(ref *spec.Table, d def) {
 			panic(fmt.Sprintf("node: command %q registered twice", d.name))
 		}
 		c := t.container(sc)
-		c.fn, c.lock = d.fn, d.lock
+		c.fn, c.lock, c.txControl = d.fn, d.lock, d.txControl
 		return
 	}
 	ssc := sc.Subs[sub]
@@ -106,7 +111,7 @@ func (t *Table) register(ref *spec.Table, d def) {
 	if _, dup := c.subs[sub]; dup {
 		panic(fmt.Sprintf("node: command %q registered twice", d.name))
 	}
-	c.subs[sub] = &Command{Command: ssc, fn: d.fn, lock: d.lock}
+	c.subs[sub] = &Command{Command: ssc, fn: d.fn, lock: d.lock, txControl: d.txControl}
 }
 
 // container returns (creating) the entry for a top-level command.

@@ -164,6 +164,14 @@ options:
 		}
 		score = ns
 	}
+	if added+updated > 0 {
+		ev := "zadd"
+		if incr {
+			ev = "zincr"
+		}
+		c.wrote(key, evZset, ev)
+		c.addDirty(int(added + updated - 1))
+	}
 	switch {
 	case incr && processed > 0:
 		c.w.Double(score)
@@ -192,6 +200,10 @@ func cmdZrem(c *Client) {
 			if z.Len() == 0 {
 				break
 			}
+		}
+		if n > 0 {
+			c.wrote(key, evZset, "zrem")
+			c.addDirty(n - 1)
 		}
 		c.dropIfEmpty(key, z)
 	}

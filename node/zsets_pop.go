@@ -47,6 +47,14 @@ func zpopWrite(c *Client, key []byte, z *storage.ZSet, count int64, max bool, sh
 		return true
 	})
 	z.DeleteRange(lo, hi)
+	if k > 0 {
+		ev := "zpopmin"
+		if max {
+			ev = "zpopmax"
+		}
+		c.wrote(key, evZset, ev)
+		c.addDirty(k - 1)
+	}
 	c.dropIfEmpty(key, z)
 }
 

@@ -180,7 +180,7 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 // the result's first encoding.
 func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized bool) {
 	if hi <= lo {
-		c.db.Delete(c.slot(dst), dst)
+		c.clearDest(dst)
 		c.w.Int(0)
 		return
 	}
@@ -202,6 +202,7 @@ func zrangeStore(c *Client, dst []byte, z *storage.ZSet, lo, hi int, rev, sized 
 		out.Add(sbytesOf(e.Member), e.Score, 0, lim)
 	}
 	c.db.SetValue(c.slot(dst), dst, out, 0, false)
+	c.wrote(dst, evZset, "zrangestore")
 	c.w.Int(int64(len(entries)))
 }
 
@@ -222,6 +223,10 @@ func zremrangeGeneric(c *Client, kind zrangeKind) {
 		return
 	}
 	n := z.DeleteRange(b.span(z))
+	if n > 0 {
+		c.wrote(key, evZset, c.cmd.FullName)
+		c.addDirty(n - 1)
+	}
 	c.dropIfEmpty(key, z)
 	c.w.Int(int64(n))
 }

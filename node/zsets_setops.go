@@ -203,11 +203,12 @@ func zsetOpGeneric(c *Client, dst []byte, numIdx int, op zsetOp, cardOnly bool) 
 	}
 	if dst != nil {
 		if len(entries) == 0 {
-			c.db.Delete(c.slot(dst), dst)
+			c.clearDest(dst)
 			c.w.Int(0)
 			return
 		}
 		c.db.SetValue(c.slot(dst), dst, storage.NewZSetFrom(entries, c.s.eng.Limits()), 0, false)
+		c.wrote(dst, evZset, c.cmd.FullName)
 		c.w.Int(int64(len(entries)))
 		return
 	}

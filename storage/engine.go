@@ -19,6 +19,11 @@ type Options struct {
 	Databases int          // number of databases, default 16
 	Now       func() int64 // clock in Unix milliseconds, default time.Now
 	Limits    *Limits      // encoding thresholds, default DefaultLimits
+	// OnExpire, if set, is called for every key removed because its expire passed
+	// (looked up after its time, or found by the active expiry cycle), with the stripe
+	// held and before the key is gone. It must not block or touch the engine. key is
+	// valid only during the call.
+	OnExpire func(db int, key []byte)
 }
 
 // Engine holds every database. It is safe for concurrent use under the stripe discipline
@@ -29,7 +34,8 @@ type Engine struct {
 	seed    maphash.Seed
 	now     func() int64
 	limits  *Limits
-	lru     atomic.Uint32 // LRU clock, seconds, 24 bits; see LRUClock
+	expired func(db int, key []byte) // Options.OnExpire
+	lru     atomic.Uint32            // LRU clock, seconds, 24 bits; see LRUClock
 }
 
 // stripe is one lock and the statistics of the slots it guards, on its own cache line.
@@ -78,7 +84,7 @@ func New(opt Options) *Engine {
 	if opt.Limits == nil {
 		opt.Limits = DefaultLimits()
 	}
-	e := &Engine{seed: maphash.MakeSeed(), now: opt.Now, limits: opt.Limits}
+	e := &Engine{seed: maphash.MakeSeed(), now: opt.Now, limits: opt.Limits, expired: opt.OnExpire}
 	e.dbs = make([]*DB, opt.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = &DB{id: i, e: e}

@@ -326,11 +326,24 @@ func (db *DB) findp(slot int, key []byte) (*entry, **entry) {
 		return nil, nil
 	}
 	if en.expire != 0 && en.expire <= db.e.now() {
-		db.unlink(slot, t, p)
-		db.e.stripes[StripeOf(slot)].expired.Add(1)
+		db.expireEntry(slot, t, p)
 		return nil, nil
 	}
 	return en, p
+}
+
+// expireEntry removes the expired entry *p: it reports it (Options.OnExpire), counts it
+// and unlinks it. Caller holds the stripe.
+func (db *DB) expireEntry(slot int, t *table, p **entry) {
+	db.reportExpired(*p)
+	db.unlink(slot, t, p)
+	db.e.stripes[StripeOf(slot)].expired.Add(1)
+}
+
+func (db *DB) reportExpired(en *entry) {
+	if db.e.expired != nil {
+		db.e.expired(db.id, en.keyBytes())
+	}
 }
 
 func (db *DB) unlink(slot int, t *table, p **entry) {
@@ -387,9 +400,12 @@ func (db *DB) Delete(slot int, key []byte) bool {
 	if en == nil {
 		return false
 	}
-	expired := en.expire != 0 && en.expire <= db.e.now()
+	if en.expire != 0 && en.expire <= db.e.now() {
+		db.expireEntry(slot, t, p)
+		return false
+	}
 	db.unlink(slot, t, p)
-	return !expired
+	return true
 }
 
 // Get returns key's value: the string bytes for a plain string (aliasing the keyspace:
@@ -579,7 +595,7 @@ func (db *DB) SetExpire(slot int, key []byte, at int64) bool {
 	}
 	now := db.e.now()
 	if en.expire != 0 && en.expire <= now {
-		db.unlink(slot, t, p)
+		db.expireEntry(slot, t, p)
 		return false
 	}
 	if at != 0 && at <= now {
@@ -756,6 +772,7 @@ func (db *DB) ExpireSlot(slot int, v uint64, limit int, onExpire func(key []byte
 					k := en.key()
 					onExpire(unsafe.Slice(unsafe.StringData(k), len(k)))
 				}
+				db.reportExpired(en)
 				db.unlinkKeep(slot, t, p)
 				db.e.stripes[StripeOf(slot)].expired.Add(1)
 				deleted++

@@ -1,0 +1,80 @@
+package node
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// dirtyScript is a command sequence covering every write path that counts changes.
+var dirtyScript = [][]any{
+	{"SET", "s", "1"}, {"SET", "s", "2", "NX"}, {"SET", "s", "3", "XX", "EX", "100"},
+	{"SETNX", "s", "x"}, {"SETEX", "s2", "100", "v"}, {"GETSET", "s", "4"}, {"GETDEL", "s2"},
+	{"GETEX", "s", "EX", "100"}, {"GETEX", "s", "PERSIST"}, {"GETEX", "s", "PERSIST"},
+	{"MSET", "a", "1", "b", "2"}, {"MSETNX", "a", "1", "c", "3"}, {"MSETNX", "d", "1", "e", "3"},
+	{"INCR", "n"}, {"INCRBY", "n", "5"}, {"DECR", "n"}, {"INCRBYFLOAT", "f", "1.5"},
+	{"APPEND", "s", "xy"}, {"APPEND", "new", "xy"}, {"SETRANGE", "s", "1", "zz"}, {"SETRANGE", "s", "1", ""},
+	{"SETBIT", "bits", "7", "1"}, {"SETBIT", "bits", "7", "1"}, {"BITOP", "OR", "dst", "bits", "s"},
+	{"BITOP", "AND", "dst", "nope1", "nope2"},
+	{"BITFIELD", "bf", "SET", "u8", "0", "255", "INCRBY", "u8", "0", "10", "GET", "u8", "0"},
+	{"BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"},
+	{"EXPIRE", "a", "100"}, {"EXPIRE", "nokey", "100"}, {"PERSIST", "a"}, {"PERSIST", "a"},
+	{"PEXPIREAT", "b", "1"}, {"DEL", "a", "b", "zzz"}, {"UNLINK", "c"},
+	{"RENAME", "d", "d2"}, {"RENAMENX", "d2", "e"}, {"COPY", "e", "e2"}, {"MOVE", "e2", "1"},
+	{"HSET", "h", "a", "1", "b", "2"}, {"HSET", "h", "a", "1"}, {"HMSET", "h", "c", "3"},
+	{"HSETNX", "h", "a", "x"}, {"HSETNX", "h", "z", "x"}, {"HDEL", "h", "a", "b", "nope"},
+	{"HINCRBY", "h", "n", "2"}, {"HINCRBYFLOAT", "h", "f", "2.5"}, {"HDEL", "h", "c", "z", "n", "f"},
+	{"LPUSH", "l", "a", "b", "c", "d", "e"}, {"RPUSH", "l", "f"}, {"LPUSHX", "nol", "a"}, {"RPUSHX", "l", "g"},
+	{"LPOP", "l"}, {"RPOP", "l", "2"}, {"LSET", "l", "0", "x"}, {"LINSERT", "l", "BEFORE", "x", "y"},
+	{"LINSERT", "l", "BEFORE", "nope", "y"}, {"LREM", "l", "0", "y"}, {"LTRIM", "l", "0", "1"},
+	{"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"RPOPLPUSH", "l2", "l"}, {"LMPOP", "2", "x", "l", "LEFT", "COUNT", "5"},
+	{"BLPOP", "l2", "0.01"},
+	{"SADD", "st", "a", "b", "c", "1"}, {"SADD", "st", "a"}, {"SREM", "st", "a", "zz"},
+	{"SMOVE", "st", "st2", "b"}, {"SMOVE", "st", "st2", "nope"}, {"SPOP", "st"}, {"SADD", "st", "p", "q", "r"},
+	{"SPOP", "st", "2"}, {"SINTERSTORE", "sd", "st", "st2"}, {"SUNIONSTORE", "sd", "st", "st2"},
+	{"SDIFFSTORE", "sd", "nope", "st2"},
+	{"ZADD", "z", "1", "a", "2", "b", "3", "c"}, {"ZADD", "z", "1", "a"}, {"ZADD", "z", "CH", "5", "a", "9", "d"},
+	{"ZINCRBY", "z", "1", "a"}, {"ZREM", "z", "a", "nope"}, {"ZPOPMIN", "z"}, {"ZPOPMAX", "z", "2"},
+	{"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"}, {"ZREMRANGEBYRANK", "z", "0", "0"},
+	{"ZREMRANGEBYSCORE", "z", "2", "2"}, {"ZRANGESTORE", "zd", "z", "0", "-1"},
+	{"ZUNIONSTORE", "zd", "2", "z", "zd"}, {"ZINTERSTORE", "zd", "1", "nope"}, {"ZMPOP", "1", "z", "MIN"},
+	{"SORT", "st", "ALPHA", "STORE", "sorted"}, {"SORT", "nope", "STORE", "sorted"},
+	{"SWAPDB", "0", "1"}, {"SWAPDB", "0", "1"}, {"FLUSHDB"}, {"SET", "x", "1"}, {"FLUSHALL"},
+}
+
+// TestDirtyMatchesRedis checks INFO rdb_changes_since_last_save after every command of
+// dirtyScript against a real Redis: shoal counts changes where Redis does.
+func TestDirtyMatchesRedis(t *testing.T) {
+	_, saddr := startShoal(t)
+	raddr := startRedis(t)
+	ctx := context.Background()
+	sc := redis.NewClient(&redis.Options{Addr: saddr, PoolSize: 1})
+	rc := redis.NewClient(&redis.Options{Addr: raddr, PoolSize: 1})
+	defer sc.Close()
+	defer rc.Close()
+	dirty := func(c *redis.Client) string {
+		info, err := c.Info(ctx, "persistence").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "rdb_changes_since_last_save:"); ok {
+				return v
+			}
+		}
+		t.Fatal("no rdb_changes_since_last_save in INFO")
+		return ""
+	}
+	for _, cmd := range dirtyScript {
+		_, rerr := rc.Do(ctx, cmd...).Result()
+		_, serr := sc.Do(ctx, cmd...).Result()
+		if (rerr == nil) != (serr == nil) {
+			t.Errorf("%s: redis error %v, shoal error %v", fmtCmd(cmd), rerr, serr)
+		}
+		if want, got := dirty(rc), dirty(sc); want != got {
+			t.Errorf("%s: rdb_changes_since_last_save %s, redis %s", fmtCmd(cmd), got, want)
+		}
+	}
+}
