@@ -352,7 +352,7 @@ func cmdBitop(c *Client) {
 	srcs := make([][]byte, 0, len(c.args)-3)
 	maxLen := 0
 	for _, k := range c.args[3:] {
-		b, _, err := c.db.GetString(c.slot(k), k)
+		b, _, err := c.db.ForRead().GetString(c.slot(k), k)
 		if err != nil {
 			c.ErrFor(err)
 			return

@@ -41,6 +41,16 @@ type Client struct {
 	// runs s.serveReady once it has released the stripes.
 	held bool
 
+	proto atomic.Int32 // shared: protocol of replies and pushes (2 or 3)
+	out   *outbox      // asynchronous output, set once the client subscribes (see outbox.go)
+	// sharedOut is out for other goroutines (CLIENT LIST); publishers use out, which
+	// they reach through the registry's lock.
+	sharedOut atomic.Pointer[outbox]
+
+	subs     *subscriptions  // pub/sub subscriptions, nil before the first
+	nSub     [3]atomic.Int32 // shared: subscriptions by kind (CLIENT LIST sub/psub/ssub)
+	subCount atomic.Int32    // shared: all subscriptions
+
 	multi         *multiState  // open transaction (MULTI), nil outside
 	watched       []blockKey   // WATCHed keys
 	watchDirty    atomic.Bool  // shared: a watched key changed
@@ -213,12 +223,15 @@ func (c *Client) listLine(now time.Time) string {
 	var b strings.Builder
 	idle := now.UnixMilli() - c.lastSeen.Load()
 	flags := i.flags
-	if c.blocked.Load() {
-		flags += "b"
+	if c.subscribed() {
+		flags += "P"
 	}
 	multi := c.multiLen.Load()
 	if multi >= 0 {
 		flags += "x"
+	}
+	if c.blocked.Load() {
+		flags += "b"
 	}
 	if flags == "" {
 		flags = "N"
@@ -237,8 +250,15 @@ func (c *Client) listLine(now time.Time) string {
 	b.WriteString(" idle=" + strconv.FormatInt(idle/1000, 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(i.dbIndex))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=" + strconv.FormatInt(multi, 10))
-	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+	b.WriteString(" sub=" + strconv.Itoa(int(c.nSub[kindChannel].Load())))
+	b.WriteString(" psub=" + strconv.Itoa(int(c.nSub[kindPattern].Load())))
+	b.WriteString(" ssub=" + strconv.Itoa(int(c.nSub[kindShard].Load())))
+	b.WriteString(" multi=" + strconv.FormatInt(multi, 10))
+	omem := 0
+	if o := c.sharedOut.Load(); o != nil {
+		omem = o.pending()
+	}
+	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=" + strconv.Itoa(omem) + " tot-mem=0 events=r")
 	last := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
 		last = lc.FullName

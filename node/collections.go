@@ -23,7 +23,18 @@ func collRand(n int) int { return rand.IntN(n) }
 // value of another type it writes WRONGTYPE and returns ok false. Caller holds the
 // key's stripe.
 func lookupColl[T storage.Value](c *Client, key []byte) (v T, ok bool) {
-	v, err := storage.Lookup[T](c.db, c.slot(key), key)
+	return lookupIn[T](c, c.db, key)
+}
+
+// sourceColl is lookupColl for the source keys of a command that may store its result
+// (SINTERSTORE, ZUNIONSTORE, ZRANGESTORE …): a read lookup even in a write command, as
+// Redis's lookupKeyRead (keyspace hits and misses, keymiss events).
+func sourceColl[T storage.Value](c *Client, key []byte) (v T, ok bool) {
+	return lookupIn[T](c, c.db.ForRead(), key)
+}
+
+func lookupIn[T storage.Value](c *Client, db *storage.DB, key []byte) (v T, ok bool) {
+	v, err := storage.Lookup[T](db, c.slot(key), key)
 	if err != nil {
 		c.ErrFor(err)
 		return v, false

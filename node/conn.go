@@ -52,6 +52,11 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.stats.connections.Add(1)
 	defer func() {
 		c.endMulti()
+		c.unsubscribeAll()
+		if c.out != nil {
+			c.putReplies()
+			c.out.close()
+		}
 		s.mu.Lock()
 		delete(s.clients, c.id)
 		s.mu.Unlock()
@@ -81,6 +86,7 @@ func (s *Server) newClient(nc net.Conn) *Client {
 		waker:   make(chan struct{}, 1),
 	}
 	c.multiLen.Store(-1)
+	c.proto.Store(2)
 	c.rd = resp.NewReader(nc, resp.Limits{MaxBulkLen: cfg.ProtoMaxBulkLen, MaxQueryBuf: cfg.ClientQueryBufferLimit})
 	c.authenticated = cfg.Requirepass == ""
 	c.rd.SetUnauthenticated(!c.authenticated)
@@ -143,7 +149,12 @@ func isSecurityAttack(args [][]byte) bool {
 // flush writes the pending replies; false when the connection is gone.
 func (c *Client) flush() bool {
 	if c.w.Len() == 0 {
-		return true
+		return c.out == nil || !c.killed.Load()
+	}
+	if c.out != nil {
+		ok := c.out.append(c.w.B)
+		c.w.Reset()
+		return ok
 	}
 	_, err := c.conn.Write(c.w.B)
 	c.w.Reset()

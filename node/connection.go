@@ -35,11 +35,29 @@ func cmdPing(c *Client) {
 		c.Err(wrongArgs("ping"))
 		return
 	}
+	if c.subscribed() && !c.w.RESP3() {
+		// RESP2 subscribed mode: PING answers in the shape of a message.
+		c.w.Array(2)
+		c.w.BulkString("pong")
+		if len(c.args) == 2 {
+			c.w.Bulk(c.args[1])
+		} else {
+			c.w.BulkString("")
+		}
+		return
+	}
 	if len(c.args) == 2 {
 		c.w.Bulk(c.args[1])
 		return
 	}
 	c.w.Simple("PONG")
+}
+
+// setProto switches the protocol the client is answered in (HELLO, RESET).
+func (c *Client) setProto(p int) {
+	c.w.Proto = p
+	c.proto.Store(int32(p))
+	c.setInfo(func(i *clientInfo) { i.proto = p })
 }
 
 func cmdEcho(c *Client) { c.w.Bulk(c.args[1]) }
@@ -150,8 +168,7 @@ func cmdHello(c *Client) {
 	if name != nil {
 		c.setInfo(func(i *clientInfo) { i.name = string(name) })
 	}
-	c.w.Proto = proto
-	c.setInfo(func(i *clientInfo) { i.proto = proto })
+	c.setProto(proto)
 	c.w.Map(7)
 	c.w.BulkString("server")
 	c.w.BulkString("redis")
@@ -176,14 +193,12 @@ func strconvInt(b []byte) (int64, bool) {
 
 func cmdReset(c *Client) {
 	c.endMulti()
+	c.unsubscribeAll()
 	c.selectDB(0)
-	c.w.Proto = 2
+	c.setProto(2)
 	c.noEvict, c.noTouch = false, false
 	c.setAuthenticated(c.s.config().Requirepass == "")
-	c.setInfo(func(i *clientInfo) {
-		i.proto = 2
-		i.name = ""
-	})
+	c.setInfo(func(i *clientInfo) { i.name = "" })
 	c.w.Simple("RESET")
 }
 
@@ -283,6 +298,7 @@ func sortClients(cs []*Client) {
 
 func cmdClientList(c *Client) {
 	var ids map[int64]bool
+	typ := ""
 	for i := 2; i < len(c.args); i++ {
 		switch {
 		case c.is(i, "TYPE") && i+1 < len(c.args):
@@ -291,9 +307,7 @@ func cmdClientList(c *Client) {
 				c.Err("ERR Unknown client type '" + string(c.args[i+1]) + "'")
 				return
 			}
-			if t != "normal" {
-				ids = map[int64]bool{}
-			}
+			typ = t
 			i++
 		case c.is(i, "ID") && i+1 < len(c.args):
 			ids = map[int64]bool{}
@@ -313,7 +327,7 @@ func cmdClientList(c *Client) {
 	now := time.Now()
 	var b strings.Builder
 	for _, cl := range c.s.clientsSnapshot() {
-		if ids != nil && !ids[cl.id] {
+		if ids != nil && !ids[cl.id] || typ != "" && !cl.isType(typ) {
 			continue
 		}
 		b.WriteString(cl.listLine(now))
@@ -389,7 +403,7 @@ func cmdClientKill(c *Client) {
 		info := cl.getInfo()
 		switch {
 		case id != 0 && cl.id != id,
-			typ != "" && typ != "normal",
+			typ != "" && !cl.isType(typ),
 			user != "" && info.user != user,
 			addr != "" && info.addr != addr,
 			laddr != "" && info.laddr != laddr,
@@ -400,6 +414,17 @@ func cmdClientKill(c *Client) {
 		killed++
 	}
 	c.w.Int(int64(killed))
+}
+
+// isType reports whether the client is of CLIENT LIST/KILL type typ (lower case).
+func (c *Client) isType(typ string) bool {
+	switch typ {
+	case "normal":
+		return !c.subscribed()
+	case "pubsub":
+		return c.subscribed()
+	}
+	return false // master, replica: with replication
 }
 
 // kill disconnects cl; a client killing itself gets its reply first.

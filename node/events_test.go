@@ -78,3 +78,73 @@ func TestDirtyMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// readScript adds the read paths (hits, misses, "keymiss" events) to dirtyScript.
+var readScript = [][]any{
+	{"SET", "s", "v"}, {"GET", "s"}, {"GET", "nope"}, {"MGET", "s", "nope", "s"}, {"STRLEN", "nope"},
+	{"GETRANGE", "s", "0", "1"}, {"EXISTS", "s", "nope"}, {"TYPE", "nope"}, {"TTL", "nope"},
+	{"HSET", "h", "f", "v"}, {"HGET", "h", "f"}, {"HGET", "nope", "f"}, {"HGETALL", "nope"}, {"HLEN", "h"},
+	{"RPUSH", "l", "a"}, {"LRANGE", "l", "0", "-1"}, {"LRANGE", "nope", "0", "-1"}, {"LINDEX", "l", "0"},
+	{"SADD", "st", "a"}, {"SMEMBERS", "nope"}, {"SISMEMBER", "st", "a"}, {"SCARD", "nope"},
+	{"ZADD", "z", "1", "a"}, {"ZSCORE", "z", "a"}, {"ZRANGE", "nope", "0", "-1"}, {"ZCARD", "z"},
+	{"APPEND", "s", "x"}, {"SETRANGE", "nope2", "0", "x"}, {"INCR", "ctr"}, {"HINCRBY", "h", "n", "1"},
+	{"LPUSH", "l", "b"}, {"SADD", "st", "b"}, {"ZINCRBY", "z", "1", "b"}, {"GETDEL", "nope"},
+	{"OBJECT", "ENCODING", "nope"}, {"OBJECT", "ENCODING", "s"}, {"MEMORY", "USAGE", "nope"},
+	{"TOUCH", "s", "nope"}, {"PTTL", "s"}, {"EXPIRETIME", "nope"}, {"SINTER", "st", "nope"}, {"SUNION", "st", "nope"},
+	{"ZUNION", "2", "z", "nope"}, {"LPOS", "l", "a"}, {"SRANDMEMBER", "nope"}, {"HRANDFIELD", "nope"},
+	{"BITCOUNT", "nope"}, {"GETBIT", "s", "1"}, {"BITPOS", "nope", "1"}, {"SORT", "nope"},
+	{"RENAME", "s", "s3"}, {"COPY", "s3", "s4"}, {"LMOVE", "l", "l9", "LEFT", "LEFT"}, {"SMOVE", "st", "st9", "a"},
+}
+
+// TestKeyspaceEventsMatchRedis runs dirtyScript and readScript against shoal and a real
+// Redis with every keyspace event class on ("KEAnm"), and compares, command by command,
+// the notifications raised and the keyspace_hits/misses counters.
+func TestKeyspaceEventsMatchRedis(t *testing.T) {
+	script := append(append([][]any{}, dirtyScript...), readScript...)
+	dirs := []string{"notify-keyspace-events", "KEAnm"}
+	_, saddr := startShoal(t, dirs...)
+	raddr := startRedis(t, dirs...)
+	var logs [2][]string
+	for i, addr := range []string{saddr, raddr} {
+		logs[i] = eventLog(t, addr, script)
+	}
+	for i, cmd := range script {
+		if logs[0][i] != logs[1][i] {
+			t.Errorf("%s\n  shoal %s\n  redis %s", fmtCmd(cmd), logs[0][i], logs[1][i])
+		}
+	}
+}
+
+// eventLog runs script on addr and returns, for each command, the keyspace events it
+// raised and the keyspace hit/miss counters after it.
+func eventLog(t *testing.T, addr string, script [][]any) []string {
+	ctx := context.Background()
+	conn, rd := rawConn(t, addr)
+	writeCmd(conn, "PSUBSCRIBE", "__key*")
+	readReply(t, rd)
+	writeCmd(conn, "SUBSCRIBE", "marker")
+	readReply(t, rd)
+	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+	defer c.Close()
+	var out []string
+	for _, cmd := range script {
+		c.Do(ctx, cmd...)
+		c.Publish(ctx, "marker", "end")
+		var events []string
+		for {
+			m := readReply(t, rd)
+			if m.elems[1].text == "marker" {
+				break
+			}
+			events = append(events, m.elems[2].text+"="+m.elems[3].text)
+		}
+		info := c.Info(ctx, "stats").Val()
+		stat := func(name string) string {
+			_, v, _ := strings.Cut(info, name+":")
+			v, _, _ = strings.Cut(v, "\r\n")
+			return v
+		}
+		out = append(out, strings.Join(events, " ")+" hits="+stat("keyspace_hits")+" misses="+stat("keyspace_misses"))
+	}
+	return out
+}

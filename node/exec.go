@@ -41,6 +41,10 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errNoAuth)
 		return
 	}
+	if c.subCount.Load() > 0 && c.w.Proto == 2 && !subscribedModeAllows(cmd.Name) {
+		c.reject(errSubscribedMode(cmd.FullName))
+		return
+	}
 	if c.multi != nil && c.queueing(cmd) {
 		return
 	}
@@ -52,6 +56,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 func (s *Server) call(c *Client, cmd *Command) {
 	start := monotonic()
 	c.dirty = 0
+	c.useView(cmd)
 	if c.held {
 		s.callHeld(c, cmd, start)
 		return
@@ -82,6 +87,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 	}
 	func() {
 		defer func() {
+			if c.out != nil {
+				c.putReplies() // before the stripes are released: see outbox
+			}
 			s.eng.Unlock(&c.locks)
 			if r := recover(); r != nil {
 				s.log.Warningf("panic while executing '%s': %v\n%s", cmd.FullName, r, debug.Stack())
@@ -91,6 +99,18 @@ func (s *Server) call(c *Client, cmd *Command) {
 		cmd.fn(c)
 	}()
 	s.afterCall(c, cmd, start)
+}
+
+// useView points c.db at the view of the selected database the command's lookups go
+// through: write commands look keys up without counting keyspace hits and misses, as
+// Redis's lookupKeyWrite; the sources of a write command (SINTERSTORE's sets, COPY's
+// source …) and the GET family are read through c.db.ForRead() by their handlers.
+func (c *Client) useView(cmd *Command) {
+	if cmd.Has(spec.Write) {
+		c.db = c.db.ForWrite()
+	} else {
+		c.db = c.db.ForRead()
+	}
 }
 
 // callHeld runs cmd for a caller that already holds every stripe the command can touch
@@ -156,6 +176,13 @@ func (c *Client) reject(msg string) {
 		c.cmd.rejected.Add(1)
 	}
 	c.w.Error(msg)
+}
+
+// subcommandSyntaxError is Redis's addReplySubcommandSyntaxError: a subcommand given
+// arguments its handler does not accept.
+func (c *Client) subcommandSyntaxError() {
+	c.Err(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.",
+		trunc(c.args[1], 128), strings.ToUpper(string(c.args[0]))))
 }
 
 func unknownCommand(args [][]byte) string {

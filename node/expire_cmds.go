@@ -129,6 +129,7 @@ func cmdPexpiretime(c *Client) { ttlGeneric(c, true, true) }
 // seconds rounded to the nearest.
 func ttlGeneric(c *Client, ms, abs bool) {
 	at, ok := c.db.Expire(c.slot(c.args[1]), c.args[1])
+	c.db.CountLookup(c.slot(c.args[1]), c.args[1], ok, true)
 	switch {
 	case !ok:
 		c.w.Int(-2)

@@ -173,6 +173,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 	case "stats":
 		st := &s.stats
 		es := s.eng.Stats()
+		chans, pats, shard := s.pubsub.counts()
 		for _, f := range []struct {
 			k string
 			v any
@@ -198,7 +199,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"total_eviction_exceeded_time", 0}, {"current_eviction_exceeded_time", 0},
 			{"keyspace_hits", es.Hits},
 			{"keyspace_misses", es.Misses},
-			{"pubsub_channels", 0}, {"pubsub_patterns", 0}, {"pubsubshard_channels", 0},
+			{"pubsub_channels", chans}, {"pubsub_patterns", pats}, {"pubsubshard_channels", shard},
 			{"latest_fork_usec", 0}, {"total_forks", 0}, {"migrate_cached_sockets", 0},
 			{"slave_expires_tracked_keys", 0},
 			{"active_defrag_hits", 0}, {"active_defrag_misses", 0},
@@ -207,6 +208,8 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"tracking_total_keys", 0}, {"tracking_total_items", 0}, {"tracking_total_prefixes", 0},
 			{"unexpected_error_replies", 0},
 			{"total_error_replies", st.errorsTotal.Load()},
+			// Redis 7.2's counter of clients cut at client-output-buffer-limit.
+			{"client_output_buffer_limit_disconnections", st.outputLimitDisconnects.Load()},
 			{"dump_payload_sanitizations", 0},
 			{"total_reads_processed", 0}, {"total_writes_processed", 0},
 			{"io_threaded_reads_processed", 0}, {"io_threaded_writes_processed", 0},

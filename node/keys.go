@@ -68,10 +68,20 @@ func cmdDel(c *Client) {
 }
 
 // cmdExists counts the arguments that name existing keys (a key named twice counts twice).
-func cmdExists(c *Client) { replyKeyCount(c, c.db.Exists) }
+func cmdExists(c *Client) {
+	replyKeyCount(c, func(sl int, k []byte) bool {
+		ok := c.db.Exists(sl, k)
+		c.db.CountLookup(sl, k, ok, true)
+		return ok
+	})
+}
 
 func cmdType(c *Client) {
-	c.w.Simple(c.db.TypeOf(c.slot(c.args[1]), c.args[1]).String())
+	key := c.args[1]
+	sl := c.slot(key)
+	t := c.db.TypeOf(sl, key)
+	c.db.CountLookup(sl, key, t != storage.TypeNone, true)
+	c.w.Simple(t.String())
 }
 
 // cmdTouch counts the existing keys among the arguments, recording an access to each.
@@ -165,17 +175,17 @@ func cmdCopy(c *Client) {
 		c.Err("ERR Copying to another database is not allowed in cluster mode")
 		return
 	}
-	if to == c.db && bytes.Equal(src, dst) {
+	if to.ID() == c.db.ID() && bytes.Equal(src, dst) {
 		c.Err(errSameObject)
 		return
 	}
 	ss, ds := c.slot(src), c.slot(dst)
-	if !c.db.Exists(ss, src) || to.Exists(ds, dst) && !replace {
+	if _, _, found := c.db.ForRead().Get(ss, src); !found || to.Exists(ds, dst) && !replace {
 		c.w.Int(0)
 		return
 	}
 	c.db.Copy(ss, src, to, ds, dst)
-	if to != c.db {
+	if to.ID() != c.db.ID() {
 		c.s.blocking.markReady(to.ID(), dst)
 	}
 	c.s.keyChanged(to.ID(), dst)
@@ -195,7 +205,7 @@ func cmdMove(c *Client) {
 	if !ok {
 		return
 	}
-	if to == c.db {
+	if to.ID() == c.db.ID() {
 		c.Err(errSameObject)
 		return
 	}
@@ -328,8 +338,15 @@ func cmdSwapdb(c *Client) {
 
 // OBJECT subcommands. They inspect a key without counting an access.
 
+// objectLookup counts the key lookup of OBJECT and MEMORY USAGE: a keyspace hit or
+// miss, but no keymiss event (Redis's objectCommandLookup).
+func (c *Client) objectLookup(found bool) {
+	c.db.CountLookup(c.slot(c.args[2]), c.args[2], found, false)
+}
+
 func cmdObjectEncoding(c *Client) {
 	enc, ok := c.db.Encoding(c.slot(c.args[2]), c.args[2])
+	c.objectLookup(ok)
 	if !ok {
 		c.w.Null()
 		return
@@ -347,7 +364,9 @@ const lfuInitVal = 5
 // cmdObjectFreq answers OBJECT FREQ. The engine does not keep LFU counters yet, so a
 // key's frequency is always that of a key never read since it was written.
 func cmdObjectFreq(c *Client) {
-	if !c.db.Exists(c.slot(c.args[2]), c.args[2]) {
+	ok := c.db.Exists(c.slot(c.args[2]), c.args[2])
+	c.objectLookup(ok)
+	if !ok {
 		c.w.Null()
 		return
 	}
@@ -360,6 +379,7 @@ func cmdObjectFreq(c *Client) {
 
 func cmdObjectIdletime(c *Client) {
 	idle, ok := c.db.Idle(c.slot(c.args[2]), c.args[2])
+	c.objectLookup(ok)
 	if !ok {
 		c.w.Null()
 		return
@@ -379,6 +399,7 @@ const sharedRefcount = math.MaxInt32
 // policy with a maxmemory limit needs per-key access data.
 func cmdObjectRefcount(c *Client) {
 	str, v, ok := c.db.ObjectPeek(c.slot(c.args[2]), c.args[2])
+	c.objectLookup(ok)
 	if !ok {
 		c.w.Null()
 		return

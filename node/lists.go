@@ -458,11 +458,12 @@ func (c *Client) listMove(src *storage.List, srcKey, dstKey []byte, from, to boo
 	e := pop(src, from)
 	c.w.Bulk(e)
 	push(dst, e, to) // e may alias src, even when src is dst: storage.List allows it
+	// Events in Redis's order: the push, then the pop (and del of an emptied source).
+	c.wrote(dstKey, evList, pushEvent(to))
 	c.wrote(srcKey, evList, popEvent(from))
 	if dst != src {
 		c.dropIfEmpty(srcKey, src)
 	}
-	c.wrote(dstKey, evList, pushEvent(to))
 	c.dirty--
 }
 

@@ -41,20 +41,22 @@ type Server struct {
 	start  time.Time
 	limits *storage.Limits
 
-	mu        sync.Mutex // guards listeners, clients, closed
-	listeners []net.Listener
-	clients   map[int64]*Client
-	nextID    atomic.Int64
-	closed    bool
-	wg        sync.WaitGroup // every goroutine the server starts
-	stop      chan struct{}
-	shutdown  chan struct{} // closed when SHUTDOWN asks the process to exit
-	lastSave  atomic.Int64
-	peakMem   atomic.Int64
-	slowlog   slowlog
-	blocking  blockRegistry
-	latency   latencyMonitor
-	watches   watchRegistry
+	mu          sync.Mutex // guards listeners, clients, closed
+	listeners   []net.Listener
+	clients     map[int64]*Client
+	nextID      atomic.Int64
+	closed      bool
+	wg          sync.WaitGroup // every goroutine the server starts
+	stop        chan struct{}
+	shutdown    chan struct{} // closed when SHUTDOWN asks the process to exit
+	lastSave    atomic.Int64
+	peakMem     atomic.Int64
+	slowlog     slowlog
+	blocking    blockRegistry
+	latency     latencyMonitor
+	watches     watchRegistry
+	pubsub      pubsubRegistry
+	notifyFlags atomic.Int32 // notify-keyspace-events as ev* bits
 }
 
 // New builds a server from cfg. It opens nothing; see Start.
@@ -80,7 +82,9 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	}
 	s.cfg.Store(cfg)
 	s.applyLimits(cfg)
-	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits, OnExpire: s.keyExpired})
+	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits, OnExpire: s.keyExpired,
+		OnNew:  func(db int, key []byte) { s.keyEvent(db, evNew, "new", key) },
+		OnMiss: func(db int, key []byte) { s.keyEvent(db, evKeyMiss, "keymiss", key) }})
 	s.table = newTable(allDefs())
 	s.lastSave.Store(time.Now().Unix())
 	s.slowlog.init()
@@ -93,6 +97,7 @@ func (s *Server) config() *conf.Config { return s.cfg.Load() }
 
 // applyLimits copies the encoding thresholds of cfg into the engine's live limits.
 func (s *Server) applyLimits(cfg *conf.Config) {
+	s.notifyFlags.Store(int32(parseNotifyFlags(cfg.NotifyKeyspaceEvents)))
 	l := s.limits
 	l.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries)
 	l.HashMaxListpackValue.Store(cfg.HashMaxListpackValue)
@@ -277,7 +282,7 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
-		if c.lastSeen.Load() < limit && !c.blocked.Load() {
+		if c.lastSeen.Load() < limit && !c.blocked.Load() && !c.subscribed() {
 			s.log.Verbosef("Closing idle client")
 			c.conn.Close()
 		}

@@ -265,7 +265,7 @@ func cmdSmove(c *Client) {
 func interSets(c *Client, keys [][]byte) (sets []*storage.Set, none, ok bool) {
 	sets = make([]*storage.Set, 0, len(keys))
 	for _, k := range keys {
-		s, ok := lookupColl[*storage.Set](c, k)
+		s, ok := sourceColl[*storage.Set](c, k)
 		if !ok {
 			return nil, false, false
 		}
@@ -387,7 +387,7 @@ func unionDiff(c *Client, keys [][]byte, diff bool) (*storage.Set, bool) {
 	sets := make([]*storage.Set, len(keys))
 	same := false
 	for i, k := range keys {
-		s, ok := lookupColl[*storage.Set](c, k)
+		s, ok := sourceColl[*storage.Set](c, k)
 		if !ok {
 			return nil, false
 		}

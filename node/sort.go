@@ -96,7 +96,7 @@ func sortCommand(c *Client, readonly bool) {
 		return
 	}
 	var src storage.Iterable
-	if _, v, exists := c.db.Get(c.slot(c.args[1]), c.args[1]); exists {
+	if _, v, exists := c.db.ForRead().Get(c.slot(c.args[1]), c.args[1]); exists {
 		it, isIt := v.(storage.Iterable)
 		if !isIt || (it.Type() != storage.TypeList && it.Type() != storage.TypeSet && it.Type() != storage.TypeZSet) {
 			c.Err(errWrongType)
@@ -347,7 +347,7 @@ func (c *Client) sortLookup(pattern, elem, kb []byte) (val, kbOut []byte, ok boo
 		field = pattern[keyEnd+2:]
 	}
 	kb = append(append(append(kb[:0], pattern[:star]...), elem...), pattern[star+1:keyEnd]...)
-	str, v, exists := c.db.Get(c.slot(kb), kb)
+	str, v, exists := c.db.ForRead().Get(c.slot(kb), kb)
 	switch {
 	case !exists:
 		return nil, kb, false

@@ -16,6 +16,8 @@ type stats struct {
 	errorsTotal   atomic.Int64
 	dirty         atomic.Int64 // changes since the last save (rdb_changes_since_last_save)
 
+	outputLimitDisconnects atomic.Int64 // client_output_buffer_limit_disconnections
+
 	errMu  sync.Mutex
 	errors map[string]int64 // by error prefix ("ERR", "WRONGTYPE")
 }

@@ -215,8 +215,10 @@ func cmdGetdel(c *Client) {
 
 // replyString answers key's string value as GET does (null when absent) and reports
 // whether the key exists; a non-string is answered WRONGTYPE and reported ok false.
+// It is a read lookup (keyspace hit or miss) even in GETSET, GETDEL and SET … GET, as
+// in Redis.
 func (c *Client) replyString(sl int, key []byte) (exists, ok bool) {
-	b, exists, err := c.db.GetString(sl, key)
+	b, exists, err := c.db.ForRead().GetString(sl, key)
 	switch {
 	case err != nil:
 		c.ErrFor(err)
@@ -239,7 +241,7 @@ func cmdGetex(c *Client) {
 	}
 	key := c.args[1]
 	sl := c.slot(key)
-	b, ok, err := c.db.GetString(sl, key)
+	b, ok, err := c.db.ForRead().GetString(sl, key)
 	switch {
 	case err != nil:
 		c.ErrFor(err)

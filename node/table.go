@@ -59,6 +59,7 @@ func allDefs() [][]def {
 		setDefs(),
 		zsetDefs(),
 		multiDefs(),
+		pubsubDefs(),
 	}
 }
 

@@ -147,7 +147,7 @@ func zrangeGeneric(c *Client, src int, store bool, kind zrangeKind, dir zrangeDi
 	if !ok {
 		return
 	}
-	z, ok := lookupColl[*storage.ZSet](c, c.args[src])
+	z, ok := sourceColl[*storage.ZSet](c, c.args[src])
 	if !ok {
 		return
 	}

@@ -127,7 +127,7 @@ func zsetOpGeneric(c *Client, dst []byte, numIdx int, op zsetOp, cardOnly bool) 
 		k := c.args[j]
 		j++
 		ops[i].weight = 1
-		_, v, found := c.db.Get(c.slot(k), k)
+		_, v, found := c.db.ForRead().Get(c.slot(k), k)
 		if !found {
 			continue
 		}

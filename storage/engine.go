@@ -24,6 +24,10 @@ type Options struct {
 	// held and before the key is gone. It must not block or touch the engine. key is
 	// valid only during the call.
 	OnExpire func(db int, key []byte)
+	// OnNew, if set, is called when a key is added to a database where it did not exist
+	// (the keyspace event "new"); OnMiss when a read lookup (Get) finds no key (the event
+	// "keymiss"). Same contract as OnExpire.
+	OnNew, OnMiss func(db int, key []byte)
 }
 
 // Engine holds every database. It is safe for concurrent use under the stripe discipline
@@ -35,6 +39,8 @@ type Engine struct {
 	now     func() int64
 	limits  *Limits
 	expired func(db int, key []byte) // Options.OnExpire
+	created func(db int, key []byte) // Options.OnNew
+	missed  func(db int, key []byte) // Options.OnMiss
 	lru     atomic.Uint32            // LRU clock, seconds, 24 bits; see LRUClock
 }
 
@@ -84,11 +90,15 @@ func New(opt Options) *Engine {
 	if opt.Limits == nil {
 		opt.Limits = DefaultLimits()
 	}
-	e := &Engine{seed: maphash.MakeSeed(), now: opt.Now, limits: opt.Limits, expired: opt.OnExpire}
+	e := &Engine{seed: maphash.MakeSeed(), now: opt.Now, limits: opt.Limits, expired: opt.OnExpire,
+		created: opt.OnNew, missed: opt.OnMiss}
 	e.dbs = make([]*DB, opt.Databases)
 	for i := range e.dbs {
-		e.dbs[i] = &DB{id: i, e: e}
-		e.dbs[i].ks.Store(newKeyspace())
+		ks := new(atomic.Pointer[keyspace])
+		ks.Store(newKeyspace())
+		r, w := &DB{id: i, e: e, ks: ks}, &DB{id: i, e: e, ks: ks, write: true}
+		r.peer, w.peer = w, r
+		e.dbs[i] = r
 	}
 	e.TickLRU()
 	return e
@@ -97,7 +107,7 @@ func New(opt Options) *Engine {
 // NumDBs is the number of databases.
 func (e *Engine) NumDBs() int { return len(e.dbs) }
 
-// DB returns database i (0 <= i < NumDBs).
+// DB returns database i (0 <= i < NumDBs), its read view.
 func (e *Engine) DB(i int) *DB { return e.dbs[i] }
 
 // Now is the engine's clock in Unix milliseconds.

@@ -287,10 +287,33 @@ func (ks *keyspace) sync(slot int, t *table) {
 func newKeyspace() *keyspace { return &keyspace{} }
 
 // DB is one numbered database.
+//
+// Each database has two views, equal in everything but lookup accounting: the read
+// view (Engine.DB, ForRead) counts keyspace hits and misses and reports misses
+// (Options.OnMiss), the write view (ForWrite) does neither. Redis makes the same
+// distinction between lookupKeyRead and lookupKeyWrite.
 type DB struct {
-	id int
-	e  *Engine
-	ks atomic.Pointer[keyspace] // swapped by SWAPDB, replaced by FLUSHDB under every stripe
+	id    int
+	e     *Engine
+	ks    *atomic.Pointer[keyspace] // shared by both views; swapped by SWAPDB, replaced by FLUSHDB under every stripe
+	write bool                      // the write view
+	peer  *DB                       // the other view
+}
+
+// ForRead returns the database's read view.
+func (db *DB) ForRead() *DB {
+	if db.write {
+		return db.peer
+	}
+	return db
+}
+
+// ForWrite returns the database's write view.
+func (db *DB) ForWrite() *DB {
+	if db.write {
+		return db
+	}
+	return db.peer
 }
 
 func (db *DB) data() *keyspace { return db.ks.Load() }
@@ -369,6 +392,8 @@ func (db *DB) put(slot int, en *entry) {
 	key := en.keyBytes()
 	if old, p := t.find(db.e.hash(key), key); old != nil {
 		db.unlink(slot, t, p)
+	} else if db.e.created != nil {
+		db.e.created(db.id, key)
 	}
 	en.lru = db.e.LRUClock() // insert adds the hash tag
 	t.insert(db.e, en)
@@ -414,18 +439,35 @@ func (db *DB) Delete(slot int, key []byte) bool {
 // keyspace_hits/misses) and an access (LRU). Caller holds the stripe.
 func (db *DB) Get(slot int, key []byte) (str []byte, v Value, ok bool) {
 	en := db.find(slot, key)
-	st := &db.e.stripes[StripeOf(slot)]
+	db.CountLookup(slot, key, en != nil, true)
 	if en == nil {
-		st.misses.Add(1)
 		return nil, nil, false
 	}
-	st.hits.Add(1)
 	db.touch(en)
 	if en.obj != nil {
 		return nil, en.obj.v, true
 	}
 	s := en.strval()
 	return unsafe.Slice(unsafe.StringData(s), len(s)), nil, true
+}
+
+// CountLookup records the outcome of a read lookup as Get does, for callers that
+// inspect a key through another method (TypeOf, Expire, Encoding …): on the read view
+// a keyspace hit or miss and, for a miss when notify is set, Options.OnMiss. It does
+// nothing on the write view. Caller holds the stripe.
+func (db *DB) CountLookup(slot int, key []byte, found, notify bool) {
+	if db.write {
+		return
+	}
+	st := &db.e.stripes[StripeOf(slot)]
+	if found {
+		st.hits.Add(1)
+		return
+	}
+	st.misses.Add(1)
+	if notify && db.e.missed != nil {
+		db.e.missed(db.id, key)
+	}
 }
 
 // GetString returns a string key's bytes (aliasing, see Get); ErrWrongType for other
@@ -490,17 +532,14 @@ var (
 
 // IncrBy adds delta to the integer stored at key as a string (absent counts as 0),
 // stores the result as a plain string keeping the key's expire, and returns it (INCR,
-// DECR, INCRBY, DECRBY) in one lookup. It counts a hit or miss and an access as Get.
+// DECR, INCRBY, DECRBY) in one lookup. Like Redis's write lookups it counts no
+// keyspace hit or miss; it counts an access.
 // Errors: ErrWrongType, ErrNotInteger (not a ParseInt integer), ErrIncrOverflow; the
 // key is then unchanged. Caller holds the stripe.
 func (db *DB) IncrBy(slot int, key []byte, delta int64) (int64, error) {
 	en, p := db.findp(slot, key)
-	st := &db.e.stripes[StripeOf(slot)]
 	var v int64
-	if en == nil {
-		st.misses.Add(1)
-	} else {
-		st.hits.Add(1)
+	if en != nil {
 		db.touch(en)
 		cur := en.valBytes()
 		if en.obj != nil {

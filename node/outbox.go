@@ -1,0 +1,189 @@
+package node
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/shoal-db/shoal/node/conf"
+)
+
+// outbox is the output path of a client that receives data it did not ask for
+// (pub/sub messages, keyspace notifications, MONITOR lines): any goroutine appends to
+// it and the client's writer goroutine drains it to the socket, so a publisher never
+// waits for a slow reader. Once a client has an outbox its replies go through it too
+// (moved in before its command's stripe locks are released), so replies and pushes
+// reach the socket in the order they were produced.
+//
+// The pending bytes are bounded by client-output-buffer-limit of the client's class:
+// past the hard limit, or past the soft limit for longer than its seconds, the client
+// is disconnected and its output dropped.
+type outbox struct {
+	s    *Server
+	c    *Client
+	conn net.Conn
+
+	mu        sync.Mutex
+	buf       []byte // appended, not yet taken by the writer
+	inflight  int    // bytes the writer is writing now
+	softSince int64  // Unix seconds the soft limit was first exceeded, 0 = below it
+	dead      bool   // the limit was hit or a write failed: drop everything
+	closing   bool   // the connection ends: drain and stop
+	wake      chan struct{}
+	done      chan struct{} // closed when the writer returns
+}
+
+// ensureOutbox switches the client to asynchronous output (idempotent; connection
+// goroutine only). Replies already batched in c.w move into the outbox first.
+func (c *Client) ensureOutbox() *outbox {
+	if c.out != nil {
+		return c.out
+	}
+	o := &outbox{s: c.s, c: c, conn: c.conn, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.out = o
+	c.sharedOut.Store(o)
+	c.s.goTracked(o.writer)
+	return o
+}
+
+// putReplies moves the client's batched replies into its outbox.
+func (c *Client) putReplies() {
+	if c.w.Len() > 0 {
+		c.out.append(c.w.B)
+		c.w.Reset()
+	}
+}
+
+// append queues b for the socket and enforces the output buffer limits. It never
+// blocks on the network; it reports false when the client is being disconnected.
+func (o *outbox) append(b []byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.appendLocked(b)
+}
+
+func (o *outbox) appendLocked(b []byte) bool {
+	if o.dead {
+		return false
+	}
+	o.buf = append(o.buf, b...)
+	if o.overLimit() {
+		o.kill()
+		return false
+	}
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// overLimit applies client-output-buffer-limit of the client's class to the bytes not
+// yet written (Redis's checkClientOutputBufferLimits). o.mu is held.
+func (o *outbox) overLimit() bool {
+	lim := o.s.config().ClientOutputBufferLimit[o.c.class()]
+	used := uint64(len(o.buf) + o.inflight)
+	if lim.Hard > 0 && used >= lim.Hard {
+		return true
+	}
+	if lim.Soft == 0 || used < lim.Soft {
+		o.softSince = 0
+		return false
+	}
+	now := time.Now().Unix()
+	if o.softSince == 0 {
+		o.softSince = now
+		return false
+	}
+	return now-o.softSince > lim.SoftSeconds
+}
+
+// kill drops the client for exceeding its output buffer limit. o.mu is held.
+func (o *outbox) kill() {
+	o.dead = true
+	o.buf = nil
+	o.s.stats.outputLimitDisconnects.Add(1)
+	info := o.c.getInfo()
+	o.s.log.Warningf("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", o.c.id, info.addr)
+	o.c.killed.Store(true)
+	o.conn.Close()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case o.c.waker <- struct{}{}:
+	default:
+	}
+}
+
+// pending is the number of bytes queued and not yet written (CLIENT LIST omem).
+func (o *outbox) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.buf) + o.inflight
+}
+
+// writer drains the outbox to the socket until the connection ends.
+func (o *outbox) writer() {
+	defer close(o.done)
+	var out []byte
+	for {
+		o.mu.Lock()
+		for len(o.buf) == 0 && !o.dead && !o.closing {
+			o.mu.Unlock()
+			<-o.wake
+			o.mu.Lock()
+		}
+		if o.dead || len(o.buf) == 0 {
+			o.mu.Unlock()
+			return
+		}
+		out, o.buf = o.buf, out[:0]
+		o.inflight = len(out)
+		o.mu.Unlock()
+
+		_, err := o.conn.Write(out)
+
+		o.mu.Lock()
+		o.inflight = 0
+		if err != nil {
+			o.dead = true
+			o.buf = nil
+		}
+		o.mu.Unlock()
+		if err != nil {
+			o.conn.Close()
+			return
+		}
+		if cap(out) > replyBufKeep {
+			out = nil
+		}
+	}
+}
+
+// close ends the outbox when the connection goroutine is done: what is queued is still
+// written (the reply to QUIT), for at most drainTimeout, then the writer stops.
+func (o *outbox) close() {
+	o.mu.Lock()
+	o.closing = true
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	o.conn.SetWriteDeadline(time.Now().Add(drainTimeout))
+	<-o.done
+}
+
+// drainTimeout bounds how long a closing connection's queued output may take to write.
+const drainTimeout = 5 * time.Second
+
+// class is the client's client-output-buffer-limit class: pubsub while it has
+// subscriptions, normal otherwise (replicas get their own class with replication).
+func (c *Client) class() int {
+	if c.subCount.Load() > 0 {
+		return conf.ClassPubSub
+	}
+	return conf.ClassNormal
+}
