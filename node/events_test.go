@@ -41,6 +41,16 @@ var dirtyScript = [][]any{
 	{"ZREMRANGEBYSCORE", "z", "2", "2"}, {"ZRANGESTORE", "zd", "z", "0", "-1"},
 	{"ZUNIONSTORE", "zd", "2", "z", "zd"}, {"ZINTERSTORE", "zd", "1", "nope"}, {"ZMPOP", "1", "z", "MIN"},
 	{"SORT", "st", "ALPHA", "STORE", "sorted"}, {"SORT", "nope", "STORE", "sorted"},
+	{"XADD", "xs", "1-1", "f", "v"}, {"XADD", "xs", "MAXLEN", "1", "2-1", "f", "v"}, {"XADD", "xs", "3-1", "f", "v"},
+	{"XDEL", "xs", "2-1", "9-9"}, {"XGROUP", "CREATE", "xs", "g", "0"}, {"XGROUP", "CREATE", "xs2", "g", "$", "MKSTREAM"},
+	{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "xs", ">"}, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "xs", ">"},
+	{"XREADGROUP", "GROUP", "g", "c2", "STREAMS", "xs", "0"}, {"XACK", "xs", "g", "3-1", "3-1"},
+	{"XADD", "xs", "4-1", "f", "v"}, {"XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "xs", ">"},
+	{"XADD", "xs", "5-1", "f", "v"}, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "xs", ">"},
+	{"XCLAIM", "xs", "g", "c3", "0", "5-1"}, {"XAUTOCLAIM", "xs", "g", "c4", "0", "0"},
+	{"XGROUP", "CREATECONSUMER", "xs", "g", "c5"}, {"XGROUP", "DELCONSUMER", "xs", "g", "c4"},
+	{"XGROUP", "SETID", "xs", "g", "0"}, {"XSETID", "xs", "9-9"}, {"XTRIM", "xs", "MAXLEN", "0"},
+	{"XGROUP", "DESTROY", "xs", "g"}, {"XLEN", "xs"}, {"XRANGE", "nox", "-", "+"},
 	{"SWAPDB", "0", "1"}, {"SWAPDB", "0", "1"}, {"FLUSHDB"}, {"SET", "x", "1"}, {"FLUSHALL"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,18 @@ import (
 // pstep is one step of a multi-connection raw transcript: optionally send a command on
 // connection conn, then read n replies or pushes from it.
 type pstep struct {
-	conn int
-	send []string
-	n    int
-	mode int
+	conn    int
+	send    []string
+	n       int
+	mode    int
+	blocked int // > 0: poll INFO on conn until this many clients are blocked
 }
+
+// Send sends args on conn without reading a reply (a blocking command).
+func Send(conn int, args ...string) pstep { return pstep{conn: conn, send: args} }
+
+// Blocked waits, polling INFO clients on conn, until n clients are blocked.
+func Blocked(conn, n int) pstep { return pstep{conn: conn, blocked: n} }
 
 // P sends args on conn and reads one reply.
 func P(conn int, args ...string) pstep { return pstep{conn: conn, send: args, n: 1} }
@@ -53,6 +61,15 @@ func pubsubCompare(t *testing.T, nconns int, resp3 []int, directives []string, s
 			readReply(t, rds[i])
 		}
 		for _, st := range steps {
+			if st.blocked > 0 {
+				want := "blocked_clients:" + strconv.Itoa(st.blocked) + "\r\n"
+				waitFor(t, 10*time.Second, want, func() bool {
+					writeCmd(conns[st.conn], "INFO", "clients")
+					return strings.Contains(readReply(t, rds[st.conn]).text, want)
+				})
+				outs[ti] = append(outs[ti], "")
+				continue
+			}
 			if st.send != nil {
 				writeCmd(conns[st.conn], st.send...)
 			}

@@ -60,6 +60,7 @@ func allDefs() [][]def {
 		zsetDefs(),
 		multiDefs(),
 		pubsubDefs(),
+		streamDefs(),
 	}
 }
 

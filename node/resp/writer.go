@@ -104,6 +104,30 @@ func (w *Writer) NullArray() {
 // Array writes an array header of n elements; the caller writes the n elements next.
 func (w *Writer) Array(n int) { w.header('*', int64(n)) }
 
+// Defer marks where an aggregate whose length is not known yet starts; Fill writes its
+// header there once the elements are written.
+func (w *Writer) Defer() int { return len(w.B) }
+
+// Fill inserts, at the mark Defer returned, the header of an array ('*'), a map ('%':
+// n pairs) or a set ('~') of n elements, encoded for the protocol as Array, Map and Set
+// do. The elements written since the mark move up.
+func (w *Writer) Fill(at int, kind byte, n int) {
+	var tmp Writer
+	tmp.Proto = w.Proto
+	tmp.B = make([]byte, 0, 24)
+	switch kind {
+	case '%':
+		tmp.Map(n)
+	case '~':
+		tmp.Set(n)
+	default:
+		tmp.Array(n)
+	}
+	w.B = append(w.B, tmp.B...) // grow, then shift the elements up
+	copy(w.B[at+len(tmp.B):], w.B[at:len(w.B)-len(tmp.B)])
+	copy(w.B[at:], tmp.B)
+}
+
 // Map writes a map header of n key/value pairs (2n elements follow): %n in RESP3, *2n
 // in RESP2.
 func (w *Writer) Map(n int) {
