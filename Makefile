@@ -52,6 +52,7 @@ fuzz:
 		./node/resp:FuzzReader \
 		./node/conf:FuzzParse \
 		./node/glob:FuzzMatch \
+		./node:FuzzFunctionPayload \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

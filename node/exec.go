@@ -48,6 +48,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	if c.multi != nil && c.queueing(cmd) {
 		return
 	}
+	if run := s.scripts.running.Load(); run != nil && !cmd.Has(spec.AllowBusy) && !s.waitScript(c, run) {
+		return
+	}
 	s.call(c, cmd)
 	c.lastCmd.Store(cmd)
 }
@@ -145,12 +148,14 @@ func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
 	if c.dirty != 0 {
 		s.stats.dirty.Add(c.dirty)
 	}
-	if cmd.Has(spec.Write) && s.blocking.count.Load() > 0 {
-		for _, i := range c.keyIdx {
-			s.blocking.markReady(c.db.ID(), c.args[i])
+	if s.blocking.count.Load() > 0 {
+		if cmd.Has(spec.Write) {
+			for _, i := range c.keyIdx {
+				s.blocking.markReady(c.db.ID(), c.args[i])
+			}
 		}
 		if !c.held {
-			s.serveReady()
+			s.serveReady() // also what a script or EXEC marked ready
 		}
 	}
 	if c.parked != nil {

@@ -56,6 +56,7 @@ type Server struct {
 	latency     latencyMonitor
 	watches     watchRegistry
 	pubsub      pubsubRegistry
+	scripts     scriptState
 	notifyFlags atomic.Int32 // notify-keyspace-events as ev* bits
 }
 

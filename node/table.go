@@ -61,6 +61,7 @@ func allDefs() [][]def {
 		multiDefs(),
 		pubsubDefs(),
 		streamDefs(),
+		scriptDefs(),
 	}
 }
 
