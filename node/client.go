@@ -51,6 +51,8 @@ type Client struct {
 	nSub     [3]atomic.Int32 // shared: subscriptions by kind (CLIENT LIST sub/psub/ssub)
 	subCount atomic.Int32    // shared: all subscriptions
 
+	user atomic.Pointer[userRef] // shared: the authenticated user
+
 	multi         *multiState  // open transaction (MULTI), nil outside
 	watched       []blockKey   // WATCHed keys
 	watchDirty    atomic.Bool  // shared: a watched key changed

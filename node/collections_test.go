@@ -67,6 +67,9 @@ const (
 	rawExact = iota
 	rawUnordered
 	rawShape
+	// rawWords compares bulk strings as sets of space-separated words (descriptions
+	// whose word order Redis itself does not fix, such as ACL rules).
+	rawWords
 )
 
 func rc(mode int, args ...string) rawCmd { return rawCmd{args: args, mode: mode} }
@@ -165,10 +168,14 @@ func renderReply(r reply, mode int) string {
 		if r.typ == '%' {
 			step = 2
 		}
+		inner := rawExact
+		if mode == rawWords {
+			inner = rawWords
+		}
 		for i := 0; i < len(r.elems); i += step {
-			s := renderReply(r.elems[i], rawExact)
+			s := renderReply(r.elems[i], inner)
 			if step == 2 {
-				s += ":" + renderReply(r.elems[i+1], rawExact)
+				s += ":" + renderReply(r.elems[i+1], inner)
 			}
 			parts = append(parts, s)
 		}
@@ -181,6 +188,11 @@ func renderReply(r reply, mode int) string {
 	}
 	if mode == rawShape {
 		return string(r.typ)
+	}
+	if mode == rawWords {
+		words := strings.Fields(r.text)
+		slices.Sort(words)
+		return string(r.typ) + strings.Join(words, " ")
 	}
 	return string(r.typ) + r.text
 }

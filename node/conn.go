@@ -30,7 +30,7 @@ func (s *Server) serveConn(nc net.Conn) {
 				Interval: time.Duration(cfg.TCPKeepalive) * time.Second / 3, Count: 3})
 		}
 	}
-	if cfg.ProtectedMode && cfg.Requirepass == "" && !isLocal(nc) {
+	if cfg.ProtectedMode && s.acl.def.get().NoPass && !isLocal(nc) {
 		nc.Write([]byte(protectedModeMsg))
 		s.stats.rejectedConns.Add(1)
 		return
@@ -88,8 +88,9 @@ func (s *Server) newClient(nc net.Conn) *Client {
 	c.multiLen.Store(-1)
 	c.proto.Store(2)
 	c.rd = resp.NewReader(nc, resp.Limits{MaxBulkLen: cfg.ProtoMaxBulkLen, MaxQueryBuf: cfg.ClientQueryBufferLimit})
-	c.authenticated = cfg.Requirepass == ""
+	c.authenticated = s.defaultAuthenticated()
 	c.rd.SetUnauthenticated(!c.authenticated)
+	c.user.Store(s.acl.def)
 	c.w.Proto = 2
 	c.lastSeen.Store(now.UnixMilli())
 	_, unix := nc.LocalAddr().(*net.UnixAddr)

@@ -81,16 +81,6 @@ func (c *Client) selectDB(n int) {
 	c.setInfo(func(i *clientInfo) { i.dbIndex = n })
 }
 
-// checkPassword answers AUTH for the default user (requirepass); named users arrive
-// with ACL.
-func (c *Client) checkPassword(user, pass []byte) bool {
-	want := c.s.config().Requirepass
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	return want == "" || string(pass) == want
-}
-
 func (c *Client) setAuthenticated(ok bool) {
 	c.authenticated = ok
 	c.rd.SetUnauthenticated(!ok)
@@ -101,7 +91,7 @@ func cmdAuth(c *Client) {
 	switch len(c.args) {
 	case 2:
 		pass = c.args[1]
-		if c.s.config().Requirepass == "" {
+		if c.s.acl.def.get().NoPass {
 			c.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -111,11 +101,10 @@ func cmdAuth(c *Client) {
 		c.Err(errSyntax)
 		return
 	}
-	if !c.checkPassword(user, pass) {
+	if !c.authenticate(user, pass) {
 		c.Err(errInvalidPass)
 		return
 	}
-	c.setAuthenticated(true)
 	c.OK()
 }
 
@@ -155,11 +144,10 @@ func cmdHello(c *Client) {
 		}
 	}
 	if user != nil {
-		if !c.checkPassword(user, pass) {
+		if !c.authenticate(user, pass) {
 			c.Err(errInvalidPass)
 			return
 		}
-		c.setAuthenticated(true)
 	}
 	if !c.authenticated {
 		c.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -197,7 +185,8 @@ func cmdReset(c *Client) {
 	c.selectDB(0)
 	c.setProto(2)
 	c.noEvict, c.noTouch = false, false
-	c.setAuthenticated(c.s.config().Requirepass == "")
+	c.setUser(c.s.acl.def)
+	c.setAuthenticated(c.s.defaultAuthenticated())
 	c.setInfo(func(i *clientInfo) { i.name = "" })
 	c.w.Simple("RESET")
 }

@@ -41,6 +41,15 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errNoAuth)
 		return
 	}
+	if u := c.user.Load().get(); !u.Unrestricted() && !cmd.Has(spec.NoAuth) {
+		ctx := "toplevel"
+		if c.multi != nil {
+			ctx = "multi"
+		}
+		if !c.aclCheck(u, cmd, ctx) {
+			return
+		}
+	}
 	if c.subCount.Load() > 0 && c.w.Proto == 2 && !subscribedModeAllows(cmd.Name) {
 		c.reject(errSubscribedMode(cmd.FullName))
 		return

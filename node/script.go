@@ -401,7 +401,8 @@ func (run *scriptRun) errorReply(err error) string {
 func (c *Client) scriptClient() *Client {
 	f := &Client{s: c.s, id: c.id, db: c.db, held: true, authenticated: true, conn: c.conn}
 	f.multiLen.Store(-1)
-	f.info = clientInfo{user: "default", addr: c.getInfo().addr}
+	f.user.Store(c.user.Load())
+	f.info = clientInfo{user: c.user.Load().name, addr: c.getInfo().addr}
 	return f
 }
 
@@ -521,6 +522,9 @@ func (run *scriptRun) exec(args [][]byte) ([]byte, string) {
 	f.cmd = cmd
 	f.w.Reset()
 	f.w.Proto = run.proto
+	if u := f.user.Load().get(); !u.Unrestricted() && !f.aclCheck(u, cmd, "lua") {
+		return f.w.B, ""
+	}
 	s.call(f, cmd)
 	f.lastCmd.Store(cmd)
 	return f.w.B, ""

@@ -200,7 +200,9 @@ func TestScriptKill(t *testing.T) {
 				t.Fatalf("SCRIPT KILL with nothing running: %v", err)
 			}
 			// A script that wrote cannot be killed.
-			go func() { done <- c.Eval(ctx, "redis.call('set','w','1') local t = redis.call('time')[1] + 0 while redis.call('time')[1] - t < 1 do end", nil).Err() }()
+			go func() {
+				done <- c.Eval(ctx, "redis.call('set','w','1') local t = redis.call('time')[1] + 0 while redis.call('time')[1] - t < 1 do end", nil).Err()
+			}()
 			waitFor(t, 10*time.Second, "UNKILLABLE", func() bool {
 				err := other.ScriptKill(ctx).Err()
 				return err != nil && strings.HasPrefix(err.Error(), "UNKILLABLE")

@@ -41,23 +41,25 @@ type Server struct {
 	start  time.Time
 	limits *storage.Limits
 
-	mu          sync.Mutex // guards listeners, clients, closed
-	listeners   []net.Listener
-	clients     map[int64]*Client
-	nextID      atomic.Int64
-	closed      bool
-	wg          sync.WaitGroup // every goroutine the server starts
-	stop        chan struct{}
-	shutdown    chan struct{} // closed when SHUTDOWN asks the process to exit
-	lastSave    atomic.Int64
-	peakMem     atomic.Int64
-	slowlog     slowlog
-	blocking    blockRegistry
-	latency     latencyMonitor
-	watches     watchRegistry
-	pubsub      pubsubRegistry
-	scripts     scriptState
-	notifyFlags atomic.Int32 // notify-keyspace-events as ev* bits
+	mu              sync.Mutex // guards listeners, clients, closed
+	listeners       []net.Listener
+	clients         map[int64]*Client
+	nextID          atomic.Int64
+	closed          bool
+	wg              sync.WaitGroup // every goroutine the server starts
+	stop            chan struct{}
+	shutdown        chan struct{} // closed when SHUTDOWN asks the process to exit
+	lastSave        atomic.Int64
+	peakMem         atomic.Int64
+	slowlog         slowlog
+	blocking        blockRegistry
+	latency         latencyMonitor
+	watches         watchRegistry
+	pubsub          pubsubRegistry
+	scripts         scriptState
+	acl             aclState
+	lastRequirepass string       // requirepass as last applied to the default user
+	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
 }
 
 // New builds a server from cfg. It opens nothing; see Start.
@@ -87,6 +89,11 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 		OnNew:  func(db int, key []byte) { s.keyEvent(db, evNew, "new", key) },
 		OnMiss: func(db int, key []byte) { s.keyEvent(db, evKeyMiss, "keymiss", key) }})
 	s.table = newTable(allDefs())
+	if err := s.initACL(cfg); err != nil {
+		return nil, err
+	}
+	s.table.assignACLIDs(s.acl.reg)
+	s.lastRequirepass = cfg.Requirepass
 	s.lastSave.Store(time.Now().Unix())
 	s.slowlog.init()
 	s.latency.init()

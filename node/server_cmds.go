@@ -118,6 +118,10 @@ func cmdConfigSet(c *Client) {
 func (s *Server) applyConfig(next *conf.Config) {
 	s.cfg.Store(next)
 	s.applyLimits(next)
+	if next.Requirepass != s.lastRequirepass {
+		s.lastRequirepass = next.Requirepass
+		s.applyRequirepass(next.Requirepass)
+	}
 	s.log.SetLevel(ParseLevel(next.Loglevel))
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/shoal-db/shoal/node/acl"
 	"github.com/shoal-db/shoal/node/spec"
 )
 
@@ -34,6 +35,7 @@ type Command struct {
 	lock      int
 	txControl bool
 	subs      map[string]*Command
+	aclID     int // the command's id in the ACL registry
 
 	calls, usec, rejected, failed atomic.Int64
 }
@@ -62,6 +64,7 @@ func allDefs() [][]def {
 		pubsubDefs(),
 		streamDefs(),
 		scriptDefs(),
+		aclDefs(),
 	}
 }
 
@@ -164,4 +167,14 @@ func (c *Command) subcommand(name []byte) *Command {
 	}
 	var buf [32]byte
 	return c.subs[string(lowerInto(buf[:0], name))]
+}
+
+// assignACLIDs gives every command and subcommand its ACL registry id.
+func (t *Table) assignACLIDs(reg *acl.Registry) {
+	for _, c := range t.byName {
+		c.aclID, _ = reg.ID(c.FullName)
+		for _, sc := range c.subs {
+			sc.aclID, _ = reg.ID(sc.FullName)
+		}
+	}
 }

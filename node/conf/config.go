@@ -53,6 +53,11 @@ type Config struct {
 	Aclfile                string // aclfile
 	AclPubsubDefault       string // acl-pubsub-default: allchannels|resetchannels
 	AcllogMaxLen           int64  // acllog-max-len
+	// Users are the "user <name> [rules…]" lines of the file, in order (name first).
+	Users [][]string
+	// RenameCommands are the "rename-command <name> <new-name>" lines, in order; an
+	// empty new name removes the command.
+	RenameCommands [][2]string
 
 	// General.
 	Daemonize          bool   // daemonize

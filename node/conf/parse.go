@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -180,6 +181,10 @@ func (l *loader) fileDirective(name string, argv []string) error {
 			l.warn(name, name)
 		case actNoSentinel:
 			return fmt.Errorf("sentinel directive while not in sentinel mode")
+		case actUser:
+			l.cfg.Users = append(l.cfg.Users, slices.Clone(argv[1:]))
+		case actRename:
+			l.cfg.RenameCommands = append(l.cfg.RenameCommands, [2]string{argv[1], argv[2]})
 		}
 		return nil
 	}

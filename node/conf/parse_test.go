@@ -99,8 +99,6 @@ hz 900
 		"directive 'active-defrag-ignore-bytes' is accepted but not implemented yet",
 		"directive 'replicaof' is accepted but not implemented yet",
 		"directive 'rdbcompression' is accepted but not implemented yet",
-		"directive 'rename-command' is accepted but not implemented yet",
-		"directive 'notify-keyspace-events' is accepted but not implemented yet",
 	}
 	if !slices.Equal(warnings, wantWarnings) {
 		t.Errorf("warnings = %q", warnings)

@@ -283,7 +283,7 @@ var registry = [...]directive{
 	special("save", "", kSave, fImpl|fMulti, "3600 1 300 100 60 10000", bindSave),
 	special("client-output-buffer-limit", "", kOutBuf, fMulti, cobl, bindOutBuf),
 	special("oom-score-adj-values", "", kOOM, fMulti, "0 200 800", nil),
-	special("notify-keyspace-events", "", kNotify, 0, "", strF(func(c *Config) *string { return &c.NotifyKeyspaceEvents })),
+	special("notify-keyspace-events", "", kNotify, fImpl, "", strF(func(c *Config) *string { return &c.NotifyKeyspaceEvents })),
 	special("bind", "", kBind, fImpl|fMulti, "127.0.0.1 -::1", bindBind),
 	special("replicaof", "slaveof", kReplicaOf, fImmutable|fMulti, "", bindReplicaOf),
 	special("latency-tracking-info-percentiles", "", kPercentiles, fMulti, "50 99 99.9", bindPercentiles),
@@ -325,6 +325,8 @@ const (
 	actInclude                      // include <path|glob>
 	actWarn                         // accepted, not implemented: warns
 	actNoSentinel                   // sentinel <...>: only valid in sentinel mode
+	actUser                         // user <name> [rules...]: kept in Config.Users
+	actRename                       // rename-command <name> <new-name>: kept in Config.RenameCommands
 )
 
 // fileDirectives is looked up only when the line names no config directive. Arities are
@@ -334,8 +336,8 @@ var fileDirectives = map[string][]fileDirective{
 	"list-max-ziplist-value":   {{2, 2, actIgnore}},
 	"lua-replicate-commands":   {{2, 2, actIgnore}},
 	"include":                  {{2, 2, actInclude}},
-	"rename-command":           {{3, 3, actWarn}},
-	"user":                     {{2, -1, actWarn}},
+	"rename-command":           {{3, 3, actRename}},
+	"user":                     {{2, -1, actUser}},
 	"loadmodule":               {{2, -1, actWarn}},
 	"sentinel":                 {{1, 1, actWarn}, {2, -1, actNoSentinel}},
 }

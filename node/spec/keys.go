@@ -14,6 +14,13 @@ var ErrKeyNum = errors.New("invalid number of keys")
 // getKeysFromCommand does; specs of type "unknown" are skipped (the handler knows those
 // keys: SORT's STORE, BY and GET). Indices are appended in spec order and may repeat.
 func (c *Command) Keys(args [][]byte, out []int) ([]int, error) {
+	err := c.EachKey(args, func(i int, _ *KeySpec) { out = append(out, i) })
+	return out, err
+}
+
+// EachKey calls fn with the argument index of every key in args and the key spec that
+// found it (ACL checks need the spec's flags), in the order Keys lists them.
+func (c *Command) EachKey(args [][]byte, fn func(i int, ks *KeySpec)) error {
 	argc := len(args)
 	for i := range c.KeySpecs {
 		ks := &c.KeySpecs[i]
@@ -56,28 +63,28 @@ func (c *Command) Keys(args [][]byte, out []int) ([]int, error) {
 			}
 			step := max(ks.KeyStep, 1)
 			for j := first; j <= last && j < argc; j += step {
-				out = append(out, j)
+				fn(j, ks)
 			}
 		case "keynum":
 			ni := first + ks.KeyNumIdx
 			if ni >= argc {
-				return out, ErrKeyNum
+				return ErrKeyNum
 			}
 			n, ok := parseNonNeg(args[ni])
 			if !ok {
-				return out, ErrKeyNum
+				return ErrKeyNum
 			}
 			fk := first + ks.FirstKey
 			step := max(ks.KeyStep, 1)
 			if fk+(n-1)*step >= argc {
-				return out, ErrKeyNum
+				return ErrKeyNum
 			}
 			for j := range n {
-				out = append(out, fk+j*step)
+				fn(fk+j*step, ks)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func parseNonNeg(b []byte) (int, bool) {
