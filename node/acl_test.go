@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shoal-db/shoal/node/acl"
@@ -249,3 +251,42 @@ func TestRequirepassIsDefaultPassword(t *testing.T) {
 }
 
 func aclHash(p string) string { return acl.HashPassword(p) }
+
+// TestRenameCommand renames CONFIG and removes FLUSHALL, as rename-command does.
+func TestRenameCommand(t *testing.T) {
+	_, addr := startShoal(t, "rename-command", "config cfg-secret", "rename-command", `flushall ""`)
+	c := newClient(t, addr, 2)
+	ctx := context.Background()
+	if err := c.Do(ctx, "CONFIG", "GET", "port").Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR unknown command 'CONFIG'") {
+		t.Fatalf("CONFIG still works: %v", err)
+	}
+	if err := c.Do(ctx, "cfg-secret", "GET", "port").Err(); err != nil {
+		t.Fatalf("renamed CONFIG: %v", err)
+	}
+	if err := c.Do(ctx, "FLUSHALL").Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR unknown command") {
+		t.Fatalf("FLUSHALL still works: %v", err)
+	}
+}
+
+func TestAuthBackoff(t *testing.T) {
+	var f authFailures
+	now := time.Unix(1000, 0)
+	var delays []time.Duration
+	for range 8 {
+		delays = append(delays, f.fail("10.0.0.1", now))
+	}
+	want := []time.Duration{0, 0, 0, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}
+	if !slices.Equal(delays, want) {
+		t.Fatalf("delays %v", delays)
+	}
+	if d := f.fail("10.0.0.2", now); d != 0 {
+		t.Fatalf("another host is held %v", d)
+	}
+	if d := f.fail("10.0.0.1", now.Add(2*time.Minute)); d != 0 {
+		t.Fatalf("after the window: %v", d)
+	}
+	f.reset("10.0.0.1")
+	if authDelay(100) != authMaxDelay {
+		t.Fatal("the delay is not bounded")
+	}
+}

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,68 @@ type aclState struct {
 	users map[string]*userRef
 	log   []*aclLogEntry
 	def   *userRef // the default user
+
+	failures authFailures
+}
+
+// authFailures slows password guessing: after authFreeFailures failed AUTHs from one
+// host within authFailureWindow, each further failure answers only after a delay that
+// doubles up to authMaxDelay. A success from the host clears its count.
+type authFailures struct {
+	mu    sync.Mutex
+	hosts map[string]*authFailure
+}
+
+type authFailure struct {
+	count int
+	last  time.Time
+}
+
+const (
+	authFreeFailures  = 3
+	authFailureWindow = time.Minute
+	authMaxDelay      = 2 * time.Second
+	authFirstDelay    = 10 * time.Millisecond
+	authMaxHosts      = 10000 // bound on the table; the oldest entries go first
+)
+
+// fail counts a failure from host at now and returns how long to hold the reply.
+func (f *authFailures) fail(host string, now time.Time) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hosts == nil {
+		f.hosts = map[string]*authFailure{}
+	}
+	e := f.hosts[host]
+	if e == nil || now.Sub(e.last) > authFailureWindow {
+		if len(f.hosts) >= authMaxHosts {
+			for h, old := range f.hosts {
+				if now.Sub(old.last) > authFailureWindow || len(f.hosts) >= authMaxHosts {
+					delete(f.hosts, h)
+				}
+			}
+		}
+		e = &authFailure{}
+		f.hosts[host] = e
+	}
+	e.count++
+	e.last = now
+	return authDelay(e.count)
+}
+
+// authDelay is the hold after the n-th failure in a row.
+func authDelay(n int) time.Duration {
+	if n <= authFreeFailures {
+		return 0
+	}
+	shift := min(n-authFreeFailures-1, 20)
+	return min(authFirstDelay<<shift, authMaxDelay)
+}
+
+func (f *authFailures) reset(host string) {
+	f.mu.Lock()
+	delete(f.hosts, host)
+	f.mu.Unlock()
 }
 
 // aclLogEntry is one ACL LOG entry; equal entries within a minute are merged (count).
@@ -151,11 +214,23 @@ func (c *Client) authenticate(user, pass []byte) bool {
 	ref := c.s.lookupUser(name)
 	if ref == nil || !ref.get().CheckPassword(string(pass)) {
 		c.s.aclLog(c, "auth", "toplevel", "auth", name)
+		if d := c.s.acl.failures.fail(c.remoteHost(), time.Now()); d > 0 {
+			time.Sleep(d) // only this connection waits; it holds no lock
+		}
 		return false
 	}
+	c.s.acl.failures.reset(c.remoteHost())
 	c.setUser(ref)
 	c.setAuthenticated(true)
 	return true
+}
+
+// remoteHost is the client's address without the port ("unix" for a Unix socket).
+func (c *Client) remoteHost() string {
+	if a, ok := c.conn.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return "unix"
 }
 
 func (c *Client) setUser(ref *userRef) {

@@ -93,6 +93,11 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.table.assignACLIDs(s.acl.reg)
+	for _, r := range cfg.RenameCommands {
+		if err := s.table.rename(r[0], r[1]); err != nil {
+			return nil, fmt.Errorf("rename-command %s: %v", r[0], err)
+		}
+	}
 	s.lastRequirepass = cfg.Requirepass
 	s.lastSave.Store(time.Now().Unix())
 	s.slowlog.init()

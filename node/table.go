@@ -178,3 +178,25 @@ func (t *Table) assignACLIDs(reg *acl.Registry) {
 		}
 	}
 }
+
+// rename applies rename-command: the command old is known as name from now on, or not
+// at all when name is empty. Call it before serving.
+func (t *Table) rename(old, name string) error {
+	old, name = strings.ToLower(old), strings.ToLower(name)
+	c := t.byName[old]
+	if c == nil {
+		return fmt.Errorf("No such command in rename-command")
+	}
+	if name != "" && t.byName[name] != nil {
+		return fmt.Errorf("Target command name already exists")
+	}
+	delete(t.byName, old)
+	delete(t.fast, old)
+	delete(t.fast, strings.ToUpper(old))
+	if name != "" {
+		t.byName[name] = c
+		t.fast[name] = c
+		t.fast[strings.ToUpper(name)] = c
+	}
+	return nil
+}

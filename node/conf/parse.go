@@ -188,6 +188,12 @@ func (l *loader) fileDirective(name string, argv []string) error {
 		}
 		return nil
 	}
+	// A multi-argument directive given as one quoted string ("--user 'alice on'").
+	if len(argv) == 2 && fileDirectives[name] != nil {
+		if split, ok := splitArgs(argv[1]); ok && len(split) > 1 {
+			return l.fileDirective(name, append([]string{name}, split...))
+		}
+	}
 	return fmt.Errorf("Bad directive or wrong number of arguments")
 }
 
