@@ -51,7 +51,10 @@ type Client struct {
 	nSub     [3]atomic.Int32 // shared: subscriptions by kind (CLIENT LIST sub/psub/ssub)
 	subCount atomic.Int32    // shared: all subscriptions
 
-	user atomic.Pointer[userRef] // shared: the authenticated user
+	user       atomic.Pointer[userRef] // shared: the authenticated user
+	monitoring atomic.Bool             // shared: in MONITOR mode
+	fromScript bool                    // a script's fake client (MONITOR shows "lua")
+	softSince  int64                   // Unix s its replies first passed the normal soft limit
 
 	multi         *multiState  // open transaction (MULTI), nil outside
 	watched       []blockKey   // WATCHed keys
@@ -225,6 +228,9 @@ func (c *Client) listLine(now time.Time) string {
 	var b strings.Builder
 	idle := now.UnixMilli() - c.lastSeen.Load()
 	flags := i.flags
+	if c.monitoring.Load() {
+		flags += "O"
+	}
 	if c.subscribed() {
 		flags += "P"
 	}

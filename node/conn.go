@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/node/resp"
 )
 
@@ -53,6 +54,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer func() {
 		c.endMulti()
 		c.unsubscribeAll()
+		c.stopMonitor()
 		if c.out != nil {
 			c.putReplies()
 			c.out.close()
@@ -131,6 +133,9 @@ func (c *Client) loop() {
 			return
 		}
 		s.execute(c, req.Args)
+		if c.out == nil && c.overNormalLimit() {
+			return
+		}
 		if c.closeAfter {
 			c.flush()
 			return
@@ -139,6 +144,32 @@ func (c *Client) loop() {
 			return
 		}
 	}
+}
+
+// overNormalLimit applies client-output-buffer-limit normal to the replies batched for
+// a client without an outbox, closing it past the hard limit (or past the soft limit
+// for longer than its seconds).
+func (c *Client) overNormalLimit() bool {
+	lim := c.s.config().ClientOutputBufferLimit[conf.ClassNormal]
+	used := uint64(c.w.Len())
+	switch {
+	case lim.Hard > 0 && used >= lim.Hard:
+	case lim.Soft > 0 && used >= lim.Soft:
+		now := time.Now().Unix()
+		if c.softSince == 0 {
+			c.softSince = now
+			return false
+		}
+		if now-c.softSince <= lim.SoftSeconds {
+			return false
+		}
+	default:
+		c.softSince = 0
+		return false
+	}
+	c.s.stats.outputLimitDisconnects.Add(1)
+	c.s.log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.id, c.getInfo().addr)
+	return true
 }
 
 // isSecurityAttack recognizes an HTTP request sent to the RESP port (Redis's

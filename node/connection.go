@@ -27,6 +27,9 @@ func connectionDefs() []def {
 		{name: "client|no-evict", fn: cmdClientNoEvict},
 		{name: "client|no-touch", fn: cmdClientNoTouch},
 		{name: "client|help", fn: cmdClientHelp},
+		{name: "monitor", fn: cmdMonitor},
+		{name: "client|pause", fn: cmdClientPause, lock: lockNone},
+		{name: "client|unpause", fn: cmdClientUnpause, lock: lockNone},
 	}
 }
 

@@ -57,6 +57,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	if c.multi != nil && c.queueing(cmd) {
 		return
 	}
+	if s.pause.active.Load() {
+		s.waitPause(c, cmd)
+	}
 	if run := s.scripts.running.Load(); run != nil && !cmd.Has(spec.AllowBusy) && !s.waitScript(c, run) {
 		return
 	}
@@ -69,6 +72,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 	start := monotonic()
 	c.dirty = 0
 	c.useView(cmd)
+	if s.monitors.count.Load() > 0 {
+		s.feedMonitors(c, cmd)
+	}
 	if c.held {
 		s.callHeld(c, cmd, start)
 		return

@@ -346,3 +346,83 @@ func TestSubscriberNotTimedOut(t *testing.T) {
 		t.Fatal("the subscriber was timed out")
 	}
 }
+
+// TestMonitor compares what MONITOR shows with Redis (timestamps and client addresses
+// aside).
+func TestMonitor(t *testing.T) {
+	var outs []string
+	for _, tg := range servers(t) {
+		mon, rd := rawConn(t, tg.addr)
+		writeCmd(mon, "MONITOR")
+		if r := readReply(t, rd); r.text != "OK" {
+			t.Fatalf("MONITOR: %+v", r)
+		}
+		c, crd := rawConn(t, tg.addr)
+		for _, cmd := range [][]string{
+			{"SET", "a b", "x\"y\nz\x01"}, {"AUTH", "nouser", "pw"}, {"HELLO", "3", "AUTH", "default", "x"},
+			{"EVAL", "return redis.call('get','k')", "0"}, {"CONFIG", "GET", "port"}, {"MULTI"}, {"DISCARD"},
+			{"NOSUCH"}, {"GET"}, {"PING"},
+		} {
+			writeCmd(c, cmd...)
+			readReply(t, crd)
+		}
+		var lines []string
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			// "+1700000000.123456 [0 127.0.0.1:5555] ..." → "[0 addr] ..."
+			_, rest, _ := strings.Cut(line, " ")
+			db, rest, _ := strings.Cut(rest, " ")
+			addr, rest, _ := strings.Cut(rest, "]")
+			if addr != "lua" {
+				addr = "addr"
+			}
+			lines = append(lines, db+" "+addr+"]"+rest)
+			if strings.Contains(strings.ToLower(line), `"ping"`) {
+				break
+			}
+		}
+		outs = append(outs, strings.Join(lines, ""))
+	}
+	if len(outs) == 2 && outs[0] != outs[1] {
+		t.Fatalf("shoal:\n%s\nredis:\n%s", outs[0], outs[1])
+	}
+}
+
+// TestClientPause holds writes (not reads) until CLIENT UNPAUSE.
+func TestClientPause(t *testing.T) {
+	pubsubCompare(t, 2, nil, nil,
+		P(1, "CLIENT", "PAUSE", "100000", "WRITE"),
+		P(0, "GET", "k"),
+		Send(0, "SET", "k", "v"),
+		Blocked(1, 1),
+		P(1, "CLIENT", "UNPAUSE"),
+		Recv(0, 1),
+		P(0, "GET", "k"),
+		P(1, "CLIENT", "PAUSE", "10", "bogus"),
+		P(1, "CLIENT", "PAUSE", "-1"),
+		P(1, "CLIENT", "PAUSE", "x"),
+	)
+}
+
+// TestNormalOutputLimit: a reply past client-output-buffer-limit normal closes the
+// client, as Redis does.
+func TestNormalOutputLimit(t *testing.T) {
+	for _, tg := range servers(t, "client-output-buffer-limit", "normal 1mb 0 0") {
+		t.Run(tg.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newClient(t, tg.addr, 2)
+			if err := c.Set(ctx, "big", strings.Repeat("x", 2<<20), 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			conn, rd := rawConn(t, tg.addr)
+			writeCmd(conn, "GET", "big")
+			expectClosed(t, rd)
+			if !strings.Contains(c.Info(ctx, "stats").Val(), "client_output_buffer_limit_disconnections:1") && tg.name == "shoal" {
+				t.Error("not counted in INFO")
+			}
+		})
+	}
+}

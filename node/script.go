@@ -399,7 +399,7 @@ func (run *scriptRun) errorReply(err error) string {
 // scriptClient returns the fake client a script's commands run on: the caller's
 // database and authentication, every stripe already held.
 func (c *Client) scriptClient() *Client {
-	f := &Client{s: c.s, id: c.id, db: c.db, held: true, authenticated: true, conn: c.conn}
+	f := &Client{s: c.s, id: c.id, db: c.db, held: true, authenticated: true, conn: c.conn, fromScript: true}
 	f.multiLen.Store(-1)
 	f.user.Store(c.user.Load())
 	f.info = clientInfo{user: c.user.Load().name, addr: c.getInfo().addr}

@@ -57,6 +57,8 @@ type Server struct {
 	watches         watchRegistry
 	pubsub          pubsubRegistry
 	scripts         scriptState
+	monitors        monitorRegistry
+	pause           pauseState
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits

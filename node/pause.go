@@ -1,0 +1,140 @@
+package node
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// CLIENT PAUSE holds clients' commands until a deadline or CLIENT UNPAUSE: all of them
+// (ALL), or only those that may change the dataset (WRITE: write commands, EVAL/FCALL,
+// PUBLISH and the other may-replicate commands, and EXEC of a transaction holding any).
+
+type pauseState struct {
+	active  atomic.Bool // a pause may be in force: the executor's fast check
+	mu      sync.Mutex
+	until   time.Time
+	all     bool
+	resumed chan struct{} // closed when the pause ends early (UNPAUSE) or is replaced
+}
+
+// cmdClientPause is CLIENT PAUSE timeout [WRITE|ALL].
+func cmdClientPause(c *Client) {
+	ms, ok := c.intArgMsg(2, "ERR timeout is not an integer or out of range")
+	if !ok {
+		return
+	}
+	if ms < 0 {
+		c.Err(errTimeoutNeg)
+		return
+	}
+	all := true
+	if len(c.args) == 4 {
+		switch {
+		case c.is(3, "WRITE"):
+			all = false
+		case c.is(3, "ALL"):
+		default:
+			c.Err("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	} else if len(c.args) > 4 {
+		c.Err(errSyntax)
+		return
+	}
+	p := &c.s.pause
+	p.mu.Lock()
+	until := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	// A new pause never shortens or weakens one in force, as in Redis.
+	if time.Now().Before(p.until) {
+		if until.Before(p.until) {
+			until = p.until
+		}
+		all = all || p.all
+	}
+	if p.resumed != nil {
+		close(p.resumed)
+	}
+	p.until, p.all, p.resumed = until, all, make(chan struct{})
+	p.active.Store(true)
+	p.mu.Unlock()
+	c.OK()
+}
+
+func cmdClientUnpause(c *Client) {
+	p := &c.s.pause
+	p.mu.Lock()
+	p.until = time.Time{}
+	if p.resumed != nil {
+		close(p.resumed)
+		p.resumed = nil
+	}
+	p.mu.Unlock()
+	c.OK()
+}
+
+// intArgMsg parses args[i] as an integer, answering msg when it is not.
+func (c *Client) intArgMsg(i int, msg string) (int64, bool) {
+	n, ok := storage.ParseInt(c.args[i])
+	if !ok {
+		c.Err(msg)
+	}
+	return n, ok
+}
+
+// pausedFor reports whether a pause holds cmd, given the client's transaction.
+func (c *Client) pausedFor(cmd *Command, all bool) bool {
+	if all {
+		return true
+	}
+	if cmd.Has(spec.Write) || cmd.Has(spec.MayReplicate) {
+		return true
+	}
+	if cmd.FullName == "exec" && c.multi != nil {
+		for _, q := range c.multi.cmds {
+			if q.cmd.Has(spec.Write) || q.cmd.Has(spec.MayReplicate) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// waitPause holds the client while a pause applies to cmd. Pause commands themselves
+// (admin commands such as CLIENT UNPAUSE) are not held under a WRITE pause.
+func (s *Server) waitPause(c *Client, cmd *Command) {
+	for {
+		p := &s.pause
+		p.mu.Lock()
+		until, all, resumed := p.until, p.all, p.resumed
+		p.mu.Unlock()
+		left := time.Until(until)
+		if left <= 0 {
+			p.mu.Lock()
+			if !time.Now().Before(p.until) {
+				p.active.Store(false)
+			}
+			p.mu.Unlock()
+			return
+		}
+		if !c.pausedFor(cmd, all) || strings.HasPrefix(cmd.FullName, "client|unpause") {
+			return
+		}
+		t := time.NewTimer(left)
+		c.blocked.Store(true)
+		select {
+		case <-t.C:
+		case <-resumed:
+		case <-s.stop:
+			t.Stop()
+			c.blocked.Store(false)
+			return
+		}
+		t.Stop()
+		c.blocked.Store(false)
+	}
+}
