@@ -55,6 +55,11 @@ type Client struct {
 	monitoring atomic.Bool             // shared: in MONITOR mode
 	fromScript bool                    // a script's fake client (MONITOR shows "lua")
 	softSince  int64                   // Unix s its replies first passed the normal soft limit
+	tracking   *clientTracking         // CLIENT TRACKING options, nil when off
+	// Invalidations of keys the client changed itself, sent after its reply.
+	pendingInvalidations [][]byte
+	hasPendingInval      bool
+	trackingOn           atomic.Bool // shared: tracking is on (CLIENT LIST flag t)
 
 	multi         *multiState  // open transaction (MULTI), nil outside
 	watched       []blockKey   // WATCHed keys
@@ -240,6 +245,9 @@ func (c *Client) listLine(now time.Time) string {
 	}
 	if c.blocked.Load() {
 		flags += "b"
+	}
+	if c.trackingOn.Load() {
+		flags += "t"
 	}
 	if flags == "" {
 		flags = "N"

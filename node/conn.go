@@ -55,6 +55,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.endMulti()
 		c.unsubscribeAll()
 		c.stopMonitor()
+		c.stopTracking()
 		if c.out != nil {
 			c.putReplies()
 			c.out.close()

@@ -29,6 +29,10 @@ func connectionDefs() []def {
 		{name: "client|help", fn: cmdClientHelp},
 		{name: "monitor", fn: cmdMonitor},
 		{name: "client|pause", fn: cmdClientPause, lock: lockNone},
+		{name: "client|tracking", fn: cmdClientTracking, lock: lockNone},
+		{name: "client|caching", fn: cmdClientCaching, lock: lockNone},
+		{name: "client|getredir", fn: cmdClientGetredir, lock: lockNone},
+		{name: "client|trackinginfo", fn: cmdClientTrackinginfo, lock: lockNone},
 		{name: "client|unpause", fn: cmdClientUnpause, lock: lockNone},
 	}
 }
@@ -185,6 +189,7 @@ func strconvInt(b []byte) (int64, bool) {
 func cmdReset(c *Client) {
 	c.endMulti()
 	c.unsubscribeAll()
+	c.stopTracking()
 	c.selectDB(0)
 	c.setProto(2)
 	c.noEvict, c.noTouch = false, false

@@ -34,7 +34,7 @@ const (
 )
 
 // changed records that key in the client's database was modified (signalModifiedKey).
-func (c *Client) changed(key []byte) { c.s.keyChanged(c.db.ID(), key) }
+func (c *Client) changed(key []byte) { c.s.keyChanged(c, c.db.ID(), key) }
 
 // notify raises a keyspace event of class for key in the client's database
 // (notifyKeyspaceEvent).

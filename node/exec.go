@@ -105,8 +105,14 @@ func (s *Server) call(c *Client, cmd *Command) {
 	}
 	func() {
 		defer func() {
+			if c.tracking != nil {
+				c.trackRead(cmd) // before the stripes are released: see tracking.go
+			}
 			if c.out != nil {
 				c.putReplies() // before the stripes are released: see outbox
+				if c.hasPendingInval {
+					c.flushInvalidations()
+				}
 			}
 			s.eng.Unlock(&c.locks)
 			if r := recover(); r != nil {
@@ -151,6 +157,9 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 			}
 		}()
 		cmd.fn(c)
+		if c.tracking != nil {
+			c.trackRead(cmd)
+		}
 	}()
 	s.afterCall(c, cmd, start)
 }

@@ -174,6 +174,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		st := &s.stats
 		es := s.eng.Stats()
 		chans, pats, shard := s.pubsub.counts()
+		tkeys, titems, tprefixes := s.tracking.stats()
 		for _, f := range []struct {
 			k string
 			v any
@@ -205,7 +206,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"active_defrag_hits", 0}, {"active_defrag_misses", 0},
 			{"active_defrag_key_hits", 0}, {"active_defrag_key_misses", 0},
 			{"total_active_defrag_time", 0}, {"current_active_defrag_time", 0},
-			{"tracking_total_keys", 0}, {"tracking_total_items", 0}, {"tracking_total_prefixes", 0},
+			{"tracking_total_keys", tkeys}, {"tracking_total_items", titems}, {"tracking_total_prefixes", tprefixes},
 			{"unexpected_error_replies", 0},
 			{"total_error_replies", st.errorsTotal.Load()},
 			// Redis 7.2's counter of clients cut at client-output-buffer-limit.

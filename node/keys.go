@@ -188,7 +188,7 @@ func cmdCopy(c *Client) {
 	if to.ID() != c.db.ID() {
 		c.s.blocking.markReady(to.ID(), dst)
 	}
-	c.s.keyChanged(to.ID(), dst)
+	c.s.keyChanged(c, to.ID(), dst)
 	c.s.keyEvent(to.ID(), evGeneric, "copy_to", dst)
 	c.dirty++
 	c.w.Int(1)
@@ -218,7 +218,7 @@ func cmdMove(c *Client) {
 	c.db.Rename(sl, key, to, sl, key)
 	c.s.blocking.markReady(to.ID(), key)
 	c.changed(key)
-	c.s.keyChanged(to.ID(), key)
+	c.s.keyChanged(c, to.ID(), key)
 	c.notify(evGeneric, "move_from", key)
 	c.s.keyEvent(to.ID(), evGeneric, "move_to", key)
 	c.dirty++
@@ -294,6 +294,7 @@ func flushArgs(c *Client) bool {
 func cmdFlushdb(c *Client) {
 	if flushArgs(c) {
 		c.s.dbReplaced(c.db.ID(), nil)
+		c.s.trackFlushed(c)
 		c.addDirty(int(c.db.Size()))
 		c.db.Flush()
 		c.OK()
@@ -307,6 +308,7 @@ func cmdFlushall(c *Client) {
 			c.s.dbReplaced(i, nil)
 			c.addDirty(int(c.s.eng.DB(i).Size()))
 		}
+		c.s.trackFlushed(c)
 		c.s.eng.FlushAll()
 		c.OK()
 	}

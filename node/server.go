@@ -59,6 +59,7 @@ type Server struct {
 	scripts         scriptState
 	monitors        monitorRegistry
 	pause           pauseState
+	tracking        trackingState
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits

@@ -19,8 +19,13 @@ type watchRegistry struct {
 	byKey map[blockKey][]*Client
 }
 
-// keyChanged is signalModifiedKey for database db: it invalidates the WATCHes of key.
-func (s *Server) keyChanged(db int, key []byte) {
+// keyChanged is signalModifiedKey for database db: it invalidates the WATCHes of key
+// and the client-side caches tracking it. by is the client that changed it (nil for
+// expiry).
+func (s *Server) keyChanged(by *Client, db int, key []byte) {
+	if s.tracking.count.Load() > 0 {
+		s.trackChanged(by, key)
+	}
 	r := &s.watches
 	if r.count.Load() == 0 {
 		return
@@ -35,7 +40,7 @@ func (s *Server) keyChanged(db int, key []byte) {
 // keyExpired is called by the engine, under the key's stripe, for every key deleted
 // because its expire passed.
 func (s *Server) keyExpired(db int, key []byte) {
-	s.keyChanged(db, key)
+	s.keyChanged(nil, db, key)
 	s.keyEvent(db, evExpired, "expired", key)
 }
 
