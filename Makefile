@@ -53,6 +53,7 @@ fuzz:
 		./node/conf:FuzzParse \
 		./node/glob:FuzzMatch \
 		./node:FuzzFunctionPayload \
+		./node:FuzzHLL \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -51,6 +51,8 @@ var dirtyScript = [][]any{
 	{"XGROUP", "CREATECONSUMER", "xs", "g", "c5"}, {"XGROUP", "DELCONSUMER", "xs", "g", "c4"},
 	{"XGROUP", "SETID", "xs", "g", "0"}, {"XSETID", "xs", "9-9"}, {"XTRIM", "xs", "MAXLEN", "0"},
 	{"XGROUP", "DESTROY", "xs", "g"}, {"XLEN", "xs"}, {"XRANGE", "nox", "-", "+"},
+	{"PFADD", "hl", "a", "b"}, {"PFADD", "hl", "a"}, {"PFCOUNT", "hl"}, {"PFCOUNT", "hl"}, {"PFCOUNT", "hl", "nohl"},
+	{"PFMERGE", "hl2", "hl", "nohl"}, {"PFADD", "hl3"},
 	{"SWAPDB", "0", "1"}, {"SWAPDB", "0", "1"}, {"FLUSHDB"}, {"SET", "x", "1"}, {"FLUSHALL"},
 }
 

@@ -65,6 +65,7 @@ func allDefs() [][]def {
 		streamDefs(),
 		scriptDefs(),
 		aclDefs(),
+		hllDefs(),
 	}
 }
 
