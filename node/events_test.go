@@ -53,6 +53,10 @@ var dirtyScript = [][]any{
 	{"XGROUP", "DESTROY", "xs", "g"}, {"XLEN", "xs"}, {"XRANGE", "nox", "-", "+"},
 	{"PFADD", "hl", "a", "b"}, {"PFADD", "hl", "a"}, {"PFCOUNT", "hl"}, {"PFCOUNT", "hl"}, {"PFCOUNT", "hl", "nohl"},
 	{"PFMERGE", "hl2", "hl", "nohl"}, {"PFADD", "hl3"},
+	{"GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"},
+	{"GEOADD", "geo", "13.361389", "38.115556", "Palermo"}, {"GEODIST", "geo", "Palermo", "Catania"},
+	{"GEORADIUS", "geo", "15", "37", "200", "km", "STORE", "geo2"}, {"GEOSEARCHSTORE", "geo3", "geo", "FROMMEMBER", "Palermo", "BYRADIUS", "10", "km"},
+	{"GEOSEARCHSTORE", "geo3", "nogeo", "FROMLONLAT", "0", "0", "BYRADIUS", "10", "km"}, {"GEOPOS", "nogeo", "x"},
 	{"SWAPDB", "0", "1"}, {"SWAPDB", "0", "1"}, {"FLUSHDB"}, {"SET", "x", "1"}, {"FLUSHALL"},
 }
 

@@ -66,6 +66,7 @@ func allDefs() [][]def {
 		scriptDefs(),
 		aclDefs(),
 		hllDefs(),
+		geoDefs(),
 	}
 }
 
