@@ -54,6 +54,7 @@ fuzz:
 		./node/glob:FuzzMatch \
 		./node:FuzzFunctionPayload \
 		./node:FuzzHLL \
+		./node/acl:FuzzRules \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -24,7 +25,11 @@ const protectedModeMsg = "-DENIED shoal is running in protected mode because pro
 func (s *Server) serveConn(nc net.Conn) {
 	defer nc.Close()
 	cfg := s.config()
-	if tc, ok := nc.(*net.TCPConn); ok {
+	raw := nc
+	if t, ok := nc.(*tls.Conn); ok {
+		raw = t.NetConn()
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 		if cfg.TCPKeepalive > 0 {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(cfg.TCPKeepalive) * time.Second,

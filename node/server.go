@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -60,6 +61,7 @@ type Server struct {
 	monitors        monitorRegistry
 	pause           pauseState
 	tracking        trackingState
+	tlsAddr         string // the TLS listener's address
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
@@ -124,6 +126,43 @@ func (s *Server) applyLimits(cfg *conf.Config) {
 	l.ListCompressDepth.Store(cfg.ListCompressDepth)
 }
 
+// listenTCP listens on port at every bind address ("-" prefix: optional).
+func (s *Server) listenTCP(cfg *conf.Config, portNum int) ([]net.Listener, error) {
+	var lns []net.Listener
+	port := strconv.Itoa(portNum)
+	binds := cfg.Bind
+	if len(binds) == 0 {
+		binds = []string{"*", "-::*"}
+	}
+	for _, b := range binds {
+		optional := strings.HasPrefix(b, "-")
+		host := strings.TrimPrefix(b, "-")
+		network := "tcp"
+		switch host {
+		case "*":
+			host, network = "0.0.0.0", "tcp4"
+		case "::*":
+			host, network = "::", "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(host, port))
+		if err != nil {
+			if optional {
+				s.log.Verbosef("Could not listen on optional address %s: %v", b, err)
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("Could not create server TCP listening socket %s: %w", net.JoinHostPort(host, port), err)
+		}
+		lns = append(lns, ln)
+		if port == "0" { // every address shares the first one's ephemeral port
+			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		}
+	}
+	return lns, nil
+}
+
 // Engine exposes the storage engine (tests, persistence).
 func (s *Server) Engine() *storage.Engine { return s.eng }
 
@@ -139,35 +178,33 @@ func (s *Server) Start() error {
 		}
 		return err
 	}
-	if cfg.Port != 0 || len(lns) == 0 {
-		port := strconv.Itoa(cfg.Port)
-		binds := cfg.Bind
-		if len(binds) == 0 {
-			binds = []string{"*", "-::*"}
+	if err := tlsPortsClash(cfg); err != nil {
+		return err
+	}
+	// Port 0 alongside a TLS port means TLS only, as in Redis; alone it still listens
+	// (on an ephemeral port), so a server always has somewhere to serve.
+	if cfg.Port != 0 || cfg.TLSPort == 0 {
+		tcp, err := s.listenTCP(cfg, cfg.Port)
+		if err != nil {
+			return fail(err)
 		}
-		for _, b := range binds {
-			optional := strings.HasPrefix(b, "-")
-			host := strings.TrimPrefix(b, "-")
-			network := "tcp"
-			switch host {
-			case "*":
-				host, network = "0.0.0.0", "tcp4"
-			case "::*":
-				host, network = "::", "tcp6"
-			}
-			ln, err := net.Listen(network, net.JoinHostPort(host, port))
-			if err != nil {
-				if optional {
-					s.log.Verbosef("Could not listen on optional address %s: %v", b, err)
-					continue
-				}
-				return fail(fmt.Errorf("Could not create server TCP listening socket %s: %w", net.JoinHostPort(host, port), err))
-			}
-			lns = append(lns, ln)
-			if port == "0" { // every address shares the first one's ephemeral port
-				port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-			}
+		lns = append(lns, tcp...)
+	}
+	if cfg.TLSPort != 0 {
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return fail(err)
 		}
+		tlns, err := s.listenTCP(cfg, cfg.TLSPort)
+		if err != nil {
+			return fail(err)
+		}
+		for _, ln := range tlns {
+			lns = append(lns, tls.NewListener(ln, tc))
+		}
+		s.mu.Lock()
+		s.tlsAddr = tlns[0].Addr().String()
+		s.mu.Unlock()
 	}
 	if cfg.Unixsocket != "" {
 		os.Remove(cfg.Unixsocket)

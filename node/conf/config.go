@@ -45,6 +45,17 @@ type Config struct {
 	TCPBacklog     int      // tcp-backlog
 	MaxClients     int      // maxclients
 
+	// TLS.
+	TLSPort         int    // tls-port: 0 = no TLS listener
+	TLSCertFile     string // tls-cert-file
+	TLSKeyFile      string // tls-key-file
+	TLSCACertFile   string // tls-ca-cert-file
+	TLSCACertDir    string // tls-ca-cert-dir
+	TLSAuthClients  string // tls-auth-clients: yes|no|optional
+	TLSProtocols    string // tls-protocols: "TLSv1.2 TLSv1.3" (empty: both)
+	TLSCiphers      string // tls-ciphers: TLS 1.2 suites, OpenSSL names separated by ':'
+	TLSCiphersuites string // tls-ciphersuites: TLS 1.3 suites, separated by ':'
+
 	// Security.
 	Requirepass            string // requirepass: "" = none
 	EnableProtectedConfigs string // enable-protected-configs: yes|no|local (see Allowed)
