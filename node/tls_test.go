@@ -23,11 +23,11 @@ import (
 
 // testPKI is a CA with a server and a client certificate, written to files.
 type testPKI struct {
-	dir                  string
-	caFile               string
+	dir                   string
+	caFile                string
 	serverCert, serverKey string
 	clientCert, clientKey string
-	pool                 *x509.CertPool
+	pool                  *x509.CertPool
 }
 
 func newTestPKI(t *testing.T) *testPKI {

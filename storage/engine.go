@@ -35,6 +35,7 @@ type Options struct {
 type Engine struct {
 	dbs     []*DB
 	stripes [NumStripes]stripe
+	groups  [numGroups]group // see Lock
 	seed    maphash.Seed
 	now     func() int64
 	limits  *Limits
@@ -150,11 +151,28 @@ func (l *LockSet) AddAll() { l.all = true }
 // Empty reports whether the set holds no stripe.
 func (l *LockSet) Empty() bool { return !l.all && len(l.stripes) == 0 }
 
+// Stripes are grouped, numGroups groups of consecutive stripes, each group with a
+// readers-writer lock: taking stripes takes their groups for reading first, and taking
+// every stripe (a LockSet with AddAll: FLUSHALL, SWAPDB, scripts) takes only the groups,
+// for writing — 32 locks instead of 1024, which makes whole-engine operations cheap
+// enough to run per command (EVAL). Groups are taken in ascending order before their
+// stripes, and stripes in ascending order, so lockers never wait on each other in a
+// cycle.
+const (
+	numGroups       = 32
+	stripesPerGroup = NumStripes / numGroups
+)
+
+type group struct {
+	sync.RWMutex
+	_ [64 - 24]byte
+}
+
 // Lock takes every stripe of l in ascending order.
 func (e *Engine) Lock(l *LockSet) {
 	if l.all {
-		for i := range e.stripes {
-			e.stripes[i].Lock()
+		for i := range e.groups {
+			e.groups[i].Lock()
 		}
 		l.locked = true
 		return
@@ -163,7 +181,12 @@ func (e *Engine) Lock(l *LockSet) {
 		slices.Sort(l.stripes)
 		l.stripes = slices.Compact(l.stripes)
 	}
+	g := -1
 	for _, s := range l.stripes {
+		if sg := int(s) / stripesPerGroup; sg != g {
+			g = sg
+			e.groups[g].RLock()
+		}
 		e.stripes[s].Lock()
 	}
 	l.locked = true
@@ -176,20 +199,33 @@ func (e *Engine) Unlock(l *LockSet) {
 	}
 	l.locked = false
 	if l.all {
-		for i := len(e.stripes) - 1; i >= 0; i-- {
-			e.stripes[i].Unlock()
+		for i := len(e.groups) - 1; i >= 0; i-- {
+			e.groups[i].Unlock()
 		}
 		return
 	}
 	for i := len(l.stripes) - 1; i >= 0; i-- {
-		e.stripes[l.stripes[i]].Unlock()
+		s := l.stripes[i]
+		e.stripes[s].Unlock()
+		if i == 0 || int(l.stripes[i-1])/stripesPerGroup != int(s)/stripesPerGroup {
+			e.groups[int(s)/stripesPerGroup].RUnlock()
+		}
 	}
 }
 
 // LockSlot takes the stripe of one slot; UnlockSlot releases it. For iterations that
 // visit slots one at a time (SCAN, KEYS, RANDOMKEY, active expiry).
-func (e *Engine) LockSlot(slot int)   { e.stripes[StripeOf(slot)].Lock() }
-func (e *Engine) UnlockSlot(slot int) { e.stripes[StripeOf(slot)].Unlock() }
+func (e *Engine) LockSlot(slot int) {
+	s := StripeOf(slot)
+	e.groups[s/stripesPerGroup].RLock()
+	e.stripes[s].Lock()
+}
+
+func (e *Engine) UnlockSlot(slot int) {
+	s := StripeOf(slot)
+	e.stripes[s].Unlock()
+	e.groups[s/stripesPerGroup].RUnlock()
+}
 
 // FlushAll empties every database. Caller holds every stripe.
 func (e *Engine) FlushAll() {
