@@ -365,7 +365,6 @@ func (s *Server) loadACLFile(cfg *conf.Config) error {
 		users[f[1]] = u
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if users["default"] == nil {
 		users["default"] = a.def.get()
 	}
@@ -383,6 +382,7 @@ func (s *Server) loadACLFile(cfg *conf.Config) error {
 		}
 		ref.p.Store(u)
 	}
+	a.mu.Unlock()
 	s.killDeletedUsers()
 	return nil
 }
