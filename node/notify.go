@@ -69,3 +69,11 @@ func (s *Server) keyEvent(db int, class int, event string, key []byte) {
 		s.publish(kindChannel, buf, key)
 	}
 }
+
+// keyEvicted reports a key removed by maxmemory eviction (called by the eviction code,
+// under the key's stripe): WATCHes and client caches on it are invalidated and the
+// "evicted" event is raised.
+func (s *Server) keyEvicted(db int, key []byte) {
+	s.keyChanged(nil, db, key)
+	s.keyEvent(db, evEvicted, "evicted", key)
+}

@@ -426,3 +426,18 @@ func TestNormalOutputLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestEvictedEvent: an evicted key raises the "evicted" events notify-keyspace-events
+// asks for (class e, part of A), through the hook maxmemory eviction calls.
+func TestEvictedEvent(t *testing.T) {
+	s, addr := startShoal(t, "notify-keyspace-events", "KEe")
+	conn, rd := rawConn(t, addr)
+	writeCmd(conn, "PSUBSCRIBE", "__key*")
+	readReply(t, rd)
+	s.keyEvicted(0, []byte("gone"))
+	got := []string{renderReply(readReply(t, rd), rawExact), renderReply(readReply(t, rd), rawExact)}
+	want := []string{"*[$pmessage $__key* $__keyspace@0__:gone $evicted]", "*[$pmessage $__key* $__keyevent@0__:evicted $gone]"}
+	if got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("got %q", got)
+	}
+}
