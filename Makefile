@@ -55,6 +55,7 @@ fuzz:
 		./node:FuzzFunctionPayload \
 		./node:FuzzHLL \
 		./node/acl:FuzzRules \
+		./storage/rdb:FuzzRestore \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -67,6 +67,7 @@ func allDefs() [][]def {
 		aclDefs(),
 		hllDefs(),
 		geoDefs(),
+		dumpDefs(),
 	}
 }
 

@@ -679,6 +679,17 @@ func (db *DB) Idle(slot int, key []byte) (int64, bool) {
 	return int64(now + (lruMask - lru)), true
 }
 
+// SetIdle makes key look idle for seconds (RESTORE … IDLETIME). Caller holds the stripe.
+func (db *DB) SetIdle(slot int, key []byte, seconds int64) {
+	en := db.find(slot, key)
+	if en == nil {
+		return
+	}
+	now := int64(db.e.LRUClock())
+	lru := (now - seconds%(lruMask+1) + lruMask + 1) & lruMask
+	en.lru = en.lru&^lruMask | uint32(lru)
+}
+
 // Encoding returns OBJECT ENCODING's answer for key. Caller holds the stripe.
 func (db *DB) Encoding(slot int, key []byte) (string, bool) {
 	en := db.find(slot, key)
