@@ -56,6 +56,7 @@ fuzz:
 		./node:FuzzHLL \
 		./node/acl:FuzzRules \
 		./storage/rdb:FuzzRestore \
+		./storage/rdb:FuzzLoad \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

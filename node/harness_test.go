@@ -35,6 +35,16 @@ func startShoal(t testing.TB, directives ...string) (*Server, string) {
 // newShoal builds a server like startShoal without starting it.
 func newShoal(t testing.TB, directives ...string) *Server {
 	t.Helper()
+	s, err := newShoalErr(t, directives...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newShoalErr is newShoal that returns New's error.
+func newShoalErr(t testing.TB, directives ...string) (*Server, error) {
+	t.Helper()
 	args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}
 	for i := 0; i+1 < len(directives); i += 2 {
 		args = append(args, "--"+directives[i], directives[i+1])
@@ -43,11 +53,7 @@ func newShoal(t testing.TB, directives ...string) *Server {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	s, err := New(cfg, Options{Log: NewLogger(io.Discard, LevelWarning)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return New(cfg, Options{Log: NewLogger(io.Discard, LevelWarning)})
 }
 
 // startRedis starts a real redis-server on a free port, or skips the test when none is

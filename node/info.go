@@ -151,13 +151,17 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		w.kv("rdb_changes_since_last_save", s.stats.dirty.Load())
 		w.kv("rdb_bgsave_in_progress", 0)
 		w.kv("rdb_last_save_time", s.lastSave.Load())
-		w.kv("rdb_last_bgsave_status", "ok")
+		status := "ok"
+		if !s.persist.lastOK.Load() {
+			status = "err"
+		}
+		w.kv("rdb_last_bgsave_status", status)
 		w.kv("rdb_last_bgsave_time_sec", -1)
 		w.kv("rdb_current_bgsave_time_sec", -1)
-		w.kv("rdb_saves", 0)
+		w.kv("rdb_saves", s.persist.saves.Load())
 		w.kv("rdb_last_cow_size", 0)
-		w.kv("rdb_last_load_keys_expired", 0)
-		w.kv("rdb_last_load_keys_loaded", 0)
+		w.kv("rdb_last_load_keys_expired", s.persist.loadedExpired.Load())
+		w.kv("rdb_last_load_keys_loaded", s.persist.loadedKeys.Load())
 		w.kv("aof_enabled", 0)
 		w.kv("aof_rewrite_in_progress", 0)
 		w.kv("aof_rewrite_scheduled", 0)

@@ -62,6 +62,7 @@ type Server struct {
 	pause           pauseState
 	tracking        trackingState
 	tlsAddr         string // the TLS listener's address
+	persist         persistStats
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
@@ -98,6 +99,10 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.table.assignACLIDs(s.acl.reg)
+	s.persist.lastOK.Store(true)
+	if err := s.loadRDB(cfg); err != nil {
+		return nil, err
+	}
 	for _, r := range cfg.RenameCommands {
 		if err := s.table.rename(r[0], r[1]); err != nil {
 			return nil, fmt.Errorf("rename-command %s: %v", r[0], err)

@@ -16,7 +16,8 @@ func serverDefs() []def {
 		{name: "dbsize", fn: cmdDBSize},
 		{name: "time", fn: cmdTime},
 		{name: "lastsave", fn: cmdLastSave},
-		{name: "shutdown", fn: cmdShutdown},
+		{name: "save", fn: cmdSave, lock: lockAll},
+		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},
 		{name: "config|resetstat", fn: cmdConfigResetstat},
@@ -53,9 +54,16 @@ func cmdTime(c *Client) {
 func cmdLastSave(c *Client) { c.w.Int(c.s.lastSave.Load()) }
 
 func cmdShutdown(c *Client) {
+	save, nosave, force := len(c.s.config().Save) > 0, false, false
 	for i := 1; i < len(c.args); i++ {
 		switch {
-		case c.is(i, "NOSAVE"), c.is(i, "SAVE"), c.is(i, "NOW"), c.is(i, "FORCE"):
+		case c.is(i, "NOSAVE"):
+			nosave = true
+		case c.is(i, "SAVE"):
+			save = true
+		case c.is(i, "FORCE"):
+			force = true
+		case c.is(i, "NOW"):
 		case c.is(i, "ABORT"):
 			c.Err("ERR No shutdown in progress.")
 			return
@@ -65,6 +73,13 @@ func cmdShutdown(c *Client) {
 		}
 	}
 	c.s.log.Warningf("User requested shutdown...")
+	if save && !nosave {
+		c.s.log.Noticef("Saving the final RDB snapshot before exiting.")
+		if err := c.s.saveRDB(); err != nil && !force {
+			c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+	}
 	c.s.requestShutdown()
 	c.closeAfter = true
 }

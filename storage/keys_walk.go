@@ -51,3 +51,28 @@ func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type))
 	}
 	return Cursor(slot + 1), got
 }
+
+// EachInSlot calls fn for every key of slot not expired at now (Unix ms): the key, its
+// value (str for a plain string, else v) and its expire (0 = none), all valid only
+// during the call. Snapshots (SAVE) use it. Caller holds the slot's stripe.
+func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, expire int64)) {
+	t := &db.data().slots[slot]
+	visit := func(en *entry) {
+		if en.expire != 0 && en.expire <= now {
+			return
+		}
+		k := en.key()
+		key := unsafe.Slice(unsafe.StringData(k), len(k))
+		if en.obj != nil {
+			fn(key, nil, en.obj.v, en.expire)
+			return
+		}
+		s := en.strval()
+		fn(key, unsafe.Slice(unsafe.StringData(s), len(s)), nil, en.expire)
+	}
+	for v := uint64(0); ; {
+		if v = t.scan(v, visit); v == 0 {
+			break
+		}
+	}
+}

@@ -115,7 +115,10 @@ func runServer(args []string, stderr io.Writer) error {
 		} else {
 			log.Warningf("Received SIGTERM scheduling shutdown...")
 		}
-	case <-srv.ShutdownRequested():
+		if err := srv.SaveOnShutdown(); err != nil {
+			log.Warningf("Error trying to save the DB: %v", err)
+		}
+	case <-srv.ShutdownRequested(): // SHUTDOWN saved already when asked to
 	}
 	log.Warningf("shoal is now ready to exit, bye bye...")
 	return srv.Close()

@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 
@@ -63,5 +64,24 @@ func FuzzRestore(f *testing.F) {
 			binary.LittleEndian.PutUint64(b[len(b)-8:], CRC64(0, b[:len(b)-8]))
 		}
 		Restore(b, lim)
+	})
+}
+
+// FuzzLoad feeds arbitrary files to the RDB loader: an error or keys, never a panic.
+func FuzzLoad(f *testing.F) {
+	e := storage.New(storage.Options{})
+	db := e.DB(0)
+	db.SetString(0, []byte("k"), []byte("v"), 0, false)
+	h := storage.NewHash()
+	h.Set([]byte("f"), []byte("12"), storage.DefaultLimits())
+	db.SetValue(5, []byte("h"), h, 1<<40, false)
+	var buf bytes.Buffer
+	Save(&buf, e, SaveOptions{Checksum: true, Aux: [][2]string{{"redis-ver", "7.0.15"}}})
+	f.Add(buf.Bytes())
+	f.Add([]byte("REDIS0009\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Load(b, storage.DefaultLimits(), LoadHandler{
+			Key: func(int, []byte, []byte, storage.Value, int64) error { return nil },
+		})
 	})
 }

@@ -1,0 +1,166 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/rdb"
+)
+
+// RDB snapshots: SAVE writes dir/dbfilename with every stripe held (the file is the
+// dataset at one moment), through a temporary file renamed into place, so a crash
+// never leaves a torn file; the file is loaded at start; SHUTDOWN and SIGTERM save
+// when save points are configured (or SHUTDOWN SAVE), as in Redis.
+
+// persistStats are INFO persistence's RDB fields.
+type persistStats struct {
+	saves          atomic.Int64
+	lastOK         atomic.Bool
+	loadedKeys     atomic.Int64
+	loadedExpired  atomic.Int64
+	lastSaveTookMs atomic.Int64
+}
+
+func rdbPath(cfg *conf.Config) string { return filepath.Join(cfg.Dir, cfg.Dbfilename) }
+
+// loadRDB loads dir/dbfilename into the engine, if it exists.
+func (s *Server) loadRDB(cfg *conf.Config) error {
+	path := rdbPath(cfg)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("Fatal error loading the DB, check server logs. Exiting. (%v)", err)
+	}
+	start := time.Now()
+	now := s.eng.Now()
+	loader := &Client{s: s}
+	var loaded, expired int64
+	err = rdb.Load(data, s.eng.Limits(), rdb.LoadHandler{
+		Key: func(dbi int, key, str []byte, v storage.Value, expire int64) error {
+			if dbi >= s.eng.NumDBs() {
+				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.eng.NumDBs())
+			}
+			if expire != 0 && expire <= now {
+				expired++
+				return nil
+			}
+			db := s.eng.DB(dbi).ForWrite()
+			sl := slots.KeySlot(key)
+			if v == nil {
+				db.SetString(sl, key, str, expire, false)
+			} else {
+				db.SetValue(sl, key, v, expire, false)
+			}
+			loaded++
+			return nil
+		},
+		Function: func(code string) error {
+			lib, errMsg := loader.loadLibrary(code)
+			if errMsg != "" {
+				return errors.New(errMsg)
+			}
+			st := &s.scripts
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if msg := st.funcs.addLibrary(lib, true); msg != "" {
+				return errors.New(msg)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. %s: %v", path, err)
+	}
+	s.persist.loadedKeys.Store(loaded)
+	s.persist.loadedExpired.Store(expired)
+	s.log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// saveRDB writes the snapshot. The caller holds every stripe.
+func (s *Server) saveRDB() error {
+	cfg := s.config()
+	start := time.Now()
+	st := &s.scripts
+	st.mu.Lock()
+	var libs []string
+	for name := range st.funcs.libs {
+		libs = append(libs, name)
+	}
+	slices.Sort(libs)
+	codes := make([]string, len(libs))
+	for i, name := range libs {
+		codes[i] = st.funcs.libs[name].code
+	}
+	st.mu.Unlock()
+	path := rdbPath(cfg)
+	tmp := filepath.Join(cfg.Dir, "temp-"+strconv.Itoa(os.Getpid())+".rdb")
+	f, err := os.Create(tmp)
+	if err != nil {
+		s.persist.lastOK.Store(false)
+		return fmt.Errorf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", filepath.Base(tmp), cfg.Dir, err)
+	}
+	err = rdb.Save(f, s.eng, rdb.SaveOptions{
+		Aux: [][2]string{{"redis-ver", Version}, {"redis-bits", "64"},
+			{"ctime", strconv.FormatInt(time.Now().Unix(), 10)}, {"used-mem", strconv.FormatInt(readMemStats().used, 10)},
+			{"aof-base", "0"}},
+		Functions: codes,
+		Checksum:  cfg.Rdbchecksum,
+		Now:       s.eng.Now(),
+	})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		s.persist.lastOK.Store(false)
+		s.log.Warningf("Write error saving DB on disk: %v", err)
+		return err
+	}
+	s.stats.dirty.Store(0)
+	s.lastSave.Store(time.Now().Unix())
+	s.persist.lastOK.Store(true)
+	s.persist.saves.Add(1)
+	s.persist.lastSaveTookMs.Store(time.Since(start).Milliseconds())
+	s.log.Noticef("DB saved on disk")
+	return nil
+}
+
+// cmdSave is SAVE: a synchronous snapshot (lock policy lockAll).
+func cmdSave(c *Client) {
+	if err := c.s.saveRDB(); err != nil {
+		c.Err("ERR")
+		return
+	}
+	c.OK()
+}
+
+// SaveOnShutdown writes the snapshot before the process exits on a signal, when save
+// points are configured, as Redis does on SIGTERM/SIGINT.
+func (s *Server) SaveOnShutdown() error {
+	if len(s.config().Save) == 0 {
+		return nil
+	}
+	var all storage.LockSet
+	all.AddAll()
+	s.eng.Lock(&all)
+	defer s.eng.Unlock(&all)
+	return s.saveRDB()
+}
