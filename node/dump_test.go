@@ -37,7 +37,23 @@ func dumpDataset(ctx context.Context, c *redis.Client) []string {
 		c.HSet(ctx, "h:big", fmt.Sprint("field", i), fmt.Sprint("value", i))
 	}
 	c.HSet(ctx, "h:longval", "f", big)
-	return []string{"s:int", "s:neg", "s:raw", "s:big", "s:bin", "l:small", "l:big", "set:int", "set:str",
+	for i := 1; i <= 250; i++ {
+		args := []any{"XADD", "x:big", fmt.Sprint(i, "-1"), "f", i, "g", "v"}
+		if i%7 == 0 {
+			args = []any{"XADD", "x:big", fmt.Sprint(i, "-1"), "other", i}
+		}
+		c.Do(ctx, args...)
+	}
+	c.Do(ctx, "XDEL", "x:big", "3-1", "100-1", "1-1")
+	c.Do(ctx, "XGROUP", "CREATE", "x:big", "g1", "0")
+	c.Do(ctx, "XGROUP", "CREATE", "x:big", "g2", "$", "ENTRIESREAD", "5")
+	c.Do(ctx, "XREADGROUP", "GROUP", "g1", "alice", "COUNT", "3", "STREAMS", "x:big", ">")
+	c.Do(ctx, "XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "x:big", ">")
+	c.Do(ctx, "XGROUP", "CREATECONSUMER", "x:big", "g2", "carol")
+	c.Do(ctx, "XADD", "x:small", "5-5", "a", "1")
+	c.Do(ctx, "XADD", "x:empty", "1-1", "a", "1")
+	c.Do(ctx, "XDEL", "x:empty", "1-1")
+	return []string{"x:big", "x:small", "x:empty", "s:int", "s:neg", "s:raw", "s:big", "s:bin", "l:small", "l:big", "set:int", "set:str",
 		"set:bigint", "z:small", "z:big", "h:small", "h:big", "h:longval"}
 }
 
@@ -63,6 +79,16 @@ func snapshot(ctx context.Context, c *redis.Client, key string) string {
 		content = c.ZRangeWithScores(ctx, key, 0, -1).Val()
 	case "hash":
 		content = c.HGetAll(ctx, key).Val()
+	case "stream":
+		info := c.Do(ctx, "XINFO", "STREAM", key).Val().([]any)
+		for i := 0; i+1 < len(info); i += 2 {
+			if k := info[i].(string); k == "radix-tree-keys" || k == "radix-tree-nodes" {
+				info[i+1] = 0
+			}
+		}
+		content = fmt.Sprint(c.Do(ctx, "XRANGE", key, "-", "+").Val(), info,
+			c.Do(ctx, "XINFO", "GROUPS", key).Val(), c.Do(ctx, "XPENDING", key, "g1").Val(),
+			c.Do(ctx, "XPENDING", key, "g1", "-", "+", "10", "bob").Val() != nil)
 	}
 	return fmt.Sprint(typ, " ", enc, " ", content, " ttl>0:", c.PTTL(ctx, key).Val() > 0)
 }

@@ -550,3 +550,35 @@ func (s *Stream) EntriesBefore(id StreamID) int64 {
 
 // NumNodes is the number of packed nodes (XINFO STREAM radix-tree-keys).
 func (s *Stream) NumNodes() int { return len(s.nodes) - s.off }
+
+// StreamNodeEntry is one entry of a node as a snapshot sees it: deleted entries
+// included (RDB keeps them as tombstones).
+type StreamNodeEntry struct {
+	ID      StreamID
+	Deleted bool
+	FV      [][]byte
+}
+
+// EachNode calls fn with every node's master field names and entries, in order. The
+// slices alias the stream: valid during the call only.
+func (s *Stream) EachNode(fn func(master [][]byte, entries []StreamNodeEntry)) {
+	var entries []StreamNodeEntry
+	for _, nd := range s.live() {
+		nf, p := binary.Uvarint(nd.buf)
+		master := make([][]byte, 0, nf)
+		for range nf {
+			var f []byte
+			f, p = readStr(nd.buf, p)
+			master = append(master, f)
+		}
+		entries = entries[:0]
+		for p := nd.master; p < len(nd.buf); {
+			var flags byte
+			var id StreamID
+			var fv [][]byte
+			flags, id, fv, p = nd.entry(p, nil)
+			entries = append(entries, StreamNodeEntry{ID: id, Deleted: flags&streamFlagDeleted != 0, FV: fv})
+		}
+		fn(master, entries)
+	}
+}

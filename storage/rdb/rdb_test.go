@@ -52,7 +52,13 @@ func FuzzRestore(f *testing.F) {
 	lim := storage.DefaultLimits()
 	h := storage.NewHash()
 	h.Set([]byte("f"), []byte("v"), lim)
-	for _, v := range []storage.Value{h} {
+	st := storage.NewStream()
+	st.Append(storage.StreamID{Ms: 1, Seq: 1}, [][]byte{[]byte("f"), []byte("v")}, 100, 4096)
+	st.Append(storage.StreamID{Ms: 2, Seq: 1}, [][]byte{[]byte("g"), []byte("w")}, 100, 4096)
+	g := st.CreateGroup("grp", storage.StreamID{Ms: 1, Seq: 1}, 1)
+	cons, _ := g.Consumer("c", 5)
+	g.Deliver(storage.StreamID{Ms: 1, Seq: 1}, cons, 7)
+	for _, v := range []storage.Value{h, st} {
 		p, _ := Dump(nil, v)
 		f.Add(p)
 	}

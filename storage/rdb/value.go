@@ -50,6 +50,8 @@ func AppendValue(b []byte, str []byte, v storage.Value) ([]byte, error) {
 		return appendZset(b, x), nil
 	case *storage.Hash:
 		return appendHash(b, x), nil
+	case *storage.Stream:
+		return appendStream(b, x), nil
 	}
 	return b, ErrUnsupported
 }
@@ -344,6 +346,12 @@ func (r *Reader) ReadValue(typ byte, lim *storage.Limits) (str []byte, v storage
 			return nil, nil, ErrBadFormat
 		}
 		return nil, h, nil
+	case TypeStreamListpacks, TypeStreamListpacks2:
+		st, err := r.readStream(typ, lim, 100, 4096)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, st, nil
 	}
 	return nil, nil, ErrBadFormat
 }
