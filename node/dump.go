@@ -24,7 +24,7 @@ func cmdDump(c *Client) {
 		c.w.Null()
 		return
 	}
-	payload, err := rdb.Dump(str, v)
+	payload, err := rdb.Dump(str, v, c.s.config().Rdbcompression)
 	if err != nil {
 		c.Err("ERR " + err.Error())
 		return

@@ -117,6 +117,7 @@ func (s *Server) saveRDB() error {
 			{"aof-base", "0"}},
 		Functions: codes,
 		Checksum:  cfg.Rdbchecksum,
+		Compress:  cfg.Rdbcompression,
 		Now:       s.eng.Now(),
 	})
 	if err == nil {

@@ -29,6 +29,7 @@ type SaveOptions struct {
 	Aux       [][2]string // aux fields, in order ("redis-ver", …)
 	Functions []string    // function library codes
 	Checksum  bool        // rdbchecksum: write the CRC64 (else 0)
+	Compress  bool        // rdbcompression: LZF for strings over 20 bytes
 	Now       int64       // Unix ms: keys expired by then are left out
 }
 
@@ -57,7 +58,7 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 	}
 	for _, code := range opt.Functions {
 		out = append(out, opFunction2)
-		out = AppendString(out, []byte(code))
+		out = encoder{opt.Compress}.str(out, []byte(code))
 	}
 	if _, err := cw.Write(out); err != nil {
 		return err
@@ -87,13 +88,13 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 					buf = binary.LittleEndian.AppendUint64(append(buf, opExpireTimeMs), uint64(expire))
 				}
 				// The type byte goes before the key: encode the value, then splice.
-				val, err := AppendValue(nil, str, v)
+				val, err := AppendValue(nil, str, v, opt.Compress)
 				if err != nil {
 					werr = fmt.Errorf("key %q: %w", key, err)
 					return
 				}
 				buf = append(buf, val[0])
-				buf = AppendString(buf, key)
+				buf = encoder{opt.Compress}.str(buf, key)
 				buf = append(buf, val[1:]...)
 				_, werr = cw.Write(buf)
 			})

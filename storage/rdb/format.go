@@ -222,3 +222,95 @@ func LZFDecompress(in []byte, n int) ([]byte, bool) {
 	}
 	return out, len(out) == n
 }
+
+// LZFCompress compresses in with LZF; nil when the result would not be shorter.
+func LZFCompress(in []byte) []byte {
+	if len(in) < 4 {
+		return nil
+	}
+	const hashBits = 14
+	var htab [1 << hashBits]int32
+	out := make([]byte, 0, len(in))
+	litIdx := 0
+	out = append(out, 0)
+	lit := 0
+	emitLit := func(c byte) {
+		out = append(out, c)
+		lit++
+		if lit == 32 {
+			out[litIdx] = 31
+			litIdx = len(out)
+			out = append(out, 0)
+			lit = 0
+		}
+	}
+	ip := 0
+	for ip+2 < len(in) {
+		h := (uint32(in[ip])<<16 | uint32(in[ip+1])<<8 | uint32(in[ip+2])) * 2654435761 >> (32 - hashBits)
+		ref := int(htab[h]) - 1
+		htab[h] = int32(ip + 1)
+		off := ip - ref - 1
+		if ref >= 0 && off < 8192 && in[ref] == in[ip] && in[ref+1] == in[ip+1] && in[ref+2] == in[ip+2] {
+			maxLen := min(len(in)-ip, 264)
+			l := 3
+			for l < maxLen && in[ref+l] == in[ip+l] {
+				l++
+			}
+			if lit > 0 {
+				out[litIdx] = byte(lit - 1)
+			} else {
+				out = out[:len(out)-1]
+			}
+			enc := l - 2
+			if enc < 7 {
+				out = append(out, byte(off>>8)|byte(enc<<5))
+			} else {
+				out = append(out, byte(off>>8)|7<<5, byte(enc-7))
+			}
+			out = append(out, byte(off))
+			ip += l
+			litIdx = len(out)
+			out = append(out, 0)
+			lit = 0
+			if len(out) >= len(in) {
+				return nil
+			}
+			continue
+		}
+		emitLit(in[ip])
+		ip++
+		if len(out) >= len(in) {
+			return nil
+		}
+	}
+	for ip < len(in) {
+		emitLit(in[ip])
+		ip++
+	}
+	if lit > 0 {
+		out[litIdx] = byte(lit - 1)
+	} else {
+		out = out[:len(out)-1]
+	}
+	if len(out) >= len(in) {
+		return nil
+	}
+	return out
+}
+
+// appendLZF appends s as an LZF-compressed RDB string when that saves space (Redis
+// compresses strings over 20 bytes with rdbcompression yes), else raw; ok reports
+// whether it compressed.
+func appendLZF(b, s []byte) ([]byte, bool) {
+	if len(s) <= 20 {
+		return b, false
+	}
+	c := LZFCompress(s)
+	if c == nil || len(c) > len(s)-4 {
+		return b, false
+	}
+	b = append(b, 0xC0|encLZF)
+	b = AppendLen(b, uint64(len(c)))
+	b = AppendLen(b, uint64(len(s)))
+	return append(b, c...), true
+}

@@ -35,7 +35,7 @@ func rawStreamID(b []byte, id storage.StreamID) []byte {
 
 func itoa(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
 
-func appendStream(b []byte, s *storage.Stream) []byte {
+func (e encoder) appendStream(b []byte, s *storage.Stream) []byte {
 	b = append(b, TypeStreamListpacks2)
 	b = AppendLen(b, uint64(s.NumNodes()))
 	var num []byte
@@ -43,8 +43,8 @@ func appendStream(b []byte, s *storage.Stream) []byte {
 		first := entries[0].ID
 		var lb ListpackBuilder
 		live, deleted := 0, 0
-		for _, e := range entries {
-			if e.Deleted {
+		for _, en := range entries {
+			if en.Deleted {
 				deleted++
 			} else {
 				live++
@@ -57,40 +57,38 @@ func appendStream(b []byte, s *storage.Stream) []byte {
 			lb.Append(f)
 		}
 		lb.Append([]byte("0"))
-		for _, e := range entries {
-			same := len(e.FV) == 2*len(master)
+		for _, en := range entries {
+			same := len(en.FV) == 2*len(master)
 			for i := 0; same && i < len(master); i++ {
-				same = string(e.FV[2*i]) == string(master[i])
+				same = string(en.FV[2*i]) == string(master[i])
 			}
 			flags := int64(0)
-			if e.Deleted {
+			if en.Deleted {
 				flags |= streamFlagDeleted
 			}
 			if same {
 				flags |= streamFlagSameFields
 			}
 			lb.Append(itoa(num[:0], flags))
-			lb.Append(strconv.AppendUint(num[:0], e.ID.Ms-first.Ms, 10))
-			lb.Append(strconv.AppendUint(num[:0], e.ID.Seq-first.Seq, 10))
-			n := len(e.FV) / 2
+			lb.Append(strconv.AppendUint(num[:0], en.ID.Ms-first.Ms, 10))
+			lb.Append(strconv.AppendUint(num[:0], en.ID.Seq-first.Seq, 10))
+			n := len(en.FV) / 2
 			count := int64(n + 3)
 			if same {
-				for i := 1; i < len(e.FV); i += 2 {
-					lb.Append(e.FV[i])
+				for i := 1; i < len(en.FV); i += 2 {
+					lb.Append(en.FV[i])
 				}
 			} else {
 				lb.Append(itoa(num[:0], int64(n)))
-				for _, x := range e.FV {
+				for _, x := range en.FV {
 					lb.Append(x)
 				}
 				count += int64(n + 1)
 			}
 			lb.Append(itoa(num[:0], count))
 		}
-		b = AppendString(b, rawStreamID(nil, first))
-		blob := lb.Bytes()
-		b = AppendLen(b, uint64(len(blob)))
-		b = append(b, blob...)
+		b = e.blob(b, rawStreamID(nil, first))
+		b = e.blob(b, lb.Bytes())
 	})
 	b = AppendLen(b, uint64(s.Len()))
 	b = appendStreamID(b, s.LastID)
@@ -101,7 +99,7 @@ func appendStream(b []byte, s *storage.Stream) []byte {
 	b = AppendLen(b, uint64(len(names)))
 	for _, name := range names {
 		g := s.Group(name)
-		b = AppendString(b, []byte(name))
+		b = e.str(b, []byte(name))
 		b = appendStreamID(b, g.LastID)
 		b = AppendLen(b, uint64(g.EntriesRead)) // -1 (unknown) wraps as Redis writes it
 		b = AppendLen(b, uint64(g.PendingCount()))
@@ -115,7 +113,7 @@ func appendStream(b []byte, s *storage.Stream) []byte {
 		b = AppendLen(b, uint64(len(cnames)))
 		for _, cn := range cnames {
 			c := g.LookupConsumer(cn)
-			b = AppendString(b, []byte(cn))
+			b = e.str(b, []byte(cn))
 			b = binary.LittleEndian.AppendUint64(b, uint64(c.SeenTime))
 			b = AppendLen(b, uint64(c.PendingCount()))
 			c.AscendPending(storage.StreamID{}, storage.MaxStreamID, func(p *storage.PendingEntry) bool {

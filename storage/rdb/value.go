@@ -17,7 +17,12 @@ const (
 	TypeZset           = 3
 	TypeHash           = 4
 	TypeZset2          = 5
+	TypeHashZipmap     = 9
+	TypeListZiplist    = 10
 	TypeSetIntset      = 11
+	TypeZsetZiplist    = 12
+	TypeHashZiplist    = 13
+	TypeListQuicklist  = 14
 	TypeHashListpack   = 16
 	TypeZsetListpack   = 17
 	TypeListQuicklist2 = 18
@@ -33,25 +38,53 @@ const (
 // list-max-listpack-size -2: 8 KiB).
 const listpackNodeBytes = 8192
 
+// encoder writes values; compress is rdbcompression (LZF for strings over 20 bytes).
+type encoder struct{ compress bool }
+
+// str appends an RDB string as Redis's rdbSaveRawString: an integer encoding when it
+// is one, else LZF when enabled and smaller, else raw.
+func (e encoder) str(b, s []byte) []byte {
+	if e.compress && len(s) > 20 {
+		if nb, ok := appendLZF(b, s); ok {
+			return nb
+		}
+	}
+	return AppendString(b, s)
+}
+
+// blob appends a binary string (listpack, intset): LZF when enabled and smaller, else
+// raw.
+func (e encoder) blob(b, s []byte) []byte {
+	if e.compress {
+		if nb, ok := appendLZF(b, s); ok {
+			return nb
+		}
+	}
+	b = AppendLen(b, uint64(len(s)))
+	return append(b, s...)
+}
+
 // AppendValue appends the RDB encoding of a value — its type byte, then the value — as
 // Redis 7.0 writes it: str is a plain string value (v nil), else v is the value.
-func AppendValue(b []byte, str []byte, v storage.Value) ([]byte, error) {
+// compress is rdbcompression.
+func AppendValue(b []byte, str []byte, v storage.Value, compress bool) ([]byte, error) {
+	e := encoder{compress}
 	if v == nil {
-		return AppendString(append(b, TypeString), str), nil
+		return e.str(append(b, TypeString), str), nil
 	}
 	switch x := v.(type) {
 	case *storage.RawString:
-		return AppendString(append(b, TypeString), x.B), nil
+		return e.str(append(b, TypeString), x.B), nil
 	case *storage.List:
-		return appendList(b, x), nil
+		return e.appendList(b, x), nil
 	case *storage.Set:
-		return appendSet(b, x), nil
+		return e.appendSet(b, x), nil
 	case *storage.ZSet:
-		return appendZset(b, x), nil
+		return e.appendZset(b, x), nil
 	case *storage.Hash:
-		return appendHash(b, x), nil
+		return e.appendHash(b, x), nil
 	case *storage.Stream:
-		return appendStream(b, x), nil
+		return e.appendStream(b, x), nil
 	}
 	return b, ErrUnsupported
 }
@@ -63,7 +96,7 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-func appendList(b []byte, l *storage.List) []byte {
+func (e encoder) appendList(b []byte, l *storage.List) []byte {
 	b = append(b, TypeListQuicklist2)
 	var nodes [][]byte
 	var lb ListpackBuilder
@@ -83,13 +116,12 @@ func appendList(b []byte, l *storage.List) []byte {
 	b = AppendLen(b, uint64(len(nodes)))
 	for _, n := range nodes {
 		b = AppendLen(b, containerPacked)
-		b = AppendLen(b, uint64(len(n)))
-		b = append(b, n...)
+		b = e.blob(b, n)
 	}
 	return b
 }
 
-func appendSet(b []byte, s *storage.Set) []byte {
+func (e encoder) appendSet(b []byte, s *storage.Set) []byte {
 	if s.IsIntset() {
 		vals := make([]int64, 0, s.Len())
 		s.Each(func(e []byte) bool {
@@ -99,20 +131,18 @@ func appendSet(b []byte, s *storage.Set) []byte {
 		})
 		slices.Sort(vals)
 		blob := AppendIntset(nil, vals)
-		b = append(b, TypeSetIntset)
-		b = AppendLen(b, uint64(len(blob)))
-		return append(b, blob...)
+		return e.blob(append(b, TypeSetIntset), blob)
 	}
 	b = append(b, TypeSet)
 	b = AppendLen(b, uint64(s.Len()))
-	s.Each(func(e []byte) bool {
-		b = AppendString(b, e)
+	s.Each(func(m []byte) bool {
+		b = e.str(b, m)
 		return true
 	})
 	return b
 }
 
-func appendZset(b []byte, z *storage.ZSet) []byte {
+func (e encoder) appendZset(b []byte, z *storage.ZSet) []byte {
 	if z.Encoding() == "listpack" {
 		var lb ListpackBuilder
 		z.Range(0, z.Len()-1, false, func(m []byte, score float64) bool {
@@ -121,22 +151,20 @@ func appendZset(b []byte, z *storage.ZSet) []byte {
 			return true
 		})
 		blob := lb.Bytes()
-		b = append(b, TypeZsetListpack)
-		b = AppendLen(b, uint64(len(blob)))
-		return append(b, blob...)
+		return e.blob(append(b, TypeZsetListpack), blob)
 	}
 	b = append(b, TypeZset2)
 	b = AppendLen(b, uint64(z.Len()))
 	// From the highest score down, as Redis writes them (the loader then appends).
 	z.Range(0, z.Len()-1, true, func(m []byte, score float64) bool {
-		b = AppendString(b, m)
+		b = e.str(b, m)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(score))
 		return true
 	})
 	return b
 }
 
-func appendHash(b []byte, h *storage.Hash) []byte {
+func (e encoder) appendHash(b []byte, h *storage.Hash) []byte {
 	if h.Encoding() == "listpack" {
 		var lb ListpackBuilder
 		h.Each(func(f, v []byte) bool {
@@ -145,15 +173,13 @@ func appendHash(b []byte, h *storage.Hash) []byte {
 			return true
 		})
 		blob := lb.Bytes()
-		b = append(b, TypeHashListpack)
-		b = AppendLen(b, uint64(len(blob)))
-		return append(b, blob...)
+		return e.blob(append(b, TypeHashListpack), blob)
 	}
 	b = append(b, TypeHash)
 	b = AppendLen(b, uint64(h.Len()))
 	h.Each(func(f, v []byte) bool {
-		b = AppendString(b, f)
-		b = AppendString(b, v)
+		b = e.str(b, f)
+		b = e.str(b, v)
 		return true
 	})
 	return b
@@ -346,6 +372,65 @@ func (r *Reader) ReadValue(typ byte, lim *storage.Limits) (str []byte, v storage
 			return nil, nil, ErrBadFormat
 		}
 		return nil, h, nil
+	case TypeListZiplist, TypeListQuicklist:
+		nodes := 1
+		if typ == TypeListQuicklist {
+			if nodes, err = r.nonEmptyCount(); err != nil {
+				return nil, nil, err
+			}
+		}
+		l := storage.NewListFill(int(lim.ListMaxListpackSize.Load()))
+		for range nodes {
+			blob, err := r.String()
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := ZiplistEach(blob, func(e []byte) error { l.PushBack(e); return nil }); err != nil {
+				return nil, nil, err
+			}
+		}
+		if l.Len() == 0 {
+			return nil, nil, ErrBadFormat
+		}
+		return nil, l, nil
+	case TypeZsetZiplist, TypeHashZiplist:
+		blob, err := r.String()
+		if err != nil {
+			return nil, nil, err
+		}
+		var pairs [][]byte
+		if err := ZiplistEach(blob, func(e []byte) error { pairs = append(pairs, append([]byte(nil), e...)); return nil }); err != nil {
+			return nil, nil, err
+		}
+		if len(pairs) == 0 || len(pairs)%2 != 0 {
+			return nil, nil, ErrBadFormat
+		}
+		if typ == TypeHashZiplist {
+			h := storage.NewHash()
+			for i := 0; i < len(pairs); i += 2 {
+				h.Set(pairs[i], pairs[i+1], lim)
+			}
+			return nil, h, nil
+		}
+		z := storage.NewZSet()
+		for i := 0; i < len(pairs); i += 2 {
+			score, err := strconv.ParseFloat(string(pairs[i+1]), 64)
+			if err != nil || math.IsNaN(score) {
+				return nil, nil, ErrBadFormat
+			}
+			z.Add(pairs[i], score, 0, lim)
+		}
+		return nil, z, nil
+	case TypeHashZipmap:
+		blob, err := r.String()
+		if err != nil {
+			return nil, nil, err
+		}
+		h := storage.NewHash()
+		if err := ZipmapEach(blob, func(f, v []byte) error { h.Set(f, v, lim); return nil }); err != nil || h.Len() == 0 {
+			return nil, nil, ErrBadFormat
+		}
+		return nil, h, nil
 	case TypeStreamListpacks, TypeStreamListpacks2:
 		st, err := r.readStream(typ, lim, 100, 4096)
 		if err != nil {
@@ -365,10 +450,10 @@ func (r *Reader) nonEmptyCount() (int, error) {
 	return n, err
 }
 
-// Dump returns the DUMP payload of a value: its RDB encoding, the RDB version (2 bytes)
-// and the CRC64 of both (8 bytes), little endian.
-func Dump(str []byte, v storage.Value) ([]byte, error) {
-	b, err := AppendValue(nil, str, v)
+// Dump returns the DUMP payload of a value: its RDB encoding (compress: rdbcompression),
+// the RDB version (2 bytes) and the CRC64 of both (8 bytes), little endian.
+func Dump(str []byte, v storage.Value, compress bool) ([]byte, error) {
+	b, err := AppendValue(nil, str, v, compress)
 	if err != nil {
 		return nil, err
 	}
