@@ -120,32 +120,23 @@ func geoDistance(lon1, lat1, lon2, lat2 float64) float64 {
 	return 2.0 * earthRadius * math.Asin(math.Sqrt(a))
 }
 
-func geoMoveX(h *geoHash, d int) {
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - h.step*2)
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - h.step*2)
-	h.bits = x | y
-}
+// geoMoveX and geoMoveY step a geohash box one box east/west (longitude: the odd
+// bits) or north/south (latitude: the even bits), wrapping as Redis's geohash_move_x/y.
+func geoMoveX(h *geoHash, d int) { geoMove(h, d, 0xaaaaaaaaaaaaaaaa) }
+func geoMoveY(h *geoHash, d int) { geoMove(h, d, 0x5555555555555555) }
 
-func geoMoveY(h *geoHash, d int) {
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - h.step*2)
+func geoMove(h *geoHash, d int, mask uint64) {
+	moving := h.bits & mask
+	kept := h.bits &^ mask
+	zz := ^mask >> (64 - h.step*2) // the other coordinate's bits: carries skip them
 	if d > 0 {
-		y += zz + 1
+		moving += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		moving |= zz
+		moving -= zz + 1
 	}
-	y &= 0x5555555555555555 >> (64 - h.step*2)
-	h.bits = x | y
+	moving &= mask >> (64 - h.step*2)
+	h.bits = moving | kept
 }
 
 // geoShape is a search: a circle (radius) or a box (width, height), in meters once

@@ -53,6 +53,31 @@ func (c *Client) streamIDArg(i int) (storage.StreamID, bool) {
 	return id, ok
 }
 
+// streamIDArgs parses args[from:] as strict IDs, all of them before the command acts
+// (XDEL and XACK are all or nothing).
+func (c *Client) streamIDArgs(from int) ([]storage.StreamID, bool) {
+	ids := make([]storage.StreamID, 0, len(c.args)-from)
+	for i := from; i < len(c.args); i++ {
+		id, ok := c.streamIDArg(i)
+		if !ok {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, true
+}
+
+// countTrue applies fn to every id and counts how often it reports true.
+func countTrue(ids []storage.StreamID, fn func(storage.StreamID) bool) int {
+	n := 0
+	for _, id := range ids {
+		if fn(id) {
+			n++
+		}
+	}
+	return n
+}
+
 // rangeIDArg parses an interval bound: "-", "+", an ID, or a millisecond time (its
 // sequence then missing); a "(" prefix makes it exclusive. start tells which end it is
 // (an exclusive bound moves inward, and cannot move past the extremes).
@@ -367,20 +392,11 @@ func cmdXdel(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	ids := make([]storage.StreamID, 0, len(c.args)-2)
-	for i := 2; i < len(c.args); i++ {
-		id, ok := c.streamIDArg(i)
-		if !ok {
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := c.streamIDArgs(2)
+	if !ok {
+		return
 	}
-	n := 0
-	for _, id := range ids {
-		if s.Delete(id) {
-			n++
-		}
-	}
+	n := countTrue(ids, s.Delete)
 	if n > 0 {
 		c.changed(c.args[1])
 		c.notify(evStream, "xdel", c.args[1])

@@ -215,20 +215,11 @@ func cmdXack(c *Client) {
 		c.w.Int(0)
 		return
 	}
-	ids := make([]storage.StreamID, 0, len(c.args)-3)
-	for i := 3; i < len(c.args); i++ {
-		id, ok := c.streamIDArg(i)
-		if !ok {
-			return
-		}
-		ids = append(ids, id)
+	ids, ok := c.streamIDArgs(3)
+	if !ok {
+		return
 	}
-	n := 0
-	for _, id := range ids {
-		if g.Ack(id) {
-			n++
-		}
-	}
+	n := countTrue(ids, g.Ack)
 	if n > 0 {
 		c.changed(c.args[1])
 		c.addDirty(n)
@@ -676,21 +667,7 @@ func cmdXinfoStream(c *Client) {
 		c.w.BulkString("pel-count")
 		c.w.Int(int64(g.PendingCount()))
 		c.w.BulkString("pending")
-		n := 0
-		at := c.deferLen()
-		g.AscendPending(storage.StreamID{}, storage.MaxStreamID, func(p *storage.PendingEntry) bool {
-			if count != 0 && int64(n) >= count {
-				return false
-			}
-			c.w.Array(4)
-			c.replyID(p.ID)
-			c.w.BulkString(p.Consumer.Name)
-			c.w.Int(p.DeliveryTime)
-			c.w.Int(p.DeliveryCount)
-			n++
-			return true
-		})
-		c.setDeferredLen(at, '*', n)
+		c.replyFullPEL(g.AscendPending, count, true)
 		c.w.BulkString("consumers")
 		cnames := g.ConsumerNames()
 		c.w.Array(len(cnames))
@@ -704,22 +681,32 @@ func cmdXinfoStream(c *Client) {
 			c.w.BulkString("pel-count")
 			c.w.Int(int64(cons.PendingCount()))
 			c.w.BulkString("pending")
-			n := 0
-			at := c.deferLen()
-			cons.AscendPending(storage.StreamID{}, storage.MaxStreamID, func(p *storage.PendingEntry) bool {
-				if count != 0 && int64(n) >= count {
-					return false
-				}
-				c.w.Array(3)
-				c.replyID(p.ID)
-				c.w.Int(p.DeliveryTime)
-				c.w.Int(p.DeliveryCount)
-				n++
-				return true
-			})
-			c.setDeferredLen(at, '*', n)
+			c.replyFullPEL(cons.AscendPending, count, false)
 		}
 	}
+}
+
+// replyFullPEL writes up to count (0: all) pending entries for XINFO STREAM FULL:
+// [id, consumer, delivery time, deliveries], without the consumer for a consumer's own
+// list.
+func (c *Client) replyFullPEL(ascend func(start, end storage.StreamID, fn func(p *storage.PendingEntry) bool), count int64, withConsumer bool) {
+	n := 0
+	at := c.deferLen()
+	ascend(storage.StreamID{}, storage.MaxStreamID, func(p *storage.PendingEntry) bool {
+		if count != 0 && int64(n) >= count {
+			return false
+		}
+		c.w.Array(3 + b2i(withConsumer))
+		c.replyID(p.ID)
+		if withConsumer {
+			c.w.BulkString(p.Consumer.Name)
+		}
+		c.w.Int(p.DeliveryTime)
+		c.w.Int(p.DeliveryCount)
+		n++
+		return true
+	})
+	c.setDeferredLen(at, '*', n)
 }
 
 // replyEdge answers the first (or last) entry, null when the stream is empty.
