@@ -289,6 +289,9 @@ func (s *Server) serveOne(k blockKey) bool {
 
 	c := w.c
 	s.eng.Lock(&c.locks)
+	if b := s.snapshot.Load(); b != nil {
+		s.captureLocked(c, b)
+	}
 	served := w.try(c)
 	s.eng.Unlock(&c.locks)
 

@@ -104,6 +104,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 		s.eng.Lock(&c.locks)
 	}
 	func() {
+		if b := s.snapshot.Load(); b != nil && cmd.Has(spec.Write) {
+			s.captureLocked(c, b) // before the handler changes anything: see bgsave.go
+		}
 		defer func() {
 			if c.tracking != nil {
 				c.trackRead(cmd) // before the stripes are released: see tracking.go
@@ -148,6 +151,9 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 		for _, i := range keys {
 			c.keySlots = append(c.keySlots, slots.KeySlot(c.args[i]))
 		}
+	}
+	if b := s.snapshot.Load(); b != nil && cmd.Has(spec.Write) {
+		s.captureLocked(c, b)
 	}
 	func() {
 		defer func() {

@@ -149,15 +149,20 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		w.kv("current_save_keys_processed", 0)
 		w.kv("current_save_keys_total", 0)
 		w.kv("rdb_changes_since_last_save", s.stats.dirty.Load())
-		w.kv("rdb_bgsave_in_progress", 0)
+		bgStart := s.persist.bgStart.Load()
+		w.kv("rdb_bgsave_in_progress", b2i(bgStart != 0))
 		w.kv("rdb_last_save_time", s.lastSave.Load())
 		status := "ok"
 		if !s.persist.lastOK.Load() {
 			status = "err"
 		}
 		w.kv("rdb_last_bgsave_status", status)
-		w.kv("rdb_last_bgsave_time_sec", -1)
-		w.kv("rdb_current_bgsave_time_sec", -1)
+		w.kv("rdb_last_bgsave_time_sec", s.persist.lastBgsaveSec.Load()-b2i64(s.persist.saves.Load() == 0))
+		cur := int64(-1)
+		if bgStart != 0 {
+			cur = (time.Now().UnixMilli() - bgStart) / 1000
+		}
+		w.kv("rdb_current_bgsave_time_sec", cur)
 		w.kv("rdb_saves", s.persist.saves.Load())
 		w.kv("rdb_last_cow_size", 0)
 		w.kv("rdb_last_load_keys_expired", s.persist.loadedExpired.Load())

@@ -28,6 +28,10 @@ type persistStats struct {
 	loadedKeys     atomic.Int64
 	loadedExpired  atomic.Int64
 	lastSaveTookMs atomic.Int64
+	bgStart        atomic.Int64 // Unix ms the running background save started, 0 if none
+	lastBgsaveSec  atomic.Int64
+	lastBgsaveFail atomic.Int64 // Unix s of the last failed save
+	scheduled      atomic.Bool  // BGSAVE SCHEDULE: start one when the current ends
 }
 
 func rdbPath(cfg *conf.Config) string { return filepath.Join(cfg.Dir, cfg.Dbfilename) }
@@ -92,18 +96,6 @@ func (s *Server) loadRDB(cfg *conf.Config) error {
 func (s *Server) saveRDB() error {
 	cfg := s.config()
 	start := time.Now()
-	st := &s.scripts
-	st.mu.Lock()
-	var libs []string
-	for name := range st.funcs.libs {
-		libs = append(libs, name)
-	}
-	slices.Sort(libs)
-	codes := make([]string, len(libs))
-	for i, name := range libs {
-		codes[i] = st.funcs.libs[name].code
-	}
-	st.mu.Unlock()
 	path := rdbPath(cfg)
 	tmp := filepath.Join(cfg.Dir, "temp-"+strconv.Itoa(os.Getpid())+".rdb")
 	f, err := os.Create(tmp)
@@ -112,10 +104,8 @@ func (s *Server) saveRDB() error {
 		return fmt.Errorf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", filepath.Base(tmp), cfg.Dir, err)
 	}
 	err = rdb.Save(f, s.eng, rdb.SaveOptions{
-		Aux: [][2]string{{"redis-ver", Version}, {"redis-bits", "64"},
-			{"ctime", strconv.FormatInt(time.Now().Unix(), 10)}, {"used-mem", strconv.FormatInt(readMemStats().used, 10)},
-			{"aof-base", "0"}},
-		Functions: codes,
+		Aux:       s.rdbAux(),
+		Functions: s.functionCodes(),
 		Checksum:  cfg.Rdbchecksum,
 		Compress:  cfg.Rdbcompression,
 		Now:       s.eng.Now(),
@@ -144,8 +134,36 @@ func (s *Server) saveRDB() error {
 	return nil
 }
 
+// rdbAux are the aux fields a snapshot starts with.
+func (s *Server) rdbAux() [][2]string {
+	return [][2]string{{"redis-ver", Version}, {"redis-bits", "64"},
+		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)}, {"used-mem", strconv.FormatInt(readMemStats().used, 10)},
+		{"aof-base", "0"}}
+}
+
+// functionCodes are the function libraries' codes, by library name.
+func (s *Server) functionCodes() []string {
+	st := &s.scripts
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	libs := make([]string, 0, len(st.funcs.libs))
+	for name := range st.funcs.libs {
+		libs = append(libs, name)
+	}
+	slices.Sort(libs)
+	codes := make([]string, len(libs))
+	for i, name := range libs {
+		codes[i] = st.funcs.libs[name].code
+	}
+	return codes
+}
+
 // cmdSave is SAVE: a synchronous snapshot (lock policy lockAll).
 func cmdSave(c *Client) {
+	if c.s.snapshot.Load() != nil {
+		c.Err("ERR Background save already in progress")
+		return
+	}
 	if err := c.s.saveRDB(); err != nil {
 		c.Err("ERR")
 		return

@@ -2,9 +2,12 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,5 +129,95 @@ func TestShutdownSaves(t *testing.T) {
 	_, addr2 := startShoal(t, "dir", dir)
 	if v := newClient(t, addr2, 2).Get(ctx, "survives").Val(); v != "yes" {
 		t.Fatalf("after restart: %q", v)
+	}
+}
+
+// TestBGSavePointInTime: a background save holds the dataset exactly as it was when
+// BGSAVE started, while writers change, delete and add keys (and flush everything)
+// during the save.
+func TestBGSavePointInTime(t *testing.T) {
+	dir := t.TempDir()
+	_, addr := startShoal(t, "dir", dir)
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	const n = 30000
+	pipe := c.Pipeline()
+	for i := range n {
+		pipe.Set(ctx, fmt.Sprint("k", i), fmt.Sprint("v", i), 0)
+		if i%10 == 0 {
+			pipe.RPush(ctx, fmt.Sprint("l", i), "a", "b", i)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.BgSave(ctx).Val(); v != "Background saving started" {
+		t.Fatalf("BGSAVE: %q", v)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wc := redis.NewClient(&redis.Options{Addr: addr})
+			defer wc.Close()
+			for i := w; ; i += 2 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				wc.Set(ctx, fmt.Sprint("k", i%n), "changed", 0)
+				wc.Del(ctx, fmt.Sprint("k", (i*7)%n))
+				wc.RPush(ctx, fmt.Sprint("l", (i%(n/10))*10), "x")
+				wc.Set(ctx, fmt.Sprint("new", i), "x", 0)
+				if i == 200 {
+					wc.FlushAll(ctx)
+				}
+			}
+		}()
+	}
+	waitFor(t, 60*time.Second, "the background save", func() bool {
+		info := c.Info(ctx, "persistence").Val()
+		return strings.Contains(info, "rdb_bgsave_in_progress:0") && strings.Contains(info, "rdb_saves:1")
+	})
+	close(stop)
+	wg.Wait()
+	s2, addr2 := startShoal(t, "dir", dir)
+	if got := s2.persist.loadedKeys.Load(); got != n+n/10 {
+		t.Fatalf("the snapshot holds %d keys, want %d", got, n+n/10)
+	}
+	c2 := newClient(t, addr2, 2)
+	for i := 0; i < n; i += 97 {
+		if v := c2.Get(ctx, fmt.Sprint("k", i)).Val(); v != fmt.Sprint("v", i) {
+			t.Fatalf("k%d = %q", i, v)
+		}
+		if i%10 == 0 {
+			if l := c2.LRange(ctx, fmt.Sprint("l", i), 0, -1).Val(); len(l) != 3 {
+				t.Fatalf("l%d = %q", i, l)
+			}
+		}
+	}
+}
+
+// TestSavePoints: "save 1 1" starts a background save once a change is a second old.
+func TestSavePoints(t *testing.T) {
+	dir := t.TempDir()
+	_, addr := startShoal(t, "dir", dir, "save", "1 1")
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	c.Set(ctx, "k", "v", 0)
+	waitFor(t, 20*time.Second, "a save point to fire", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_saves:1")
+	})
+	if !strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_changes_since_last_save:0") {
+		t.Error("the change count was not reset")
+	}
+	if v := c.Do(ctx, "BGSAVE", "BOGUS").Err(); v == nil {
+		t.Error("BGSAVE BOGUS accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
 	}
 }

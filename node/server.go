@@ -63,6 +63,7 @@ type Server struct {
 	tracking        trackingState
 	tlsAddr         string // the TLS listener's address
 	persist         persistStats
+	snapshot        atomic.Pointer[bgsave] // the background save running, nil if none
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
@@ -325,6 +326,7 @@ func (s *Server) cron() {
 		cfg := s.config()
 		exp.run(s.eng, cfg.ActiveExpireEffort, time.Second/time.Duration(max(cfg.Hz, 1)))
 		s.closeTimedOutClients(cfg)
+		s.saveCron()
 		if newHz := max(cfg.Hz, 1); newHz != hz {
 			hz = newHz
 			tick.Reset(time.Second / time.Duration(hz))

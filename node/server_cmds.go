@@ -17,6 +17,7 @@ func serverDefs() []def {
 		{name: "time", fn: cmdTime},
 		{name: "lastsave", fn: cmdLastSave},
 		{name: "save", fn: cmdSave, lock: lockAll},
+		{name: "bgsave", fn: cmdBgsave, lock: lockNone},
 		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},

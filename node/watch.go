@@ -40,6 +40,7 @@ func (s *Server) keyChanged(by *Client, db int, key []byte) {
 // keyExpired is called by the engine, under the key's stripe, for every key deleted
 // because its expire passed.
 func (s *Server) keyExpired(db int, key []byte) {
+	s.captureKey(key)
 	s.keyChanged(nil, db, key)
 	s.keyEvent(db, evExpired, "expired", key)
 }

@@ -148,6 +148,9 @@ func (l *LockSet) AddSlot(slot int) { l.stripes = append(l.stripes, uint16(Strip
 // AddAll makes the set cover every stripe.
 func (l *LockSet) AddAll() { l.all = true }
 
+// All reports whether the set covers every stripe.
+func (l *LockSet) All() bool { return l.all }
+
 // Empty reports whether the set holds no stripe.
 func (l *LockSet) Empty() bool { return !l.all && len(l.stripes) == 0 }
 

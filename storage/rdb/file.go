@@ -46,10 +46,18 @@ func (c *crcWriter) Write(b []byte) (int, error) {
 	return c.w.Write(b)
 }
 
-// Save writes every database of e as an RDB file. The caller holds every stripe (the
-// file is the dataset at one moment).
-func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
-	cw := &crcWriter{w: bufio.NewWriterSize(w, 64<<10)}
+// FileWriter writes an RDB file in pieces: the header (with aux fields and function
+// libraries) when created, then chunks of entries in any order (each starts with its
+// SELECTDB), then the end marker and checksum (Finish).
+type FileWriter struct {
+	cw  *crcWriter
+	opt SaveOptions
+}
+
+// NewFileWriter writes the header to w.
+func NewFileWriter(w io.Writer, opt SaveOptions) (*FileWriter, error) {
+	fw := &FileWriter{cw: &crcWriter{w: bufio.NewWriterSize(w, 64<<10)}, opt: opt}
+	e := encoder{opt.Compress}
 	out := fmt.Appendf(nil, "REDIS%04d", Version)
 	for _, a := range opt.Aux {
 		out = append(out, opAux)
@@ -58,65 +66,94 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 	}
 	for _, code := range opt.Functions {
 		out = append(out, opFunction2)
-		out = encoder{opt.Compress}.str(out, []byte(code))
+		out = e.str(out, []byte(code))
 	}
-	if _, err := cw.Write(out); err != nil {
-		return err
-	}
-	var buf []byte
-	var werr error
-	for i := range e.NumDBs() {
-		db := e.DB(i)
-		if db.Size() == 0 {
-			continue
-		}
-		buf = append(buf[:0], opSelectDB)
-		buf = AppendLen(buf, uint64(i))
-		buf = append(buf, opResizeDB)
-		buf = AppendLen(buf, uint64(db.Size()))
-		buf = AppendLen(buf, uint64(db.Volatile()))
-		if _, err := cw.Write(buf); err != nil {
-			return err
-		}
-		for slot := db.NextNonEmpty(0); slot >= 0 && werr == nil; slot = db.NextNonEmpty(slot + 1) {
-			db.EachInSlot(slot, opt.Now, func(key, str []byte, v storage.Value, expire int64) {
-				if werr != nil {
-					return
-				}
-				buf = buf[:0]
-				if expire != 0 {
-					buf = binary.LittleEndian.AppendUint64(append(buf, opExpireTimeMs), uint64(expire))
-				}
-				// The type byte goes before the key: encode the value, then splice.
-				val, err := AppendValue(nil, str, v, opt.Compress)
-				if err != nil {
-					werr = fmt.Errorf("key %q: %w", key, err)
-					return
-				}
-				buf = append(buf, val[0])
-				buf = encoder{opt.Compress}.str(buf, key)
-				buf = append(buf, val[1:]...)
-				_, werr = cw.Write(buf)
-			})
-			if slot+1 >= storage.SlotCount {
-				break
-			}
-		}
-		if werr != nil {
-			return werr
-		}
-	}
-	if _, err := cw.Write([]byte{opEOF}); err != nil {
+	_, err := fw.cw.Write(out)
+	return fw, err
+}
+
+// Write adds a chunk built with AppendSelectDB and AppendEntry.
+func (fw *FileWriter) Write(chunk []byte) error {
+	_, err := fw.cw.Write(chunk)
+	return err
+}
+
+// Finish writes the end marker and the checksum, and flushes.
+func (fw *FileWriter) Finish() error {
+	if _, err := fw.cw.Write([]byte{opEOF}); err != nil {
 		return err
 	}
 	sum := uint64(0)
-	if opt.Checksum {
-		sum = cw.crc
+	if fw.opt.Checksum {
+		sum = fw.cw.crc
 	}
-	if _, err := cw.w.Write(binary.LittleEndian.AppendUint64(nil, sum)); err != nil {
+	if _, err := fw.cw.w.Write(binary.LittleEndian.AppendUint64(nil, sum)); err != nil {
 		return err
 	}
-	return cw.w.Flush()
+	return fw.cw.w.Flush()
+}
+
+// AppendSelectDB starts a chunk of database db's entries.
+func AppendSelectDB(b []byte, db int) []byte {
+	return AppendLen(append(b, opSelectDB), uint64(db))
+}
+
+// AppendEntry appends one key: its expire (0: none), type, name and value.
+func AppendEntry(b, key, str []byte, v storage.Value, expire int64, compress bool) ([]byte, error) {
+	if expire != 0 {
+		b = binary.LittleEndian.AppendUint64(append(b, opExpireTimeMs), uint64(expire))
+	}
+	val, err := AppendValue(nil, str, v, compress)
+	if err != nil {
+		return b, fmt.Errorf("key %q: %w", key, err)
+	}
+	b = append(b, val[0])
+	b = encoder{compress}.str(b, key)
+	return append(b, val[1:]...), nil
+}
+
+// AppendSlot appends the entries of one slot, in every database that has keys in it,
+// as chunks (SELECTDB, entries); keys expired at now are left out. The caller holds the
+// slot's stripe.
+func AppendSlot(b []byte, e *storage.Engine, slot int, now int64, compress bool) ([]byte, error) {
+	var err error
+	for i := range e.NumDBs() {
+		db := e.DB(i)
+		if db.SlotSize(slot) == 0 {
+			continue
+		}
+		b = AppendSelectDB(b, i)
+		db.EachInSlot(slot, now, func(key, str []byte, v storage.Value, expire int64) {
+			if err == nil {
+				b, err = AppendEntry(b, key, str, v, expire, compress)
+			}
+		})
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// Save writes every database of e as an RDB file. The caller holds every stripe (the
+// file is the dataset at one moment).
+func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
+	fw, err := NewFileWriter(w, opt)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for slot := range storage.SlotCount {
+		if buf, err = AppendSlot(buf[:0], e, slot, opt.Now, opt.Compress); err != nil {
+			return err
+		}
+		if len(buf) > 0 {
+			if err := fw.Write(buf); err != nil {
+				return err
+			}
+		}
+	}
+	return fw.Finish()
 }
 
 // LoadHandler receives what Load decodes.

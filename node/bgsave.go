@@ -1,0 +1,236 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/rdb"
+)
+
+// BGSAVE without fork: a point-in-time snapshot written while clients keep writing.
+//
+// When it starts (time T), every slot is pending. A saver goroutine visits the slots in
+// order; under a slot's stripe it serializes the slot (every database's keys in it, as
+// they are, keys expired at T left out) unless that was done already, and writes the
+// chunk. A writer that is about to change a still-pending slot — a write command before
+// its handler runs, a blocked client about to be served, an expiry deleting a key —
+// serializes the slot first, under the stripe it already holds, and queues the chunk
+// for the saver. Either way a slot is captured exactly as it was at T. The extra memory
+// is the chunks of slots written to during the save, not a copy of the dataset.
+// (RDB lets a file select a database many times, so chunks may come in any order.)
+
+type bgsave struct {
+	now      int64 // T, Unix ms: the expiry clock of the snapshot
+	compress bool
+	pending  [storage.SlotCount]bool // guarded by each slot's stripe
+
+	mu     sync.Mutex // guards chunks, err
+	chunks [][]byte
+	err    error
+}
+
+// capture serializes slot if it is still pending. The caller holds its stripe.
+func (b *bgsave) capture(e *storage.Engine, slot int) {
+	if !b.pending[slot] {
+		return
+	}
+	b.pending[slot] = false
+	chunk, err := rdb.AppendSlot(nil, e, slot, b.now, b.compress)
+	b.mu.Lock()
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	if len(chunk) > 0 {
+		b.chunks = append(b.chunks, chunk)
+	}
+	b.mu.Unlock()
+}
+
+// captureLocked captures the pending slots a client's command holds: every slot for
+// a command holding every stripe, else its keys' slots. The stripes are held.
+func (s *Server) captureLocked(c *Client, b *bgsave) {
+	if c.locks.All() || c.held && len(c.keySlots) == 0 {
+		for slot := range storage.SlotCount {
+			b.capture(s.eng, slot)
+		}
+		return
+	}
+	for _, slot := range c.keySlots {
+		b.capture(s.eng, slot)
+	}
+}
+
+// captureKey captures the slot of key before an expiry removes it (stripe held).
+func (s *Server) captureKey(key []byte) {
+	if b := s.snapshot.Load(); b != nil {
+		b.capture(s.eng, slots.KeySlot(key))
+	}
+}
+
+// startBGSave begins a background save; false when one is running.
+func (s *Server) startBGSave() bool {
+	cfg := s.config()
+	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression}
+	for i := range b.pending {
+		b.pending[i] = true
+	}
+	// Taking every stripe orders T against writes: each write is wholly before or after.
+	var all storage.LockSet
+	all.AddAll()
+	s.eng.Lock(&all)
+	ok := s.snapshot.CompareAndSwap(nil, b)
+	dirty := s.stats.dirty.Load()
+	s.eng.Unlock(&all)
+	if !ok {
+		return false
+	}
+	s.persist.bgStart.Store(time.Now().UnixMilli())
+	s.goTracked(func() { s.runBGSave(b, cfg.Dir, rdbPath(cfg), cfg.Rdbchecksum, dirty) })
+	return true
+}
+
+// runBGSave is the saver goroutine.
+func (s *Server) runBGSave(b *bgsave, dir, path string, checksum bool, dirtyAtStart int64) {
+	start := time.Now()
+	err := s.writeBGSave(b, dir, path, checksum)
+	s.snapshot.Store(nil)
+	took := time.Since(start)
+	s.persist.lastBgsaveSec.Store(int64(took / time.Second))
+	s.persist.bgStart.Store(0)
+	if err != nil {
+		s.persist.lastOK.Store(false)
+		s.persist.lastBgsaveFail.Store(time.Now().Unix())
+		s.log.Warningf("Background saving error: %v", err)
+		return
+	}
+	// Changes made during the save are still unsaved.
+	s.stats.dirty.Add(-dirtyAtStart)
+	s.lastSave.Store(time.Now().Unix())
+	s.persist.lastOK.Store(true)
+	s.persist.saves.Add(1)
+	s.log.Noticef("Background saving terminated with success")
+}
+
+func (s *Server) writeBGSave(b *bgsave, dir, path string, checksum bool) error {
+	tmp := filepath.Join(dir, "temp-bgsave-"+strconv.Itoa(os.Getpid())+".rdb")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("Failed opening the temp RDB file %s: %w", filepath.Base(tmp), err)
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	fw, err := rdb.NewFileWriter(f, rdb.SaveOptions{
+		Aux:       s.rdbAux(),
+		Functions: s.functionCodes(),
+		Checksum:  checksum,
+		Compress:  b.compress,
+	})
+	drain := func() error {
+		b.mu.Lock()
+		chunks, cerr := b.chunks, b.err
+		b.chunks = nil
+		b.mu.Unlock()
+		if cerr != nil {
+			return cerr
+		}
+		for _, c := range chunks {
+			if err := fw.Write(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for slot := 0; err == nil && slot < storage.SlotCount; slot++ {
+		s.eng.LockSlot(slot)
+		var chunk []byte
+		if b.pending[slot] {
+			b.pending[slot] = false
+			chunk, err = rdb.AppendSlot(nil, s.eng, slot, b.now, b.compress)
+		}
+		s.eng.UnlockSlot(slot)
+		if err == nil && len(chunk) > 0 {
+			err = fw.Write(chunk)
+		}
+		if err == nil && slot%64 == 63 {
+			err = drain()
+		}
+	}
+	if err == nil {
+		err = drain()
+	}
+	if err == nil {
+		err = fw.Finish()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	return err
+}
+
+// cmdBgsave is BGSAVE [SCHEDULE].
+func cmdBgsave(c *Client) {
+	schedule := false
+	if len(c.args) == 2 {
+		if !c.is(1, "SCHEDULE") {
+			c.Err(errSyntax)
+			return
+		}
+		schedule = true
+	} else if len(c.args) > 2 {
+		c.Err(errSyntax)
+		return
+	}
+	if !c.s.startBGSave() {
+		if schedule {
+			c.s.persist.scheduled.Store(true)
+			c.w.Simple("Background saving scheduled")
+			return
+		}
+		c.Err("ERR Background save already in progress")
+		return
+	}
+	c.w.Simple("Background saving started")
+}
+
+// saveCron starts a background save when a save point is reached (or one was
+// scheduled), as Redis's serverCron does.
+func (s *Server) saveCron() {
+	if s.snapshot.Load() != nil {
+		return
+	}
+	if s.persist.scheduled.Swap(false) {
+		s.startBGSave()
+		return
+	}
+	cfg := s.config()
+	dirty := s.stats.dirty.Load()
+	since := time.Now().Unix() - s.lastSave.Load()
+	for _, p := range cfg.Save {
+		if dirty >= p[1] && since >= p[0] {
+			if !s.persist.lastOK.Load() && time.Now().Unix()-s.persist.lastBgsaveFail.Load() < 5 {
+				return // retry a failed save after 5 s, as Redis does
+			}
+			s.log.Noticef("%d changes in %d seconds. Saving...", p[1], p[0])
+			s.startBGSave()
+			return
+		}
+	}
+}
+
+func b2i64(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
