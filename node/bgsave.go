@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,6 +34,8 @@ type bgsave struct {
 	mu     sync.Mutex // guards chunks, err
 	chunks [][]byte
 	err    error
+
+	cancelled bool // a synchronous save superseded it: do not install the file (renameMu)
 }
 
 // capture serializes slot if it is still pending. The caller holds its stripe.
@@ -73,6 +76,9 @@ func (s *Server) captureKey(key []byte) {
 	}
 }
 
+// errSuperseded ends a background save that a synchronous save overtook.
+var errSuperseded = errors.New("superseded by a synchronous save")
+
 // startBGSave begins a background save; false when one is running.
 func (s *Server) startBGSave() bool {
 	cfg := s.config()
@@ -103,6 +109,10 @@ func (s *Server) runBGSave(b *bgsave, dir, path string, checksum bool, dirtyAtSt
 	took := time.Since(start)
 	s.persist.lastBgsaveSec.Store(int64(took / time.Second))
 	s.persist.bgStart.Store(0)
+	if errors.Is(err, errSuperseded) {
+		s.log.Noticef("Background saving superseded by a synchronous save")
+		return
+	}
 	if err != nil {
 		s.persist.lastOK.Store(false)
 		s.persist.lastBgsaveFail.Store(time.Now().Unix())
@@ -173,7 +183,13 @@ func (s *Server) writeBGSave(b *bgsave, dir, path string, checksum bool) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		s.renameMu.Lock()
+		if b.cancelled {
+			err = errSuperseded
+		} else {
+			err = os.Rename(tmp, path)
+		}
+		s.renameMu.Unlock()
 	}
 	return err
 }

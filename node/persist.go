@@ -117,7 +117,14 @@ func (s *Server) saveRDB() error {
 		err = cerr
 	}
 	if err == nil {
+		// A background save still running is older than this file: it must not
+		// replace it when it ends.
+		s.renameMu.Lock()
+		if b := s.snapshot.Load(); b != nil {
+			b.cancelled = true
+		}
 		err = os.Rename(tmp, path)
+		s.renameMu.Unlock()
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -64,6 +64,7 @@ type Server struct {
 	tlsAddr         string // the TLS listener's address
 	persist         persistStats
 	snapshot        atomic.Pointer[bgsave] // the background save running, nil if none
+	renameMu        sync.Mutex             // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
