@@ -57,6 +57,10 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	if c.multi != nil && c.queueing(cmd) {
 		return
 	}
+	if cmd.Has(spec.Write) && !s.persist.lastOK.Load() && s.misconf() {
+		c.reject(errMisconf)
+		return
+	}
 	if s.pause.active.Load() {
 		s.waitPause(c, cmd)
 	}

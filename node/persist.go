@@ -141,6 +141,16 @@ func (s *Server) saveRDB() error {
 	return nil
 }
 
+// errMisconf refuses writes after a failed snapshot (stop-writes-on-bgsave-error).
+const errMisconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// misconf reports whether writes are refused after a failed save: save points are
+// configured and stop-writes-on-bgsave-error is on. The next good save clears it.
+func (s *Server) misconf() bool {
+	cfg := s.config()
+	return cfg.StopWritesOnBgsaveError && len(cfg.Save) > 0
+}
+
 // rdbAux are the aux fields a snapshot starts with.
 func (s *Server) rdbAux() [][2]string {
 	return [][2]string{{"redis-ver", Version}, {"redis-bits", "64"},

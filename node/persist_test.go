@@ -221,3 +221,31 @@ func TestSavePoints(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMisconf: after a failed background save, writes get MISCONF until a save works.
+func TestMisconf(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	os.Mkdir(dir, 0o755)
+	_, addr := startShoal(t, "dir", dir, "save", "3600 1")
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	c.Set(ctx, "k", "v", 0)
+	os.RemoveAll(dir)
+	c.BgSave(ctx)
+	waitFor(t, 10*time.Second, "the save to fail", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_last_bgsave_status:err")
+	})
+	if err := c.Set(ctx, "k", "w", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF") {
+		t.Fatalf("write after a failed save: %v", err)
+	}
+	if err := c.Get(ctx, "k").Err(); err != nil {
+		t.Fatalf("reads go on: %v", err)
+	}
+	os.Mkdir(dir, 0o755)
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "k", "w", 0).Err(); err != nil {
+		t.Fatalf("write after a good save: %v", err)
+	}
+}

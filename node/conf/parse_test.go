@@ -98,7 +98,6 @@ hz 900
 		"directive 'repl-backlog-size' is accepted but not implemented yet",
 		"directive 'active-defrag-ignore-bytes' is accepted but not implemented yet",
 		"directive 'replicaof' is accepted but not implemented yet",
-		"directive 'rdbcompression' is accepted but not implemented yet",
 	}
 	if !slices.Equal(warnings, wantWarnings) {
 		t.Errorf("warnings = %q", warnings)

@@ -97,15 +97,15 @@ func special(name, alias string, k kind, fl flag, def string, b func(*Config, st
 // shoal implements: flipping it is all it takes to stop the "not implemented" warning.
 var registry = [...]directive{
 	// Booleans.
-	boolean("rdbchecksum", "", fImmutable, yes, boolF(func(c *Config) *bool { return &c.Rdbchecksum })),
+	boolean("rdbchecksum", "", fImpl|fImmutable, yes, boolF(func(c *Config) *bool { return &c.Rdbchecksum })),
 	boolean("daemonize", "", fImpl|fImmutable, no, boolF(func(c *Config) *bool { return &c.Daemonize })),
 	boolean("io-threads-do-reads", "", fImmutable, no, nil),
 	boolean("always-show-logo", "", fImmutable, no, nil),
 	boolean("protected-mode", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.ProtectedMode })),
-	boolean("rdbcompression", "", 0, yes, boolF(func(c *Config) *bool { return &c.Rdbcompression })),
+	boolean("rdbcompression", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.Rdbcompression })),
 	boolean("rdb-del-sync-files", "", 0, no, nil),
 	boolean("activerehashing", "", 0, yes, boolF(func(c *Config) *bool { return &c.Activerehashing })),
-	boolean("stop-writes-on-bgsave-error", "", 0, yes, boolF(func(c *Config) *bool { return &c.StopWritesOnBgsaveError })),
+	boolean("stop-writes-on-bgsave-error", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.StopWritesOnBgsaveError })),
 	boolean("set-proc-title", "", fImmutable, yes, nil),
 	boolean("dynamic-hz", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.DynamicHz })),
 	boolean("lazyfree-lazy-eviction", "", 0, no, boolF(func(c *Config) *bool { return &c.LazyfreeLazyEviction })),
