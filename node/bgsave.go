@@ -155,12 +155,13 @@ func (s *Server) writeBGSave(b *bgsave, dir, path string, checksum bool) error {
 		}
 		return nil
 	}
+	var chunk []byte // reused: the saver's own chunks are written at once
 	for slot := 0; err == nil && slot < storage.SlotCount; slot++ {
 		s.eng.LockSlot(slot)
-		var chunk []byte
+		chunk = chunk[:0]
 		if b.pending[slot] {
 			b.pending[slot] = false
-			chunk, err = rdb.AppendSlot(nil, s.eng, slot, b.now, b.compress)
+			chunk, err = rdb.AppendSlot(chunk, s.eng, slot, b.now, b.compress)
 		}
 		s.eng.UnlockSlot(slot)
 		if err == nil && len(chunk) > 0 {

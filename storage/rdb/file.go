@@ -98,18 +98,24 @@ func AppendSelectDB(b []byte, db int) []byte {
 	return AppendLen(append(b, opSelectDB), uint64(db))
 }
 
-// AppendEntry appends one key: its expire (0: none), type, name and value.
+// AppendEntry appends one key: its expire (0: none), type, name and value. It encodes
+// in place (the name goes in after the value's type byte), allocating nothing when b
+// has room.
 func AppendEntry(b, key, str []byte, v storage.Value, expire int64, compress bool) ([]byte, error) {
 	if expire != 0 {
 		b = binary.LittleEndian.AppendUint64(append(b, opExpireTimeMs), uint64(expire))
 	}
-	val, err := AppendValue(nil, str, v, compress)
+	at := len(b)
+	b = encoder{compress}.str(b, key) // the name, moved behind the type byte below
+	nameLen := len(b) - at
+	b, err := AppendValue(b, str, v, compress)
 	if err != nil {
-		return b, fmt.Errorf("key %q: %w", key, err)
+		return b[:at], fmt.Errorf("key %q: %w", key, err)
 	}
-	b = append(b, val[0])
-	b = encoder{compress}.str(b, key)
-	return append(b, val[1:]...), nil
+	typ := b[at+nameLen]
+	copy(b[at+1:at+nameLen+1], b[at:at+nameLen])
+	b[at] = typ
+	return b, nil
 }
 
 // AppendSlot appends the entries of one slot, in every database that has keys in it,
