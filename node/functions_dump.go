@@ -12,8 +12,6 @@ import (
 // as an RDB string, then the RDB version (2 bytes, little endian) and the CRC64 of
 // everything before it (storage/rdb).
 
-const rdbOpcodeFunction2 = 245
-
 // FUNCTION DUMP
 func cmdFunctionDump(c *Client) {
 	st := &c.s.scripts
@@ -26,7 +24,7 @@ func cmdFunctionDump(c *Client) {
 	var b []byte
 	for _, name := range names {
 		code := st.funcs.libs[name].code
-		b = append(b, rdbOpcodeFunction2)
+		b = append(b, rdb.OpFunction2)
 		b = rdb.AppendLen(b, uint64(len(code)))
 		b = append(b, code...)
 	}
@@ -67,7 +65,7 @@ func cmdFunctionRestore(c *Client) {
 	}
 	var codes []string
 	for r := (rdb.Reader{B: body}); r.Off < len(body); {
-		if body[r.Off] != rdbOpcodeFunction2 {
+		if body[r.Off] != rdb.OpFunction2 {
 			c.Err("ERR given type is not a function")
 			return
 		}

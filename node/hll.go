@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/shoal-db/shoal/storage"
 )
@@ -631,22 +632,9 @@ func cmdPfselftest(c *Client) {
 	}
 	for i := range hllRegisters {
 		if denseGet(regs, i) != uint8(i%hllRegMax) {
-			c.Err("ERR TESTFAILED Register error at index " + itoa64(int64(i)))
+			c.Err("ERR TESTFAILED Register error at index " + strconv.Itoa(i))
 			return
 		}
 	}
 	c.OK()
-}
-
-func itoa64(n int64) string { return string(appendInt(nil, n)) }
-
-func appendInt(b []byte, n int64) []byte {
-	if n < 0 {
-		b = append(b, '-')
-		n = -n
-	}
-	if n >= 10 {
-		b = appendInt(b, n/10)
-	}
-	return append(b, byte('0'+n%10))
 }

@@ -22,9 +22,6 @@ type monitorRegistry struct {
 }
 
 func cmdMonitor(c *Client) {
-	if c.multi != nil {
-		return // MULTI refuses it (no-multi); belt and braces
-	}
 	c.ensureOutbox()
 	c.OK()
 	c.putReplies()

@@ -359,14 +359,21 @@ func (c *Client) nextStreamID(s *storage.Stream, a *trimArgs) (storage.StreamID,
 	return id, last.Less(id)
 }
 
+// streamOrZero looks up the stream at args[1]; when there is none (or it is not a
+// stream) it answers 0 (or WRONGTYPE) itself and returns ok false.
+func (c *Client) streamOrZero() (*storage.Stream, bool) {
+	s, ok := lookupColl[*storage.Stream](c, c.args[1])
+	if ok && s == nil {
+		c.w.Int(0)
+		return nil, false
+	}
+	return s, ok
+}
+
 // XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
 func cmdXtrim(c *Client) {
-	s, ok := lookupColl[*storage.Stream](c, c.args[1])
+	s, ok := c.streamOrZero()
 	if !ok {
-		return
-	}
-	if s == nil {
-		c.w.Int(0)
 		return
 	}
 	var a trimArgs
@@ -384,12 +391,8 @@ func cmdXtrim(c *Client) {
 
 // XDEL key id [id …]
 func cmdXdel(c *Client) {
-	s, ok := lookupColl[*storage.Stream](c, c.args[1])
+	s, ok := c.streamOrZero()
 	if !ok {
-		return
-	}
-	if s == nil {
-		c.w.Int(0)
 		return
 	}
 	ids, ok := c.streamIDArgs(2)
@@ -407,12 +410,8 @@ func cmdXdel(c *Client) {
 
 // XLEN key
 func cmdXlen(c *Client) {
-	s, ok := lookupColl[*storage.Stream](c, c.args[1])
+	s, ok := c.streamOrZero()
 	if !ok {
-		return
-	}
-	if s == nil {
-		c.w.Int(0)
 		return
 	}
 	c.w.Int(s.Len())

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strconv"
 	"testing"
 )
 
@@ -72,7 +73,7 @@ func TestStreamBasics(t *testing.T) {
 func TestStreamTrim(t *testing.T) {
 	var cmds []rawCmd
 	for i := 1; i <= 250; i++ {
-		cmds = append(cmds, rc(rawShape, "XADD", "t", itoa(i)+"-1", "f", "v"))
+		cmds = append(cmds, rc(rawShape, "XADD", "t", strconv.Itoa(i)+"-1", "f", "v"))
 	}
 	cmds = append(cmds,
 		xs("XTRIM", "t", "MAXLEN", "~", "200"),
@@ -117,14 +118,6 @@ func TestStreamTrim(t *testing.T) {
 		xs("XADD", "t", "401-*", "f", "v"),
 	)
 	rawCompare(t, 2, cmds...)
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
 func TestStreamGroups(t *testing.T) {

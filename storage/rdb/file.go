@@ -12,7 +12,7 @@ import (
 
 // RDB file opcodes.
 const (
-	opFunction2    = 245
+	OpFunction2    = 245 // a function library (FUNCTION DUMP payloads use it too)
 	opModuleAux    = 247
 	opIdle         = 248
 	opFreq         = 249
@@ -65,7 +65,7 @@ func NewFileWriter(w io.Writer, opt SaveOptions) (*FileWriter, error) {
 		out = AppendString(out, []byte(a[1]))
 	}
 	for _, code := range opt.Functions {
-		out = append(out, opFunction2)
+		out = append(out, OpFunction2)
 		out = e.str(out, []byte(code))
 	}
 	_, err := fw.cw.Write(out)
@@ -252,7 +252,7 @@ func Load(data []byte, lim *storage.Limits, h LoadHandler) error {
 			if h.Aux != nil {
 				h.Aux(string(k), string(v))
 			}
-		case opFunction2:
+		case OpFunction2:
 			code, err := r.String()
 			if err != nil {
 				return fail(err)
