@@ -57,6 +57,8 @@ fuzz:
 		./node/acl:FuzzRules \
 		./storage/rdb:FuzzRestore \
 		./storage/rdb:FuzzLoad \
+		./storage/aof:FuzzManifest \
+		./storage/aof:FuzzReader \
 		./slots:FuzzCRC16 ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -35,7 +35,10 @@ type bgsave struct {
 	chunks [][]byte
 	err    error
 
-	cancelled bool // a synchronous save superseded it: do not install the file (renameMu)
+	cancelled bool   // a synchronous save superseded it: do not install the file (renameMu)
+	dirty     int64  // the dirty counter at T
+	aofBase   bool   // an AOF rewrite's base, not BGSAVE's file
+	tmpPath   string // the file written
 }
 
 // capture serializes slot if it is still pending. The caller holds its stripe.
@@ -79,10 +82,23 @@ func (s *Server) captureKey(key []byte) {
 // errSuperseded ends a background save that a synchronous save overtook.
 var errSuperseded = errors.New("superseded by a synchronous save")
 
-// startBGSave begins a background save; false when one is running.
-func (s *Server) startBGSave() bool {
+// snapshotJob is what a snapshot is taken for: BGSAVE's RDB file, or the base file of
+// an AOF rewrite (aof.go).
+type snapshotJob struct {
+	dir, tmp string // the file written, in dir
+	aofBase  bool   // the aof-base aux field
+	// begin runs at T with every stripe held (an AOF rewrite switches incremental
+	// files there); an error cancels the snapshot.
+	begin func() error
+	// finish runs in the saver once the file is written (err nil) or failed.
+	finish func(b *bgsave, err error)
+}
+
+// startSnapshot begins a background snapshot for job; false when one is running (or
+// job.begin failed).
+func (s *Server) startSnapshot(job snapshotJob) (bool, error) {
 	cfg := s.config()
-	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression}
+	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression, aofBase: job.aofBase}
 	for i := range b.pending {
 		b.pending[i] = true
 	}
@@ -90,23 +106,58 @@ func (s *Server) startBGSave() bool {
 	var all storage.LockSet
 	all.AddAll()
 	s.eng.Lock(&all)
-	ok := s.snapshot.CompareAndSwap(nil, b)
-	dirty := s.stats.dirty.Load()
-	s.eng.Unlock(&all)
-	if !ok {
-		return false
+	if s.snapshot.Load() != nil {
+		s.eng.Unlock(&all)
+		return false, nil
 	}
-	s.persist.bgStart.Store(time.Now().UnixMilli())
-	s.goTracked(func() { s.runBGSave(b, cfg.Dir, rdbPath(cfg), cfg.Rdbchecksum, dirty) })
-	return true
+	if job.begin != nil {
+		if err := job.begin(); err != nil {
+			s.eng.Unlock(&all)
+			return false, err
+		}
+	}
+	s.snapshot.Store(b)
+	b.dirty = s.stats.dirty.Load()
+	s.eng.Unlock(&all)
+	s.goTracked(func() {
+		err := s.writeSnapshot(b, job, cfg.Rdbchecksum)
+		s.snapshot.Store(nil)
+		job.finish(b, err)
+	})
+	return true, nil
 }
 
-// runBGSave is the saver goroutine.
-func (s *Server) runBGSave(b *bgsave, dir, path string, checksum bool, dirtyAtStart int64) {
-	start := time.Now()
-	err := s.writeBGSave(b, dir, path, checksum)
-	s.snapshot.Store(nil)
-	took := time.Since(start)
+// startBGSave begins a background save; false when a snapshot is running.
+func (s *Server) startBGSave() bool {
+	cfg := s.config()
+	path := rdbPath(cfg)
+	var start time.Time
+	ok, _ := s.startSnapshot(snapshotJob{
+		dir: cfg.Dir,
+		tmp: filepath.Join(cfg.Dir, "temp-bgsave-"+strconv.Itoa(os.Getpid())+".rdb"),
+		begin: func() error {
+			start = time.Now()
+			s.persist.bgStart.Store(start.UnixMilli())
+			return nil
+		},
+		finish: func(b *bgsave, err error) {
+			if err == nil {
+				s.renameMu.Lock()
+				if b.cancelled {
+					err = errSuperseded
+				} else {
+					err = os.Rename(b.tmpPath, path)
+				}
+				s.renameMu.Unlock()
+			}
+			s.endBGSave(b, time.Since(start), err)
+		},
+	})
+	return ok
+}
+
+// endBGSave records how a background save ended.
+func (s *Server) endBGSave(b *bgsave, took time.Duration, err error) {
 	s.persist.lastBgsaveSec.Store(int64(took / time.Second))
 	s.persist.bgStart.Store(0)
 	if errors.Is(err, errSuperseded) {
@@ -120,22 +171,27 @@ func (s *Server) runBGSave(b *bgsave, dir, path string, checksum bool, dirtyAtSt
 		return
 	}
 	// Changes made during the save are still unsaved.
-	s.stats.dirty.Add(-dirtyAtStart)
+	s.stats.dirty.Add(-b.dirty)
 	s.lastSave.Store(time.Now().Unix())
 	s.persist.lastOK.Store(true)
 	s.persist.saves.Add(1)
 	s.log.Noticef("Background saving terminated with success")
 }
 
-func (s *Server) writeBGSave(b *bgsave, dir, path string, checksum bool) error {
-	tmp := filepath.Join(dir, "temp-bgsave-"+strconv.Itoa(os.Getpid())+".rdb")
+// writeSnapshot writes the snapshot b into job.tmp (fsynced; removed on failure).
+func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error {
+	tmp := job.tmp
+	b.tmpPath = tmp
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("Failed opening the temp RDB file %s: %w", filepath.Base(tmp), err)
 	}
-	defer os.Remove(tmp) // a no-op once renamed
+	aux := s.rdbAux()
+	if job.aofBase {
+		aux[len(aux)-1][1] = "1"
+	}
 	fw, err := rdb.NewFileWriter(f, rdb.SaveOptions{
-		Aux:       s.rdbAux(),
+		Aux:       aux,
 		Functions: s.functionCodes(),
 		Checksum:  checksum,
 		Compress:  b.compress,
@@ -183,14 +239,8 @@ func (s *Server) writeBGSave(b *bgsave, dir, path string, checksum bool) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		s.renameMu.Lock()
-		if b.cancelled {
-			err = errSuperseded
-		} else {
-			err = os.Rename(tmp, path)
-		}
-		s.renameMu.Unlock()
+	if err != nil {
+		os.Remove(tmp)
 	}
 	return err
 }

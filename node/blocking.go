@@ -292,7 +292,12 @@ func (s *Server) serveOne(k blockKey) bool {
 	if b := s.snapshot.Load(); b != nil {
 		s.captureLocked(c, b)
 	}
+	c.dirty = 0
 	served := w.try(c)
+	if served && (s.aofLog.Load() != nil || len(c.prop) > 0) {
+		c.collectProp()
+		s.flushProp(c)
+	}
 	s.eng.Unlock(&c.locks)
 
 	r.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"github.com/shoal-db/shoal/node/resp"
 	"github.com/shoal-db/shoal/slots"
 	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/aof"
 )
 
 // Client is one connection's state. Its fields are owned by the connection's goroutine
@@ -33,6 +34,16 @@ type Client struct {
 	keyIdx   []int // argument indices of the command's keys (lockKeys commands)
 	keySlots []int // their hash slots, index-aligned with keyIdx
 	dirty    int64 // changes made by the current command (addDirty)
+
+	// Propagation (propagate.go): what the top-level command propagates, the current
+	// command's rewrite or its opting out, and the AOF offset its replies wait for.
+	prop     []aof.Cmd
+	propAs   [][]byte
+	propNone bool
+	aofOff   int64
+	// replaying marks a client whose commands are replayed, not checked (AOF loading):
+	// Redis's mustObeyClient.
+	replaying bool
 
 	// held is set by a caller that runs commands while it holds every stripe they can
 	// touch (EXEC, scripts): the executor takes no locks, handlers that lock slots

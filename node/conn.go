@@ -186,6 +186,9 @@ func isSecurityAttack(args [][]byte) bool {
 
 // flush writes the pending replies; false when the connection is gone.
 func (c *Client) flush() bool {
+	if c.aofOff != 0 {
+		c.s.waitAOF(c)
+	}
 	if c.w.Len() == 0 {
 		return c.out == nil || !c.killed.Load()
 	}

@@ -110,6 +110,7 @@ func cmdRestore(c *Client) {
 			c.changed(key)
 			c.notify(evGeneric, "del", key)
 			c.dirty++
+			c.propagateAs(delName(c.s.config().LazyfreeLazyServerDel), key)
 		}
 		c.OK()
 		return
@@ -125,4 +126,9 @@ func cmdRestore(c *Client) {
 	// FREQ is accepted; LFU counters arrive with maxmemory-policy *-lfu.
 	c.wrote(key, evGeneric, "restore")
 	c.OK()
+	if ttl > 0 && !absTTL && c.propagating() {
+		// The TTL as an absolute time.
+		args := append([][]byte{c.args[0], key, bInt(at)}, c.args[3:]...)
+		c.propagateAs(append(args, bABSTTL)...)
+	}
 }

@@ -61,6 +61,12 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errMisconf)
 		return
 	}
+	if cmd.Has(spec.Write) && s.aofFailed() {
+		if msg := s.aofWriteErr(); msg != "" {
+			c.reject(msg)
+			return
+		}
+	}
 	if s.pause.active.Load() {
 		s.waitPause(c, cmd)
 	}
@@ -112,6 +118,10 @@ func (s *Server) call(c *Client, cmd *Command) {
 			s.captureLocked(c, b) // before the handler changes anything: see bgsave.go
 		}
 		defer func() {
+			if s.aofLog.Load() != nil || len(c.prop) > 0 {
+				c.collectProp()
+				s.flushProp(c) // before the stripes are released: see propagate.go
+			}
 			if c.tracking != nil {
 				c.trackRead(cmd) // before the stripes are released: see tracking.go
 			}
@@ -167,6 +177,9 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 			}
 		}()
 		cmd.fn(c)
+		if s.aofLog.Load() != nil || len(c.prop) > 0 {
+			c.collectProp()
+		}
 		if c.tracking != nil {
 			c.trackRead(cmd)
 		}

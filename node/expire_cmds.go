@@ -99,9 +99,15 @@ func expireGeneric(c *Client, ms, abs bool) {
 	if when <= now {
 		c.db.Delete(sl, key)
 		c.wrote(key, evGeneric, "del")
+		c.propagateAs(delName(c.s.config().LazyfreeLazyExpire), key)
 	} else {
 		c.db.SetExpire(sl, key, when)
 		c.wrote(key, evGeneric, "expire")
+		if !(ms && abs) && c.propagating() {
+			// As PEXPIREAT with the absolute time; the conditions stay.
+			args := append([][]byte{bPEXPIREAT, key, bInt(when)}, c.args[3:]...)
+			c.propagateAs(args...)
+		}
 	}
 	c.w.Int(1)
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"math"
 
 	"github.com/shoal-db/shoal/storage"
@@ -232,6 +233,9 @@ func cmdHincrbyfloat(c *Client) {
 	h.Set(c.args[2], out, c.s.eng.Limits())
 	c.wrote(c.args[1], evHash, "hincrbyfloat")
 	c.w.Bulk(out)
+	if c.propagating() {
+		c.propagateAs(bHSET, c.args[1], c.args[2], bytes.Clone(out)) // the result, not the addition
+	}
 }
 
 func cmdHrandfield(c *Client) {

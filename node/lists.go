@@ -494,6 +494,9 @@ func (c *Client) mpop(a mpopArgs, strict bool) bool {
 		c.wrote(key, evList, popEvent(a.first))
 		c.addDirty(n - 1)
 		c.dropIfEmpty(key, l)
+		if c.propagating() {
+			c.propagateAs(popName(a.first), key, bInt(int64(n))) // LMPOP as LPOP/RPOP key count
+		}
 		return true
 	}
 	return false

@@ -50,6 +50,7 @@ func bpopReply(c *Client, key []byte, l *storage.List, left bool) {
 	c.w.Bulk(pop(l, left))
 	c.wrote(key, evList, popEvent(left))
 	c.dropIfEmpty(key, l)
+	c.propagateAs(popName(left), key)
 }
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
@@ -75,6 +76,7 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 	}
 	if src != nil {
 		c.listMove(src, c.args[1], c.args[2], from, to)
+		c.propagateMove()
 		return
 	}
 	c.block(c.args[1:2], timeout, func(c *Client) bool {
@@ -84,9 +86,29 @@ func bmoveCommand(c *Client, from, to bool, timeoutAt int) {
 			return false
 		}
 		c.listMove(src, srcKey, dstKey, from, to)
+		c.propagateMove()
 		c.signalKey(dstKey) // waiters on the destination are served next
 		return true
 	}, replyNullArray)
+}
+
+// propagateMove propagates BLMOVE as LMOVE and BRPOPLPUSH as RPOPLPUSH.
+func (c *Client) propagateMove() {
+	if !c.propagating() {
+		return
+	}
+	if len(c.args) == 4 {
+		c.propagateAs(bRPOPLPUSH, c.args[1], c.args[2])
+		return
+	}
+	c.propagateAs(bLMOVE, c.args[1], c.args[2], c.args[3], c.args[4])
+}
+
+func popName(left bool) []byte {
+	if left {
+		return bLPOP
+	}
+	return bRPOP
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]

@@ -124,6 +124,7 @@ func cmdExec(c *Client) {
 	c.held = false
 	c.endMulti()
 	c.dirty = 0 // counted by each command
+	s.flushProp(c)
 	s.eng.Unlock(&c.locks)
 	c.args, c.cmd = execArgs, execCmd
 	s.serveReady()

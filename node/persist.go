@@ -47,10 +47,20 @@ func (s *Server) loadRDB(cfg *conf.Config) error {
 		return fmt.Errorf("Fatal error loading the DB, check server logs. Exiting. (%v)", err)
 	}
 	start := time.Now()
+	if _, err := s.loadRDBData(data); err != nil {
+		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. %s: %v", path, err)
+	}
+	s.log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// loadRDBData loads the RDB file at the start of data (an RDB file, or an AOF file's
+// RDB preamble) and returns its length.
+func (s *Server) loadRDBData(data []byte) (int, error) {
 	now := s.eng.Now()
 	loader := &Client{s: s}
 	var loaded, expired int64
-	err = rdb.Load(data, s.eng.Limits(), rdb.LoadHandler{
+	n, err := rdb.LoadPrefix(data, s.eng.Limits(), rdb.LoadHandler{
 		Key: func(dbi int, key, str []byte, v storage.Value, expire int64) error {
 			if dbi >= s.eng.NumDBs() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.eng.NumDBs())
@@ -83,28 +93,25 @@ func (s *Server) loadRDB(cfg *conf.Config) error {
 			return nil
 		},
 	})
-	if err != nil {
-		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. %s: %v", path, err)
-	}
-	s.persist.loadedKeys.Store(loaded)
-	s.persist.loadedExpired.Store(expired)
-	s.log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
-	return nil
+	s.persist.loadedKeys.Add(loaded)
+	s.persist.loadedExpired.Add(expired)
+	return n, err
 }
 
-// saveRDB writes the snapshot. The caller holds every stripe.
-func (s *Server) saveRDB() error {
+// writeRDBFile writes the whole dataset as an RDB file at path (fsynced). The caller
+// holds every stripe. aofBase marks the file as an AOF base (aux field aof-base).
+func (s *Server) writeRDBFile(path string, aofBase bool) error {
 	cfg := s.config()
-	start := time.Now()
-	path := rdbPath(cfg)
-	tmp := filepath.Join(cfg.Dir, "temp-"+strconv.Itoa(os.Getpid())+".rdb")
-	f, err := os.Create(tmp)
+	f, err := os.Create(path)
 	if err != nil {
-		s.persist.lastOK.Store(false)
-		return fmt.Errorf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", filepath.Base(tmp), cfg.Dir, err)
+		return err
+	}
+	aux := s.rdbAux()
+	if aofBase {
+		aux[len(aux)-1][1] = "1"
 	}
 	err = rdb.Save(f, s.eng, rdb.SaveOptions{
-		Aux:       s.rdbAux(),
+		Aux:       aux,
 		Functions: s.functionCodes(),
 		Checksum:  cfg.Rdbchecksum,
 		Compress:  cfg.Rdbcompression,
@@ -116,11 +123,24 @@ func (s *Server) saveRDB() error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// saveRDB writes the snapshot. The caller holds every stripe.
+func (s *Server) saveRDB() error {
+	cfg := s.config()
+	start := time.Now()
+	path := rdbPath(cfg)
+	tmp := filepath.Join(cfg.Dir, "temp-"+strconv.Itoa(os.Getpid())+".rdb")
+	err := s.writeRDBFile(tmp, false)
 	if err == nil {
 		// A background save still running is older than this file: it must not
 		// replace it when it ends.
 		s.renameMu.Lock()
-		if b := s.snapshot.Load(); b != nil {
+		if b := s.snapshot.Load(); b != nil && !b.aofBase {
 			b.cancelled = true
 		}
 		err = os.Rename(tmp, path)
@@ -177,7 +197,7 @@ func (s *Server) functionCodes() []string {
 
 // cmdSave is SAVE: a synchronous snapshot (lock policy lockAll).
 func cmdSave(c *Client) {
-	if c.s.snapshot.Load() != nil {
+	if b := c.s.snapshot.Load(); b != nil && !b.aofBase {
 		c.Err("ERR Background save already in progress")
 		return
 	}

@@ -332,6 +332,7 @@ func (c *Client) runLua(vm *luaVM, run *scriptRun, fn *lua.LFunction, keys, argv
 	}))
 
 	L.RemoveContext()
+	c.prop = append(c.prop, run.fake.prop...) // the script's effects, as one unit
 	stopWatch()
 	cancel()
 	s.scripts.running.Store(nil)

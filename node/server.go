@@ -16,6 +16,7 @@ import (
 
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/aof"
 )
 
 // Version is the Redis version shoal reports (INFO redis_version, HELLO): the Redis
@@ -63,8 +64,10 @@ type Server struct {
 	tracking        trackingState
 	tlsAddr         string // the TLS listener's address
 	persist         persistStats
-	snapshot        atomic.Pointer[bgsave] // the background save running, nil if none
-	renameMu        sync.Mutex             // orders installing snapshot files (persist.go, bgsave.go)
+	snapshot        atomic.Pointer[bgsave]  // the background save running, nil if none
+	aofLog          atomic.Pointer[aof.Log] // the AOF being appended to, nil when off
+	aof             aofState
+	renameMu        sync.Mutex // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
@@ -102,7 +105,15 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	}
 	s.table.assignACLIDs(s.acl.reg)
 	s.persist.lastOK.Store(true)
-	if err := s.loadRDB(cfg); err != nil {
+	s.aof.lastSec.Store(-1)
+	if cfg.Appendonly {
+		if err := s.loadAOF(cfg); err != nil && !errors.Is(err, errAOFNotFound) {
+			return nil, err
+		}
+		if err := s.openAOFOnStart(cfg); err != nil {
+			return nil, err
+		}
+	} else if err := s.loadRDB(cfg); err != nil {
 		return nil, err
 	}
 	for _, r := range cfg.RenameCommands {
@@ -286,6 +297,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.closeAOF()
 	if sock := s.config().Unixsocket; sock != "" {
 		os.Remove(sock)
 	}
@@ -328,6 +340,7 @@ func (s *Server) cron() {
 		exp.run(s.eng, cfg.ActiveExpireEffort, time.Second/time.Duration(max(cfg.Hz, 1)))
 		s.closeTimedOutClients(cfg)
 		s.saveCron()
+		s.aofCron(cfg)
 		if newHz := max(cfg.Hz, 1); newHz != hz {
 			hz = newHz
 			tick.Reset(time.Second / time.Duration(hz))

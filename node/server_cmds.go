@@ -18,6 +18,7 @@ func serverDefs() []def {
 		{name: "lastsave", fn: cmdLastSave},
 		{name: "save", fn: cmdSave, lock: lockAll},
 		{name: "bgsave", fn: cmdBgsave, lock: lockNone},
+		{name: "bgrewriteaof", fn: cmdBgrewriteaof, lock: lockNone},
 		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},
@@ -120,10 +121,19 @@ func cmdConfigSet(c *Client) {
 	s := c.s
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
-	next, err := s.config().SetFrom(pairs, isLocal(c.conn))
+	prev := s.config()
+	next, err := prev.SetFrom(pairs, isLocal(c.conn))
 	if err != nil {
 		c.Err(err.Error())
 		return
+	}
+	if next.Appendonly != prev.Appendonly {
+		s.cfg.Store(next) // the rewrite that turns the AOF on reads the new settings
+		if err := s.setAppendonly(next.Appendonly); err != nil {
+			s.cfg.Store(prev)
+			c.Err("ERR CONFIG SET failed (possibly related to argument 'appendonly') - " + errText(err))
+			return
+		}
 	}
 	s.applyConfig(next)
 	c.OK()

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/shoal-db/shoal/node/resp"
@@ -134,6 +135,9 @@ func cmdSpop(c *Client) {
 	c.wrote(key, evSet, "spop")
 	c.dropIfEmpty(key, s)
 	c.w.Bulk(m)
+	if c.propagating() {
+		c.propagateAs(bSREM, key, bytes.Clone(m)) // the member chosen, not a new draw
+	}
 }
 
 // spopCount is SPOP key count: count distinct random members removed, as a set reply;
@@ -155,12 +159,19 @@ func spopCount(c *Client, key []byte) {
 		writeSet(c, s)
 		c.db.Delete(c.slot(key), key)
 		c.wrote(key, evGeneric, "del")
+		c.propagateAs(delName(c.s.config().LazyfreeLazyServerDel), key)
 		return
 	}
 	c.w.Set(int(n))
+	prop := c.propagating()
 	for range n {
-		c.w.Bulk(s.Pop(collRand))
+		m := s.Pop(collRand)
+		c.w.Bulk(m)
+		if prop {
+			c.alsoPropagate(bSREM, key, bytes.Clone(m)) // one SREM per member, as Redis
+		}
 	}
+	c.propagateNone()
 	c.wrote(key, evSet, "spop")
 	c.addDirty(int(n) - 1)
 }

@@ -155,6 +155,7 @@ type trimArgs struct {
 	maxLen     int64
 	minID      storage.StreamID
 	approx     bool
+	threshIdx  int // argument index of the MAXLEN/MINID threshold
 	limit      int64
 	noMkStream bool
 	// XADD's ID.
@@ -192,6 +193,7 @@ func (c *Client) parseTrimArgs(a *trimArgs, xadd bool) (int, bool) {
 				a.approx = next[0] == '~'
 				i++
 			}
+			a.threshIdx = i + 1
 			if maxLen {
 				n, ok := c.intArg(i + 1)
 				if !ok {
@@ -246,7 +248,7 @@ done:
 		return 0, false
 	}
 	switch {
-	case limitGiven && !a.approx:
+	case limitGiven && !a.approx && !c.replaying:
 		c.Err("ERR syntax error, LIMIT cannot be used without the special ~ option")
 		return 0, false
 	case !limitGiven && a.approx:
@@ -332,6 +334,30 @@ func cmdXadd(c *Client) {
 	if a.strategy != trimNone && a.trim(s) > 0 {
 		c.notify(evStream, "xtrim", key)
 	}
+	if c.propagating() && (!a.idGiven || !a.seqGiven || a.approx) {
+		args := append([][]byte(nil), c.args...)
+		if !a.idGiven || !a.seqGiven {
+			args[idPos] = id.Append(nil) // the ID assigned, not the clock's next one
+		}
+		c.propagateTrim(args, s, &a)
+		c.propagateAs(args...)
+	}
+}
+
+// propagateTrim rewrites an approximate trim in args (a copy of XADD's or XTRIM's) as
+// the exact trim that leaves what it left ("MAXLEN = <length>" or "MINID = <first ID>"),
+// as Redis's streamRewriteApproxSpecifier and streamRewriteTrimArgument, so replaying it
+// trims the same entries.
+func (c *Client) propagateTrim(args [][]byte, s *storage.Stream, a *trimArgs) {
+	if !a.approx || a.strategy == trimNone {
+		return
+	}
+	args[a.threshIdx-1] = []byte{'='}
+	if a.strategy == trimMaxLen {
+		args[a.threshIdx] = bInt(s.Len())
+	} else {
+		args[a.threshIdx] = s.FirstID.Append(nil)
+	}
 }
 
 // nextStreamID is the ID XADD assigns: generated from the clock, the given one, or the
@@ -385,6 +411,11 @@ func cmdXtrim(c *Client) {
 		c.changed(c.args[1])
 		c.notify(evStream, "xtrim", c.args[1])
 		c.addDirty(int(n))
+		if a.approx && c.propagating() {
+			args := append([][]byte(nil), c.args...)
+			c.propagateTrim(args, s, &a)
+			c.propagateAs(args...)
+		}
 	}
 	c.w.Int(n)
 }
@@ -619,6 +650,9 @@ func (c *Client) parseXread(group bool) (*xreadArgs, bool) {
 // created then, and history reads are served even when empty); false when a blocked
 // reader is retried. It reports whether it replied.
 func (c *Client) xreadServe(a *xreadArgs, first bool) bool {
+	if a.group != nil {
+		c.propagateNone() // XREADGROUP propagates as the XCLAIMs of what it delivered
+	}
 	rdb := c.db.ForRead()
 	served := 0
 	var at int
@@ -656,13 +690,13 @@ func (c *Client) xreadServe(a *xreadArgs, first bool) bool {
 				last, ok := s.LastEntry()
 				if !ok || !g.LastID.Less(last) {
 					if first {
-						c.touchConsumer(g, key, a.consumer)
+						c.touchConsumer(g, key, a.group, a.consumer, a.noAck)
 					}
 					continue
 				}
 				gt = g.LastID
 			}
-			cons = c.touchConsumer(g, key, a.consumer)
+			cons = c.touchConsumer(g, key, a.group, a.consumer, a.noAck)
 		} else {
 			last, ok := s.LastEntry()
 			if !ok || !gt.Less(last) {
@@ -681,7 +715,7 @@ func (c *Client) xreadServe(a *xreadArgs, first bool) bool {
 		if history {
 			c.replyConsumerPEL(s, cons, start, a.count)
 		} else if g != nil {
-			c.replyGroupRead(s, g, cons, key, start, a.count, a.noAck)
+			c.replyGroupRead(s, g, cons, key, a.group, start, a.count, a.noAck)
 		} else {
 			c.replyRange(s, start, storage.MaxStreamID, false, a.count)
 		}
@@ -700,14 +734,18 @@ func (c *Client) xreadServe(a *xreadArgs, first bool) bool {
 	return true
 }
 
-// touchConsumer returns the named consumer of g, creating it (an event and a change)
-// when new, and marks it seen now.
-func (c *Client) touchConsumer(g *storage.StreamGroup, key, name []byte) *storage.StreamConsumer {
+// touchConsumer returns the named consumer of g (named group), creating it (an event
+// and a change) when new, and marks it seen now. A consumer created by a NOACK read is
+// propagated as XGROUP CREATECONSUMER (otherwise the XCLAIMs of what it reads create it).
+func (c *Client) touchConsumer(g *storage.StreamGroup, key, group, name []byte, noAck bool) *storage.StreamConsumer {
 	now := c.s.eng.Now()
 	cons, created := g.Consumer(string(name), now)
 	if created {
 		c.notify(evStream, "xgroup-createconsumer", key)
 		c.dirty++
+		if noAck && c.propagating() {
+			c.alsoPropagate(bXGROUP, bCREATECONS, key, group, name)
+		}
 	}
 	cons.SeenTime = now
 	return cons
@@ -715,7 +753,7 @@ func (c *Client) touchConsumer(g *storage.StreamGroup, key, name []byte) *storag
 
 // replyGroupRead delivers new entries from start to consumer cons of group g: the
 // group's last ID advances and, unless noAck, each entry becomes pending.
-func (c *Client) replyGroupRead(s *storage.Stream, g *storage.StreamGroup, cons *storage.StreamConsumer, key []byte, start storage.StreamID, count int64, noAck bool) {
+func (c *Client) replyGroupRead(s *storage.Stream, g *storage.StreamGroup, cons *storage.StreamConsumer, key, group []byte, start storage.StreamID, count int64, noAck bool) {
 	now := c.s.eng.Now()
 	n := 0
 	at := c.deferLen()
@@ -726,15 +764,22 @@ func (c *Client) replyGroupRead(s *storage.Stream, g *storage.StreamGroup, cons 
 		n++
 		return count == 0 || int64(n) < count
 	})
+	prop := c.propagating()
 	for _, id := range ids {
 		s.Advance(g, id)
 		if !noAck {
 			g.Deliver(id, cons, now)
+			if prop {
+				c.propagateClaim(key, group, g, id, g.Pending(id))
+			}
 		}
 	}
 	c.setDeferredLen(at, '*', n)
 	if n > 0 {
 		c.changed(key)
+		if noAck && prop {
+			c.propagateGroupID(key, group, g)
+		}
 	}
 }
 
@@ -751,7 +796,7 @@ func (c *Client) replyConsumerPEL(s *storage.Stream, cons *storage.StreamConsume
 		if fv, ok := s.Get(p.ID); ok {
 			c.replyEntry(p.ID, fv)
 			p.DeliveryTime = now
-			p.DeliveryCount++
+			p.DeliveryCount++ // not propagated, as in Redis
 		} else {
 			c.w.Array(2)
 			c.replyID(p.ID)

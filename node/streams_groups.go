@@ -359,7 +359,7 @@ type claimer struct {
 
 func (cl *claimer) consumer() *storage.StreamConsumer {
 	if cl.cons == nil {
-		cl.cons = cl.c.touchConsumer(cl.g, cl.c.args[1], cl.c.args[3])
+		cl.cons = cl.c.touchConsumer(cl.g, cl.c.args[1], cl.c.args[2], cl.c.args[3], false)
 	}
 	return cl.cons
 }
@@ -448,9 +448,13 @@ func cmdXclaim(c *Client) {
 			return
 		}
 	}
+	c.propagateNone() // propagated as the XCLAIMs of each entry's new state
+	prop := c.propagating()
+	propLastID := false
 	if g.LastID.Less(lastID) {
 		g.LastID = lastID
 		c.dirty++
+		propLastID = prop
 	}
 	if delivery < 0 || delivery > now {
 		delivery = now
@@ -462,6 +466,10 @@ func cmdXclaim(c *Client) {
 		p := g.Pending(id)
 		if _, exists := s.Get(id); !exists {
 			if p != nil { // the entry is gone: drop it from the PEL
+				if prop {
+					c.propagateClaim(c.args[1], c.args[2], g, id, p)
+					propLastID = false
+				}
 				g.Ack(id)
 				c.dirty++
 			}
@@ -488,11 +496,33 @@ func cmdXclaim(c *Client) {
 		cl.reply(id)
 		n++
 		c.dirty++
+		if prop {
+			c.propagateClaim(c.args[1], c.args[2], g, id, p)
+			propLastID = false
+		}
+	}
+	if propLastID {
+		c.propagateGroupID(c.args[1], c.args[2], g)
 	}
 	c.setDeferredLen(at, '*', n)
 	if c.dirty > 0 {
 		c.changed(c.args[1])
 	}
+}
+
+// propagateClaim propagates pending entry p (of group g, named group, of the stream at
+// key) as Redis's streamPropagateXCLAIM: an XCLAIM that recreates its exact state —
+// consumer, delivery time and count, and the group's last ID — wherever it is
+// replayed; for an entry no longer in the stream, replaying it drops it from the PEL.
+func (c *Client) propagateClaim(key, group []byte, g *storage.StreamGroup, id storage.StreamID, p *storage.PendingEntry) {
+	c.alsoPropagate(bXCLAIM, key, group, []byte(p.Consumer.Name), []byte{'0'}, id.Append(nil),
+		bTIME, bInt(p.DeliveryTime), bRETRYCOUNT, bInt(p.DeliveryCount), bFORCE, bJUSTID,
+		bLASTID, g.LastID.Append(nil))
+}
+
+// propagateGroupID propagates group g's last ID and read counter (XGROUP SETID … ENTRIESREAD).
+func (c *Client) propagateGroupID(key, group []byte, g *storage.StreamGroup) {
+	c.alsoPropagate(bXGROUP, bSETID, key, group, g.LastID.Append(nil), bENTRIESREAD, bInt(g.EntriesRead))
 }
 
 // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
@@ -557,7 +587,12 @@ func cmdXautoclaim(c *Client) {
 		count--
 		return true
 	})
+	c.propagateNone() // propagated as the XCLAIMs of each entry's new state
+	prop := c.propagating()
 	for _, id := range deleted {
+		if prop {
+			c.propagateClaim(c.args[1], c.args[2], g, id, g.Pending(id))
+		}
 		g.Ack(id)
 		c.dirty++
 	}
@@ -573,6 +608,9 @@ func cmdXautoclaim(c *Client) {
 		}
 		cl.reply(id)
 		c.dirty++
+		if prop {
+			c.propagateClaim(c.args[1], c.args[2], g, id, p)
+		}
 	}
 	c.w.Array(len(deleted))
 	for _, id := range deleted {

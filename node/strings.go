@@ -182,6 +182,9 @@ func (c *Client) setGeneric(flags, expIdx int, val []byte, intReply bool) {
 	c.wrote(key, evString, "set")
 	if at != 0 {
 		c.notify(evGeneric, "expire", key)
+		if c.propagating() {
+			c.propagateAs(bSET, key, val, bPXAT, bInt(at)) // the expire as a time
+		}
 	}
 	switch {
 	case flags&strGet != 0:
@@ -210,6 +213,7 @@ func cmdGetdel(c *Client) {
 	if found, ok := c.replyString(sl, key); found && ok {
 		c.db.Delete(sl, key)
 		c.wrote(key, evGeneric, "del")
+		c.propagateAs(delName(c.s.config().LazyfreeLazyUserDel), key)
 	}
 }
 
@@ -261,13 +265,18 @@ func cmdGetex(c *Client) {
 	case expIdx > 0 && at <= c.s.eng.Now():
 		c.db.Delete(sl, key)
 		c.wrote(key, evGeneric, "del")
+		c.propagateAs(delName(c.s.config().LazyfreeLazyExpire), key)
 	case expIdx > 0:
 		c.db.SetExpire(sl, key, at)
 		c.wrote(key, evGeneric, "expire")
+		if flags&strPXAT == 0 {
+			c.propagateAs(bPEXPIREAT, key, bInt(at))
+		}
 	case flags&strPersist != 0:
 		if exp, _ := c.db.Expire(sl, key); exp != 0 {
 			c.db.SetExpire(sl, key, 0)
 			c.wrote(key, evGeneric, "persist")
+			c.propagateAs(bPERSIST, key)
 		}
 	}
 }
@@ -394,6 +403,9 @@ func cmdIncrbyfloat(c *Client) {
 	c.db.SetString(sl, key, out, 0, true)
 	c.wrote(key, evString, "incrbyfloat")
 	c.w.Bulk(out)
+	if c.propagating() {
+		c.propagateAs(bSET, key, out, bKEEPTTL) // the result, not the addition
+	}
 }
 
 // maxBulk is proto-max-bulk-len, the largest string a command may build.

@@ -41,6 +41,9 @@ func (s *Server) keyChanged(by *Client, db int, key []byte) {
 // because its expire passed.
 func (s *Server) keyExpired(db int, key []byte) {
 	s.captureKey(key)
+	if s.aofLog.Load() != nil {
+		s.propagateDel(db, key, s.config().LazyfreeLazyExpire)
+	}
 	s.keyChanged(nil, db, key)
 	s.keyEvent(db, evExpired, "expired", key)
 }

@@ -54,6 +54,18 @@ func zpopWrite(c *Client, key []byte, z *storage.ZSet, count int64, max bool, sh
 		}
 		c.wrote(key, evZset, ev)
 		c.addDirty(k - 1)
+		if shape.emitKey && c.propagating() {
+			// BZPOPMIN/MAX as ZPOPMIN/MAX key, ZMPOP and BZMPOP with the count popped.
+			name := bZPOPMIN
+			if max {
+				name = bZPOPMAX
+			}
+			if shape.nested {
+				c.propagateAs(name, key, bInt(int64(k)))
+			} else {
+				c.propagateAs(name, key)
+			}
+		}
 	}
 	c.dropIfEmpty(key, z)
 }

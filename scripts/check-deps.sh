@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the package dependency direction of DESIGN.md (docs/ARCHITECTURE.md):
-#   slots and storage import nothing of ours; storage/... only storage and its sub-packages;
+#   slots, storage and sds import nothing of ours; storage/... only storage, its
+#   sub-packages and sds;
 #   node/* sub-packages import no node parent and no cluster roles;
 #   nothing imports cmd; failover and proxy never import node (nor each other).
 set -euo pipefail
@@ -15,10 +16,10 @@ while read -r pkg imports; do
 		irel=${imp#"$mod"/}
 		bad=""
 		case $rel in
-			slots|slots/*|storage) bad="imports nothing of shoal's" ;;
-			storage/*) [[ $irel == storage || $irel == storage/* ]] || bad="may import only storage and its sub-packages" ;;
+			slots|slots/*|storage|sds) bad="imports nothing of shoal's" ;;
+			storage/*) [[ $irel == storage || $irel == storage/* || $irel == sds ]] || bad="may import only storage, its sub-packages and sds" ;;
 			node/glob|node/resp|node/spec) bad="imports nothing of shoal's" ;;
-			node/conf) [[ $irel == node/glob ]] || bad="may import only node/glob" ;;
+			node/conf) [[ $irel == node/glob || $irel == sds ]] || bad="may import only node/glob and sds" ;;
 			failover*|proxy*)
 				case $irel in slots*|gossip*|node/spec|node/resp|node/conf|node/glob) ;; *) bad="may import slots, gossip, node/spec, node/resp, node/conf" ;; esac ;;
 			gossip*) [[ $irel == slots* ]] || bad="may import only slots" ;;

@@ -114,16 +114,21 @@ type Config struct {
 	TrackingTableMaxKeys   int64 // tracking-table-max-keys
 
 	// Persistence.
-	Dir                     string     // dir: absolute, symlinks resolved; the server's working directory
-	Dbfilename              string     // dbfilename
-	Save                    [][2]int64 // save: (seconds, changes) points, empty = no snapshots
-	Rdbcompression          bool       // rdbcompression
-	Rdbchecksum             bool       // rdbchecksum
-	StopWritesOnBgsaveError bool       // stop-writes-on-bgsave-error
-	Appendonly              bool       // appendonly
-	Appendfilename          string     // appendfilename
-	Appenddirname           string     // appenddirname
-	Appendfsync             string     // appendfsync: always|everysec|no
+	Dir                      string     // dir: absolute, symlinks resolved; the server's working directory
+	Dbfilename               string     // dbfilename
+	Save                     [][2]int64 // save: (seconds, changes) points, empty = no snapshots
+	Rdbcompression           bool       // rdbcompression
+	Rdbchecksum              bool       // rdbchecksum
+	StopWritesOnBgsaveError  bool       // stop-writes-on-bgsave-error
+	Appendonly               bool       // appendonly
+	Appendfilename           string     // appendfilename
+	Appenddirname            string     // appenddirname
+	Appendfsync              string     // appendfsync: always|everysec|no
+	AofLoadTruncated         bool       // aof-load-truncated
+	AofUseRdbPreamble        bool       // aof-use-rdb-preamble
+	AofTimestampEnabled      bool       // aof-timestamp-enabled
+	AutoAofRewritePercentage int64      // auto-aof-rewrite-percentage
+	AutoAofRewriteMinSize    int64      // auto-aof-rewrite-min-size, bytes
 
 	// Observability.
 	SlowlogLogSlowerThan           int64     // slowlog-log-slower-than, microseconds (-1 = off)

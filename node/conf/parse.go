@@ -5,8 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/shoal-db/shoal/sds"
 )
 
 // CommandLine is the file name FileError gives to the command-line overrides of Load.
@@ -134,7 +135,7 @@ func (l *loader) load(text, file string) error {
 		fail := func(reason string) error {
 			return &FileError{File: file, Line: i + 1, Text: line, Reason: reason}
 		}
-		argv, ok := splitArgs(line)
+		argv, ok := sds.SplitArgs(line)
 		if !ok {
 			return fail("Unbalanced quotes in configuration line")
 		}
@@ -148,7 +149,7 @@ func (l *loader) load(text, file string) error {
 			case d.flags&fMulti == 0 && len(args) != 1:
 				return fail("wrong number of arguments")
 			case d.flags&fMulti != 0 && len(args) == 1 && args[0] != "":
-				args, _ = splitArgs(args[0]) // "save '3600 1 300 100'", --save "3600 1"
+				args, _ = sds.SplitArgs(args[0]) // "save '3600 1 300 100'", --save "3600 1"
 			}
 			if err := l.cfg.apply(d, args, &l.state); err != nil {
 				return fail(err.Error())
@@ -190,7 +191,7 @@ func (l *loader) fileDirective(name string, argv []string) error {
 	}
 	// A multi-argument directive given as one quoted string ("--user 'alice on'").
 	if len(argv) == 2 && fileDirectives[name] != nil {
-		if split, ok := splitArgs(argv[1]); ok && len(split) > 1 {
+		if split, ok := sds.SplitArgs(argv[1]); ok && len(split) > 1 {
 			return l.fileDirective(name, append([]string{name}, split...))
 		}
 	}
@@ -251,7 +252,7 @@ func argsText(args []string) string {
 				b.WriteByte('\n')
 			}
 			b.WriteString(a[2:] + " ")
-			if parts, _ := splitArgs(a); len(parts) == 1 {
+			if parts, _ := sds.SplitArgs(a); len(parts) == 1 {
 				named = false
 				last := j == len(args)-1
 				if last || strings.HasPrefix(args[j+1], "--") {
@@ -268,102 +269,8 @@ func argsText(args []string) string {
 			}
 			continue
 		}
-		b.WriteString(repr(a) + " ")
+		b.WriteString(sds.Repr(a) + " ")
 		named = true
 	}
 	return b.String()
-}
-
-// splitArgs splits a line into arguments like Redis's sdssplitargs: spaces separate
-// arguments; "double quotes" understand \n \r \t \b \a \\ \" and \xHH; 'single quotes'
-// understand \' only; a closing quote must be followed by a space or the end. ok is false
-// for unbalanced quotes.
-func splitArgs(line string) (args []string, ok bool) {
-	i, n := 0, len(line)
-	for {
-		for i < n && isSpace(line[i]) {
-			i++
-		}
-		if i == n {
-			return args, true
-		}
-		var cur []byte
-		inDouble, inSingle := false, false
-		for done := false; !done; {
-			if i == n {
-				if inDouble || inSingle {
-					return nil, false
-				}
-				break
-			}
-			c := line[i]
-			i++
-			switch {
-			case inDouble && c == '\\' && i+2 < n && line[i] == 'x' && isHex(line[i+1]) && isHex(line[i+2]):
-				v, _ := strconv.ParseUint(line[i+1:i+3], 16, 8)
-				cur = append(cur, byte(v))
-				i += 3
-			case inDouble && c == '\\' && i < n:
-				c = line[i]
-				i++
-				if j := strings.IndexByte("nrtba", c); j >= 0 {
-					c = "\n\r\t\b\a"[j]
-				}
-				cur = append(cur, c)
-			case inDouble && c == '"', inSingle && c == '\'':
-				if i < n && !isSpace(line[i]) {
-					return nil, false
-				}
-				done = true
-			case inSingle && c == '\\' && i < n && line[i] == '\'':
-				cur = append(cur, '\'')
-				i++
-			case inDouble, inSingle:
-				cur = append(cur, c)
-			case c == ' ' || c == '\n' || c == '\r' || c == '\t':
-				done = true
-			case c == '"':
-				inDouble = true
-			case c == '\'':
-				inSingle = true
-			default:
-				cur = append(cur, c)
-			}
-		}
-		args = append(args, string(cur))
-	}
-}
-
-func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// repr quotes s so that splitArgs reads it back: Redis's sdscatrepr.
-func repr(s string) string {
-	b := []byte{'"'}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, `\n`...)
-		case '\r':
-			b = append(b, `\r`...)
-		case '\t':
-			b = append(b, `\t`...)
-		case '\a':
-			b = append(b, `\a`...)
-		case '\b':
-			b = append(b, `\b`...)
-		default:
-			if c >= ' ' && c <= '~' {
-				b = append(b, c)
-			} else {
-				b = fmt.Appendf(b, `\x%02x`, c)
-			}
-		}
-	}
-	return string(append(b, '"'))
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/shoal-db/shoal/sds"
 )
 
 // rewriteSignature marks where CONFIG REWRITE starts appending directives.
@@ -60,7 +62,7 @@ func (c *Config) rewriteText(old string) string {
 				r.lines = append(r.lines, line)
 				continue
 			}
-			argv, ok := splitArgs(line)
+			argv, ok := sds.SplitArgs(line)
 			if !ok {
 				line = "# ??? " + line
 			} else if d := lookupArgv(argv); d != nil {
@@ -148,11 +150,11 @@ func (c *Config) rewriteDirective(r *rewriter, d *directive, v string) {
 			r.done[name] = true
 			return
 		}
-		r.put(name, name+" "+repr(v), force)
+		r.put(name, name+" "+sds.Repr(v), force)
 	case kDir:
-		r.put(name, name+" "+repr(v), true)
+		r.put(name, name+" "+sds.Repr(v), true)
 	case kNotify:
-		r.put(name, name+" "+repr(v), v != "")
+		r.put(name, name+" "+sds.Repr(v), v != "")
 	case kSave:
 		f := strings.Fields(v)
 		if len(f) == 0 {
@@ -213,8 +215,8 @@ func quoteArgs(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = a
-		if back, ok := splitArgs(a); !ok || len(back) != 1 || back[0] != a || strings.ContainsAny(a, `"'`) {
-			out[i] = repr(a)
+		if back, ok := sds.SplitArgs(a); !ok || len(back) != 1 || back[0] != a || strings.ContainsAny(a, `"'`) {
+			out[i] = sds.Repr(a)
 		}
 	}
 	return strings.Join(out, " ")

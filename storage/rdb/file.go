@@ -182,12 +182,19 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // Load decodes an RDB file held in data (any version Redis 7.0 reads, for the types
 // this package decodes), calling h for each key, function and aux field.
 func Load(data []byte, lim *storage.Limits, h LoadHandler) error {
+	_, err := LoadPrefix(data, lim, h)
+	return err
+}
+
+// LoadPrefix is Load for data that starts with an RDB file and may hold more after it
+// (an AOF with an RDB preamble): it returns the length of the RDB part.
+func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 	if len(data) < 9 || string(data[:5]) != "REDIS" {
-		return &LoadError{0, fmt.Errorf("wrong signature trying to load DB from file")}
+		return 0, &LoadError{0, fmt.Errorf("wrong signature trying to load DB from file")}
 	}
 	ver, err := strconv.Atoi(string(data[5:9]))
 	if err != nil || ver < 1 || ver > Version {
-		return &LoadError{5, fmt.Errorf("can't handle RDB format version %s", data[5:9])}
+		return 0, &LoadError{5, fmt.Errorf("can't handle RDB format version %s", data[5:9])}
 	}
 	r := &Reader{B: data, Off: 9}
 	db := 0
@@ -196,58 +203,62 @@ func Load(data []byte, lim *storage.Limits, h LoadHandler) error {
 	for {
 		op, err := r.byte()
 		if err != nil {
-			return fail(fmt.Errorf("unexpected end of file"))
+			return 0, fail(fmt.Errorf("unexpected end of file"))
 		}
 		switch op {
 		case opEOF:
-			if ver >= 5 && len(data)-r.Off >= 8 {
-				sum := binary.LittleEndian.Uint64(data[r.Off:])
-				if sum != 0 && sum != CRC64(0, data[:r.Off]) {
-					return fail(fmt.Errorf("wrong RDB checksum"))
-				}
+			if ver < 5 {
+				return r.Off, nil
 			}
-			return nil
+			if len(data)-r.Off < 8 {
+				return 0, fail(fmt.Errorf("unexpected end of file"))
+			}
+			sum := binary.LittleEndian.Uint64(data[r.Off:])
+			if sum != 0 && sum != CRC64(0, data[:r.Off]) {
+				return 0, fail(fmt.Errorf("wrong RDB checksum"))
+			}
+			return r.Off + 8, nil
 		case opSelectDB:
 			n, enc, err := r.Len()
 			if err != nil || enc {
-				return fail(ErrBadFormat)
+				return 0, fail(ErrBadFormat)
 			}
 			db = int(n)
 		case opResizeDB:
 			if _, _, err := r.Len(); err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			if _, _, err := r.Len(); err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 		case opExpireTimeMs:
 			b, err := r.take(8)
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			expire = int64(binary.LittleEndian.Uint64(b))
 		case opExpireTime:
 			b, err := r.take(4)
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			expire = int64(binary.LittleEndian.Uint32(b)) * 1000
 		case opIdle:
 			if _, _, err := r.Len(); err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 		case opFreq:
 			if _, err := r.byte(); err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 		case opAux:
 			k, err := r.String()
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			v, err := r.String()
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			if h.Aux != nil {
 				h.Aux(string(k), string(v))
@@ -255,30 +266,30 @@ func Load(data []byte, lim *storage.Limits, h LoadHandler) error {
 		case OpFunction2:
 			code, err := r.String()
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			if h.Function != nil {
 				if err := h.Function(string(code)); err != nil {
-					return fail(err)
+					return 0, fail(err)
 				}
 			}
 		case opModuleAux:
-			return fail(fmt.Errorf("module data is not supported"))
+			return 0, fail(fmt.Errorf("module data is not supported"))
 		default:
 			key, err := r.String()
 			if err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			key = append([]byte(nil), key...)
 			str, v, err := r.ReadValue(op, lim)
 			if err != nil {
-				return fail(fmt.Errorf("value of key %q (type %d): %w", key, op, err))
+				return 0, fail(fmt.Errorf("value of key %q (type %d): %w", key, op, err))
 			}
 			if str != nil {
 				str = append([]byte(nil), str...)
 			}
 			if err := h.Key(db, key, str, v, expire); err != nil {
-				return fail(err)
+				return 0, fail(err)
 			}
 			expire = 0
 		}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startProc starts the built binary as "shoal server" with args on a free port and
+// waits until it answers PING. The process is killed when the test ends.
+func startProc(t *testing.T, bin string, args ...string) (*exec.Cmd, *redis.Client) {
+	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(bin, append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", ""}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, PoolSize: 16})
+	t.Cleanup(func() { c.Close() })
+	deadline := time.Now().Add(20 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cmd, c
+}
+
+func kill9(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+}
+
+// TestAOFKill9Always: with appendfsync always, every write acknowledged before kill -9
+// is there after a restart.
+func TestAOFKill9Always(t *testing.T) {
+	bin := buildShoal(t)
+	dir := t.TempDir()
+	cmd, c := startProc(t, bin, "--dir", dir, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+	const writers = 8
+	acked := make([][]int, writers)
+	var wg sync.WaitGroup
+	var total sync.WaitGroup
+	total.Add(1)
+	var once sync.Once
+	var mu sync.Mutex
+	count := 0
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				if err := c.RPush(ctx, "list:"+strconv.Itoa(w), i).Err(); err != nil {
+					return // the server is gone
+				}
+				acked[w] = append(acked[w], i)
+				mu.Lock()
+				count++
+				if count == 3000 {
+					once.Do(total.Done)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	total.Wait()
+	kill9(t, cmd)
+	wg.Wait()
+
+	_, c2 := startProc(t, bin, "--dir", dir, "--appendonly", "yes")
+	for w := range writers {
+		got, err := c2.LRange(ctx, "list:"+strconv.Itoa(w), 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) < len(acked[w]) {
+			t.Fatalf("writer %d: %d acknowledged pushes, %d after the restart", w, len(acked[w]), len(got))
+		}
+		for i, v := range acked[w] {
+			if got[i] != strconv.Itoa(v) {
+				t.Fatalf("writer %d: element %d is %q, want %d", w, i, got[i], v)
+			}
+		}
+	}
+}
+
+// TestKill9DuringRewriteAndSave: killed during BGREWRITEAOF or BGSAVE, the server
+// restarts from the files that were complete before.
+func TestKill9DuringRewriteAndSave(t *testing.T) {
+	bin := buildShoal(t)
+	ctx := context.Background()
+	fill := func(c *redis.Client) {
+		p := c.Pipeline()
+		for i := range 200000 {
+			p.Set(ctx, "key:"+strconv.Itoa(i), "value-"+strconv.Itoa(i), 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(c *redis.Client, what string) {
+		if n := c.DBSize(ctx).Val(); n != 200000 {
+			t.Errorf("%s: %d keys after the restart", what, n)
+		}
+		if v := c.Get(ctx, "key:199999").Val(); v != "value-199999" {
+			t.Errorf("%s: key:199999 = %q", what, v)
+		}
+	}
+	t.Run("bgrewriteaof", func(t *testing.T) {
+		dir := t.TempDir()
+		cmd, c := startProc(t, bin, "--dir", dir, "--appendonly", "yes")
+		fill(c)
+		if err := c.BgRewriteAOF(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		kill9(t, cmd)
+		_, c2 := startProc(t, bin, "--dir", dir, "--appendonly", "yes")
+		check(c2, "killed during BGREWRITEAOF")
+	})
+	t.Run("bgsave", func(t *testing.T) {
+		dir := t.TempDir()
+		cmd, c := startProc(t, bin, "--dir", dir)
+		fill(c)
+		if err := c.Save(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.Set(ctx, "after-save", "x", 0)
+		if err := c.BgSave(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		kill9(t, cmd)
+		_, c2 := startProc(t, bin, "--dir", dir)
+		check(c2, "killed during BGSAVE")
+	})
+}

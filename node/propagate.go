@@ -1,0 +1,121 @@
+package node
+
+import (
+	"strconv"
+
+	"github.com/shoal-db/shoal/storage/aof"
+)
+
+// Propagation: what a command changed, as the commands that redo it, appended to the
+// AOF (and, later, the replication stream) in the order the changes happened.
+//
+// After a handler runs, the executor collects the command into c.prop when it changed
+// something (c.dirty > 0), as Redis's call() does with server.dirty: as itself, or as
+// the rewrite the handler chose (ignored when nothing changed) (c.propagateAs: relative expires become PXAT/PEXPIREAT,
+// SPOP becomes SREM, a blocking pop its plain form …), or not at all (c.propagateNone).
+// Commands a handler propagates besides itself (c.alsoPropagate) come first. When the
+// top-level command ends — a plain command, EXEC, a script, a served blocked client —
+// c.prop is appended as one unit, wrapped in MULTI/EXEC when it holds several commands,
+// while the command's stripes are still held: two changes to one key reach the file in
+// the order they were made. Expiries deleting a key append a DEL at once (keyExpired).
+
+// propagating reports whether commands are being propagated (the AOF is on): handlers
+// skip building rewrites when they are not.
+func (c *Client) propagating() bool { return c.s.aofLog.Load() != nil }
+
+// propagateAs makes args what the current command propagates, instead of its own
+// arguments.
+func (c *Client) propagateAs(args ...[]byte) {
+	c.propAs = args
+	c.propNone = false
+}
+
+// propagateNone keeps the current command from propagating itself (what it propagates
+// through alsoPropagate still goes).
+func (c *Client) propagateNone() { c.propNone = true }
+
+// alsoPropagate adds args, run in the current database, to what the current command
+// propagates, before the command itself.
+func (c *Client) alsoPropagate(args ...[]byte) {
+	c.prop = append(c.prop, aof.Cmd{DB: c.db.ID(), Args: args})
+}
+
+// collectProp adds the command just run to c.prop (see the package comment above).
+func (c *Client) collectProp() {
+	switch {
+	case c.s.aofLog.Load() == nil:
+		c.prop = c.prop[:0]
+	case c.propNone || c.dirty == 0:
+	case c.propAs != nil:
+		c.prop = append(c.prop, aof.Cmd{DB: c.db.ID(), Args: c.propAs})
+	case c.dirty > 0:
+		c.prop = append(c.prop, aof.Cmd{DB: c.db.ID(), Args: c.args})
+	}
+	c.propAs = nil
+	c.propNone = false
+}
+
+// flushProp appends what the top-level command propagates to the AOF. The caller
+// still holds the command's stripes. The client's replies wait for the AOF to reach
+// the returned offset (see waitAOF).
+func (s *Server) flushProp(c *Client) {
+	if len(c.prop) == 0 {
+		return
+	}
+	if l := s.aofLog.Load(); l != nil {
+		c.aofOff = l.Append(c.prop...)
+	}
+	clear(c.prop)
+	c.prop = c.prop[:0]
+}
+
+// propagateDel appends the deletion of a key that expired or was evicted, as Redis's
+// propagateDeletion: UNLINK when lazy, DEL otherwise. The caller holds the key's stripe.
+func (s *Server) propagateDel(db int, key []byte, lazy bool) {
+	l := s.aofLog.Load()
+	if l == nil {
+		return
+	}
+	l.Append(aof.Cmd{DB: db, Args: [][]byte{delName(lazy), key}})
+}
+
+// Names of commands handlers propagate, shared to save allocations.
+var (
+	bDEL         = []byte("DEL")
+	bUNLINK      = []byte("UNLINK")
+	bSET         = []byte("SET")
+	bPXAT        = []byte("PXAT")
+	bKEEPTTL     = []byte("KEEPTTL")
+	bPEXPIREAT   = []byte("PEXPIREAT")
+	bPERSIST     = []byte("PERSIST")
+	bSREM        = []byte("SREM")
+	bHSET        = []byte("HSET")
+	bABSTTL      = []byte("ABSTTL")
+	bLPOP        = []byte("LPOP")
+	bRPOP        = []byte("RPOP")
+	bLMOVE       = []byte("LMOVE")
+	bRPOPLPUSH   = []byte("RPOPLPUSH")
+	bZPOPMIN     = []byte("ZPOPMIN")
+	bZPOPMAX     = []byte("ZPOPMAX")
+	bXCLAIM      = []byte("XCLAIM")
+	bTIME        = []byte("TIME")
+	bRETRYCOUNT  = []byte("RETRYCOUNT")
+	bFORCE       = []byte("FORCE")
+	bJUSTID      = []byte("JUSTID")
+	bLASTID      = []byte("LASTID")
+	bXGROUP      = []byte("XGROUP")
+	bSETID       = []byte("SETID")
+	bCREATECONS  = []byte("CREATECONSUMER")
+	bENTRIESREAD = []byte("ENTRIESREAD")
+)
+
+// bInt is n as a bulk argument.
+func bInt(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
+
+// delName is DEL, or UNLINK when lazy is set (lazyfree-lazy-* directives).
+func delName(lazy bool) []byte {
+	if lazy {
+		return bUNLINK
+	}
+	return bDEL
+}
