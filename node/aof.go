@@ -267,8 +267,15 @@ func (s *Server) openAOFOnStart(cfg *conf.Config) error {
 	if a.baseSize.Load() == 0 {
 		a.baseSize.Store(s.aofFilesSize(dir))
 	}
-	s.aofLog.Store(aof.NewLog(f, size, fsyncPolicy(cfg), cfg.AofTimestampEnabled))
+	s.useLog(aof.NewLog(f, size, fsyncPolicy(cfg), cfg.AofTimestampEnabled))
 	return nil
+}
+
+// useLog makes l the AOF being appended to and starts its writer, which lives until
+// the Log is closed (setAppendonly, closeAOF).
+func (s *Server) useLog(l *aof.Log) {
+	go l.WriteLoop()
+	s.aofLog.Store(l)
 }
 
 // openIncr opens (or creates) an incremental file for appending at its end.
@@ -413,7 +420,7 @@ func (s *Server) switchIncr(cfg *conf.Config, m *aof.Manifest) error {
 		s.aof.otherSize.Add(prevSize)
 		return nil
 	}
-	s.aofLog.Store(aof.NewLog(f, 0, fsyncPolicy(cfg), cfg.AofTimestampEnabled))
+	s.useLog(aof.NewLog(f, 0, fsyncPolicy(cfg), cfg.AofTimestampEnabled))
 	return nil
 }
 
@@ -556,15 +563,20 @@ func (s *Server) aofSize() int64 {
 	return n
 }
 
-// waitAOF holds a client's replies until the commands it propagated are written (and
-// fsynced with appendfsync always), as Redis writes the AOF before answering. A failed
-// write with appendfsync always is fatal, as in Redis: an acknowledged write must be
-// on disk.
+// waitAOF holds a client's replies, with appendfsync always, until the commands it
+// propagated are written and fsynced; with everysec and no it asks the writer to write
+// them and does not wait (what a crash can lose is bounded by the once-a-second fsync,
+// as everysec promises). A failed write with appendfsync always is fatal, as in Redis:
+// an acknowledged write must be on disk.
 func (s *Server) waitAOF(c *Client) {
 	off := c.aofOff
 	c.aofOff = 0
 	l := s.aofLog.Load()
-	if l == nil || l.Written(off) {
+	if l == nil || l.Written(off) && !l.Always() {
+		return
+	}
+	if !l.Always() {
+		l.Kick()
 		return
 	}
 	if err := l.Flush(off); err != nil {

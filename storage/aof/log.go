@@ -49,11 +49,14 @@ type Log struct {
 	synced  atomic.Int64
 	policy  atomic.Int32
 	lastFs  atomic.Int64 // Unix ms of the last fsync
+	kick    chan struct{}
+	done    chan struct{} // closed by Close: WriteLoop returns
 }
 
 // NewLog appends to f, which already holds size bytes and is positioned at its end.
 func NewLog(f *os.File, size int64, policy int, timestamps bool) *Log {
-	l := &Log{f: f, size: size, wlen: size, selected: -1, timestamps: timestamps}
+	l := &Log{f: f, size: size, wlen: size, selected: -1, timestamps: timestamps,
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	l.policy.Store(int32(policy))
 	return l
 }
@@ -67,7 +70,7 @@ func (l *Log) SetPolicy(policy int, timestamps bool) {
 }
 
 // Append encodes cmds, wrapped in MULTI/EXEC when there are several, with the SELECTs
-// they need, and returns the offset that Flush must reach for them to be written.
+// they need, and returns the offset that Flush must reach for them to be durable.
 func (l *Log) Append(cmds ...Cmd) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -137,26 +140,52 @@ func (l *Log) Buffered() int64 {
 	return int64(len(l.buf))
 }
 
-// Written reports whether everything up to off has been written (and, with
-// FsyncAlways, fsynced).
-func (l *Log) Written(off int64) bool {
-	if l.policy.Load() == FsyncAlways {
-		return l.synced.Load() >= off
-	}
-	return l.written.Load() >= off
-}
+// Written reports whether everything up to off has been written.
+func (l *Log) Written(off int64) bool { return l.written.Load() >= off }
 
-// Flush writes the buffer up to at least off, fsyncing with FsyncAlways. On a write
-// error the unwritten bytes stay buffered for the next attempt, the file is cut back
-// to its last good length, and the error is returned (and reported by Err until a
-// write succeeds).
+// Always reports whether the policy is FsyncAlways.
+func (l *Log) Always() bool { return l.policy.Load() == FsyncAlways }
+
+// Flush writes the buffer up to at least off and fsyncs it (FsyncAlways: a client's
+// reply waits for it). Concurrent calls share one write and one fsync. On a write error
+// the unwritten bytes stay buffered for the next attempt, the file is cut back to its
+// last good length, and the error is returned (and reported by Err until a write
+// succeeds).
 func (l *Log) Flush(off int64) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.Written(off) {
+	if l.synced.Load() >= off {
 		return nil
 	}
-	return l.flushLocked(l.policy.Load() == FsyncAlways)
+	return l.flushLocked(true)
+}
+
+// Kick asks WriteLoop to write what is buffered (FsyncEverySec, FsyncNo: replies do
+// not wait for the write, which happens within moments; the periodic SyncIfDue bounds
+// what a crash can lose).
+func (l *Log) Kick() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// WriteLoop writes what is buffered whenever Kick asks, until Close. The owner runs it
+// in a goroutine of its own.
+func (l *Log) WriteLoop() {
+	for {
+		select {
+		case <-l.kick:
+		case <-l.done:
+			return
+		}
+		l.wmu.Lock()
+		if err := l.flushLocked(false); err != nil {
+			l.wmu.Unlock()
+			continue // kept buffered; SyncIfDue retries
+		}
+		l.wmu.Unlock()
+	}
 }
 
 // flushLocked writes everything buffered. Caller holds wmu.
@@ -240,8 +269,9 @@ func (l *Log) Rotate(next *os.File) (*os.File, error) {
 	return prev, nil
 }
 
-// Close writes and fsyncs what is buffered and closes the file.
+// Close writes and fsyncs what is buffered and closes the file; WriteLoop returns.
 func (l *Log) Close() error {
+	close(l.done)
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	err := l.flushLocked(true)
