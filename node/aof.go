@@ -141,7 +141,7 @@ func (s *Server) loadAOFFile(loader *Client, path string, last bool, cfg *conf.C
 		}
 	}
 	r := aof.NewReader(bytes.NewReader(data[off:]), int64(off), cfg.ProtoMaxBulkLen)
-	for {
+	for n := 0; ; {
 		args, err := r.Next()
 		if err == io.EOF {
 			break
@@ -165,6 +165,9 @@ func (s *Server) loadAOFFile(loader *Client, path string, last bool, cfg *conf.C
 		}
 		if msg := s.replay(loader, args); msg != "" {
 			return 0, fmt.Errorf("%s reading the append only file %s", msg, name)
+		}
+		if n++; n%1024 == 0 {
+			s.loadProgress(r.Offset(), int64(len(data)))
 		}
 	}
 	if loader.multi != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/storage/aof"
 )
 
@@ -285,7 +286,7 @@ func TestAOFTruncated(t *testing.T) {
 	if err := os.WriteFile(incr, cut, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newShoalErr(t, "dir", dir, "appendonly", "yes", "aof-load-truncated", "no"); err == nil || !strings.Contains(err.Error(), "Unexpected end of file") {
+	if _, err := startShoalErr(t, "dir", dir, "appendonly", "yes", "aof-load-truncated", "no"); err == nil || !strings.Contains(err.Error(), "Unexpected end of file") {
 		t.Errorf("aof-load-truncated no: %v", err)
 	}
 	s2, addr2 := startShoal(t, "dir", dir, "appendonly", "yes")
@@ -329,5 +330,45 @@ func TestAOFConfigSet(t *testing.T) {
 	c2 := newClient(t, addr2, 2)
 	if got := c2.MGet(ctx, "before", "after", "unlogged").Val(); fmt.Sprint(got) != "[1 2 <nil>]" {
 		t.Errorf("after restart: %v", got)
+	}
+}
+
+// TestLoading: while the data set loads, clients connect, get -LOADING for commands
+// that need the data, and INFO says loading:1.
+func TestLoading(t *testing.T) {
+	ctx := context.Background()
+	hold, entered := make(chan struct{}), make(chan struct{})
+	args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}
+	cfg, _, err := conf.Load("", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, Options{Log: NewLogger(io.Discard, LevelWarning), BeforeLoad: func() {
+		close(entered)
+		<-hold
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan error, 1)
+	go func() { started <- s.Start() }()
+	<-entered
+	c := newClient(t, s.Addr().String(), 2)
+	if err := c.Get(ctx, "k").Err(); err == nil || err.Error() != errLoading {
+		t.Errorf("GET while loading: %v", err)
+	}
+	if info := c.Info(ctx, "persistence").Val(); !strings.Contains(info, "loading:1") || !strings.Contains(info, "loading_eta_seconds:") {
+		t.Errorf("INFO while loading:\n%s", info)
+	}
+	close(hold)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Errorf("SET after loading: %v", err)
+	}
+	if info := c.Info(ctx, "persistence").Val(); !strings.Contains(info, "loading:0") || strings.Contains(info, "loading_eta_seconds") {
+		t.Errorf("INFO after loading:\n%s", info)
 	}
 }

@@ -50,6 +50,10 @@ func (s *Server) execute(c *Client, args [][]byte) {
 			return
 		}
 	}
+	if s.loading.on.Load() && !cmd.Has(spec.Loading) {
+		c.reject(errLoading)
+		return
+	}
 	if c.subCount.Load() > 0 && c.w.Proto == 2 && !subscribedModeAllows(cmd.Name) {
 		c.reject(errSubscribedMode(cmd.FullName))
 		return

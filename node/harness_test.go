@@ -42,6 +42,21 @@ func newShoal(t testing.TB, directives ...string) *Server {
 	return s
 }
 
+// startShoalErr builds and starts a server, returning New's or Start's error (a load
+// failure is Start's); a server that starts is closed when the test ends.
+func startShoalErr(t testing.TB, directives ...string) (*Server, error) {
+	t.Helper()
+	s, err := newShoalErr(t, directives...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, nil
+}
+
 // newShoalErr is newShoal that returns New's error.
 func newShoalErr(t testing.TB, directives ...string) (*Server, error) {
 	t.Helper()

@@ -140,7 +140,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		m := readMemStats()
 		s.writeMemory(w, cfg.Maxmemory, cfg.MaxmemoryPolicy, m)
 	case "persistence":
-		w.kv("loading", 0)
+		w.kv("loading", b2i(s.loading.on.Load()))
 		w.kv("async_loading", 0)
 		w.kv("current_cow_peak", 0)
 		w.kv("current_cow_size", 0)
@@ -168,6 +168,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		w.kv("rdb_last_load_keys_expired", s.persist.loadedExpired.Load())
 		w.kv("rdb_last_load_keys_loaded", s.persist.loadedKeys.Load())
 		s.writeAOFInfo(w)
+		s.writeLoadingInfo(w)
 	case "stats":
 		st := &s.stats
 		es := s.eng.Stats()

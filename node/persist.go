@@ -36,6 +36,64 @@ type persistStats struct {
 
 func rdbPath(cfg *conf.Config) string { return filepath.Join(cfg.Dir, cfg.Dbfilename) }
 
+// loadState is INFO's loading fields: set while Start loads the data set.
+type loadState struct {
+	on     atomic.Bool
+	start  atomic.Int64 // Unix s
+	total  atomic.Int64 // bytes to load
+	loaded atomic.Int64 // bytes loaded so far
+}
+
+// errLoading answers commands that cannot run while the data set loads.
+const errLoading = "LOADING Redis is loading the dataset in memory"
+
+// loadData loads the data set at start — the AOF when appendonly is on (and opens it
+// for appending), else the RDB file — while clients already connected are answered
+// -LOADING, as Redis does.
+func (s *Server) loadData(cfg *conf.Config) error {
+	l := &s.loading
+	l.start.Store(time.Now().Unix())
+	defer l.on.Store(false)
+	if s.opt.BeforeLoad != nil {
+		s.opt.BeforeLoad()
+	}
+	if cfg.Appendonly {
+		if err := s.loadAOF(cfg); err != nil && !errors.Is(err, errAOFNotFound) {
+			return err
+		}
+		return s.openAOFOnStart(cfg)
+	}
+	return s.loadRDB(cfg)
+}
+
+// loadProgress records that off of total bytes are loaded.
+func (s *Server) loadProgress(off, total int64) {
+	s.loading.loaded.Store(off)
+	s.loading.total.Store(total)
+}
+
+// writeLoadingInfo writes INFO persistence's loading_* fields while loading.
+func (s *Server) writeLoadingInfo(w infoWriter) {
+	l := &s.loading
+	if !l.on.Load() {
+		return
+	}
+	start, total, loaded := l.start.Load(), l.total.Load(), l.loaded.Load()
+	perc, eta := 0.0, int64(1)
+	if total > 0 {
+		perc = float64(loaded) / float64(total) * 100
+	}
+	if elapsed := time.Now().Unix() - start; loaded > 0 && elapsed > 0 {
+		eta = (total - loaded) / (loaded / elapsed)
+	}
+	w.kv("loading_start_time", start)
+	w.kv("loading_total_bytes", total)
+	w.kv("loading_rdb_used_mem", 0)
+	w.kv("loading_loaded_bytes", loaded)
+	w.kv("loading_loaded_perc", strconv.FormatFloat(perc, 'f', 2, 64))
+	w.kv("loading_eta_seconds", eta)
+}
+
 // loadRDB loads dir/dbfilename into the engine, if it exists.
 func (s *Server) loadRDB(cfg *conf.Config) error {
 	path := rdbPath(cfg)
@@ -60,7 +118,9 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 	now := s.eng.Now()
 	loader := &Client{s: s}
 	var loaded, expired int64
+	total := int64(len(data))
 	n, err := rdb.LoadPrefix(data, s.eng.Limits(), rdb.LoadHandler{
+		Progress: func(off int) { s.loadProgress(int64(off), total) },
 		Key: func(dbi int, key, str []byte, v storage.Value, expire int64) error {
 			if dbi >= s.eng.NumDBs() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.eng.NumDBs())

@@ -98,12 +98,12 @@ func TestRDBCorrupt(t *testing.T) {
 	}
 	for _, bad := range [][]byte{data[:len(data)/2], append(append([]byte{}, data[:100]...), 0xEE, 0xEE), []byte("NOTREDIS0010")} {
 		os.WriteFile(filepath.Join(dir, "dump.rdb"), bad, 0o644)
-		if _, err := newShoalErr(t, "dir", dir); err == nil {
+		if _, err := startShoalErr(t, "dir", dir); err == nil {
 			t.Fatalf("a damaged file (%d bytes) loaded", len(bad))
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "dump.rdb"), data, 0o644)
-	if _, err := newShoalErr(t, "dir", dir); err != nil {
+	if _, err := startShoalErr(t, "dir", dir); err != nil {
 		t.Fatalf("the intact file: %v", err)
 	}
 }

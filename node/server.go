@@ -29,6 +29,9 @@ const ShoalVersion = "0.1.0"
 // Options are a server's injected dependencies.
 type Options struct {
 	Log *Logger // default: notice level to stdout
+	// BeforeLoad, if set, runs when Start begins loading the data set, listeners open
+	// and clients answered -LOADING (a test seam: it can hold the server in that state).
+	BeforeLoad func()
 }
 
 // Server is one data node. New builds it, Start opens its listeners, Close stops it.
@@ -36,6 +39,7 @@ type Server struct {
 	cfg    atomic.Pointer[conf.Config]
 	cfgMu  sync.Mutex // serializes CONFIG SET / REWRITE
 	log    *Logger
+	opt    Options
 	eng    *storage.Engine
 	table  *Table
 	stats  stats
@@ -67,6 +71,7 @@ type Server struct {
 	snapshot        atomic.Pointer[bgsave]  // the background save running, nil if none
 	aofLog          atomic.Pointer[aof.Log] // the AOF being appended to, nil when off
 	aof             aofState
+	loading         loadState
 	renameMu        sync.Mutex // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
@@ -87,6 +92,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	}
 	s := &Server{
 		log:      opt.Log,
+		opt:      opt,
 		runID:    hex.EncodeToString(id[:]),
 		start:    time.Now(),
 		clients:  map[int64]*Client{},
@@ -106,16 +112,6 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.table.assignACLIDs(s.acl.reg)
 	s.persist.lastOK.Store(true)
 	s.aof.lastSec.Store(-1)
-	if cfg.Appendonly {
-		if err := s.loadAOF(cfg); err != nil && !errors.Is(err, errAOFNotFound) {
-			return nil, err
-		}
-		if err := s.openAOFOnStart(cfg); err != nil {
-			return nil, err
-		}
-	} else if err := s.loadRDB(cfg); err != nil {
-		return nil, err
-	}
 	for _, r := range cfg.RenameCommands {
 		if err := s.table.rename(r[0], r[1]); err != nil {
 			return nil, fmt.Errorf("rename-command %s: %v", r[0], err)
@@ -244,8 +240,14 @@ func (s *Server) Start() error {
 	s.mu.Lock()
 	s.listeners = lns
 	s.mu.Unlock()
+	// Clients connect while the data loads, and are answered -LOADING (see loadData).
+	s.loading.on.Store(true)
 	for _, ln := range lns {
 		s.goTracked(func() { s.acceptLoop(ln) })
+	}
+	if err := s.loadData(cfg); err != nil {
+		s.Close()
+		return err
 	}
 	s.goTracked(s.cron)
 	for _, ln := range lns {

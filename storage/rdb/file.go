@@ -167,7 +167,12 @@ type LoadHandler struct {
 	Key      func(db int, key, str []byte, v storage.Value, expire int64) error
 	Function func(code string) error
 	Aux      func(key, value string)
+	// Progress, if set, is called with the offset reached every progressEvery keys.
+	Progress func(off int)
 }
+
+// progressEvery is how many keys pass between LoadHandler.Progress calls.
+const progressEvery = 1024
 
 // LoadError is a decoding failure at an offset of the file.
 type LoadError struct {
@@ -199,6 +204,7 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 	r := &Reader{B: data, Off: 9}
 	db := 0
 	var expire int64
+	keys := 0
 	fail := func(err error) error { return &LoadError{r.Off, err} }
 	for {
 		op, err := r.byte()
@@ -292,6 +298,9 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 				return 0, fail(err)
 			}
 			expire = 0
+			if keys++; h.Progress != nil && keys%progressEvery == 0 {
+				h.Progress(r.Off)
+			}
 		}
 	}
 }
