@@ -29,36 +29,9 @@ while getopts "n:k:r:" o; do
 	*) echo "usage: $0 [-n requests] [-k keys] [-r reps]" >&2; exit 2 ;;
 	esac
 done
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
-fi
 TESTS="set,get,incr,lpush,lpop,sadd,hset,zadd"
-
-for bin in redis-server redis-benchmark redis-cli; do
-	command -v $bin >/dev/null || { echo "$bin not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
-[ -x bin/shoal ] || { echo "bin/shoal not found: run make build" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-wait_ready() {
-	for _ in $(seq 1 200); do
-		redis-cli -p "$1" PING >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "server on port $1 did not start" >&2
-	exit 1
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 SHOAL_PORT=$(free_port)
 REDIS_PORT=$(free_port)
@@ -85,11 +58,8 @@ echo "# $(nproc) cores${SERVER_CPU:+, servers pinned to CPU 0 and redis-benchmar
 echo
 
 # Memory first, on fresh processes: the same KEYS small string keys in each.
-awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;
-	printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' >"$work/load.resp"
-
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-used() { redis-cli -p "$1" INFO memory | awk -F: '/^used_memory:/ { gsub(/\r/,"",$2); print $2 }'; }
+gen_keys "$KEYS" "$work/load.resp"
+used() { info_field "$1" memory used_memory; }
 
 declare -A MEM
 start_servers
@@ -113,10 +83,10 @@ printf "%-26s %10s %10s %8s\n" "memory, $KEYS keys" redis shoal ratio
 for m in used rss; do
 	r=${MEM["redis,$m"]}
 	s=${MEM["shoal,$m"]}
-	printf "%-26s %10s %10s %8s\n" "$m bytes/key" "$r" "$s" "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%.2f", s / r }')"
+	printf "%-26s %10s %10s %8s\n" "$m bytes/key" "$r" "$s" "$(ratio "$s" "$r")"
 done
 printf "%-26s %10s %10s %8s\n" "RSS total MiB" "${MEM["redis,rss_total"]}" "${MEM["shoal,rss_total"]}" \
-	"$(awk -v s="${MEM["shoal,rss_total"]}" -v r="${MEM["redis,rss_total"]}" 'BEGIN { printf "%.2f", s / r }')"
+	"$(ratio "${MEM["shoal,rss_total"]}" "${MEM["redis,rss_total"]}")"
 echo
 
 # Throughput.
@@ -126,7 +96,6 @@ bench() { # port pipeline -> "TEST rps" lines
 	"${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
 		awk -F'","' 'NR>1 { gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2 }'
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 for rep in $(seq 1 "$REPS"); do
 	for p in 1 16; do
 		for target in redis shoal; do
@@ -145,7 +114,6 @@ for p in 1 16; do
 	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
 		r=$(echo ${RPS["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
 		s=$(echo ${RPS["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
-		ratio=$(awk -v s="$s" -v r="$r" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
-		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$ratio"
+		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$(ratio "$s" "$r")"
 	done
 done

@@ -3,6 +3,7 @@ package aof
 import (
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,6 +180,8 @@ func (l *Log) WriteLoop() {
 		case <-l.done:
 			return
 		}
+		// Let the clients that are ready run first: what they append joins this write.
+		runtime.Gosched()
 		l.wmu.Lock()
 		if err := l.flushLocked(false); err != nil {
 			l.wmu.Unlock()

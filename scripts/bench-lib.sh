@@ -1,0 +1,45 @@
+# bench-lib.sh — helpers shared by the benchmark scripts (sourced, not run).
+# The caller sets "set -euo pipefail" and cds to the repository root.
+
+for bin in redis-server redis-benchmark redis-cli; do
+	command -v $bin >/dev/null || { echo "$bin not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+[ -x bin/shoal ] || { echo "bin/shoal not found: run make build" >&2; exit 1; }
+
+# SERVER_CPU / CLIENT_CPU pin the servers to CPU 0 and the load generators to CPU 1
+# where taskset exists and there are at least 2 CPUs.
+SERVER_CPU=() CLIENT_CPU=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_ready() {
+	for _ in $(seq 1 400); do
+		redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+	done
+	echo "server on port $1 did not start" >&2
+	exit 1
+}
+
+# gen_keys n file: n SET commands (key:i → val:i) as RESP, for redis-cli --pipe.
+gen_keys() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;
+		printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' >"$2"
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+info_field() { redis-cli -p "$1" INFO "$2" | awk -F: -v k="$3" '$1 == k { gsub(/\r/,"",$2); print $2 }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ratio() { awk -v s="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }'; }
