@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -119,8 +120,15 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 	loader := &Client{s: s}
 	var loaded, expired int64
 	total := int64(len(data))
+	// Loading allocates mostly what stays: collect less often meanwhile.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	n, err := rdb.LoadPrefix(data, s.eng.Limits(), rdb.LoadHandler{
 		Progress: func(off int) { s.loadProgress(int64(off), total) },
+		Resize: func(dbi int, n uint64) {
+			if dbi < s.eng.NumDBs() {
+				s.eng.DB(dbi).Reserve(n)
+			}
+		},
 		Key: func(dbi int, key, str []byte, v storage.Value, expire int64) error {
 			if dbi >= s.eng.NumDBs() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.eng.NumDBs())

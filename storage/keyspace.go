@@ -331,6 +331,25 @@ func (db *DB) Volatile() int64 { return db.data().volatile.Load() }
 // SlotSize is the number of keys in slot (COUNTKEYSINSLOT). Caller holds the stripe.
 func (db *DB) SlotSize(slot int) int { return int(db.data().slots[slot].count) }
 
+// Reserve sizes the slot tables for about n keys spread over the slots, so loading that
+// many does not grow them step by step. Caller holds every stripe (or serves nobody yet).
+func (db *DB) Reserve(n uint64) {
+	per := n / SlotCount
+	want := minBuckets
+	for uint64(want) < per && want < 1<<24 {
+		want *= 2
+	}
+	if want <= inlineBuckets {
+		return
+	}
+	ks := db.data()
+	for i := range ks.slots {
+		if t := &ks.slots[i]; len(t.buckets) < want {
+			t.resize(db.e, want)
+		}
+	}
+}
+
 // Flush removes every key. Caller holds every stripe.
 func (db *DB) Flush() { db.ks.Store(newKeyspace()) }
 

@@ -164,7 +164,11 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 
 // LoadHandler receives what Load decodes.
 type LoadHandler struct {
-	Key      func(db int, key, str []byte, v storage.Value, expire int64) error
+	// Key receives one key: a string value as str (v nil), any other as v. key and str
+	// may alias the loader's buffers: valid during the call only.
+	Key func(db int, key, str []byte, v storage.Value, expire int64) error
+	// Resize, if set, receives a RESIZEDB hint: database db is about to get n keys.
+	Resize   func(db int, n uint64)
 	Function func(code string) error
 	Aux      func(key, value string)
 	// Progress, if set, is called with the offset reached every progressEvery keys.
@@ -231,11 +235,15 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 			}
 			db = int(n)
 		case opResizeDB:
-			if _, _, err := r.Len(); err != nil {
+			n, _, err := r.Len()
+			if err != nil {
 				return 0, fail(err)
 			}
 			if _, _, err := r.Len(); err != nil {
 				return 0, fail(err)
+			}
+			if h.Resize != nil {
+				h.Resize(db, n)
 			}
 		case opExpireTimeMs:
 			b, err := r.take(8)
@@ -286,13 +294,9 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 			if err != nil {
 				return 0, fail(err)
 			}
-			key = append([]byte(nil), key...)
 			str, v, err := r.ReadValue(op, lim)
 			if err != nil {
 				return 0, fail(fmt.Errorf("value of key %q (type %d): %w", key, op, err))
-			}
-			if str != nil {
-				str = append([]byte(nil), str...)
 			}
 			if err := h.Key(db, key, str, v, expire); err != nil {
 				return 0, fail(err)
