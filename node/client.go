@@ -37,10 +37,11 @@ type Client struct {
 
 	// Propagation (propagate.go): what the top-level command propagates, the current
 	// command's rewrite or its opting out, and the AOF offset its replies wait for.
-	prop     []aof.Cmd
-	propAs   [][]byte
-	propNone bool
-	aofOff   int64
+	prop       []aof.Cmd
+	propAs     [][]byte
+	propNone   bool
+	aofOff     int64
+	oomAtStart bool // the memory total was over maxmemory when the command began
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool

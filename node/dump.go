@@ -120,10 +120,12 @@ func cmdRestore(c *Client) {
 	} else {
 		c.db.SetValue(sl, key, v, at, false)
 	}
-	if idle >= 0 {
+	if idle >= 0 && !c.s.eng.LFU() {
 		c.db.SetIdle(sl, key, idle)
 	}
-	// FREQ is accepted; LFU counters arrive with maxmemory-policy *-lfu.
+	if freq >= 0 && c.s.eng.LFU() {
+		c.db.SetFreq(sl, key, freq)
+	}
 	c.wrote(key, evGeneric, "restore")
 	c.OK()
 	if ttl > 0 && !absTTL && c.propagating() {

@@ -58,6 +58,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errSubscribedMode(cmd.FullName))
 		return
 	}
+	if s.evict.maxmem.Load() > 0 && !s.oomCheck(c, cmd) {
+		return
+	}
 	if c.multi != nil && c.queueing(cmd) {
 		return
 	}
@@ -126,6 +129,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 				c.collectProp()
 				s.flushProp(c) // before the stripes are released: see propagate.go
 			}
+			if s.evict.maxmem.Load() > 0 && cmd.Has(spec.Write) {
+				s.reaccount(c)
+			}
 			if c.tracking != nil {
 				c.trackRead(cmd) // before the stripes are released: see tracking.go
 			}
@@ -183,6 +189,9 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 		cmd.fn(c)
 		if s.aofLog.Load() != nil || len(c.prop) > 0 {
 			c.collectProp()
+		}
+		if s.evict.maxmem.Load() > 0 && cmd.Has(spec.Write) {
+			s.reaccount(c)
 		}
 		if c.tracking != nil {
 			c.trackRead(cmd)

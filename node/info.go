@@ -195,7 +195,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"expired_stale_perc", "0.00"},
 			{"expired_time_cap_reached_count", 0},
 			{"expire_cycle_cpu_milliseconds", 0},
-			{"evicted_keys", 0}, {"evicted_clients", 0},
+			{"evicted_keys", s.stats.evicted.Load()}, {"evicted_clients", 0},
 			{"total_eviction_exceeded_time", 0}, {"current_eviction_exceeded_time", 0},
 			{"keyspace_hits", es.Hits},
 			{"keyspace_misses", es.Misses},
@@ -369,10 +369,11 @@ func (s *Server) writeMemory(w infoWriter, maxmem int64, policy string, m memSta
 	w.kv("used_memory_peak", peak)
 	w.kv("used_memory_peak_human", humanBytes(peak))
 	w.kv("used_memory_peak_perc", fmt.Sprintf("%.2f%%", 100*float64(m.used)/float64(max(peak, 1))))
-	w.kv("used_memory_overhead", 0)
+	dataset := s.eng.MemTotal()
+	w.kv("used_memory_overhead", max(m.used-dataset, 0))
 	w.kv("used_memory_startup", 0)
-	w.kv("used_memory_dataset", m.used)
-	w.kv("used_memory_dataset_perc", "100.00%")
+	w.kv("used_memory_dataset", dataset)
+	w.kv("used_memory_dataset_perc", fmt.Sprintf("%.2f%%", 100*float64(dataset)/float64(max(m.used, 1))))
 	w.kv("allocator_allocated", m.used)
 	w.kv("allocator_active", m.heapSys)
 	w.kv("allocator_resident", m.rss)

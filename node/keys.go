@@ -360,13 +360,9 @@ func cmdObjectEncoding(c *Client) {
 // than access time.
 func (c *Client) lfuPolicy() bool { return strings.HasSuffix(c.s.config().MaxmemoryPolicy, "-lfu") }
 
-// lfuInitVal is the access counter Redis gives a new key under an LFU policy.
-const lfuInitVal = 5
-
-// cmdObjectFreq answers OBJECT FREQ. The engine does not keep LFU counters yet, so a
-// key's frequency is always that of a key never read since it was written.
+// cmdObjectFreq answers OBJECT FREQ: the key's LFU counter, after decay.
 func cmdObjectFreq(c *Client) {
-	ok := c.db.Exists(c.slot(c.args[2]), c.args[2])
+	freq, ok := c.db.Freq(c.slot(c.args[2]), c.args[2])
 	c.objectLookup(ok)
 	if !ok {
 		c.w.Null()
@@ -376,7 +372,7 @@ func cmdObjectFreq(c *Client) {
 		c.Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
-	c.w.Int(lfuInitVal)
+	c.w.Int(freq)
 }
 
 func cmdObjectIdletime(c *Client) {

@@ -513,6 +513,10 @@ func (run *scriptRun) exec(args [][]byte) ([]byte, string) {
 	if cmd.Has(spec.NoScript) {
 		return nil, "ERR This Redis command is not allowed from script"
 	}
+	if cmd.Has(spec.DenyOOM) && run.caller.oomAtStart && !run.wrote.Load() {
+		// Over maxmemory when the script began, and it has changed nothing yet.
+		return nil, errOOM
+	}
 	if cmd.Has(spec.Write) {
 		if run.readOnly {
 			return nil, "ERR Write commands are not allowed from read-only scripts."

@@ -72,6 +72,7 @@ type Server struct {
 	aofLog          atomic.Pointer[aof.Log] // the AOF being appended to, nil when off
 	aof             aofState
 	loading         loadState
+	evict           evictState
 	renameMu        sync.Mutex // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
@@ -105,6 +106,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits, OnExpire: s.keyExpired,
 		OnNew:  func(db int, key []byte) { s.keyEvent(db, evNew, "new", key) },
 		OnMiss: func(db int, key []byte) { s.keyEvent(db, evKeyMiss, "keymiss", key) }})
+	s.applyMemoryConfig(cfg)
 	s.table = newTable(allDefs())
 	if err := s.initACL(cfg); err != nil {
 		return nil, err

@@ -142,7 +142,12 @@ func cmdConfigSet(c *Client) {
 // applyConfig makes next the live configuration and carries out what changing it means
 // beyond the value itself. Caller holds cfgMu.
 func (s *Server) applyConfig(next *conf.Config) {
+	prev := s.config()
 	s.cfg.Store(next)
+	if next.Maxmemory != prev.Maxmemory || next.MaxmemoryPolicy != prev.MaxmemoryPolicy ||
+		next.LFULogFactor != prev.LFULogFactor || next.LFUDecayTime != prev.LFUDecayTime {
+		s.applyMemoryConfig(next)
+	}
 	s.applyLimits(next)
 	if next.Requirepass != s.lastRequirepass {
 		s.lastRequirepass = next.Requirepass
@@ -219,11 +224,12 @@ func cmdMemoryStats(c *Client) {
 		k string
 		v int64
 	}
+	dataset := c.s.eng.MemTotal()
 	fields := []field{
 		{"peak.allocated", peak}, {"total.allocated", m.used}, {"startup.allocated", 0},
 		{"replication.backlog", 0}, {"clients.slaves", 0}, {"clients.normal", 0},
 		{"cluster.links", 0}, {"aof.buffer", 0}, {"lua.caches", 0}, {"functions.caches", 0},
-		{"overhead.total", 0}, {"keys.count", keys},
+		{"overhead.total", max(m.used-dataset, 0)}, {"keys.count", keys},
 	}
 	c.w.Map(len(fields) + 14)
 	for _, f := range fields {
@@ -232,15 +238,15 @@ func cmdMemoryStats(c *Client) {
 	}
 	perKey := int64(0)
 	if keys > 0 {
-		perKey = m.used / keys
+		perKey = dataset / keys
 	}
 	frag := float64(m.rss) / float64(max(m.used, 1))
 	c.w.BulkString("keys.bytes-per-key")
 	c.w.Int(perKey)
 	c.w.BulkString("dataset.bytes")
-	c.w.Int(m.used)
+	c.w.Int(dataset)
 	c.w.BulkString("dataset.percentage")
-	c.w.Double(100)
+	c.w.Double(100 * float64(dataset) / float64(max(m.used, 1)))
 	c.w.BulkString("peak.percentage")
 	c.w.Double(100 * float64(m.used) / float64(max(peak, 1)))
 	for _, k := range []string{"allocator.allocated", "allocator.active", "allocator.resident"} {

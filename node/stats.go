@@ -17,6 +17,7 @@ type stats struct {
 	dirty         atomic.Int64 // changes since the last save (rdb_changes_since_last_save)
 
 	outputLimitDisconnects atomic.Int64 // client_output_buffer_limit_disconnections
+	evicted                atomic.Int64 // evicted_keys
 
 	errMu  sync.Mutex
 	errors map[string]int64 // by error prefix ("ERR", "WRONGTYPE")
@@ -58,6 +59,7 @@ func (st *stats) reset() {
 	st.netIn.Store(0)
 	st.netOut.Store(0)
 	st.errorsTotal.Store(0)
+	st.evicted.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()

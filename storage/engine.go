@@ -43,6 +43,7 @@ type Engine struct {
 	created func(db int, key []byte) // Options.OnNew
 	missed  func(db int, key []byte) // Options.OnMiss
 	lru     atomic.Uint32            // LRU clock, seconds, 24 bits; see LRUClock
+	lfu     lfuState                 // see evict.go
 }
 
 // stripe is one lock and the statistics of the slots it guards, on its own cache line.

@@ -93,8 +93,21 @@ func entryMem(n int) int64 {
 	return base + allocSize(n)
 }
 
-// object boxes a Value so an entry spends one word on it.
-type object struct{ v Value }
+// object boxes a Value so an entry spends one word on it. acct is v.Mem() as last
+// counted in the keyspace's memory total (put, Reaccount).
+type object struct {
+	v    Value
+	acct int64
+}
+
+// memSize is the bytes en counts for in the keyspace's memory total.
+func (en *entry) memSize() int64 {
+	n := entryMem(int(en.klen + en.vlen))
+	if en.obj != nil {
+		n += 16 + en.obj.acct
+	}
+	return n
+}
 
 func (en *entry) key() string { return unsafe.String((*byte)(en.kvp), en.klen) }
 
@@ -251,6 +264,7 @@ type keyspace struct {
 	slots    [SlotCount]table // by value: one pointer less to chase per lookup
 	keys     atomic.Int64
 	volatile atomic.Int64
+	mem      atomic.Int64 // bytes of keys and values, as MEMORY USAGE estimates them
 	// Bitmaps of the slots that hold keys / keys with an expire, readable without the
 	// stripes, so iterations skip empty slots cheaply.
 	nonEmpty    [SlotCount / 64]atomic.Uint64
@@ -399,6 +413,7 @@ func (db *DB) unlinkKeep(slot int, t *table, p **entry) {
 	if (*p).expire != 0 {
 		ks.volatile.Add(-1)
 	}
+	ks.mem.Add(-(*p).memSize())
 	t.unlink(db.e, p)
 	ks.keys.Add(-1)
 	ks.sync(slot, t)
@@ -414,8 +429,12 @@ func (db *DB) put(slot int, en *entry) {
 	} else if db.e.created != nil {
 		db.e.created(db.id, key)
 	}
-	en.lru = db.e.LRUClock() // insert adds the hash tag
+	en.lru = db.e.newAccess() // insert adds the hash tag
 	t.insert(db.e, en)
+	if en.obj != nil {
+		en.obj.acct = en.obj.v.Mem()
+	}
+	ks.mem.Add(en.memSize())
 	ks.keys.Add(1)
 	if en.expire != 0 {
 		ks.volatile.Add(1)
@@ -423,8 +442,8 @@ func (db *DB) put(slot int, en *entry) {
 	ks.sync(slot, t)
 }
 
-// touch records an access for LRU.
-func (db *DB) touch(en *entry) { en.lru = en.lru&^lruMask | db.e.LRUClock() }
+// touch records an access: the LRU clock, or the LFU counter and time.
+func (db *DB) touch(en *entry) { en.lru = en.lru&^lruMask | db.e.access(en.lru&lruMask) }
 
 // Exists reports whether key exists (and has not expired). Caller holds the stripe.
 func (db *DB) Exists(slot int, key []byte) bool { return db.find(slot, key) != nil }
@@ -540,8 +559,24 @@ func (db *DB) replaceString(en *entry, p **entry, val []byte) {
 	nen := newEntry(en.keyBytes(), val, nil, en.expire)
 	nen.next, nen.lru = en.next, en.lru
 	db.touch(nen)
+	db.data().mem.Add(nen.memSize() - en.memSize())
 	*p = nen
 }
+
+// Reaccount brings key's share of the memory total up to date after its value changed
+// in place (a write command's keys, once it ran). Caller holds the stripe.
+func (db *DB) Reaccount(slot int, key []byte) {
+	en, _ := db.data().slots[slot].find(db.e.hash(key), key)
+	if en == nil || en.obj == nil {
+		return
+	}
+	m := en.obj.v.Mem()
+	db.data().mem.Add(m - en.obj.acct)
+	en.obj.acct = m
+}
+
+// MemTotal is the memory total of the database's keys and values (see Reaccount).
+func (db *DB) MemTotal() int64 { return db.data().mem.Load() }
 
 // Errors of IncrBy.
 var (
@@ -593,7 +628,7 @@ func (db *DB) SetValue(slot int, key []byte, v Value, expire int64, keepTTL bool
 	if keepTTL {
 		expire = db.expireOf(slot, key)
 	}
-	db.put(slot, newEntry(key, nil, &object{v}, expire))
+	db.put(slot, newEntry(key, nil, &object{v: v}, expire))
 }
 
 func (db *DB) expireOf(slot int, key []byte) int64 {
@@ -691,11 +726,7 @@ func (db *DB) Idle(slot int, key []byte) (int64, bool) {
 	if en == nil {
 		return 0, false
 	}
-	now, lru := db.e.LRUClock(), en.lru&lruMask
-	if now >= lru {
-		return int64(now - lru), true
-	}
-	return int64(now + (lruMask - lru)), true
+	return db.idleOf(en), true
 }
 
 // SetIdle makes key look idle for seconds (RESTORE … IDLETIME). Caller holds the stripe.
@@ -774,7 +805,7 @@ func (db *DB) Copy(srcSlot int, src []byte, to *DB, dstSlot int, dst []byte) boo
 	if en.obj == nil {
 		to.put(dstSlot, newEntry(dst, en.valBytes(), nil, en.expire))
 	} else {
-		to.put(dstSlot, newEntry(dst, nil, &object{en.obj.v.Clone()}, en.expire))
+		to.put(dstSlot, newEntry(dst, nil, &object{v: en.obj.v.Clone()}, en.expire))
 	}
 	return true
 }
