@@ -31,8 +31,9 @@ type bgsave struct {
 	compress bool
 	pending  [storage.SlotCount]bool // guarded by each slot's stripe
 
-	mu     sync.Mutex // guards chunks, err
+	mu     sync.Mutex // guards chunks, free, err
 	chunks [][]byte
+	free   [][]byte // buffers of chunks already written, reused by captures
 	err    error
 
 	cancelled bool   // a synchronous save superseded it: do not install the file (renameMu)
@@ -47,7 +48,13 @@ func (b *bgsave) capture(e *storage.Engine, slot int) {
 		return
 	}
 	b.pending[slot] = false
-	chunk, err := rdb.AppendSlot(nil, e, slot, b.now, b.compress)
+	var buf []byte
+	b.mu.Lock()
+	if n := len(b.free); n > 0 {
+		buf, b.free = b.free[n-1], b.free[:n-1]
+	}
+	b.mu.Unlock()
+	chunk, err := rdb.AppendSlot(buf, e, slot, b.now, b.compress)
 	b.mu.Lock()
 	if err != nil && b.err == nil {
 		b.err = err
@@ -78,6 +85,9 @@ func (s *Server) captureKey(key []byte) {
 		b.capture(s.eng, slots.KeySlot(key))
 	}
 }
+
+// maxFreeChunks bounds the chunk buffers a save keeps for reuse.
+const maxFreeChunks = 1024
 
 // errSuperseded ends a background save that a synchronous save overtook.
 var errSuperseded = errors.New("superseded by a synchronous save")
@@ -209,6 +219,15 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 				return err
 			}
 		}
+		// Written chunks' buffers serve the next captures: a save under heavy writes
+		// then makes little garbage, so the heap (and RSS) barely grows.
+		b.mu.Lock()
+		for _, c := range chunks {
+			if len(b.free) < maxFreeChunks {
+				b.free = append(b.free, c[:0])
+			}
+		}
+		b.mu.Unlock()
 		return nil
 	}
 	var chunk []byte // reused: the saver's own chunks are written at once
@@ -223,7 +242,7 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 		if err == nil && len(chunk) > 0 {
 			err = fw.Write(chunk)
 		}
-		if err == nil && slot%64 == 63 {
+		if err == nil && slot%8 == 7 {
 			err = drain()
 		}
 	}
