@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single fuzz clean
+.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -71,13 +71,16 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single
+bench: bench-go bench-single bench-persistence
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
 
 bench-single: build test-deps
 	./scripts/bench-single.sh
+
+bench-persistence: build test-deps
+	./scripts/bench-persistence.sh
 
 clean:
 	rm -rf bin
