@@ -29,6 +29,7 @@ import (
 type bgsave struct {
 	now      int64 // T, Unix ms: the expiry clock of the snapshot
 	compress bool
+	hints    rdb.Hints
 	pending  [storage.SlotCount]bool // guarded by each slot's stripe
 
 	mu     sync.Mutex // guards chunks, free, err
@@ -54,7 +55,7 @@ func (b *bgsave) capture(e *storage.Engine, slot int) {
 		buf, b.free = b.free[n-1], b.free[:n-1]
 	}
 	b.mu.Unlock()
-	chunk, err := rdb.AppendSlot(buf, e, slot, b.now, b.compress)
+	chunk, err := rdb.AppendSlot(buf, e, slot, b.now, b.hints, b.compress)
 	b.mu.Lock()
 	if err != nil && b.err == nil {
 		b.err = err
@@ -108,7 +109,7 @@ type snapshotJob struct {
 // job.begin failed).
 func (s *Server) startSnapshot(job snapshotJob) (bool, error) {
 	cfg := s.config()
-	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression, aofBase: job.aofBase}
+	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression, aofBase: job.aofBase, hints: rdbHints(cfg)}
 	for i := range b.pending {
 		b.pending[i] = true
 	}
@@ -236,7 +237,7 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 		chunk = chunk[:0]
 		if b.pending[slot] {
 			b.pending[slot] = false
-			chunk, err = rdb.AppendSlot(chunk, s.eng, slot, b.now, b.compress)
+			chunk, err = rdb.AppendSlot(chunk, s.eng, slot, b.now, b.hints, b.compress)
 		}
 		s.eng.UnlockSlot(slot)
 		if err == nil && len(chunk) > 0 {

@@ -129,7 +129,7 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 				s.eng.DB(dbi).Reserve(n)
 			}
 		},
-		Key: func(dbi int, key, str []byte, v storage.Value, expire int64) error {
+		Key: func(dbi int, key, str []byte, v storage.Value, expire int64, hint rdb.Hint) error {
 			if dbi >= s.eng.NumDBs() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.eng.NumDBs())
 			}
@@ -143,6 +143,12 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 				db.SetString(sl, key, str, expire, false)
 			} else {
 				db.SetValue(sl, key, v, expire, false)
+			}
+			// The access hint, where the policy reads that kind (objectSetLRUOrLFU).
+			if lfu := s.eng.LFU(); lfu && hint.Freq >= 0 {
+				db.SetFreq(sl, key, hint.Freq)
+			} else if !lfu && hint.Idle >= 0 {
+				db.SetIdle(sl, key, hint.Idle)
 			}
 			loaded++
 			return nil
@@ -166,6 +172,18 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 	return n, err
 }
 
+// rdbHints is the access hint snapshots write with each key: the idle time under an
+// LRU policy, the LFU counter under an LFU one, none otherwise (as Redis).
+func rdbHints(cfg *conf.Config) rdb.Hints {
+	switch kind, _ := parsePolicy(cfg.MaxmemoryPolicy); kind {
+	case policyLRU:
+		return rdb.IdleHints
+	case policyLFU:
+		return rdb.FreqHints
+	}
+	return rdb.NoHints
+}
+
 // writeRDBFile writes the whole dataset as an RDB file at path (fsynced). The caller
 // holds every stripe. aofBase marks the file as an AOF base (aux field aof-base).
 func (s *Server) writeRDBFile(path string, aofBase bool) error {
@@ -184,6 +202,7 @@ func (s *Server) writeRDBFile(path string, aofBase bool) error {
 		Checksum:  cfg.Rdbchecksum,
 		Compress:  cfg.Rdbcompression,
 		Now:       s.eng.Now(),
+		Hints:     rdbHints(cfg),
 	})
 	if err == nil {
 		err = f.Sync()

@@ -249,3 +249,41 @@ func TestMisconf(t *testing.T) {
 		t.Fatalf("write after a good save: %v", err)
 	}
 }
+
+// TestRDBAccessHints: under an LRU policy a snapshot keeps each key's idle time, under
+// an LFU policy its access counter, and both shoal and Redis read them back.
+func TestRDBAccessHints(t *testing.T) {
+	ctx := context.Background()
+	payload := "\x00\x01v\n\x00\x91\b\xce\xb2\x198\x8a\xce" // DUMP of "v"
+	for _, tt := range []struct {
+		policy, opt string
+		read        func(c *redis.Client) int64
+	}{
+		{"allkeys-lru", "IDLETIME", func(c *redis.Client) int64 { return c.ObjectIdleTime(ctx, "k").Val().Milliseconds() / 1000 }},
+		{"allkeys-lfu", "FREQ", func(c *redis.Client) int64 { return c.ObjectFreq(ctx, "k").Val() }},
+	} {
+		t.Run(tt.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			s, addr := startShoal(t, "dir", dir, "maxmemory-policy", tt.policy)
+			c := newClient(t, addr, 2)
+			if err := c.Do(ctx, "RESTORE", "k", 0, payload, tt.opt, 100).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			_, addr2 := startShoal(t, "dir", dir, "maxmemory-policy", tt.policy)
+			if got := tt.read(newClient(t, addr2, 2)); got < 100 || got > 110 {
+				t.Errorf("shoal after restart: %s %d, want 100", tt.opt, got)
+			}
+			if _, err := exec.LookPath("redis-server"); err == nil {
+				rc := newClient(t, startRedis(t, "dir", dir, "maxmemory-policy", tt.policy), 2)
+				waitFor(t, 10*time.Second, "redis-server to load", func() bool { return rc.Ping(ctx).Err() == nil })
+				if got := tt.read(rc); got < 100 || got > 110 {
+					t.Errorf("redis from shoal's file: %s %d, want 100", tt.opt, got)
+				}
+			}
+		})
+	}
+}

@@ -112,6 +112,13 @@ func (db *DB) idleOf(en *entry) int64 {
 	return int64(now + (lruMask - lru))
 }
 
+// Access is a key's access data as both modes read it: seconds idle (meaningful in LRU
+// mode) and the LFU counter after decay (meaningful in LFU mode).
+type Access struct {
+	Idle int64
+	Freq int64
+}
+
 // Candidate is a key sampled for eviction with what the policies rank it by.
 type Candidate struct {
 	Key    []byte // a copy

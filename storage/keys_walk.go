@@ -53,9 +53,10 @@ func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type))
 }
 
 // EachInSlot calls fn for every key of slot not expired at now (Unix ms): the key, its
-// value (str for a plain string, else v) and its expire (0 = none), all valid only
-// during the call. Snapshots (SAVE) use it. Caller holds the slot's stripe.
-func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, expire int64)) {
+// value (str for a plain string, else v), its expire (0 = none) and its access data,
+// all valid only during the call. Snapshots (SAVE) use it. Caller holds the slot's
+// stripe.
+func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, expire int64, acc Access)) {
 	t := &db.data().slots[slot]
 	visit := func(en *entry) {
 		if en.expire != 0 && en.expire <= now {
@@ -63,12 +64,13 @@ func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, 
 		}
 		k := en.key()
 		key := unsafe.Slice(unsafe.StringData(k), len(k))
+		acc := Access{Idle: db.idleOf(en), Freq: int64(db.e.lfuDecay(en.lru & lruMask))}
 		if en.obj != nil {
-			fn(key, nil, en.obj.v, en.expire)
+			fn(key, nil, en.obj.v, en.expire, acc)
 			return
 		}
 		s := en.strval()
-		fn(key, unsafe.Slice(unsafe.StringData(s), len(s)), nil, en.expire)
+		fn(key, unsafe.Slice(unsafe.StringData(s), len(s)), nil, en.expire, acc)
 	}
 	for v := uint64(0); ; {
 		if v = t.scan(v, visit); v == 0 {

@@ -31,6 +31,23 @@ type SaveOptions struct {
 	Checksum  bool        // rdbchecksum: write the CRC64 (else 0)
 	Compress  bool        // rdbcompression: LZF for strings over 20 bytes
 	Now       int64       // Unix ms: keys expired by then are left out
+	Hints     Hints       // the access hints written with each key
+}
+
+// Hints says which access hint goes with each key, as Redis writes them: the idle
+// time under an LRU maxmemory policy, the LFU counter under an LFU one.
+type Hints int
+
+const (
+	NoHints Hints = iota
+	IdleHints
+	FreqHints
+)
+
+// Hint is a key's access hint as a file holds it; -1 when absent.
+type Hint struct {
+	Idle int64 // seconds (RDB_OPCODE_IDLE)
+	Freq int64 // LFU counter (RDB_OPCODE_FREQ)
 }
 
 // crcWriter computes the CRC64 of what goes through it.
@@ -98,12 +115,18 @@ func AppendSelectDB(b []byte, db int) []byte {
 	return AppendLen(append(b, opSelectDB), uint64(db))
 }
 
-// AppendEntry appends one key: its expire (0: none), type, name and value. It encodes
-// in place (the name goes in after the value's type byte), allocating nothing when b
-// has room.
-func AppendEntry(b, key, str []byte, v storage.Value, expire int64, compress bool) ([]byte, error) {
+// AppendEntry appends one key: its expire (0: none), access hint (per hints), type,
+// name and value. It encodes in place (the name goes in after the value's type byte),
+// allocating nothing when b has room.
+func AppendEntry(b, key, str []byte, v storage.Value, expire int64, acc storage.Access, hints Hints, compress bool) ([]byte, error) {
 	if expire != 0 {
 		b = binary.LittleEndian.AppendUint64(append(b, opExpireTimeMs), uint64(expire))
+	}
+	switch hints {
+	case IdleHints:
+		b = AppendLen(append(b, opIdle), uint64(acc.Idle))
+	case FreqHints:
+		b = append(b, opFreq, byte(acc.Freq))
 	}
 	at := len(b)
 	b = encoder{compress}.str(b, key) // the name, moved behind the type byte below
@@ -121,7 +144,7 @@ func AppendEntry(b, key, str []byte, v storage.Value, expire int64, compress boo
 // AppendSlot appends the entries of one slot, in every database that has keys in it,
 // as chunks (SELECTDB, entries); keys expired at now are left out. The caller holds the
 // slot's stripe.
-func AppendSlot(b []byte, e *storage.Engine, slot int, now int64, compress bool) ([]byte, error) {
+func AppendSlot(b []byte, e *storage.Engine, slot int, now int64, hints Hints, compress bool) ([]byte, error) {
 	var err error
 	for i := range e.NumDBs() {
 		db := e.DB(i)
@@ -129,9 +152,9 @@ func AppendSlot(b []byte, e *storage.Engine, slot int, now int64, compress bool)
 			continue
 		}
 		b = AppendSelectDB(b, i)
-		db.EachInSlot(slot, now, func(key, str []byte, v storage.Value, expire int64) {
+		db.EachInSlot(slot, now, func(key, str []byte, v storage.Value, expire int64, acc storage.Access) {
 			if err == nil {
-				b, err = AppendEntry(b, key, str, v, expire, compress)
+				b, err = AppendEntry(b, key, str, v, expire, acc, hints, compress)
 			}
 		})
 		if err != nil {
@@ -150,7 +173,7 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 	}
 	var buf []byte
 	for slot := range storage.SlotCount {
-		if buf, err = AppendSlot(buf[:0], e, slot, opt.Now, opt.Compress); err != nil {
+		if buf, err = AppendSlot(buf[:0], e, slot, opt.Now, opt.Hints, opt.Compress); err != nil {
 			return err
 		}
 		if len(buf) > 0 {
@@ -164,9 +187,10 @@ func Save(w io.Writer, e *storage.Engine, opt SaveOptions) error {
 
 // LoadHandler receives what Load decodes.
 type LoadHandler struct {
-	// Key receives one key: a string value as str (v nil), any other as v. key and str
-	// may alias the loader's buffers: valid during the call only.
-	Key func(db int, key, str []byte, v storage.Value, expire int64) error
+	// Key receives one key: a string value as str (v nil), any other as v, and its
+	// access hint. key and str may alias the loader's buffers: valid during the call
+	// only.
+	Key func(db int, key, str []byte, v storage.Value, expire int64, hint Hint) error
 	// Resize, if set, receives a RESIZEDB hint: database db is about to get n keys.
 	Resize   func(db int, n uint64)
 	Function func(code string) error
@@ -208,6 +232,7 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 	r := &Reader{B: data, Off: 9}
 	db := 0
 	var expire int64
+	hint := Hint{-1, -1}
 	keys := 0
 	fail := func(err error) error { return &LoadError{r.Off, err} }
 	for {
@@ -258,13 +283,17 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 			}
 			expire = int64(binary.LittleEndian.Uint32(b)) * 1000
 		case opIdle:
-			if _, _, err := r.Len(); err != nil {
+			n, _, err := r.Len()
+			if err != nil {
 				return 0, fail(err)
 			}
+			hint.Idle = int64(min(n, 1<<62))
 		case opFreq:
-			if _, err := r.byte(); err != nil {
+			f, err := r.byte()
+			if err != nil {
 				return 0, fail(err)
 			}
+			hint.Freq = int64(f)
 		case opAux:
 			k, err := r.String()
 			if err != nil {
@@ -298,10 +327,10 @@ func LoadPrefix(data []byte, lim *storage.Limits, h LoadHandler) (int, error) {
 			if err != nil {
 				return 0, fail(fmt.Errorf("value of key %q (type %d): %w", key, op, err))
 			}
-			if err := h.Key(db, key, str, v, expire); err != nil {
+			if err := h.Key(db, key, str, v, expire, hint); err != nil {
 				return 0, fail(err)
 			}
-			expire = 0
+			expire, hint = 0, Hint{-1, -1}
 			if keys++; h.Progress != nil && keys%progressEvery == 0 {
 				h.Progress(r.Off)
 			}

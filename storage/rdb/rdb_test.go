@@ -88,7 +88,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("REDIS0009\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		Load(b, storage.DefaultLimits(), LoadHandler{
-			Key: func(int, []byte, []byte, storage.Value, int64) error { return nil },
+			Key: func(int, []byte, []byte, storage.Value, int64, Hint) error { return nil },
 		})
 	})
 }
