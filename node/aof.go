@@ -246,7 +246,7 @@ func (s *Server) openAOFOnStart(cfg *conf.Config) error {
 	m = m.Clone()
 	if m.Base == nil && len(m.Incr) == 0 {
 		base := m.NextBase(prefix, cfg.AofUseRdbPreamble)
-		if err := s.writeAOFBase(filepath.Join(dir, base.Name)); err != nil {
+		if err := s.writeAOFBase(filepath.Join(dir, base.Name), cfg.AofUseRdbPreamble); err != nil {
 			return fmt.Errorf("Can't write the AOF base file %s: %w", base.Name, err)
 		}
 		m.InstallBase(base, 1)
@@ -295,14 +295,34 @@ func openIncr(path string) (*os.File, int64, error) {
 	return f, size, nil
 }
 
-// writeAOFBase writes the whole dataset as a base file at path. The stripes are
-// taken here: it runs at start, before clients.
-func (s *Server) writeAOFBase(path string) error {
+// writeAOFBase writes the whole dataset as a base file at path: an RDB file, or
+// commands (aof-use-rdb-preamble no). The stripes are taken here: it runs at start,
+// before clients.
+func (s *Server) writeAOFBase(path string, rdbFormat bool) error {
 	var all storage.LockSet
 	all.AddAll()
 	s.eng.Lock(&all)
 	defer s.eng.Unlock(&all)
-	return s.writeRDBFile(path, true)
+	if rdbFormat {
+		return s.writeRDBFile(path, true)
+	}
+	data := aof.AppendFunctions(nil, s.functionCodes())
+	now := s.eng.Now()
+	for slot := range storage.SlotCount {
+		data = aof.AppendSlot(data, s.eng, slot, now)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // aofFilesSize is the size of the files the manifest names (aof_current_size).
@@ -443,7 +463,7 @@ func (s *Server) endRewrite(b *bgsave, cfg *conf.Config, keepFrom int64, took ti
 	}
 	if err == nil {
 		m := a.manifest.Clone()
-		base := m.NextBase(prefix, true)
+		base := m.NextBase(prefix, !b.aofFormat)
 		if err = os.Rename(b.tmpPath, filepath.Join(dir, base.Name)); err == nil {
 			m.InstallBase(base, keepFrom)
 			if err = aof.WriteManifest(dir, prefix, m); err == nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/shoal-db/shoal/slots"
 	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/aof"
 	"github.com/shoal-db/shoal/storage/rdb"
 )
 
@@ -40,8 +42,33 @@ type bgsave struct {
 	cancelled bool   // a synchronous save superseded it: do not install the file (renameMu)
 	dirty     int64  // the dirty counter at T
 	aofBase   bool   // an AOF rewrite's base, not BGSAVE's file
+	aofFormat bool   // written as AOF commands (aof-use-rdb-preamble no), not RDB
 	tmpPath   string // the file written
 }
+
+// encode appends slot's keys in the snapshot's format. The caller holds its stripe.
+func (b *bgsave) encode(buf []byte, e *storage.Engine, slot int) ([]byte, error) {
+	if b.aofFormat {
+		return aof.AppendSlot(buf, e, slot, b.now), nil
+	}
+	return rdb.AppendSlot(buf, e, slot, b.now, b.hints, b.compress)
+}
+
+// chunkWriter writes a snapshot file from chunks: rdb.FileWriter, or aofBaseWriter.
+type chunkWriter interface {
+	Write(chunk []byte) error
+	Finish() error
+}
+
+// aofBaseWriter writes an AOF base file of commands.
+type aofBaseWriter struct{ w *bufio.Writer }
+
+func (a aofBaseWriter) Write(chunk []byte) error {
+	_, err := a.w.Write(chunk)
+	return err
+}
+
+func (a aofBaseWriter) Finish() error { return a.w.Flush() }
 
 // capture serializes slot if it is still pending. The caller holds its stripe.
 func (b *bgsave) capture(e *storage.Engine, slot int) {
@@ -55,7 +82,7 @@ func (b *bgsave) capture(e *storage.Engine, slot int) {
 		buf, b.free = b.free[n-1], b.free[:n-1]
 	}
 	b.mu.Unlock()
-	chunk, err := rdb.AppendSlot(buf, e, slot, b.now, b.hints, b.compress)
+	chunk, err := b.encode(buf, e, slot)
 	b.mu.Lock()
 	if err != nil && b.err == nil {
 		b.err = err
@@ -109,7 +136,8 @@ type snapshotJob struct {
 // job.begin failed).
 func (s *Server) startSnapshot(job snapshotJob) (bool, error) {
 	cfg := s.config()
-	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression, aofBase: job.aofBase, hints: rdbHints(cfg)}
+	b := &bgsave{now: s.eng.Now(), compress: cfg.Rdbcompression, aofBase: job.aofBase, hints: rdbHints(cfg),
+		aofFormat: job.aofBase && !cfg.AofUseRdbPreamble}
 	for i := range b.pending {
 		b.pending[i] = true
 	}
@@ -197,16 +225,26 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 	if err != nil {
 		return fmt.Errorf("Failed opening the temp RDB file %s: %w", filepath.Base(tmp), err)
 	}
-	aux := s.rdbAux()
-	if job.aofBase {
-		aux[len(aux)-1][1] = "1"
+	var fw chunkWriter
+	if b.aofFormat {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if s.config().AofTimestampEnabled {
+			w.Write(aof.AppendTimestamp(nil, time.Now().Unix()))
+		}
+		w.Write(aof.AppendFunctions(nil, s.functionCodes()))
+		fw = aofBaseWriter{w}
+	} else {
+		aux := s.rdbAux()
+		if job.aofBase {
+			aux[len(aux)-1][1] = "1"
+		}
+		fw, err = rdb.NewFileWriter(f, rdb.SaveOptions{
+			Aux:       aux,
+			Functions: s.functionCodes(),
+			Checksum:  checksum,
+			Compress:  b.compress,
+		})
 	}
-	fw, err := rdb.NewFileWriter(f, rdb.SaveOptions{
-		Aux:       aux,
-		Functions: s.functionCodes(),
-		Checksum:  checksum,
-		Compress:  b.compress,
-	})
 	drain := func() error {
 		b.mu.Lock()
 		chunks, cerr := b.chunks, b.err
@@ -237,7 +275,7 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 		chunk = chunk[:0]
 		if b.pending[slot] {
 			b.pending[slot] = false
-			chunk, err = rdb.AppendSlot(chunk, s.eng, slot, b.now, b.hints, b.compress)
+			chunk, err = b.encode(chunk, s.eng, slot)
 		}
 		s.eng.UnlockSlot(slot)
 		if err == nil && len(chunk) > 0 {
