@@ -394,3 +394,32 @@ func TestLoading(t *testing.T) {
 		t.Errorf("INFO after loading:\n%s", info)
 	}
 }
+
+// TestAOFAutoRewrite: past auto-aof-rewrite-min-size and -percentage growth the AOF
+// rewrites itself; timestamps annotate the incremental file and load back.
+func TestAOFAutoRewrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, addr := startShoal(t, "dir", dir, "appendonly", "yes", "aof-timestamp-enabled", "yes",
+		"auto-aof-rewrite-min-size", "64kb", "auto-aof-rewrite-percentage", "100")
+	c := newClient(t, addr, 2)
+	val := strings.Repeat("v", 1000)
+	for i := range 200 {
+		c.Set(ctx, "k"+fmt.Sprint(i%10), val, 0) // overwrites: the rewrite shrinks it
+	}
+	waitFor(t, 10*time.Second, "an automatic rewrite", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrites:1")
+	})
+	waitRewrite(t, c)
+	c.Set(ctx, "after", "1", 0)
+	s.Close()
+	incr, err := os.ReadFile(filepath.Join(dir, "appendonlydir", aof.IncrName("appendonly.aof", 2)))
+	if err != nil || !bytes.HasPrefix(incr, []byte("#TS:")) {
+		t.Errorf("incremental file after the rewrite: %q %v", incr, err)
+	}
+	_, addr2 := startShoal(t, "dir", dir, "appendonly", "yes")
+	c2 := newClient(t, addr2, 2)
+	if n := c2.DBSize(ctx).Val(); n != 11 {
+		t.Errorf("after restart: %d keys", n)
+	}
+}
