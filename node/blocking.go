@@ -294,7 +294,7 @@ func (s *Server) serveOne(k blockKey) bool {
 	}
 	c.dirty = 0
 	served := w.try(c)
-	if served && (s.aofLog.Load() != nil || len(c.prop) > 0) {
+	if served && (s.feeding() || len(c.prop) > 0) {
 		c.collectProp()
 		s.flushProp(c)
 	}

@@ -41,7 +41,10 @@ type Client struct {
 	propAs     [][]byte
 	propNone   bool
 	aofOff     int64
-	oomAtStart bool // the memory total was over maxmemory when the command began
+	oomAtStart bool        // the memory total was over maxmemory when the command began
+	replica    *replica    // the replica link this connection became (PSYNC), nil if none
+	isReplica  atomic.Bool // shared: replica != nil
+	replPort   int         // REPLCONF listening-port
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool
@@ -260,6 +263,9 @@ func (c *Client) listLine(now time.Time) string {
 	}
 	if c.trackingOn.Load() {
 		flags += "t"
+	}
+	if c.isReplica.Load() {
+		flags += "S"
 	}
 	if flags == "" {
 		flags = "N"

@@ -61,6 +61,9 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.unsubscribeAll()
 		c.stopMonitor()
 		c.stopTracking()
+		if c.replica != nil {
+			s.dropReplica(c.replica)
+		}
 		if c.out != nil {
 			c.putReplies()
 			c.out.close()

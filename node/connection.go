@@ -417,11 +417,13 @@ func cmdClientKill(c *Client) {
 func (c *Client) isType(typ string) bool {
 	switch typ {
 	case "normal":
-		return !c.subscribed()
+		return !c.subscribed() && !c.isReplica.Load()
 	case "pubsub":
 		return c.subscribed()
+	case "replica", "slave":
+		return c.isReplica.Load()
 	}
-	return false // master, replica: with replication
+	return false // master: with the replica side of replication
 }
 
 // kill disconnects cl; a client killing itself gets its reply first.

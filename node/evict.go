@@ -246,7 +246,7 @@ func (s *Server) evictKey(dbi int, key []byte) bool {
 	}
 	s.stats.evicted.Add(1)
 	s.keyEvicted(dbi, key)
-	if s.aofLog.Load() != nil {
+	if s.feeding() {
 		s.propagateDel(dbi, key, s.config().LazyfreeLazyEviction)
 	}
 	return true

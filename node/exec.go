@@ -125,7 +125,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 			s.captureLocked(c, b) // before the handler changes anything: see bgsave.go
 		}
 		defer func() {
-			if s.aofLog.Load() != nil || len(c.prop) > 0 {
+			if s.feeding() || len(c.prop) > 0 {
 				c.collectProp()
 				s.flushProp(c) // before the stripes are released: see propagate.go
 			}
@@ -187,7 +187,7 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 			}
 		}()
 		cmd.fn(c)
-		if s.aofLog.Load() != nil || len(c.prop) > 0 {
+		if s.feeding() || len(c.prop) > 0 {
 			c.collectProp()
 		}
 		if s.evict.maxmem.Load() > 0 && cmd.Has(spec.Write) {

@@ -190,7 +190,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			{"instantaneous_input_repl_kbps", "0.00"},
 			{"instantaneous_output_repl_kbps", "0.00"},
 			{"rejected_connections", st.rejectedConns.Load()},
-			{"sync_full", 0}, {"sync_partial_ok", 0}, {"sync_partial_err", 0},
+			{"sync_full", s.repl.fullSyncs.Load()}, {"sync_partial_ok", s.repl.partialOK.Load()}, {"sync_partial_err", s.repl.partialErr.Load()},
 			{"expired_keys", es.Expired},
 			{"expired_stale_perc", "0.00"},
 			{"expired_time_cap_reached_count", 0},
@@ -218,17 +218,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 			w.kv(f.k, f.v)
 		}
 	case "replication":
-		w.kv("role", "master")
-		w.kv("connected_slaves", 0)
-		w.kv("master_failover_state", "no-failover")
-		w.kv("master_replid", s.runID)
-		w.kv("master_replid2", "0000000000000000000000000000000000000000")
-		w.kv("master_repl_offset", 0)
-		w.kv("second_repl_offset", -1)
-		w.kv("repl_backlog_active", 0)
-		w.kv("repl_backlog_size", 1048576)
-		w.kv("repl_backlog_first_byte_offset", 0)
-		w.kv("repl_backlog_histlen", 0)
+		s.writeReplicationInfo(w)
 	case "cpu":
 		var ru syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

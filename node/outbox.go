@@ -179,9 +179,12 @@ func (o *outbox) close() {
 // drainTimeout bounds how long a closing connection's queued output may take to write.
 const drainTimeout = 5 * time.Second
 
-// class is the client's client-output-buffer-limit class: pubsub while it has
-// subscriptions, normal otherwise (replicas get their own class with replication).
+// class is the client's client-output-buffer-limit class: replica for a replica link,
+// pubsub while it has subscriptions, normal otherwise.
 func (c *Client) class() int {
+	if c.isReplica.Load() {
+		return conf.ClassReplica
+	}
 	if c.subCount.Load() > 0 {
 		return conf.ClassPubSub
 	}

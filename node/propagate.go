@@ -21,7 +21,11 @@ import (
 
 // propagating reports whether commands are being propagated (the AOF is on): handlers
 // skip building rewrites when they are not.
-func (c *Client) propagating() bool { return c.s.aofLog.Load() != nil }
+func (c *Client) propagating() bool { return c.s.feeding() }
+
+// feeding reports whether anything consumes propagated commands: the AOF, or the
+// replication stream.
+func (s *Server) feeding() bool { return s.aofLog.Load() != nil || s.repl.active.Load() }
 
 // propagateAs makes args what the current command propagates, instead of its own
 // arguments.
@@ -43,7 +47,7 @@ func (c *Client) alsoPropagate(args ...[]byte) {
 // collectProp adds the command just run to c.prop (see the package comment above).
 func (c *Client) collectProp() {
 	switch {
-	case c.s.aofLog.Load() == nil:
+	case !c.s.feeding():
 		c.prop = c.prop[:0]
 	case c.propNone || c.dirty == 0:
 	case c.propAs != nil:
@@ -65,6 +69,9 @@ func (s *Server) flushProp(c *Client) {
 	if l := s.aofLog.Load(); l != nil {
 		c.aofOff = l.Append(c.prop...)
 	}
+	if s.repl.active.Load() {
+		s.replFeed(c.prop)
+	}
 	clear(c.prop)
 	c.prop = c.prop[:0]
 }
@@ -72,11 +79,13 @@ func (s *Server) flushProp(c *Client) {
 // propagateDel appends the deletion of a key that expired or was evicted, as Redis's
 // propagateDeletion: UNLINK when lazy, DEL otherwise. The caller holds the key's stripe.
 func (s *Server) propagateDel(db int, key []byte, lazy bool) {
-	l := s.aofLog.Load()
-	if l == nil {
-		return
+	cmd := aof.Cmd{DB: db, Args: [][]byte{delName(lazy), key}}
+	if l := s.aofLog.Load(); l != nil {
+		l.Append(cmd)
 	}
-	l.Append(aof.Cmd{DB: db, Args: [][]byte{delName(lazy), key}})
+	if s.repl.active.Load() {
+		s.replFeed([]aof.Cmd{cmd})
+	}
 }
 
 // Names of commands handlers propagate, shared to save allocations.

@@ -15,12 +15,13 @@ import (
 
 // robustSkip are commands the random-argument test must not send: they stop the server,
 // drop the connection, sleep, pause every client, change the connection's mode
-// (subscriber, monitor, transaction) or lock the test's user out.
+// (subscriber, monitor, transaction, replica link) or lock the test's user out.
 var robustSkip = map[string]bool{
 	"shutdown": true, "debug": true, "quit": true, "reset": true, "client|kill": true,
 	"hello": true, "auth": true, "select": true, "swapdb": true,
 	"client|pause": true, "monitor": true, "subscribe": true, "psubscribe": true, "ssubscribe": true,
 	"multi": true, "acl|setuser": true, "acl|load": true, "acl|deluser": true,
+	"psync": true, "sync": true,
 }
 
 // docTokens collects the keyword tokens a command's COMMAND DOCS arguments mention.

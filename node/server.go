@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/node/repl"
 	"github.com/shoal-db/shoal/storage"
 	"github.com/shoal-db/shoal/storage/aof"
 )
@@ -73,6 +74,7 @@ type Server struct {
 	aof             aofState
 	loading         loadState
 	evict           evictState
+	repl            replState
 	renameMu        sync.Mutex // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
@@ -114,6 +116,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.table.assignACLIDs(s.acl.reg)
 	s.persist.lastOK.Store(true)
 	s.aof.lastSec.Store(-1)
+	s.repl.id = repl.NewID()
 	for _, r := range cfg.RenameCommands {
 		if err := s.table.rename(r[0], r[1]); err != nil {
 			return nil, fmt.Errorf("rename-command %s: %v", r[0], err)
@@ -333,6 +336,7 @@ func (s *Server) cron() {
 	tick := time.NewTicker(time.Second / time.Duration(hz))
 	defer tick.Stop()
 	var exp expireCycle
+	var lastPing time.Time
 	for {
 		select {
 		case <-s.stop:
@@ -345,6 +349,7 @@ func (s *Server) cron() {
 		s.closeTimedOutClients(cfg)
 		s.saveCron()
 		s.aofCron(cfg)
+		s.replCron(time.Now(), &lastPing)
 		if newHz := max(cfg.Hz, 1); newHz != hz {
 			hz = newHz
 			tick.Reset(time.Second / time.Duration(hz))
@@ -360,7 +365,7 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
-		if c.lastSeen.Load() < limit && !c.blocked.Load() && !c.subscribed() {
+		if c.lastSeen.Load() < limit && !c.blocked.Load() && !c.subscribed() && !c.isReplica.Load() {
 			s.log.Verbosef("Closing idle client")
 			c.conn.Close()
 		}

@@ -41,7 +41,7 @@ func (s *Server) keyChanged(by *Client, db int, key []byte) {
 // because its expire passed.
 func (s *Server) keyExpired(db int, key []byte) {
 	s.captureKey(key)
-	if s.aofLog.Load() != nil {
+	if s.feeding() {
 		s.propagateDel(db, key, s.config().LazyfreeLazyExpire)
 	}
 	s.keyChanged(nil, db, key)

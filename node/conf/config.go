@@ -139,13 +139,14 @@ type Config struct {
 	NotifyKeyspaceEvents           string    // notify-keyspace-events, normalised ("AKE", "Ex", ...)
 
 	// Replication and cluster.
-	MasterHost      string // replicaof host, "" = this is a master
-	MasterPort      int    // replicaof port
-	Masterauth      string // masterauth
-	Masteruser      string // masteruser
-	ReplicaReadOnly bool   // replica-read-only
-	ReplBacklogSize int64  // repl-backlog-size, bytes
-	ClusterEnabled  bool   // cluster-enabled
+	MasterHost            string // replicaof host, "" = this is a master
+	MasterPort            int    // replicaof port
+	Masterauth            string // masterauth
+	Masteruser            string // masteruser
+	ReplicaReadOnly       bool   // replica-read-only
+	ReplBacklogSize       int64  // repl-backlog-size, bytes
+	ReplPingReplicaPeriod int    // repl-ping-replica-period, seconds
+	ClusterEnabled        bool   // cluster-enabled
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none

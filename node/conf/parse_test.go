@@ -62,7 +62,6 @@ hz 900
 		t.Errorf("typed fields: %+v", c)
 	}
 	wantWarnings := []string{
-		"directive 'repl-backlog-size' is accepted but not implemented yet",
 		"directive 'active-defrag-ignore-bytes' is accepted but not implemented yet",
 		"directive 'replicaof' is accepted but not implemented yet",
 	}

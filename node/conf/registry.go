@@ -230,7 +230,7 @@ var registry = [...]directive{
 	number("cluster-announce-port", "", 0, 0, 65535, "0", nil),
 	number("cluster-announce-tls-port", "", 0, 0, 65535, "0", nil),
 	number("repl-timeout", "", 0, 1, intMax, "60", nil),
-	number("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, intMax, "10", nil),
+	number("repl-ping-replica-period", "repl-ping-slave-period", fImpl, 1, intMax, "10", intF(func(c *Config) *int { return &c.ReplPingReplicaPeriod })),
 	number("list-compress-depth", "", fImpl, 0, intMax, "0", intF(func(c *Config) *int64 { return &c.ListCompressDepth })),
 	number("rdb-key-save-delay", "", fHidden, intMin, intMax, "0", nil),
 	number("key-load-delay", "", fHidden, intMin, intMax, "0", nil),
@@ -266,7 +266,7 @@ var registry = [...]directive{
 
 	// Memory values.
 	number("proto-max-bulk-len", "", fImpl|fMem, mb, longMax, "536870912", intF(func(c *Config) *int64 { return &c.ProtoMaxBulkLen })),
-	number("repl-backlog-size", "", fMem, 1, longMax, "1048576", intF(func(c *Config) *int64 { return &c.ReplBacklogSize })),
+	number("repl-backlog-size", "", fImpl|fMem, 1, longMax, "1048576", intF(func(c *Config) *int64 { return &c.ReplBacklogSize })),
 	number("maxmemory", "", fImpl|fMem|fUnsigned, 0, ullMax, "0", intF(func(c *Config) *int64 { return &c.Maxmemory })),
 	number("cluster-link-sendbuf-limit", "", fMem|fUnsigned, 0, ullMax, "0", nil),
 	number("active-defrag-ignore-bytes", "", fMem|fUnsigned, 1, longMax, "104857600", nil),

@@ -82,25 +82,34 @@ func (l *Log) Append(cmds ...Cmd) int64 {
 			l.buf = AppendTimestamp(l.buf, now)
 		}
 	}
-	multi := len(cmds) > 1
-	for i, c := range cmds {
-		if c.DB != l.selected {
-			l.selected = c.DB
-			l.buf = append(l.buf, "*2\r\n$6\r\nSELECT\r\n$"...)
-			l.buf = appendDB(l.buf, c.DB)
-		}
-		if i == 0 && multi {
-			l.buf = append(l.buf, "*1\r\n$5\r\nMULTI\r\n"...)
-		}
-		l.buf = AppendCommand(l.buf, c.Args...)
-	}
-	if multi {
-		l.buf = append(l.buf, "*1\r\n$4\r\nEXEC\r\n"...)
-	}
+	l.buf = AppendCmds(l.buf, &l.selected, cmds)
 	n := int64(len(l.buf) - before)
 	l.end += n
 	l.size += n
 	return l.end
+}
+
+// AppendCmds encodes cmds as one unit of a command stream (an AOF, a replication
+// stream): in MULTI/EXEC when there are several, each preceded by a SELECT when its
+// database differs from *selected (which it updates). A command with DB -1 runs in no
+// database (PING) and needs no SELECT.
+func AppendCmds(b []byte, selected *int, cmds []Cmd) []byte {
+	multi := len(cmds) > 1
+	for i, c := range cmds {
+		if c.DB >= 0 && c.DB != *selected {
+			*selected = c.DB
+			b = append(b, "*2\r\n$6\r\nSELECT\r\n$"...)
+			b = appendDB(b, c.DB)
+		}
+		if i == 0 && multi {
+			b = append(b, "*1\r\n$5\r\nMULTI\r\n"...)
+		}
+		b = AppendCommand(b, c.Args...)
+	}
+	if multi {
+		b = append(b, "*1\r\n$4\r\nEXEC\r\n"...)
+	}
+	return b
 }
 
 func appendDB(b []byte, db int) []byte {

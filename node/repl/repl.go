@@ -1,0 +1,80 @@
+// Package repl holds the protocol pieces of Redis replication that need no server
+// state: replication IDs, the backlog of the stream by offset, and the PSYNC decision.
+// The node wires them to its propagation step and connections (node/replication.go).
+// It imports nothing of shoal's.
+package repl
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+)
+
+// NewID returns a fresh replication ID: 40 random hex characters, as Redis's.
+func NewID() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Backlog keeps the last bytes of the replication stream, addressed by the stream
+// offset of each byte (the first byte of the stream has offset 1, as in Redis), so a
+// replica that reconnects can continue from where it stopped. Not safe for concurrent
+// use.
+type Backlog struct {
+	buf   []byte // ring
+	start int    // index in buf of the oldest byte held
+	n     int    // bytes held
+	end   int64  // offset of the last byte appended (master_repl_offset)
+}
+
+// NewBacklog returns a backlog of size bytes whose stream is at offset end.
+func NewBacklog(size int, end int64) *Backlog {
+	return &Backlog{buf: make([]byte, max(size, 1)), end: end}
+}
+
+// Append adds p to the stream.
+func (b *Backlog) Append(p []byte) {
+	b.end += int64(len(p))
+	if len(p) >= len(b.buf) {
+		copy(b.buf, p[len(p)-len(b.buf):])
+		b.start, b.n = 0, len(b.buf)
+		return
+	}
+	w := (b.start + b.n) % len(b.buf)
+	k := copy(b.buf[w:], p)
+	copy(b.buf, p[k:])
+	b.n += len(p)
+	if over := b.n - len(b.buf); over > 0 {
+		b.start = (b.start + over) % len(b.buf)
+		b.n = len(b.buf)
+	}
+}
+
+// End is the offset of the last byte of the stream (0 before any).
+func (b *Backlog) End() int64 { return b.end }
+
+// First is the offset of the oldest byte held (repl_backlog_first_byte_offset).
+func (b *Backlog) First() int64 { return b.end - int64(b.n) + 1 }
+
+// Len is the number of bytes held (repl_backlog_histlen).
+func (b *Backlog) Len() int { return b.n }
+
+// Size is the backlog's capacity.
+func (b *Backlog) Size() int { return len(b.buf) }
+
+// Since returns a copy of the stream from offset off (the next byte a replica that
+// has processed off-1 bytes needs) to the end; ok is false when those bytes are no
+// longer (or not yet) held.
+func (b *Backlog) Since(off int64) (p []byte, ok bool) {
+	if off < b.First() || off > b.end+1 {
+		return nil, false
+	}
+	skip := int(off - b.First())
+	p = make([]byte, 0, b.n-skip)
+	for i := skip; i < b.n; i++ {
+		p = append(p, b.buf[(b.start+i)%len(b.buf)])
+	}
+	return p, true
+}
