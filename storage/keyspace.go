@@ -364,8 +364,14 @@ func (db *DB) Reserve(n uint64) {
 	}
 }
 
-// Flush removes every key. Caller holds every stripe.
-func (db *DB) Flush() { db.ks.Store(newKeyspace()) }
+// Flush removes every key. Caller holds every stripe. An empty database keeps its
+// tables (a new keyspace is a megabyte to allocate and clear).
+func (db *DB) Flush() {
+	if db.data().keys.Load() == 0 {
+		return
+	}
+	db.ks.Store(newKeyspace())
+}
 
 // find returns key's entry, deleting it first if it has expired. Caller holds the stripe.
 func (db *DB) find(slot int, key []byte) *entry {
