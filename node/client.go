@@ -45,6 +45,7 @@ type Client struct {
 	replica    *replica    // the replica link this connection became (PSYNC), nil if none
 	isReplica  atomic.Bool // shared: replica != nil
 	replPort   int         // REPLCONF listening-port
+	replOff    int64       // the replication offset after this client's last write (WAIT)
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool

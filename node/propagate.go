@@ -70,7 +70,7 @@ func (s *Server) flushProp(c *Client) {
 		c.aofOff = l.Append(c.prop...)
 	}
 	if s.repl.active.Load() {
-		s.replFeed(c.prop)
+		c.replOff = s.replFeed(c.prop)
 	}
 	clear(c.prop)
 	c.prop = c.prop[:0]

@@ -36,6 +36,7 @@ type replState struct {
 	selected int
 	replicas []*replica
 	scratch  []byte
+	acked    *sync.Cond // on mu: a replica acknowledged an offset (WAIT)
 
 	fullSyncs, partialOK, partialErr atomic.Int64 // INFO stats sync_*
 }
@@ -50,9 +51,9 @@ type replica struct {
 	ackTime atomic.Int64 // Unix s of the last REPLCONF ACK
 }
 
-// replFeed appends a unit of propagated commands to the stream. The caller holds the
-// stripes of the keys they changed.
-func (s *Server) replFeed(cmds []aof.Cmd) {
+// replFeed appends a unit of propagated commands to the stream and returns the
+// stream's offset after it. The caller holds the stripes of the keys they changed.
+func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 	r := &s.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -65,6 +66,7 @@ func (s *Server) replFeed(cmds []aof.Cmd) {
 			rp.pending = append(rp.pending, r.scratch...)
 		}
 	}
+	return r.backlog.End()
 }
 
 // startStream creates the backlog (the first replica arrives). r.mu is held.
@@ -86,22 +88,26 @@ func cmdReplconf(c *Client) {
 	}
 	for i := 1; i+1 < len(c.args); i += 2 {
 		switch {
-		case c.is(i, "listening-port"):
+		case c.is(i, "LISTENING-PORT"):
 			p, ok := c.intArg(i + 1)
 			if !ok {
 				return
 			}
 			c.replPort = int(p)
-		case c.is(i, "ack"):
+		case c.is(i, "ACK"):
 			// The replica's processed offset; no reply, as in Redis.
 			if rp := c.replica; rp != nil {
 				if off, err := strconv.ParseInt(string(c.args[i+1]), 10, 64); err == nil {
+					r := &c.s.repl
+					r.mu.Lock()
 					rp.ackOff.Store(off)
 					rp.ackTime.Store(time.Now().Unix())
+					r.acked.Broadcast()
+					r.mu.Unlock()
 				}
 			}
 			return
-		case c.is(i, "ip-address"), c.is(i, "capa"), c.is(i, "getack"), c.is(i, "rdb-only"), c.is(i, "rdb-filter-only"):
+		case c.is(i, "IP-ADDRESS"), c.is(i, "CAPA"), c.is(i, "GETACK"), c.is(i, "RDB-ONLY"), c.is(i, "RDB-FILTER-ONLY"):
 		default:
 			c.Err("ERR Unrecognized REPLCONF option: " + string(c.args[i]))
 			return
@@ -257,6 +263,83 @@ func (s *Server) dropReplica(rp *replica) {
 			return
 		}
 	}
+}
+
+// cmdWait is WAIT numreplicas timeout: it blocks until numreplicas replicas have
+// acknowledged every write this client made (its offset in the stream), or timeout
+// milliseconds pass (0: no limit), and answers how many have. Inside a transaction or
+// a script it answers at once.
+func cmdWait(c *Client) {
+	need, ok := c.intArg(1)
+	if !ok {
+		return
+	}
+	ms, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	if ms < 0 {
+		c.Err("ERR timeout is negative")
+		return
+	}
+	s := c.s
+	r := &s.repl
+	acked := func() int64 {
+		n := int64(0)
+		for _, rp := range r.replicas {
+			if rp.online && rp.ackOff.Load() >= c.replOff {
+				n++
+			}
+		}
+		return n
+	}
+	r.mu.Lock()
+	n := acked()
+	r.mu.Unlock()
+	if n >= need || c.held || !r.active.Load() {
+		c.w.Int(n)
+		return
+	}
+	// Ask the replicas for their offsets now rather than at their next periodic ACK.
+	s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}})
+	done := make(chan struct{})
+	if ms > 0 {
+		t := time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
+			r.mu.Lock()
+			close(done)
+			r.acked.Broadcast()
+			r.mu.Unlock()
+		})
+		defer t.Stop()
+	}
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() { // wake the wait when the server stops
+		select {
+		case <-s.stop:
+			r.mu.Lock()
+			r.acked.Broadcast()
+			r.mu.Unlock()
+		case <-finished:
+		}
+	}()
+	c.blocked.Store(true)
+	defer c.blocked.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for n = acked(); n < need; n = acked() {
+		select {
+		case <-done:
+			c.w.Int(n)
+			return
+		case <-s.stop:
+			c.w.Int(n)
+			return
+		default:
+		}
+		r.acked.Wait()
+	}
+	c.w.Int(n)
 }
 
 // replCron sends the replicas a PING every repl-ping-replica-period seconds, as Redis

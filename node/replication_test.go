@@ -64,6 +64,16 @@ func TestReplicaRedis(t *testing.T) {
 		return strings.Contains(sc.Info(ctx, "stats").Val(), "sync_partial_ok:1")
 	})
 	same("the replica to catch up after the cut")
+	// WAIT: the write is acknowledged by the one replica.
+	conn := sc.Conn()
+	defer conn.Close()
+	conn.Set(ctx, "waited", "v", 0)
+	if n, err := conn.Do(ctx, "WAIT", 1, 0).Int(); err != nil || n != 1 {
+		t.Errorf("WAIT 1 0 = %d, %v\n%s", n, err, sc.Info(ctx, "replication").Val())
+	}
+	if n, err := conn.Do(ctx, "WAIT", 2, 50).Int(); err != nil || n != 1 {
+		t.Errorf("WAIT 2 50 (one replica) = %d, %v", n, err)
+	}
 }
 
 var _ = redis.Nil

@@ -117,6 +117,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.persist.lastOK.Store(true)
 	s.aof.lastSec.Store(-1)
 	s.repl.id = repl.NewID()
+	s.repl.acked = sync.NewCond(&s.repl.mu)
 	for _, r := range cfg.RenameCommands {
 		if err := s.table.rename(r[0], r[1]); err != nil {
 			return nil, fmt.Errorf("rename-command %s: %v", r[0], err)

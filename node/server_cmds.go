@@ -22,6 +22,7 @@ func serverDefs() []def {
 		{name: "replconf", fn: cmdReplconf, lock: lockNone},
 		{name: "psync", fn: cmdPsync, lock: lockNone},
 		{name: "sync", fn: cmdPsync, lock: lockNone},
+		{name: "wait", fn: cmdWait, lock: lockNone},
 		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},
