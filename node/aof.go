@@ -311,18 +311,7 @@ func (s *Server) writeAOFBase(path string, rdbFormat bool) error {
 	for slot := range storage.SlotCount {
 		data = aof.AppendSlot(data, s.eng, slot, now)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return aof.WriteFileSync(path, data)
 }
 
 // aofFilesSize is the size of the files the manifest names (aof_current_size).

@@ -223,7 +223,7 @@ func (m *Manifest) InstallBase(base FileInfo, keepFrom int64) {
 func WriteManifest(dir, prefix string, m *Manifest) error {
 	name := ManifestName(prefix)
 	tmp := filepath.Join(dir, "temp-"+name)
-	if err := writeFileSync(tmp, m.Format()); err != nil {
+	if err := WriteFileSync(tmp, m.Format()); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -243,7 +243,8 @@ func ReadManifest(dir, prefix string) (*Manifest, error) {
 	return ParseManifest(data)
 }
 
-func writeFileSync(path string, data []byte) error {
+// WriteFileSync writes data to a new file at path and fsyncs it.
+func WriteFileSync(path string, data []byte) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
