@@ -23,10 +23,12 @@ type monitorRegistry struct {
 
 func cmdMonitor(c *Client) {
 	c.ensureOutbox()
+	r := &c.s.monitors
+	// The +OK goes out and the client joins the monitors under one lock: every command
+	// that runs after the client read +OK is shown, and nothing shows before the +OK.
+	r.mu.Lock()
 	c.OK()
 	c.putReplies()
-	r := &c.s.monitors
-	r.mu.Lock()
 	if r.clients == nil {
 		r.clients = map[*Client]struct{}{}
 	}
