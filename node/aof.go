@@ -583,20 +583,17 @@ func (s *Server) aofSize() int64 {
 func (s *Server) waitAOF(c *Client) {
 	off := c.aofOff
 	c.aofOff = 0
-	l := s.aofLog.Load()
-	if l == nil || l.Written(off) && !l.Always() {
-		return
-	}
-	if !l.Always() {
-		l.Kick()
-		return
-	}
-	if err := l.Flush(off); err != nil {
-		if s.config().Appendfsync == "always" {
+	switch l := s.aofLog.Load(); {
+	case l == nil:
+	case !l.Always():
+		if !l.Written(off) {
+			l.Kick()
+		}
+	default:
+		if err := l.Flush(off); err != nil {
 			s.log.Warningf("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...: %v", err)
 			os.Exit(1)
 		}
-		s.log.Warningf("Error writing to the AOF file: %v", err)
 	}
 }
 

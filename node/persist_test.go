@@ -254,7 +254,7 @@ func TestMisconf(t *testing.T) {
 // an LFU policy its access counter, and both shoal and Redis read them back.
 func TestRDBAccessHints(t *testing.T) {
 	ctx := context.Background()
-	payload := "\x00\x01v\n\x00\x91\b\xce\xb2\x198\x8a\xce" // DUMP of "v"
+	payload := dumpOfV
 	for _, tt := range []struct {
 		policy, opt string
 		read        func(c *redis.Client) int64

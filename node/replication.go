@@ -127,15 +127,19 @@ func cmdPsync(c *Client) {
 		return
 	}
 	r := &s.repl
+	var off int64
 	if len(c.args) == 3 {
-		want := string(c.args[1])
-		off, err := strconv.ParseInt(string(c.args[2]), 10, 64)
-		if err != nil {
+		var err error
+		if off, err = strconv.ParseInt(string(c.args[2]), 10, 64); err != nil {
 			c.Err(errNotInt)
 			return
 		}
-		c.ensureOutbox()
-		c.putReplies()
+	}
+	// From here on the connection is a replica link: its output goes through an outbox.
+	c.ensureOutbox()
+	c.putReplies()
+	if len(c.args) == 3 {
+		want := string(c.args[1])
 		r.mu.Lock()
 		if r.backlog != nil && want == r.id {
 			if data, ok := r.backlog.Since(off); ok {
@@ -156,8 +160,6 @@ func cmdPsync(c *Client) {
 			r.partialErr.Add(1)
 		}
 	}
-	c.ensureOutbox()
-	c.putReplies()
 	s.fullSync(c)
 }
 
