@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence fuzz clean
+.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -71,7 +71,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence
+bench: bench-go bench-single bench-persistence bench-replication
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -81,6 +81,9 @@ bench-single: build test-deps
 
 bench-persistence: build test-deps
 	./scripts/bench-persistence.sh
+
+bench-replication: build test-deps
+	./scripts/bench-replication.sh
 
 clean:
 	rm -rf bin

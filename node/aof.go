@@ -136,7 +136,7 @@ func (s *Server) loadAOFFile(loader *Client, path string, last bool, cfg *conf.C
 	var off int
 	if aof.IsRDB(data) {
 		s.log.Noticef("Reading RDB base file on AOF loading...")
-		if off, err = s.loadRDBData(data); err != nil {
+		if off, err = s.loadRDBData(data, nil); err != nil {
 			return 0, fmt.Errorf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -125,6 +127,10 @@ var errSuperseded = errors.New("superseded by a synchronous save")
 type snapshotJob struct {
 	dir, tmp string // the file written, in dir
 	aofBase  bool   // the aof-base aux field
+	// sink, if set, receives the RDB file instead of tmp (a diskless replica sync).
+	sink io.Writer
+	// aux, if set, adds aux fields to the RDB file; it is called after begin.
+	aux func() [][2]string
 	// begin runs at T with every stripe held (an AOF rewrite switches incremental
 	// files there); an error cancels the snapshot.
 	begin func() error
@@ -221,13 +227,19 @@ func (s *Server) endBGSave(b *bgsave, took time.Duration, err error) {
 func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error {
 	tmp := job.tmp
 	b.tmpPath = tmp
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("Failed opening the temp RDB file %s: %w", filepath.Base(tmp), err)
+	var f *os.File
+	var out io.Writer = job.sink
+	if out == nil {
+		var err error
+		if f, err = os.Create(tmp); err != nil {
+			return fmt.Errorf("Failed opening the temp RDB file %s: %w", filepath.Base(tmp), err)
+		}
+		out = f
 	}
 	var fw chunkWriter
+	var err error
 	if b.aofFormat {
-		w := bufio.NewWriterSize(f, 1<<20)
+		w := bufio.NewWriterSize(out, 1<<20)
 		if s.config().AofTimestampEnabled {
 			w.Write(aof.AppendTimestamp(nil, time.Now().Unix()))
 		}
@@ -238,7 +250,10 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 		if job.aofBase {
 			aux[len(aux)-1][1] = "1"
 		}
-		fw, err = rdb.NewFileWriter(f, rdb.SaveOptions{
+		if job.aux != nil {
+			aux = slices.Insert(aux, len(aux)-1, job.aux()...)
+		}
+		fw, err = rdb.NewFileWriter(out, rdb.SaveOptions{
 			Aux:       aux,
 			Functions: s.functionCodes(),
 			Checksum:  checksum,
@@ -290,6 +305,9 @@ func (s *Server) writeSnapshot(b *bgsave, job snapshotJob, checksum bool) error 
 	}
 	if err == nil {
 		err = fw.Finish()
+	}
+	if f == nil {
+		return err
 	}
 	if err == nil {
 		err = f.Sync()

@@ -45,7 +45,14 @@ type Client struct {
 	replica    *replica    // the replica link this connection became (PSYNC), nil if none
 	isReplica  atomic.Bool // shared: replica != nil
 	replPort   int         // REPLCONF listening-port
-	replOff    int64       // the replication offset after this client's last write (WAIT)
+	replIP     string      // REPLCONF ip-address
+	replEOF    bool        // REPLCONF capa eof
+	// primary marks the client a replica applies its primary's stream on (Redis's
+	// CLIENT_MASTER): it obeys, like replaying, and raw collects the stream it applied
+	// until it is passed on (feedFromPrimary).
+	primary bool
+	raw     []byte
+	replOff int64 // the replication offset after this client's last write (WAIT)
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool
@@ -113,6 +120,10 @@ type clientInfo struct {
 	laddr   string
 	unix    bool
 }
+
+// obeys reports whether the client's commands are replayed rather than checked: AOF
+// loading, or a replica's primary (Redis's mustObeyClient).
+func (c *Client) obeys() bool { return c.replaying || c.primary }
 
 func (c *Client) setInfo(f func(i *clientInfo)) {
 	c.infoMu.Lock()

@@ -85,6 +85,9 @@ func cmdSelect(c *Client) {
 
 func (c *Client) selectDB(n int) {
 	c.db = c.s.eng.DB(n)
+	if c.primary {
+		c.db = c.db.Obeying()
+	}
 	c.setInfo(func(i *clientInfo) { i.dbIndex = n })
 }
 
@@ -417,13 +420,15 @@ func cmdClientKill(c *Client) {
 func (c *Client) isType(typ string) bool {
 	switch typ {
 	case "normal":
-		return !c.subscribed() && !c.isReplica.Load()
+		return !c.subscribed() && !c.isReplica.Load() && !c.primary
 	case "pubsub":
 		return c.subscribed()
 	case "replica", "slave":
 		return c.isReplica.Load()
+	case "master":
+		return c.primary
 	}
-	return false // master: with the replica side of replication
+	return false
 }
 
 // kill disconnects cl; a client killing itself gets its reply first.

@@ -58,8 +58,18 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errSubscribedMode(cmd.FullName))
 		return
 	}
-	if s.evict.maxmem.Load() > 0 && !s.oomCheck(c, cmd) {
+	if s.evict.maxmem.Load() > 0 && !(s.up.following.Load() && s.config().ReplicaIgnoreMaxmem) && !s.oomCheck(c, cmd) {
 		return
+	}
+	if cmd.Has(spec.Write) && s.tooFewReplicas(s.config()) {
+		c.reject(errNoReplicas)
+		return
+	}
+	if s.up.following.Load() {
+		if msg := s.replicaRefuses(c, cmd); msg != "" {
+			c.reject(msg)
+			return
+		}
 	}
 	if c.multi != nil && c.queueing(cmd) {
 		return
@@ -128,6 +138,10 @@ func (s *Server) call(c *Client, cmd *Command) {
 			if s.feeding() || len(c.prop) > 0 {
 				c.collectProp()
 				s.flushProp(c) // before the stripes are released: see propagate.go
+			} else {
+				// Nothing consumes it, but a rewrite or opt-out the handler chose must not
+				// outlive the command: the stream may start before the next one.
+				c.propAs, c.propNone = nil, false
 			}
 			if s.evict.maxmem.Load() > 0 && cmd.Has(spec.Write) {
 				s.reaccount(c)
@@ -189,6 +203,8 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 		cmd.fn(c)
 		if s.feeding() || len(c.prop) > 0 {
 			c.collectProp()
+		} else {
+			c.propAs, c.propNone = nil, false
 		}
 		if s.evict.maxmem.Load() > 0 && cmd.Has(spec.Write) {
 			s.reaccount(c)

@@ -139,6 +139,18 @@ func (o *outbox) writer() {
 			o.mu.Unlock()
 			return
 		}
+		if len(o.buf) < coalesceBelow && o.c.isReplica.Load() && !o.closing {
+			// A replica's stream comes a command at a time: let more of it gather
+			// so that one write carries many, as Redis writes to replicas once per
+			// event loop turn.
+			o.mu.Unlock()
+			time.Sleep(coalesceFor)
+			o.mu.Lock()
+			if o.dead {
+				o.mu.Unlock()
+				return
+			}
+		}
 		out, o.buf = o.buf, out[:0]
 		o.inflight = len(out)
 		o.mu.Unlock()
@@ -161,6 +173,13 @@ func (o *outbox) writer() {
 		}
 	}
 }
+
+// A replica link's writer waits coalesceFor before writing less than coalesceBelow
+// bytes.
+const (
+	coalesceBelow = 16 << 10
+	coalesceFor   = 100 * time.Microsecond
+)
 
 // close ends the outbox when the connection goroutine is done: what is queued is still
 // written (the reply to QUIT), for at most drainTimeout, then the writer stops.

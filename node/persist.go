@@ -106,16 +106,38 @@ func (s *Server) loadRDB(cfg *conf.Config) error {
 		return fmt.Errorf("Fatal error loading the DB, check server logs. Exiting. (%v)", err)
 	}
 	start := time.Now()
-	if _, err := s.loadRDBData(data); err != nil {
+	var id string
+	off, streamDB := int64(-1), 0
+	aux := func(k, v string) {
+		switch k {
+		case "repl-id":
+			id = v
+		case "repl-offset":
+			off, _ = strconv.ParseInt(v, 10, 64)
+		case "repl-stream-db":
+			streamDB, _ = strconv.Atoi(v)
+		}
+	}
+	if _, err := s.loadRDBData(data, aux); err != nil {
 		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. %s: %v", path, err)
 	}
 	s.log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	if cfg.MasterHost != "" && len(id) == 40 && off >= 0 {
+		// A replica's own file: it continues its primary's history (a restarted
+		// replica resynchronizes partially), as Redis's rdbPopulateSaveInfo/restore.
+		r := &s.repl
+		r.mu.Lock()
+		r.setHistory(id, off, int(cfg.ReplBacklogSize))
+		r.streamDB = min(max(streamDB, 0), s.eng.NumDBs()-1)
+		r.mu.Unlock()
+		s.log.Noticef("Restored the replication ID and offset %d from the RDB file", off)
+	}
 	return nil
 }
 
 // loadRDBData loads the RDB file at the start of data (an RDB file, or an AOF file's
-// RDB preamble) and returns its length.
-func (s *Server) loadRDBData(data []byte) (int, error) {
+// RDB preamble) and returns its length. aux, if set, receives the file's aux fields.
+func (s *Server) loadRDBData(data []byte, aux func(key, value string)) (int, error) {
 	now := s.eng.Now()
 	loader := &Client{s: s}
 	var loaded, expired int64
@@ -124,6 +146,7 @@ func (s *Server) loadRDBData(data []byte) (int, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	n, err := rdb.LoadPrefix(data, s.eng.Limits(), rdb.LoadHandler{
 		Progress: func(off int) { s.loadProgress(int64(off), total) },
+		Aux:      aux,
 		Resize: func(dbi int, n uint64) {
 			if dbi < s.eng.NumDBs() {
 				s.eng.DB(dbi).Reserve(n)

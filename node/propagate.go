@@ -59,17 +59,21 @@ func (c *Client) collectProp() {
 	c.propNone = false
 }
 
-// flushProp appends what the top-level command propagates to the AOF. The caller
+// flushProp appends what the top-level command propagates to the AOF and, on a
+// primary, to the replication stream. The caller
 // still holds the command's stripes. The client's replies wait for the AOF to reach
 // the returned offset (see waitAOF).
 func (s *Server) flushProp(c *Client) {
+	if c.primary {
+		s.feedFromPrimary(c) // a replica passes its primary's stream on as it came
+	}
 	if len(c.prop) == 0 {
 		return
 	}
 	if l := s.aofLog.Load(); l != nil {
 		c.aofOff = l.Append(c.prop...)
 	}
-	if s.repl.active.Load() {
+	if s.repl.active.Load() && !s.up.following.Load() {
 		c.replOff = s.replFeed(c.prop)
 	}
 	clear(c.prop)
@@ -83,7 +87,7 @@ func (s *Server) propagateDel(db int, key []byte, lazy bool) {
 	if l := s.aofLog.Load(); l != nil {
 		l.Append(cmd)
 	}
-	if s.repl.active.Load() {
+	if s.repl.active.Load() && !s.up.following.Load() {
 		s.replFeed([]aof.Cmd{cmd})
 	}
 }

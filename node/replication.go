@@ -1,16 +1,19 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/node/repl"
 	"github.com/shoal-db/shoal/storage/aof"
 )
@@ -26,48 +29,153 @@ import (
 // replica: an online replica's outbox, or the pending buffer of one still waiting for
 // its RDB file. The offsets are Redis's: master_repl_offset counts the stream's bytes.
 
-// replState is the primary side's state.
+// replState is the replication history this server holds (its ID and the backlog of
+// its stream) and its replicas.
 type replState struct {
-	active atomic.Bool // the stream is being produced (a backlog exists)
+	active atomic.Bool // a backlog exists: commands are fed to it
 
-	mu       sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
-	id       string
-	backlog  *repl.Backlog
-	selected int
-	replicas []*replica
-	scratch  []byte
-	acked    *sync.Cond // on mu: a replica acknowledged an offset (WAIT)
+	mu         sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
+	id         string
+	id2        string // the previous replication ID (PSYNC2), all zeros when none
+	off2       int64  // the first offset not in id2's history (second_repl_offset), -1 when none
+	backlog    *repl.Backlog
+	selected   int // the database the stream is at, -1 to emit a SELECT first (a primary)
+	streamDB   int // the database the primary's stream is at (a replica; repl-stream-db)
+	replicas   []*replica
+	scratch    []byte
+	acked      *sync.Cond     // on mu: a replica acknowledged an offset (WAIT)
+	diskless   *disklessBatch // replicas waiting for the next diskless transfer, nil if none
+	emptySince int64          // Unix s the last replica left (repl-backlog-ttl), 0 with replicas
+
+	good atomic.Int32 // replicas within min-replicas-max-lag (min-replicas-to-write)
 
 	fullSyncs, partialOK, partialErr atomic.Int64 // INFO stats sync_*
 }
 
+// Replica link states (Redis's SLAVE_STATE_*).
+const (
+	replWaitBgsave = iota // waiting for a snapshot to start
+	replSendBulk          // being sent the RDB file; the stream collects in pending
+	replWaitAck           // sent a diskless file: the stream starts at its first ACK
+	replOnline            // streaming
+)
+
 // replica is one replica link.
 type replica struct {
 	c       *Client
-	online  bool   // streaming; false while its RDB file is being made and sent
+	state   int    // replWaitBgsave …; under replState.mu
+	eof     bool   // REPLCONF capa eof: can take a diskless transfer
 	pending []byte // stream produced while it waits for its RDB file
 	port    int    // REPLCONF listening-port
+	ip      string // REPLCONF ip-address, "" for the connection's
+	oldSync bool   // came with SYNC: the file is sent without +FULLRESYNC (Redis's CLIENT_PRE_PSYNC)
 	ackOff  atomic.Int64
 	ackTime atomic.Int64 // Unix s of the last REPLCONF ACK
+	// The output buffer limit applied to pending (checkPending).
+	softSince int64
+	dropped   bool
 }
 
-// replFeed appends a unit of propagated commands to the stream and returns the
-// stream's offset after it. The caller holds the stripes of the keys they changed.
+func (rp *replica) stateName() string {
+	switch rp.state {
+	case replWaitBgsave:
+		return "wait_bgsave"
+	case replSendBulk:
+		return "send_bulk"
+	case replOnline:
+		return "online"
+	}
+	return "wait_bgsave"
+}
+
+// addr is the replica's announced address.
+func (rp *replica) host() string {
+	if rp.ip != "" {
+		return rp.ip
+	}
+	host, _, _ := net.SplitHostPort(rp.c.getInfo().addr)
+	return host
+}
+
+// replFeed appends a unit of propagated commands to the stream (a primary) and returns
+// the stream's offset after it. The caller holds the stripes of the keys they changed.
 func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 	r := &s.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.scratch = aof.AppendCmds(r.scratch[:0], &r.selected, cmds)
-	r.backlog.Append(r.scratch)
-	for _, rp := range r.replicas {
-		if rp.online {
-			rp.c.out.append(r.scratch)
-		} else {
-			rp.pending = append(rp.pending, r.scratch...)
-		}
-	}
+	r.appendLocked(r.scratch)
 	return r.backlog.End()
 }
+
+// appendLocked adds b to the stream: the backlog, every online replica's outbox, and
+// the pending stream of those still being sent their file. r.mu is held.
+func (r *replState) appendLocked(b []byte) {
+	r.backlog.Append(b)
+	for _, rp := range r.replicas {
+		switch rp.state {
+		case replOnline:
+			rp.c.out.append(b)
+		case replSendBulk, replWaitAck:
+			if !rp.dropped {
+				rp.pending = append(rp.pending, b...)
+				rp.checkPending()
+			}
+		}
+	}
+}
+
+// checkPending applies client-output-buffer-limit replica to the stream a replica
+// waiting for its file has collected, as Redis counts it in the replica's output
+// buffer: past the hard limit, or the soft one for longer than its seconds, the link
+// is closed. replState.mu is held.
+func (rp *replica) checkPending() {
+	s := rp.c.s
+	lim := s.config().ClientOutputBufferLimit[conf.ClassReplica]
+	used := uint64(len(rp.pending))
+	over := lim.Hard > 0 && used >= lim.Hard
+	if !over && lim.Soft > 0 && used >= lim.Soft {
+		now := time.Now().Unix()
+		if rp.softSince == 0 {
+			rp.softSince = now
+		}
+		over = now-rp.softSince > lim.SoftSeconds
+	}
+	if !over {
+		return
+	}
+	rp.dropped = true
+	rp.pending = nil
+	s.stats.outputLimitDisconnects.Add(1)
+	s.log.Warningf("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", rp.c.id, rp.c.getInfo().addr)
+	rp.c.killed.Store(true)
+	rp.c.conn.Close()
+}
+
+// setHistory makes (id, off) the stream this server continues: a new backlog at off,
+// no previous ID. r.mu is held.
+func (r *replState) setHistory(id string, off int64, size int) {
+	r.id = id
+	r.id2, r.off2 = zeroID, -1
+	r.backlog = repl.NewBacklog(size, off)
+	r.selected = -1
+	r.active.Store(true)
+}
+
+// shiftID starts a new history where the current one ends, keeping the current ID as
+// replid2 (a replica promoted to primary). r.mu is held.
+func (r *replState) shiftID() {
+	end := int64(0)
+	if r.backlog != nil {
+		end = r.backlog.End()
+	}
+	r.id2, r.off2 = r.id, end+1
+	r.id = repl.NewID()
+	r.selected = -1
+}
+
+// zeroID is master_replid2 when there is no previous ID.
+var zeroID = strings.Repeat("0", 40)
 
 // startStream creates the backlog (the first replica arrives). r.mu is held.
 func (s *Server) startStream() {
@@ -94,26 +202,49 @@ func cmdReplconf(c *Client) {
 				return
 			}
 			c.replPort = int(p)
+		case c.is(i, "IP-ADDRESS"):
+			c.replIP = string(c.args[i+1])
+		case c.is(i, "CAPA"):
+			if equalFold(c.args[i+1], "EOF") {
+				c.replEOF = true
+			}
 		case c.is(i, "ACK"):
 			// The replica's processed offset; no reply, as in Redis.
 			if rp := c.replica; rp != nil {
 				if off, err := strconv.ParseInt(string(c.args[i+1]), 10, 64); err == nil {
-					r := &c.s.repl
-					r.mu.Lock()
-					rp.ackOff.Store(off)
-					rp.ackTime.Store(time.Now().Unix())
-					r.acked.Broadcast()
-					r.mu.Unlock()
+					c.s.replicaAcked(rp, off)
 				}
 			}
 			return
-		case c.is(i, "IP-ADDRESS"), c.is(i, "CAPA"), c.is(i, "GETACK"), c.is(i, "RDB-ONLY"), c.is(i, "RDB-FILTER-ONLY"):
+		case c.is(i, "GETACK"):
+			// From this server's primary: answer with an ACK, no reply.
+			if c.primary {
+				c.s.sendAck()
+			}
+			return
+		case c.is(i, "RDB-ONLY"), c.is(i, "RDB-FILTER-ONLY"):
 		default:
 			c.Err("ERR Unrecognized REPLCONF option: " + string(c.args[i]))
 			return
 		}
 	}
 	c.OK()
+}
+
+// replicaAcked records a replica's REPLCONF ACK; the first ACK after a diskless
+// transfer starts its stream.
+func (s *Server) replicaAcked(rp *replica, off int64) {
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rp.ackOff.Store(off)
+	rp.ackTime.Store(time.Now().Unix())
+	if rp.state == replWaitAck {
+		rp.c.out.append(rp.pending)
+		rp.pending, rp.state = nil, replOnline
+		s.log.Noticef("Synchronization with replica %s succeeded", rp.c.getInfo().addr)
+	}
+	r.acked.Broadcast()
 }
 
 // cmdPsync is PSYNC replid offset (and SYNC, the old form: always a full resync).
@@ -124,6 +255,10 @@ func cmdPsync(c *Client) {
 	}
 	if c.multi != nil {
 		c.Err("ERR Replica can't interact with the keyspace")
+		return
+	}
+	if s.up.following.Load() && s.up.linkState() != linkConnected {
+		c.Err("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
 	r := &s.repl
@@ -141,14 +276,13 @@ func cmdPsync(c *Client) {
 	if len(c.args) == 3 {
 		want := string(c.args[1])
 		r.mu.Lock()
-		if r.backlog != nil && want == r.id {
+		if r.backlog != nil && (want == r.id || want == r.id2 && off <= r.off2) {
 			if data, ok := r.backlog.Since(off); ok {
-				rp := &replica{c: c, online: true, port: c.replPort}
+				rp := s.newReplica(c, replOnline)
 				c.out.append([]byte("+CONTINUE " + r.id + "\r\n"))
 				c.out.append(data)
 				r.replicas = append(r.replicas, rp)
-				c.replica = rp
-				c.isReplica.Store(true)
+				r.emptySince = 0
 				r.mu.Unlock()
 				r.partialOK.Add(1)
 				s.log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.getInfo().addr, len(data), off)
@@ -163,15 +297,95 @@ func cmdPsync(c *Client) {
 	s.fullSync(c)
 }
 
-// fullSync starts a full resynchronization of c: +FULLRESYNC at the snapshot's moment,
-// then the RDB file, then the stream from that moment.
-func (s *Server) fullSync(c *Client) {
-	r := &s.repl
-	rp := &replica{c: c, port: c.replPort}
+// newReplica makes c a replica link in state.
+func (s *Server) newReplica(c *Client, state int) *replica {
+	rp := &replica{c: c, state: state, port: c.replPort, ip: c.replIP, eof: c.replEOF}
+	rp.ackTime.Store(time.Now().Unix())
 	c.replica = rp
 	c.isReplica.Store(true)
+	return rp
+}
+
+// fullSync starts a full resynchronization of c: +FULLRESYNC at a snapshot's moment,
+// then the RDB file, then the stream from that moment. A replica that can take a
+// diskless transfer (and repl-diskless-sync) joins the next one, which starts after
+// repl-diskless-sync-delay seconds so that replicas arriving together share it;
+// otherwise the file is written to disk and sent.
+func (s *Server) fullSync(c *Client) {
+	r := &s.repl
+	rp := s.newReplica(c, replWaitBgsave)
+	rp.oldSync = c.is(0, "SYNC")
+	r.mu.Lock()
+	r.replicas = append(r.replicas, rp)
+	r.emptySince = 0
+	r.mu.Unlock()
+	r.fullSyncs.Add(1)
 	cfg := s.config()
-	tmp := filepath.Join(cfg.Dir, "temp-repl-"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatInt(c.id, 10)+".rdb")
+	if cfg.ReplDisklessSync && rp.eof {
+		s.log.Noticef("Replica %s asks for synchronization; starting a full resynchronization (diskless)", c.getInfo().addr)
+		s.queueDiskless(rp, cfg)
+		return
+	}
+	s.log.Noticef("Replica %s asks for synchronization; starting a full resynchronization", c.getInfo().addr)
+	s.goTracked(func() { s.syncBatch([]*replica{rp}, false) })
+}
+
+// disklessBatch is the replicas waiting for the next diskless transfer.
+type disklessBatch struct {
+	replicas []*replica
+	full     chan struct{} // closed when repl-diskless-sync-max-replicas is reached
+}
+
+// queueDiskless adds rp to the next diskless transfer, starting its delay if it is the
+// first.
+func (s *Server) queueDiskless(rp *replica, cfg *conf.Config) {
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.diskless == nil {
+		batch := &disklessBatch{full: make(chan struct{})}
+		r.diskless = batch
+		delay := time.Duration(cfg.ReplDisklessSyncDelay) * time.Second
+		s.goTracked(func() {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-batch.full:
+			case <-s.stop:
+			}
+			r.mu.Lock()
+			r.diskless = nil
+			replicas := batch.replicas
+			r.mu.Unlock()
+			s.syncBatch(replicas, true)
+		})
+	}
+	b := r.diskless
+	b.replicas = append(b.replicas, rp)
+	if max := cfg.ReplDisklessSyncMax; max > 0 && len(b.replicas) == max {
+		close(b.full)
+		r.diskless = nil
+	}
+}
+
+// syncBatch takes one snapshot for replicas and sends it to each: written to a
+// temporary file and sent from it, or (diskless) sent as it is made, framed by an
+// $EOF: marker. It waits for a running BGSAVE or AOF rewrite to end first.
+func (s *Server) syncBatch(replicas []*replica, diskless bool) {
+	r := &s.repl
+	cfg := s.config()
+	var mark []byte
+	var sink *replicaSink
+	var tmp string
+	if diskless {
+		mark = []byte(repl.NewID())
+		sink = &replicaSink{s: s}
+	} else {
+		tmp = filepath.Join(cfg.Dir, "temp-repl-"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatInt(replicas[0].c.id, 10)+".rdb")
+	}
+	var sent []*replica
+	var at int64
 	job := snapshotJob{
 		dir: cfg.Dir,
 		tmp: tmp,
@@ -181,36 +395,63 @@ func (s *Server) fullSync(c *Client) {
 			defer r.mu.Unlock()
 			s.startStream()
 			r.selected = -1 // the stream after the file starts with a SELECT
-			c.out.append([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", r.id, r.backlog.End())))
-			r.replicas = append(r.replicas, rp)
+			at = r.backlog.End()
+			for _, rp := range replicas {
+				if rp.c.killed.Load() || !s.isReplicaLink(rp) {
+					continue
+				}
+				if !rp.oldSync {
+					rp.c.out.append([]byte(fmt.Sprintf("+FULLRESYNC %s %d\r\n", r.id, at)))
+				}
+				if diskless {
+					rp.c.out.append([]byte("$EOF:" + string(mark) + "\r\n"))
+				}
+				rp.state = replSendBulk
+				sent = append(sent, rp)
+			}
+			if len(sent) == 0 {
+				return errors.New("no replica left to synchronize")
+			}
+			if sink != nil {
+				sink.replicas = slices.Clone(sent)
+			}
 			return nil
 		},
-		finish: func(b *bgsave, err error) {
-			defer os.Remove(tmp)
-			if err == nil {
-				err = s.sendRDB(c, tmp)
-			}
-			if err != nil {
-				s.log.Warningf("Full resynchronization of %s failed: %v", c.getInfo().addr, err)
-				s.dropReplica(rp)
-				c.conn.Close()
-				return
-			}
+		aux: func() [][2]string {
 			r.mu.Lock()
-			c.out.append(rp.pending)
-			rp.pending, rp.online = nil, true
-			r.mu.Unlock()
-			s.log.Noticef("Synchronization with replica %s succeeded", c.getInfo().addr)
+			defer r.mu.Unlock()
+			db := 0 // a primary's stream starts with a SELECT after the file
+			if s.up.following.Load() {
+				db = r.streamDB // a replica passes its primary's stream on as it is
+			}
+			return [][2]string{{"repl-stream-db", strconv.Itoa(db)}, {"repl-id", r.id}, {"repl-offset", strconv.FormatInt(at, 10)}}
+		},
+		finish: func(b *bgsave, err error) {
+			if tmp != "" {
+				defer os.Remove(tmp)
+			}
+			var wg sync.WaitGroup
+			for _, rp := range sent {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.finishSync(rp, err, tmp, mark)
+				}()
+			}
+			wg.Wait()
 		},
 	}
-	r.fullSyncs.Add(1)
-	s.log.Noticef("Replica %s asks for synchronization; starting a full resynchronization", c.getInfo().addr)
+	if sink != nil {
+		job.sink = sink
+	}
 	// One snapshot at a time: wait for a running BGSAVE or rewrite to end.
 	for {
 		ok, err := s.startSnapshot(job)
 		if err != nil {
-			s.dropReplica(rp)
-			c.Err("ERR " + err.Error())
+			for _, rp := range replicas {
+				s.log.Warningf("Full resynchronization of %s failed: %v", rp.c.getInfo().addr, err)
+				rp.c.conn.Close()
+			}
 			return
 		}
 		if ok {
@@ -222,6 +463,80 @@ func (s *Server) fullSync(c *Client) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// isReplicaLink reports whether rp is still among the replicas. r.mu is held.
+func (s *Server) isReplicaLink(rp *replica) bool {
+	for _, x := range s.repl.replicas {
+		if x == rp {
+			return true
+		}
+	}
+	return false
+}
+
+// finishSync ends one replica's transfer: the file from disk (tmp) or the diskless
+// marker, then the stream — at once, or for a diskless transfer at its first ACK.
+func (s *Server) finishSync(rp *replica, err error, tmp string, mark []byte) {
+	c := rp.c
+	if err == nil && tmp != "" {
+		err = s.sendRDB(c, tmp)
+	}
+	r := &s.repl
+	if err == nil && mark != nil {
+		// The stream starts at the replica's first ACK, which may come as soon as
+		// the marker is out.
+		r.mu.Lock()
+		rp.state = replWaitAck
+		if !c.out.append(mark) {
+			err = errors.New("the replica's connection closed")
+		}
+		r.mu.Unlock()
+	}
+	if err != nil {
+		s.log.Warningf("Full resynchronization of %s failed: %v", c.getInfo().addr, err)
+		s.dropReplica(rp)
+		c.conn.Close()
+		return
+	}
+	if mark != nil {
+		s.log.Noticef("Streamed RDB transfer with replica %s succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming", c.getInfo().addr)
+		return
+	}
+	r.mu.Lock()
+	c.out.append(rp.pending)
+	rp.pending, rp.state = nil, replOnline
+	r.mu.Unlock()
+	s.log.Noticef("Synchronization with replica %s succeeded", c.getInfo().addr)
+}
+
+// replicaSink sends a diskless transfer to the replicas it is for, letting their
+// outboxes drain so the file never sits whole in memory; a replica that goes away is
+// dropped, and the transfer fails only when none is left.
+type replicaSink struct {
+	s        *Server
+	replicas []*replica
+}
+
+func (k *replicaSink) Write(p []byte) (int, error) {
+	live := k.replicas[:0]
+	for _, rp := range k.replicas {
+		if rp.c.out.append(p) {
+			live = append(live, rp)
+		} else {
+			k.s.log.Warningf("Diskless transfer to replica %s failed: its connection closed", rp.c.getInfo().addr)
+		}
+	}
+	k.replicas = live
+	if len(live) == 0 {
+		return 0, errors.New("every replica of the transfer went away")
+	}
+	for _, rp := range live {
+		for rp.c.out.pending() > 8<<20 && !rp.c.killed.Load() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return len(p), nil
 }
 
 // sendRDB sends the RDB file at path to the replica as a bulk payload, in pieces,
@@ -262,9 +577,21 @@ func (s *Server) dropReplica(rp *replica) {
 	for i, x := range r.replicas {
 		if x == rp {
 			r.replicas = append(r.replicas[:i], r.replicas[i+1:]...)
-			return
+			if len(r.replicas) == 0 {
+				r.emptySince = time.Now().Unix()
+			}
+			break
 		}
 	}
+	if b := r.diskless; b != nil {
+		for i, x := range b.replicas {
+			if x == rp {
+				b.replicas = append(b.replicas[:i], b.replicas[i+1:]...)
+				break
+			}
+		}
+	}
+	s.countGoodReplicas()
 }
 
 // cmdWait is WAIT numreplicas timeout: it blocks until numreplicas replicas have
@@ -285,11 +612,15 @@ func cmdWait(c *Client) {
 		return
 	}
 	s := c.s
+	if s.up.following.Load() {
+		c.Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	r := &s.repl
 	acked := func() int64 {
 		n := int64(0)
 		for _, rp := range r.replicas {
-			if rp.online && rp.ackOff.Load() >= c.replOff {
+			if rp.state == replOnline && rp.ackOff.Load() >= c.replOff {
 				n++
 			}
 		}
@@ -344,57 +675,165 @@ func cmdWait(c *Client) {
 	c.w.Int(n)
 }
 
-// replCron sends the replicas a PING every repl-ping-replica-period seconds, as Redis
-// does, so they can tell a quiet primary from a dead link.
-func (s *Server) replCron(now time.Time, last *time.Time) {
+// replCron is replication's share of the cron: a primary sends its replicas a PING
+// every repl-ping-replica-period seconds (so they can tell a quiet primary from a dead
+// link) and a newline every second to those waiting for a snapshot to start, frees
+// the backlog repl-backlog-ttl seconds after the last replica left, and recounts the
+// good replicas; a replica sends its primary REPLCONF ACK every second.
+func (s *Server) replCron(now time.Time, last *replTimes) {
+	if now.Sub(last.second) < time.Second {
+		return
+	}
+	last.second = now
+	if s.up.following.Load() {
+		s.sendAck()
+		return
+	}
 	if !s.repl.active.Load() {
 		return
 	}
-	period := time.Duration(s.config().ReplPingReplicaPeriod) * time.Second
-	if now.Sub(*last) < period {
-		return
+	cfg := s.config()
+	r := &s.repl
+	r.mu.Lock()
+	n := len(r.replicas)
+	for _, rp := range r.replicas {
+		switch {
+		case rp.state == replWaitBgsave:
+			rp.c.out.append([]byte("\n"))
+		case rp.state == replOnline && !rp.oldSync && now.Unix()-rp.ackTime.Load() > int64(cfg.ReplTimeout):
+			s.log.Warningf("Disconnecting timedout replica (streaming sync): %s", rp.c.getInfo().addr)
+			rp.c.conn.Close()
+		}
 	}
-	*last = now
-	s.repl.mu.Lock()
-	n := len(s.repl.replicas)
-	s.repl.mu.Unlock()
-	if n > 0 {
+	s.countGoodReplicas()
+	if n == 0 && cfg.ReplBacklogTTL > 0 && r.emptySince > 0 && now.Unix()-r.emptySince >= cfg.ReplBacklogTTL {
+		// Redis frees the backlog and changes the ID: the history is gone.
+		r.backlog = nil
+		r.active.Store(false)
+		r.id = repl.NewID()
+		r.id2, r.off2 = zeroID, -1
+		s.log.Noticef("Replication backlog freed after %d seconds without connected replicas.", cfg.ReplBacklogTTL)
+	}
+	r.mu.Unlock()
+	period := time.Duration(cfg.ReplPingReplicaPeriod) * time.Second
+	if n > 0 && now.Sub(last.ping) >= period {
+		last.ping = now
 		s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("PING")}}})
 	}
 }
 
-// writeReplicationInfo writes INFO replication for a primary.
+// replTimes is when the cron last did replication's periodic work.
+type replTimes struct{ second, ping time.Time }
+
+// countGoodReplicas recounts the replicas that acknowledged within
+// min-replicas-max-lag seconds. r.mu is held.
+func (s *Server) countGoodReplicas() {
+	r := &s.repl
+	lag := int64(s.config().MinReplicasMaxLag)
+	now := time.Now().Unix()
+	n := int32(0)
+	for _, rp := range r.replicas {
+		if rp.state == replOnline && now-rp.ackTime.Load() <= lag {
+			n++
+		}
+	}
+	r.good.Store(n)
+}
+
+// errNoReplicas answers writes when fewer than min-replicas-to-write replicas are good.
+const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
+
+// tooFewReplicas reports whether writes are refused for want of good replicas.
+func (s *Server) tooFewReplicas(cfg *conf.Config) bool {
+	return cfg.MinReplicasToWrite > 0 && cfg.MinReplicasMaxLag > 0 && !s.up.following.Load() &&
+		int(s.repl.good.Load()) < cfg.MinReplicasToWrite
+}
+
+// writeReplicationInfo writes INFO replication.
 func (s *Server) writeReplicationInfo(w infoWriter) {
+	cfg := s.config()
+	if s.up.following.Load() {
+		w.kv("role", "slave")
+		s.writeReplicaInfo(w, cfg)
+	} else {
+		w.kv("role", "master")
+	}
 	r := &s.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	w.kv("role", "master")
 	w.kv("connected_slaves", len(r.replicas))
+	if cfg.MinReplicasToWrite > 0 && cfg.MinReplicasMaxLag > 0 {
+		w.kv("min_slaves_good_slaves", r.good.Load())
+	}
 	now := time.Now().Unix()
 	for i, rp := range r.replicas {
-		state := "wait_bgsave"
-		if rp.online {
-			state = "online"
-		}
-		host, _, _ := net.SplitHostPort(rp.c.getInfo().addr)
 		lag := int64(0)
 		if t := rp.ackTime.Load(); t != 0 {
 			lag = now - t
 		}
-		w.kv("slave"+strconv.Itoa(i), fmt.Sprintf("ip=%s,port=%d,state=%s,offset=%d,lag=%d", host, rp.port, state, rp.ackOff.Load(), lag))
+		w.kv("slave"+strconv.Itoa(i), fmt.Sprintf("ip=%s,port=%d,state=%s,offset=%d,lag=%d", rp.host(), rp.port, rp.stateName(), rp.ackOff.Load(), lag))
 	}
 	w.kv("master_failover_state", "no-failover")
 	w.kv("master_replid", r.id)
-	w.kv("master_replid2", strings.Repeat("0", 40))
+	w.kv("master_replid2", r.id2)
 	var end, first, hist int64
-	size := s.config().ReplBacklogSize
+	size := cfg.ReplBacklogSize
 	if r.backlog != nil {
 		end, first, hist, size = r.backlog.End(), r.backlog.First(), int64(r.backlog.Len()), int64(r.backlog.Size())
 	}
 	w.kv("master_repl_offset", end)
-	w.kv("second_repl_offset", -1)
+	w.kv("second_repl_offset", r.off2)
 	w.kv("repl_backlog_active", b2i(r.backlog != nil))
 	w.kv("repl_backlog_size", size)
 	w.kv("repl_backlog_first_byte_offset", first)
 	w.kv("repl_backlog_histlen", hist)
+}
+
+// cmdRole is ROLE: ["master", offset, [[ip, port, offset] …]] or ["slave", host, port,
+// link state, offset].
+func cmdRole(c *Client) {
+	s := c.s
+	if s.up.following.Load() {
+		u := &s.up
+		u.mu.Lock()
+		host, port := u.host, u.port
+		u.mu.Unlock()
+		c.w.Array(5)
+		c.w.BulkString("slave")
+		c.w.BulkString(host)
+		c.w.Int(int64(port))
+		c.w.BulkString(u.linkState().String())
+		off := int64(-1)
+		if u.linkState() == linkConnected {
+			off = s.replOffset()
+		}
+		c.w.Int(off)
+		return
+	}
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c.w.Array(3)
+	c.w.BulkString("master")
+	end := int64(0)
+	if r.backlog != nil {
+		end = r.backlog.End()
+	}
+	c.w.Int(end)
+	n := 0
+	for _, rp := range r.replicas {
+		if rp.state == replOnline {
+			n++
+		}
+	}
+	c.w.Array(n)
+	for _, rp := range r.replicas {
+		if rp.state != replOnline {
+			continue
+		}
+		c.w.Array(3)
+		c.w.BulkString(rp.host())
+		c.w.BulkString(strconv.Itoa(rp.port))
+		c.w.BulkString(strconv.FormatInt(rp.ackOff.Load(), 10))
+	}
 }

@@ -521,6 +521,14 @@ func (run *scriptRun) exec(args [][]byte) ([]byte, string) {
 		if run.readOnly {
 			return nil, "ERR Write commands are not allowed from read-only scripts."
 		}
+		if !run.caller.obeys() {
+			if s.up.following.Load() && s.config().ReplicaReadOnly {
+				return nil, errReadOnlyReplica
+			}
+			if s.tooFewReplicas(s.config()) {
+				return nil, errNoReplicas
+			}
+		}
 		run.wrote.Store(true)
 	}
 	f.args = args

@@ -75,7 +75,9 @@ type Server struct {
 	loading         loadState
 	evict           evictState
 	repl            replState
-	renameMu        sync.Mutex // orders installing snapshot files (persist.go, bgsave.go)
+	up              upstream    // the replica side: the primary this server follows
+	noActiveExpire  atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
+	renameMu        sync.Mutex  // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
 	lastRequirepass string       // requirepass as last applied to the default user
 	notifyFlags     atomic.Int32 // notify-keyspace-events as ev* bits
@@ -117,6 +119,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.persist.lastOK.Store(true)
 	s.aof.lastSec.Store(-1)
 	s.repl.id = repl.NewID()
+	s.repl.id2, s.repl.off2 = zeroID, -1
 	s.repl.acked = sync.NewCond(&s.repl.mu)
 	for _, r := range cfg.RenameCommands {
 		if err := s.table.rename(r[0], r[1]); err != nil {
@@ -256,6 +259,9 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.goTracked(s.cron)
+	if cfg.MasterHost != "" {
+		s.follow(cfg.MasterHost, cfg.MasterPort)
+	}
 	for _, ln := range lns {
 		s.log.Noticef("Ready to accept connections %s", ln.Addr().Network()+" "+ln.Addr().String())
 	}
@@ -304,6 +310,9 @@ func (s *Server) Close() error {
 		c.conn.Close()
 	}
 	s.mu.Unlock()
+	s.up.mu.Lock()
+	s.endLinkLocked()
+	s.up.mu.Unlock()
 	s.wg.Wait()
 	s.closeAOF()
 	if sock := s.config().Unixsocket; sock != "" {
@@ -337,7 +346,7 @@ func (s *Server) cron() {
 	tick := time.NewTicker(time.Second / time.Duration(hz))
 	defer tick.Stop()
 	var exp expireCycle
-	var lastPing time.Time
+	var lastRepl replTimes
 	for {
 		select {
 		case <-s.stop:
@@ -346,11 +355,13 @@ func (s *Server) cron() {
 		}
 		s.eng.TickLRU()
 		cfg := s.config()
-		exp.run(s.eng, cfg.ActiveExpireEffort, time.Second/time.Duration(max(cfg.Hz, 1)))
+		if !s.eng.Replica() && !s.noActiveExpire.Load() { // a replica's keys expire when its primary says so
+			exp.run(s.eng, cfg.ActiveExpireEffort, time.Second/time.Duration(max(cfg.Hz, 1)))
+		}
 		s.closeTimedOutClients(cfg)
 		s.saveCron()
 		s.aofCron(cfg)
-		s.replCron(time.Now(), &lastPing)
+		s.replCron(time.Now(), &lastRepl)
 		if newHz := max(cfg.Hz, 1); newHz != hz {
 			hz = newHz
 			tick.Reset(time.Second / time.Duration(hz))
@@ -366,7 +377,7 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
-		if c.lastSeen.Load() < limit && !c.blocked.Load() && !c.subscribed() && !c.isReplica.Load() {
+		if c.lastSeen.Load() < limit && !c.blocked.Load() && !c.subscribed() && !c.isReplica.Load() && !c.primary {
 			s.log.Verbosef("Closing idle client")
 			c.conn.Close()
 		}

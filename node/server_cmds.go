@@ -23,6 +23,9 @@ func serverDefs() []def {
 		{name: "psync", fn: cmdPsync, lock: lockNone},
 		{name: "sync", fn: cmdPsync, lock: lockNone},
 		{name: "wait", fn: cmdWait, lock: lockNone},
+		{name: "replicaof", fn: cmdReplicaof, lock: lockNone},
+		{name: "slaveof", fn: cmdReplicaof, lock: lockNone},
+		{name: "role", fn: cmdRole, lock: lockNone},
 		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},
@@ -158,6 +161,14 @@ func (s *Server) applyConfig(next *conf.Config) {
 		s.applyRequirepass(next.Requirepass)
 	}
 	s.log.SetLevel(ParseLevel(next.Loglevel))
+	if next.ReplBacklogSize != prev.ReplBacklogSize {
+		r := &s.repl
+		r.mu.Lock()
+		if r.backlog != nil {
+			r.backlog = r.backlog.Resized(int(next.ReplBacklogSize))
+		}
+		r.mu.Unlock()
+	}
 }
 
 func cmdConfigResetstat(c *Client) {
@@ -353,6 +364,11 @@ func cmdDebug(c *Client) {
 	case c.is(1, "POPULATE") && len(c.args) >= 3 && len(c.args) <= 5:
 		cmdDebugPopulate(c)
 	case c.is(1, "SET-ACTIVE-EXPIRE") && len(c.args) == 3:
+		n, ok := c.intArg(2)
+		if !ok {
+			return
+		}
+		c.s.noActiveExpire.Store(n == 0)
 		c.OK()
 	default:
 		c.Err("ERR unknown subcommand '" + trunc(c.args[1], 128) + "'. Try DEBUG HELP.")

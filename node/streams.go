@@ -248,7 +248,7 @@ done:
 		return 0, false
 	}
 	switch {
-	case limitGiven && !a.approx && !c.replaying:
+	case limitGiven && !a.approx && !c.obeys():
 		c.Err("ERR syntax error, LIMIT cannot be used without the special ~ option")
 		return 0, false
 	case !limitGiven && a.approx:

@@ -18,17 +18,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-KEYS=1000000
-while getopts "k:" o; do
-	case $o in
-	k) KEYS=$OPTARG ;;
-	*) echo "usage: $0 [-k keys]" >&2; exit 2 ;;
-	esac
-done
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
-
-now_ms() { date +%s%3N; }
+keys_option "$@"
 
 PORT= PID=
 start() { # target extra-args...

@@ -44,6 +44,7 @@ type Engine struct {
 	missed  func(db int, key []byte) // Options.OnMiss
 	lru     atomic.Uint32            // LRU clock, seconds, 24 bits; see LRUClock
 	lfu     lfuState                 // see evict.go
+	replica atomic.Bool              // see SetReplica
 }
 
 // stripe is one lock and the statistics of the slots it guards, on its own cache line.
@@ -98,9 +99,11 @@ func New(opt Options) *Engine {
 	for i := range e.dbs {
 		ks := new(atomic.Pointer[keyspace])
 		ks.Store(newKeyspace())
-		r, w := &DB{id: i, e: e, ks: ks}, &DB{id: i, e: e, ks: ks, write: true}
-		r.peer, w.peer = w, r
-		e.dbs[i] = r
+		views := new([4]*DB)
+		for v := range views {
+			views[v] = &DB{id: i, e: e, ks: ks, write: v&1 != 0, obey: v&2 != 0, views: views}
+		}
+		e.dbs[i] = views[0]
 	}
 	e.TickLRU()
 	return e
@@ -111,6 +114,16 @@ func (e *Engine) NumDBs() int { return len(e.dbs) }
 
 // DB returns database i (0 <= i < NumDBs), its read view.
 func (e *Engine) DB(i int) *DB { return e.dbs[i] }
+
+// SetReplica switches the engine to a replica's expiry rules, as Redis's
+// expireIfNeeded on a replica: a key past its expire is not removed by a lookup — the
+// primary's DEL removes it — but hidden from ordinary views, and not even hidden from
+// obeying ones (the primary's own commands), so the primary's history replays the same
+// whatever the replica's clock says. Off, lookups remove expired keys.
+func (e *Engine) SetReplica(on bool) { e.replica.Store(on) }
+
+// Replica reports whether the engine follows a replica's expiry rules.
+func (e *Engine) Replica() bool { return e.replica.Load() }
 
 // Now is the engine's clock in Unix milliseconds.
 func (e *Engine) Now() int64 { return e.now() }

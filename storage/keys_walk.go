@@ -54,9 +54,9 @@ func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type))
 
 // EachInSlot calls fn for every key of slot not expired at now (Unix ms): the key, its
 // value (str for a plain string, else v), its expire (0 = none) and its access data,
-// all valid only during the call. Snapshots (SAVE) use it. Caller holds the slot's
-// stripe.
-func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, expire int64, acc Access)) {
+// all valid only during the call; the access data only when access is set (it costs a
+// clock reading per key). Snapshots (SAVE) use it. Caller holds the slot's stripe.
+func (db *DB) EachInSlot(slot int, now int64, access bool, fn func(key, str []byte, v Value, expire int64, acc Access)) {
 	t := &db.data().slots[slot]
 	visit := func(en *entry) {
 		if en.expire != 0 && en.expire <= now {
@@ -64,7 +64,10 @@ func (db *DB) EachInSlot(slot int, now int64, fn func(key, str []byte, v Value, 
 		}
 		k := en.key()
 		key := unsafe.Slice(unsafe.StringData(k), len(k))
-		acc := Access{Idle: db.idleOf(en), Freq: int64(db.e.lfuDecay(en.lru & lruMask))}
+		var acc Access
+		if access {
+			acc = Access{Idle: db.idleOf(en), Freq: int64(db.e.lfuDecay(en.lru & lruMask))}
+		}
 		if en.obj != nil {
 			fn(key, nil, en.obj.v, en.expire, acc)
 			return

@@ -302,33 +302,40 @@ func newKeyspace() *keyspace { return &keyspace{} }
 
 // DB is one numbered database.
 //
-// Each database has two views, equal in everything but lookup accounting: the read
-// view (Engine.DB, ForRead) counts keyspace hits and misses and reports misses
+// Each database has views, equal in everything but lookup accounting and expiry: the
+// read view (Engine.DB, ForRead) counts keyspace hits and misses and reports misses
 // (Options.OnMiss), the write view (ForWrite) does neither. Redis makes the same
-// distinction between lookupKeyRead and lookupKeyWrite.
+// distinction between lookupKeyRead and lookupKeyWrite. Each of the two also has an
+// obeying form (Obeying), for the commands a replica receives from its primary: on
+// such a view a key past its expire is still there (see Engine.SetReplica).
 type DB struct {
 	id    int
 	e     *Engine
-	ks    *atomic.Pointer[keyspace] // shared by both views; swapped by SWAPDB, replaced by FLUSHDB under every stripe
-	write bool                      // the write view
-	peer  *DB                       // the other view
+	ks    *atomic.Pointer[keyspace] // shared by every view; swapped by SWAPDB, replaced by FLUSHDB under every stripe
+	write bool                      // a write view
+	obey  bool                      // an obeying view
+	views *[4]*DB                   // every view of this database, by viewIndex
 }
 
-// ForRead returns the database's read view.
-func (db *DB) ForRead() *DB {
-	if db.write {
-		return db.peer
+func viewIndex(write, obey bool) int {
+	i := 0
+	if write {
+		i |= 1
 	}
-	return db
+	if obey {
+		i |= 2
+	}
+	return i
 }
 
-// ForWrite returns the database's write view.
-func (db *DB) ForWrite() *DB {
-	if db.write {
-		return db
-	}
-	return db.peer
-}
+// ForRead returns the database's read view (obeying if db is).
+func (db *DB) ForRead() *DB { return db.views[viewIndex(false, db.obey)] }
+
+// ForWrite returns the database's write view (obeying if db is).
+func (db *DB) ForWrite() *DB { return db.views[viewIndex(true, db.obey)] }
+
+// Obeying returns the obeying form of db's view.
+func (db *DB) Obeying() *DB { return db.views[viewIndex(db.write, true)] }
 
 func (db *DB) data() *keyspace { return db.ks.Load() }
 
@@ -387,11 +394,20 @@ func (db *DB) findp(slot int, key []byte) (*entry, **entry) {
 	if en == nil {
 		return nil, nil
 	}
-	if en.expire != 0 && en.expire <= db.e.now() {
+	if db.expired(en) {
+		if db.e.replica.Load() {
+			return nil, nil // hidden, not removed: the primary's DEL removes it
+		}
 		db.expireEntry(slot, t, p)
 		return nil, nil
 	}
 	return en, p
+}
+
+// expired reports whether en is past its expire, as seen through this view: never on
+// an obeying view of a replica's engine.
+func (db *DB) expired(en *entry) bool {
+	return en.expire != 0 && en.expire <= db.e.now() && !(db.obey && db.e.replica.Load())
 }
 
 // expireEntry removes the expired entry *p: it reports it (Options.OnExpire), counts it
@@ -469,8 +485,10 @@ func (db *DB) Delete(slot int, key []byte) bool {
 	if en == nil {
 		return false
 	}
-	if en.expire != 0 && en.expire <= db.e.now() {
-		db.expireEntry(slot, t, p)
+	if db.expired(en) {
+		if !db.e.replica.Load() {
+			db.expireEntry(slot, t, p)
+		}
 		return false
 	}
 	db.unlink(slot, t, p)
@@ -693,8 +711,10 @@ func (db *DB) SetExpire(slot int, key []byte, at int64) bool {
 		return false
 	}
 	now := db.e.now()
-	if en.expire != 0 && en.expire <= now {
-		db.expireEntry(slot, t, p)
+	if db.expired(en) {
+		if !db.e.replica.Load() {
+			db.expireEntry(slot, t, p)
+		}
 		return false
 	}
 	if at != 0 && at <= now {

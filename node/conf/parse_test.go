@@ -63,7 +63,6 @@ hz 900
 	}
 	wantWarnings := []string{
 		"directive 'active-defrag-ignore-bytes' is accepted but not implemented yet",
-		"directive 'replicaof' is accepted but not implemented yet",
 	}
 	if !slices.Equal(warnings, wantWarnings) {
 		t.Errorf("warnings = %q", warnings)

@@ -64,6 +64,15 @@ func (b *Backlog) Len() int { return b.n }
 // Size is the backlog's capacity.
 func (b *Backlog) Size() int { return len(b.buf) }
 
+// Resized returns a backlog of size bytes holding the same stream, as much of its end
+// as fits (CONFIG SET repl-backlog-size).
+func (b *Backlog) Resized(size int) *Backlog {
+	nb := NewBacklog(size, b.end-int64(b.n))
+	data, _ := b.Since(b.First())
+	nb.Append(data)
+	return nb
+}
+
 // Since returns a copy of the stream from offset off (the next byte a replica that
 // has processed off-1 bytes needs) to the end; ok is false when those bytes are no
 // longer (or not yet) held.

@@ -32,3 +32,26 @@ func TestBacklog(t *testing.T) {
 		t.Errorf("after a large append: %q", p)
 	}
 }
+
+func TestBacklogResized(t *testing.T) {
+	b := NewBacklog(8, 100)
+	b.Append([]byte("abcdefghij")) // holds "cdefghij", offsets 103..110
+	small := b.Resized(4)
+	if p, ok := small.Since(107); !ok || string(p) != "ghij" || small.End() != 110 {
+		t.Errorf("shrunk: %q %v end %d", p, ok, small.End())
+	}
+	if _, ok := small.Since(106); ok {
+		t.Error("shrunk backlog still serves a dropped offset")
+	}
+	big := b.Resized(64)
+	if p, ok := big.Since(103); !ok || string(p) != "cdefghij" || big.End() != 110 {
+		t.Errorf("grown: %q %v end %d", p, ok, big.End())
+	}
+	big.Append([]byte("k"))
+	if p, _ := big.Since(103); string(p) != "cdefghijk" {
+		t.Errorf("grown, then appended: %q", p)
+	}
+	if e := NewBacklog(8, 5).Resized(16); e.End() != 5 || e.Len() != 0 {
+		t.Errorf("empty resized: end %d len %d", e.End(), e.Len())
+	}
+}

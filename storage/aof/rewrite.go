@@ -32,7 +32,7 @@ func AppendSlot(b []byte, e *storage.Engine, slot int, now int64) []byte {
 			continue
 		}
 		b = AppendCommand(b, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
-		db.EachInSlot(slot, now, func(key, str []byte, v storage.Value, expire int64, _ storage.Access) {
+		db.EachInSlot(slot, now, false, func(key, str []byte, v storage.Value, expire int64, _ storage.Access) {
 			b = appendKey(b, key, str, v)
 			if expire != 0 {
 				b = AppendCommand(b, []byte("PEXPIREAT"), key, strconv.AppendInt(nil, expire, 10))

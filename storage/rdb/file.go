@@ -152,7 +152,7 @@ func AppendSlot(b []byte, e *storage.Engine, slot int, now int64, hints Hints, c
 			continue
 		}
 		b = AppendSelectDB(b, i)
-		db.EachInSlot(slot, now, func(key, str []byte, v storage.Value, expire int64, acc storage.Access) {
+		db.EachInSlot(slot, now, hints != NoHints, func(key, str []byte, v storage.Value, expire int64, acc storage.Access) {
 			if err == nil {
 				b, err = AppendEntry(b, key, str, v, expire, acc, hints, compress)
 			}

@@ -58,7 +58,7 @@ func (lb *ListpackBuilder) Append(s []byte) {
 	}
 	start := len(lb.b)
 	if len(s) > 0 && len(s) <= 20 {
-		if v, err := strconv.ParseInt(string(s), 10, 64); err == nil && strconv.FormatInt(v, 10) == string(s) {
+		if v, ok := canonicalInt(s); ok {
 			lb.b = lpIntEncode(lb.b, v)
 			lb.b = lpBacklen(lb.b, len(lb.b)-start)
 			lb.n++

@@ -3,6 +3,9 @@ package rdb
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/crc64"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -220,5 +223,50 @@ func TestLZFCompressRoundTrip(t *testing.T) {
 	}
 	if LZFCompress([]byte(strings.Repeat("ab", 500))) == nil {
 		t.Fatal("a repetitive input did not compress")
+	}
+}
+
+// TestCanonicalInt: canonicalInt agrees with "ParseInt succeeds and formats back the
+// same" on edge cases and on random strings of digits and signs.
+func TestCanonicalInt(t *testing.T) {
+	ref := func(s []byte) (int64, bool) {
+		v, err := strconv.ParseInt(string(s), 10, 64)
+		return v, err == nil && strconv.FormatInt(v, 10) == string(s)
+	}
+	cases := []string{"", "-", "0", "-0", "00", "01", "-01", "7", "-7", "+7", " 7", "7 ", "1a",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"99999999999999999999", "12345678901234567890", "-1234567890123456789"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		b := make([]byte, rnd.IntN(22))
+		for i := range b {
+			b[i] = "0123456789-+x"[rnd.IntN(13)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		v, ok := canonicalInt([]byte(c))
+		rv, rok := ref([]byte(c))
+		if ok != rok || ok && v != rv {
+			t.Fatalf("canonicalInt(%q) = %d %v, want %d %v", c, v, ok, rv, rok)
+		}
+	}
+}
+
+// TestCRC64Slicing: the eight-bytes-at-a-time CRC equals the byte-at-a-time one for
+// every length and split.
+func TestCRC64Slicing(t *testing.T) {
+	data := make([]byte, 300)
+	for i := range data {
+		data[i] = byte(i*131 + 7)
+	}
+	ref := func(crc uint64, b []byte) uint64 { return ^crc64.Update(^crc, crcJones, b) }
+	for n := range len(data) {
+		if got, want := CRC64(0, data[:n]), ref(0, data[:n]); got != want {
+			t.Fatalf("len %d: %x, want %x", n, got, want)
+		}
+		if got, want := CRC64(CRC64(0, data[:n/3]), data[n/3:n]), ref(0, data[:n]); got != want {
+			t.Fatalf("len %d split: %x, want %x", n, got, want)
+		}
 	}
 }
