@@ -52,7 +52,9 @@ func dataset(ctx context.Context, c *redis.Client) map[string]string {
 	return out
 }
 
-// sameDataset waits until every replica holds the primary's dataset and stream offset.
+// sameDataset waits until every replica reached the primary's stream offset and then
+// holds the primary's dataset (the offsets first: they are cheap to read, and a
+// dataset is compared only once they agree).
 func sameDataset(t *testing.T, primary *redis.Client, replicas ...*redis.Client) {
 	t.Helper()
 	ctx := context.Background()
@@ -62,14 +64,22 @@ func sameDataset(t *testing.T, primary *redis.Client, replicas ...*redis.Client)
 			t.Log(diff)
 		}
 	}()
-	waitFor(t, 30*time.Second, "the replicas to hold the primary's dataset", func() bool {
+	sameOffsets := func() bool {
 		off := infoField(ctx, primary, "master_repl_offset")
-		want := dataset(ctx, primary)
 		for i, r := range replicas {
 			if o := infoField(ctx, r, "master_repl_offset"); o != off {
 				diff = fmt.Sprintf("replica %d at offset %s, primary at %s", i, o, off)
 				return false
 			}
+		}
+		return true
+	}
+	waitFor(t, 30*time.Second, "the replicas to hold the primary's dataset", func() bool {
+		if !sameOffsets() {
+			return false
+		}
+		want := dataset(ctx, primary)
+		for i, r := range replicas {
 			got := dataset(ctx, r)
 			if len(got) != len(want) {
 				diff = fmt.Sprintf("replica %d has %d keys, primary %d", i, len(got), len(want))
@@ -90,6 +100,29 @@ func sameDataset(t *testing.T, primary *redis.Client, replicas ...*redis.Client)
 					diff = fmt.Sprintf("replica %d, key %s:\n  primary %s\n  replica %s", i, k, v, got[k])
 					return false
 				}
+			}
+		}
+		return sameOffsets() // nothing moved while the datasets were read
+	})
+}
+
+// sameValues waits until replica holds the n string keys prefix0 … prefix(n-1) with
+// the primary's values (DEBUG POPULATE's keys), reading them in batches.
+func sameValues(t *testing.T, primary, replica *redis.Client, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	waitFor(t, 60*time.Second, "the replica to hold the primary's keys", func() bool {
+		if replica.DBSize(ctx).Val() != primary.DBSize(ctx).Val() {
+			return false
+		}
+		for i := 0; i < n; i += 1000 {
+			var keys []string
+			for j := i; j < min(i+1000, n); j++ {
+				keys = append(keys, prefix+strconv.Itoa(j))
+			}
+			a, b := primary.MGet(ctx, keys...).Val(), replica.MGet(ctx, keys...).Val()
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				return false
 			}
 		}
 		return true
@@ -356,7 +389,7 @@ func TestReplicationFaults(t *testing.T) {
 		_, raddr := startShoal(t, "replicaof", host+" "+port, "dir", dir)
 		rc := newClient(t, raddr, 2)
 		waitLinkUp(t, rc)
-		sameDataset(t, pc, rc)
+		sameValues(t, pc, rc, "key:", 200000)
 	})
 	t.Run("link down", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
