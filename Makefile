@@ -59,7 +59,8 @@ fuzz:
 		./storage/rdb:FuzzLoad \
 		./storage/aof:FuzzManifest \
 		./storage/aof:FuzzReader \
-		./slots:FuzzCRC16 ; do \
+		./slots:FuzzCRC16 \
+		./slots:FuzzDecode ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; \

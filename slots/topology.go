@@ -7,12 +7,12 @@ import (
 
 // Node is one data node as the cluster knows it.
 type Node struct {
-	ID       string // 40 hex characters (CLUSTER MYID)
-	IP       string // announced address (cluster-announce-ip, or the node's own)
-	Port     int    // client port (plain TCP; cluster-announce-port)
-	TLSPort  int    // client TLS port, 0 when none
-	BusPort  int    // cluster bus (gossip) port (cluster-announce-bus-port)
-	Hostname string // cluster-announce-hostname, "" when none
+	ID       string `json:"id"`                 // 40 hex characters (CLUSTER MYID)
+	IP       string `json:"ip"`                 // announced address (cluster-announce-ip, or the node's own)
+	Port     int    `json:"port"`               // client port (plain TCP; cluster-announce-port)
+	TLSPort  int    `json:"tls_port,omitempty"` // client TLS port, 0 when none
+	BusPort  int    `json:"bus_port"`           // cluster bus (gossip) port (cluster-announce-bus-port)
+	Hostname string `json:"hostname,omitempty"` // cluster-announce-hostname, "" when none
 }
 
 // Shard is a primary, its replicas and the slots they serve.
@@ -27,9 +27,9 @@ type Shard struct {
 // answers ASK for keys it no longer has (Redis's MIGRATING), the target serves ASKING
 // clients (IMPORTING).
 type Migration struct {
-	Slot   int
-	Source string // node ID of the slot's owner
-	Target string // node ID of the node receiving it
+	Slot   int    `json:"slot"`
+	Source string `json:"source"` // node ID of the slot's owner
+	Target string `json:"target"` // node ID of the node receiving it
 }
 
 // Topology is the cluster's layout at one configuration epoch: nodes, shards with

@@ -170,3 +170,47 @@ func TestRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestCodec: a topology survives its wire form; malformed or inconsistent input is
+// refused.
+func TestCodec(t *testing.T) {
+	top := lab(t)
+	b := top.Encode()
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(back.Encode()) != string(b) {
+		t.Errorf("round trip changed the topology:\n%s\n%s", b, back.Encode())
+	}
+	if m, ok := back.Migration(100); !ok || m.Target != id('b') || back.Epoch() != 7 {
+		t.Errorf("decoded: migration %v %v, epoch %d", m, ok, back.Epoch())
+	}
+	for _, bad := range []string{
+		``, `{`, `[]`, `{"epoch":-1}`,
+		`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"a","slots":"5-3"}]}`,
+		`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"a","slots":"9 1"}]}`,
+		`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"b","slots":"1"}]}`,
+		`{"epoch":1,"nodes":[{"id":"a"},{"id":"b"}],"shards":[{"id":"s","primary":"a","slots":"1"},{"id":"t","primary":"b","slots":"1"}]}`,
+	} {
+		if _, err := Decode([]byte(bad)); err == nil {
+			t.Errorf("Decode(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(lab(&testing.T{}).Encode())
+	f.Add([]byte(`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"a","slots":"0-16383"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		top, err := Decode(b)
+		if err != nil {
+			return
+		}
+		// What decodes, encodes to something that decodes to the same.
+		again, err := Decode(top.Encode())
+		if err != nil || string(again.Encode()) != string(top.Encode()) {
+			t.Fatalf("re-decoding %q: %v", b, err)
+		}
+	})
+}

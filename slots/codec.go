@@ -1,0 +1,99 @@
+package slots
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The wire form of a topology, as the sentinels' Raft log and gossip carry it: JSON of
+// the fields below, slot ranges as CLUSTER NODES writes them. It is decoded through
+// New, so a topology read from the wire holds the same invariants as one built here.
+
+type wireTopology struct {
+	Epoch      uint64      `json:"epoch"`
+	Nodes      []Node      `json:"nodes"`
+	Shards     []wireShard `json:"shards"`
+	Migrations []Migration `json:"migrations,omitempty"`
+}
+
+type wireShard struct {
+	ID       string   `json:"id"`
+	Primary  string   `json:"primary,omitempty"`
+	Replicas []string `json:"replicas,omitempty"`
+	Slots    string   `json:"slots,omitempty"`
+}
+
+// maxWire bounds an encoded topology: far above any real cluster (a thousand nodes
+// take about 200 KiB), low enough that a hostile message cannot make a node allocate
+// much.
+const maxWire = 16 << 20
+
+// Encode returns the wire form of t.
+func (t *Topology) Encode() []byte {
+	w := wireTopology{Epoch: t.epoch, Nodes: t.Nodes(), Shards: make([]wireShard, len(t.shards))}
+	for i, s := range t.shards {
+		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String()}
+	}
+	for slot := range Count {
+		if m, ok := t.migrations[slot]; ok {
+			w.Migrations = append(w.Migrations, m)
+		}
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic(err) // plain strings and numbers always marshal
+	}
+	return b
+}
+
+// Decode reads a topology's wire form; anything malformed or inconsistent is an error.
+func Decode(b []byte) (*Topology, error) {
+	if len(b) > maxWire {
+		return nil, errors.New("topology: message too large")
+	}
+	var w wireTopology
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	shards := make([]Shard, len(w.Shards))
+	for i, s := range w.Shards {
+		rs, err := parseSortedRanges(s.Slots)
+		if err != nil {
+			return nil, fmt.Errorf("topology: shard %s: %w", s.ID, err)
+		}
+		shards[i] = Shard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: rs}
+	}
+	t, err := New(w.Epoch, w.Nodes, shards, w.Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	return t, nil
+}
+
+// parseSortedRanges reads ranges as Encode writes them — ascending and disjoint — in
+// time linear in their number (ParseRanges accepts any order, at a cost per slot).
+func parseSortedRanges(s string) (Ranges, error) {
+	var rs Ranges
+	prev := -1
+	for _, f := range strings.Fields(s) {
+		a, b, isRange := strings.Cut(f, "-")
+		start, err := parseSlot(a)
+		if err != nil {
+			return nil, err
+		}
+		end := start
+		if isRange {
+			if end, err = parseSlot(b); err != nil {
+				return nil, err
+			}
+		}
+		if end < start || start <= prev {
+			return nil, fmt.Errorf("slot ranges out of order at %q", f)
+		}
+		rs = append(rs, Range{start, end})
+		prev = end
+	}
+	return rs, nil
+}
