@@ -36,11 +36,7 @@ func (t *Topology) Encode() []byte {
 	for i, s := range t.shards {
 		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String()}
 	}
-	for slot := range Count {
-		if m, ok := t.migrations[slot]; ok {
-			w.Migrations = append(w.Migrations, m)
-		}
-	}
+	w.Migrations = t.Migrations()
 	b, err := json.Marshal(w)
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal

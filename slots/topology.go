@@ -179,6 +179,17 @@ func (t *Topology) Migration(slot int) (Migration, bool) {
 	return m, ok
 }
 
+// Migrations returns the migrations under way, by slot.
+func (t *Topology) Migrations() []Migration {
+	var out []Migration
+	for slot := range Count {
+		if m, ok := t.migrations[slot]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Covered reports whether every slot is owned by a shard that has a primary
 // (cluster-require-full-coverage).
 func (t *Topology) Covered() bool {

@@ -1,0 +1,319 @@
+package failover
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+func nid(c byte) string { return strings.Repeat(string(c), 40) }
+
+// applyAll applies changes to f as consecutive log entries from index first.
+func applyAll(f *FSM, first uint64, changes []Change) []Result {
+	var out []Result
+	for i, c := range changes {
+		out = append(out, f.Apply(&raft.Log{Index: first + uint64(i), Type: raft.LogCommand, Data: c.Encode()}).(Result))
+	}
+	return out
+}
+
+// labChanges builds three shards of a primary and a replica covering every slot.
+func labChanges() []Change {
+	var cs []Change
+	for i, c := range "abcdef" {
+		cs = append(cs, Change{Op: OpAddNode, Node: slots.Node{ID: nid(byte(c)), IP: "127.0.0.1", Port: 7000 + i, BusPort: 17000 + i}})
+	}
+	cs = append(cs,
+		Change{Op: OpAddShard, Shard: nid('1'), Primary: nid('a'), Replicas: []string{nid('d')}},
+		Change{Op: OpAddShard, Shard: nid('2'), Primary: nid('b')},
+		Change{Op: OpAddReplica, Shard: nid('2'), NodeID: nid('e')},
+		Change{Op: OpAddShard, Shard: nid('3'), Primary: nid('c'), Replicas: []string{nid('f')}},
+		Change{Op: OpAssignSlots, Shard: nid('1'), Slots: "0-5460"},
+		Change{Op: OpAssignSlots, Shard: nid('2'), Slots: "5461-10922"},
+		Change{Op: OpAssignSlots, Shard: nid('3'), Slots: "10923-16383"},
+	)
+	return cs
+}
+
+func TestApplyChanges(t *testing.T) {
+	f := NewFSM()
+	for i, r := range applyAll(f, 1, labChanges()) {
+		if r.Err != nil || r.Epoch != uint64(i+1) {
+			t.Fatalf("change %d: %+v", i, r)
+		}
+	}
+	top := f.Topology()
+	if !top.Covered() || top.Epoch() != 13 {
+		t.Fatalf("lab: covered %v, epoch %d", top.Covered(), top.Epoch())
+	}
+	// Refused changes leave the topology and its epoch alone.
+	for _, c := range []Change{
+		{Op: OpAddNode, Node: slots.Node{ID: nid('a')}},                      // twice
+		{Op: OpRemoveNode, NodeID: nid('a')},                                 // still in a shard
+		{Op: OpAssignSlots, Shard: nid('1'), Slots: "5461"},                  // owned
+		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5460-5461"}, // not all its own
+		{Op: OpSetPrimary, Shard: nid('1'), NodeID: nid('e')},                // not its replica
+		{Op: OpAddShard, Shard: nid('4'), Primary: nid('a')},                 // a in two shards
+		{Op: OpAssignSlots, Shard: nid('9'), Slots: "1"},                     // no such shard
+		{Op: OpDropSlots, Shard: nid('1'), Slots: ""},                        // no slots
+		{Op: OpMoveSlots, Shard: nid('1'), To: nid('9'), Slots: "1"},         // no such target
+		{Op: OpAssignSlots, Shard: nid('1'), Slots: "16384"},                 // bad slot
+		{Op: OpAddReplica, Shard: nid('1'), NodeID: nid('z')},                // unknown node
+		{Op: OpRemoveNode, NodeID: nid('z')},                                 // unknown node
+		{Op: OpSetPrimary, Shard: nid('9'), NodeID: nid('d')},                // no such shard
+		{Op: OpAddShard, Shard: nid('1'), Primary: nid('z')},                 // unknown primary
+		{Op: OpAddNode, Node: slots.Node{}},                                  // no ID
+		{Op: OpDropSlots, Shard: nid('2'), Slots: "0"},                       // not its slot
+		{Op: OpMoveSlots, Shard: nid('3'), To: nid('3'), Slots: "16383 0"},   // not all its own
+		{Op: OpAssignSlots, Shard: nid('3'), Slots: "x"},                     // malformed
+		{Op: OpSetPrimary, Shard: nid('3'), NodeID: nid('c')},                // already primary
+		{Op: OpAddReplica, Shard: nid('3'), NodeID: nid('a')},                // a in two shards
+		{Op: OpMoveSlots, Shard: nid('2'), To: nid('1'), Slots: "0"},         // not its slot
+		{Op: OpDropSlots, Shard: nid('9'), Slots: "0"},                       // no such shard
+		{Op: OpAddShard, Shard: nid('5'), Primary: nid('b'), Replicas: nil},  // b in two shards
+		{Op: OpAddShard, Shard: nid('1')},                                    // shard twice
+		{Op: OpAddReplica, Shard: nid('1'), NodeID: nid('d')},                // d twice
+		{Op: OpAssignSlots, Shard: nid('1'), Slots: "1-0"},                   // bad range
+		{Op: OpSetPrimary, Shard: nid('1'), NodeID: ""},                      // no node
+		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: ""},          // no slots
+	} {
+		r := applyAll(f, 100, []Change{c})[0]
+		if r.Err == nil || r.Epoch != 13 {
+			t.Errorf("%+v: %+v, want refused at epoch 13", c, r)
+		}
+	}
+	// A reshard hand-off and a failover.
+	rs := applyAll(f, 200, []Change{
+		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5000-5460"},
+		{Op: OpSetPrimary, Shard: nid('1'), NodeID: nid('d')},
+	})
+	for _, r := range rs {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	top = f.Topology()
+	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 15 {
+		t.Errorf("after the move: owner of 5000 %s, epoch %d", s.ID, top.Epoch())
+	}
+	if s, _ := top.ShardOf(nid('a')); s.Primary != nid('d') || len(s.Replicas) != 1 || s.Replicas[0] != nid('a') {
+		t.Errorf("after the failover: %+v", s)
+	}
+}
+
+func TestUnknownOpPanics(t *testing.T) {
+	for _, entry := range [][]byte{{}, {200, '{', '}'}, {byte(OpAddNode), 'x'}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("entry %q applied without a panic", entry)
+				}
+			}()
+			NewFSM().Apply(&raft.Log{Type: raft.LogCommand, Data: entry})
+		}()
+	}
+}
+
+// randomChanges makes n changes, valid and not, over a small set of names.
+func randomChanges(rnd *rand.Rand, n int) []Change {
+	ids := "abcdefgh"
+	pick := func() string { return nid(ids[rnd.IntN(len(ids))]) }
+	shard := func() string { return nid("1234"[rnd.IntN(4)]) }
+	rng := func() string {
+		a := rnd.IntN(slots.Count)
+		return fmt.Sprintf("%d-%d", a, min(a+rnd.IntN(3000), slots.Count-1))
+	}
+	var cs []Change
+	for range n {
+		var c Change
+		switch Op(1 + rnd.IntN(8)) {
+		case OpAddNode:
+			c = Change{Op: OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
+		case OpRemoveNode:
+			c = Change{Op: OpRemoveNode, NodeID: pick()}
+		case OpAddShard:
+			c = Change{Op: OpAddShard, Shard: shard(), Primary: pick()}
+		case OpAddReplica:
+			c = Change{Op: OpAddReplica, Shard: shard(), NodeID: pick()}
+		case OpAssignSlots:
+			c = Change{Op: OpAssignSlots, Shard: shard(), Slots: rng()}
+		case OpMoveSlots:
+			c = Change{Op: OpMoveSlots, Shard: shard(), To: shard(), Slots: rng()}
+		case OpSetPrimary:
+			c = Change{Op: OpSetPrimary, Shard: shard(), NodeID: pick()}
+		case OpDropSlots:
+			c = Change{Op: OpDropSlots, Shard: shard(), Slots: rng()}
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// TestReplayEqualsSnapshot: applying a log whole gives the same state as applying a
+// prefix, snapshotting, restoring into a fresh FSM and applying the rest.
+func TestReplayEqualsSnapshot(t *testing.T) {
+	for seed := range uint64(60) {
+		rnd := rand.New(rand.NewPCG(seed, 99))
+		changes := append(labChanges()[:rnd.IntN(14)], randomChanges(rnd, 60)...)
+		whole := NewFSM()
+		applyAll(whole, 1, changes)
+		k := rnd.IntN(len(changes) + 1)
+		part := NewFSM()
+		applyAll(part, 1, changes[:k])
+		snap, err := part.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &memSink{}
+		if err := snap.Persist(sink); err != nil {
+			t.Fatal(err)
+		}
+		restored := NewFSM()
+		if err := restored.Restore(io.NopCloser(&sink.Buffer)); err != nil {
+			t.Fatal(err)
+		}
+		applyAll(restored, uint64(k+1), changes[k:])
+		if a, b := string(whole.Topology().Encode()), string(restored.Topology().Encode()); a != b {
+			t.Fatalf("seed %d, snapshot after %d of %d changes:\nreplay   %s\nrestored %s", seed, k, len(changes), a, b)
+		}
+	}
+}
+
+// memSink is a snapshot sink in memory.
+type memSink struct{ bytes.Buffer }
+
+func (s *memSink) ID() string    { return "mem" }
+func (s *memSink) Cancel() error { return nil }
+func (s *memSink) Close() error  { return nil }
+
+// TestStoreGroup: three members over TCP elect a leader and agree on every committed
+// change; a member that is not the leader refuses proposals; when the leader stops,
+// another takes over with the state; a stopped member restarted from its directory
+// recovers the topology (from its snapshot and log) and catches up.
+func TestStoreGroup(t *testing.T) {
+	ctx := context.Background()
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	stores := make([]*Store, 3)
+	open := func(i int, bootstrap bool, peers []raft.Server, bind string) {
+		t.Helper()
+		s, err := OpenStore(StoreConfig{ID: fmt.Sprint("s", i), Dir: dirs[i], Bind: bind, Bootstrap: bootstrap, Peers: peers, Fast: true}, NewFSM())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	open(0, true, nil, "127.0.0.1:0")
+	open(1, false, nil, "127.0.0.1:0")
+	open(2, false, nil, "127.0.0.1:0")
+	defer func() {
+		for _, s := range stores {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	leader := func() *Store {
+		t.Helper()
+		var l *Store
+		deadline := time.Now().Add(20 * time.Second)
+		for l == nil {
+			for _, s := range stores {
+				if s != nil && s.IsLeader() {
+					l = s
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no leader")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return l
+	}
+	l := leader()
+	for i := 1; i < 3; i++ {
+		if err := l.Join(fmt.Sprint("s", i), stores[i].Addr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	propose := func(cs []Change) {
+		t.Helper()
+		for _, c := range cs {
+			if _, err := leader().Propose(ctx, c); err != nil {
+				t.Fatalf("%+v: %v", c, err)
+			}
+		}
+	}
+	agree := func(epoch uint64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok := true
+			for _, s := range stores {
+				if s != nil && s.Topology().Epoch() != epoch {
+					ok = false
+				}
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the members did not all reach epoch %d", epoch)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		want := ""
+		for i, s := range stores {
+			if s == nil {
+				continue
+			}
+			if got := string(s.Topology().Encode()); want == "" {
+				want = got
+			} else if got != want {
+				t.Fatalf("member %d differs", i)
+			}
+		}
+	}
+	propose(labChanges())
+	agree(13)
+	for _, s := range stores {
+		if !s.IsLeader() {
+			if _, err := s.Propose(ctx, Change{Op: OpDropSlots, Shard: nid('1'), Slots: "0"}); err != ErrNotLeader {
+				t.Errorf("a follower's Propose: %v", err)
+			}
+		}
+	}
+	if _, err := leader().Propose(ctx, Change{Op: OpAssignSlots, Shard: nid('1'), Slots: "0"}); err == nil {
+		t.Error("a refused change reported success")
+	}
+	// The leader stops; the others elect a new one and go on.
+	l = leader()
+	li := 0
+	for i, s := range stores {
+		if s == l {
+			li = i
+		}
+	}
+	if err := l.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr()
+	l.Close()
+	stores[li] = nil
+	propose([]Change{{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "0-99"}})
+	agree(14)
+	// The old leader restarts from its directory and catches up.
+	open(li, false, nil, addr)
+	agree(14)
+	if s, _ := stores[li].Topology().Owner(50); s.ID != nid('2') {
+		t.Errorf("the restarted member has slot 50 at %s", s.ID)
+	}
+}
