@@ -60,7 +60,8 @@ fuzz:
 		./storage/aof:FuzzManifest \
 		./storage/aof:FuzzReader \
 		./slots:FuzzCRC16 \
-		./slots:FuzzDecode ; do \
+		./slots:FuzzDecode \
+		./gossip:FuzzReceive ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; \

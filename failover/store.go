@@ -204,4 +204,3 @@ func (l *streamLayer) Addr() net.Addr            { return l.adv }
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	return net.DialTimeout("tcp", string(addr), timeout)
 }
-

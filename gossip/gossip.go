@@ -1,0 +1,281 @@
+// Package gossip spreads the cluster's topology and membership with
+// hashicorp/memberlist. Every sentinel and data node is a member; its metadata (ID,
+// role, shard, announced address, replication offset) rides memberlist's node meta.
+// The topology is the Raft group's: gossip never changes it, it only carries it, and a
+// member adopts a topology only when its epoch is higher than the one it holds.
+//
+// How a new topology travels: the member that publishes it (the sentinel leader, once
+// Raft committed it) sends it whole to every member over memberlist's reliable (TCP)
+// channel, and queues a small "epoch N exists" notice on the UDP gossip; a member that
+// hears of an epoch it lacks asks the notice's origin for it. Push/pull state
+// exchanges (at join and periodically) carry the whole topology too, so a member that
+// missed everything catches up. Everything is encrypted and authenticated with the
+// cluster secret (memberlist's keyring): a process without it cannot join or be heard.
+package gossip
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"log"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// Config configures a member.
+type Config struct {
+	Name string // unique member name: the node's ID (or a sentinel's)
+	// Bind is the gossip address ("127.0.0.1:0": any port); Advertise, if set, is the
+	// address others reach it at (cluster-announce-ip / -bus-port).
+	Bind, Advertise string
+	// Secret is the cluster secret; members must share it. Empty disables encryption
+	// (tests of the refusal only).
+	Secret string
+	// Meta is the member's metadata, at most 512 bytes; Update re-announces it.
+	Meta func() []byte
+	// OnTopology, if set, is called with each topology adopted (higher epoch). It must
+	// not block.
+	OnTopology func(*slots.Topology)
+	// PushPull is the interval of full state exchanges (memberlist's PushPullInterval);
+	// 0 means 5 s.
+	PushPull time.Duration
+	Log      io.Writer // memberlist's log, io.Discard when nil
+}
+
+// Gossip is a running member.
+type Gossip struct {
+	cfg   Config
+	ml    *memberlist.Memberlist
+	queue *memberlist.TransmitLimitedQueue
+
+	mu    sync.Mutex
+	top   *slots.Topology
+	asked uint64 // the highest epoch asked for (one request per epoch)
+}
+
+// Message kinds on the wire (the first byte).
+const (
+	msgTopology byte = 1 // a whole topology (wire form follows)
+	msgNotice   byte = 2 // epoch (8 bytes) exists at origin (name follows)
+	msgWant     byte = 3 // the sender (name follows) wants the current topology
+)
+
+// Start creates a member and joins the members at join (any one that answers will
+// do; none for the first member).
+func Start(cfg Config, join []string) (*Gossip, error) {
+	g := &Gossip{cfg: cfg}
+	empty, err := slots.New(0, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	g.top = empty
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = cfg.Name
+	host, port, err := net.SplitHostPort(cfg.Bind)
+	if err != nil {
+		return nil, err
+	}
+	mc.BindAddr = host
+	if mc.BindPort, err = strconv.Atoi(port); err != nil {
+		return nil, err
+	}
+	mc.AdvertisePort = mc.BindPort
+	if cfg.Advertise != "" {
+		ah, ap, err := net.SplitHostPort(cfg.Advertise)
+		if err != nil {
+			return nil, err
+		}
+		mc.AdvertiseAddr = ah
+		if mc.AdvertisePort, err = strconv.Atoi(ap); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Secret != "" {
+		key := sha256.Sum256([]byte("shoal cluster secret\x00" + cfg.Secret))
+		mc.SecretKey = key[:]
+	}
+	out := cfg.Log
+	if out == nil {
+		out = io.Discard
+	}
+	mc.Logger = log.New(out, "", log.LstdFlags)
+	mc.PushPullInterval = cfg.PushPull
+	if mc.PushPullInterval == 0 {
+		mc.PushPullInterval = 5 * time.Second
+	}
+	mc.Delegate = (*delegate)(g)
+	g.queue = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return g.ml.NumMembers() }, RetransmitMult: 3}
+	if g.ml, err = memberlist.Create(mc); err != nil {
+		return nil, err
+	}
+	if len(join) > 0 {
+		if _, err := g.ml.Join(join); err != nil {
+			g.ml.Shutdown()
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// Addr is the member's gossip address.
+func (g *Gossip) Addr() string {
+	n := g.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// Topology is the topology the member holds.
+func (g *Gossip) Topology() *slots.Topology {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.top
+}
+
+// Member is a live member and its metadata.
+type Member struct {
+	Name string
+	Addr string
+	Meta []byte
+}
+
+// Members lists the live members.
+func (g *Gossip) Members() []Member {
+	var out []Member
+	for _, n := range g.ml.Members() {
+		out = append(out, Member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: n.Meta})
+	}
+	return out
+}
+
+// Update re-announces the member's metadata.
+func (g *Gossip) Update() error { return g.ml.UpdateNode(time.Second) }
+
+// Publish adopts top (if its epoch is higher than the held one) and sends it to every
+// member. Only the Raft group's committed topologies are published.
+func (g *Gossip) Publish(top *slots.Topology) {
+	if !g.adopt(top) {
+		return
+	}
+	msg := append([]byte{msgTopology}, top.Encode()...)
+	for _, n := range g.ml.Members() {
+		if n.Name == g.cfg.Name {
+			continue
+		}
+		go g.ml.SendReliable(n, msg) // a member that misses it catches up by notice or push/pull
+	}
+	g.queue.QueueBroadcast(notice{epoch: top.Epoch(), msg: noticeMsg(top.Epoch(), g.cfg.Name)})
+}
+
+// Close leaves the cluster and stops the member.
+func (g *Gossip) Close() error {
+	g.ml.Leave(time.Second)
+	return g.ml.Shutdown()
+}
+
+// adopt makes top the held topology if its epoch is higher; it reports whether it did.
+func (g *Gossip) adopt(top *slots.Topology) bool {
+	g.mu.Lock()
+	if top.Epoch() <= g.top.Epoch() {
+		g.mu.Unlock()
+		return false
+	}
+	g.top = top
+	g.mu.Unlock()
+	if g.cfg.OnTopology != nil {
+		g.cfg.OnTopology(top)
+	}
+	return true
+}
+
+func noticeMsg(epoch uint64, origin string) []byte {
+	b := binary.BigEndian.AppendUint64([]byte{msgNotice}, epoch)
+	return append(b, origin...)
+}
+
+// receive handles one message from another member (gossip or reliable); malformed
+// ones are dropped.
+func (g *Gossip) receive(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	switch b[0] {
+	case msgTopology:
+		if top, err := slots.Decode(b[1:]); err == nil {
+			g.adopt(top)
+		}
+	case msgNotice:
+		if len(b) < 9 {
+			return
+		}
+		epoch, origin := binary.BigEndian.Uint64(b[1:9]), string(b[9:])
+		g.mu.Lock()
+		want := epoch > g.top.Epoch() && epoch > g.asked
+		if want {
+			g.asked = epoch
+		}
+		g.mu.Unlock()
+		if want {
+			g.send(origin, append([]byte{msgWant}, g.cfg.Name...))
+		}
+	case msgWant:
+		msg := append([]byte{msgTopology}, g.Topology().Encode()...)
+		g.send(string(b[1:]), msg)
+	}
+}
+
+// send sends msg reliably to the member named to, if it is alive.
+func (g *Gossip) send(to string, msg []byte) {
+	for _, n := range g.ml.Members() {
+		if n.Name == to {
+			go g.ml.SendReliable(n, msg)
+			return
+		}
+	}
+}
+
+// delegate is memberlist's view of a Gossip.
+type delegate Gossip
+
+func (d *delegate) NodeMeta(limit int) []byte {
+	if d.cfg.Meta == nil {
+		return nil
+	}
+	m := d.cfg.Meta()
+	if len(m) > limit {
+		return m[:0]
+	}
+	return m
+}
+
+func (d *delegate) NotifyMsg(b []byte) { (*Gossip)(d).receive(b) }
+
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
+	return d.queue.GetBroadcasts(overhead, limit)
+}
+
+func (d *delegate) LocalState(join bool) []byte { return (*Gossip)(d).Topology().Encode() }
+
+func (d *delegate) MergeRemoteState(buf []byte, join bool) {
+	if top, err := slots.Decode(buf); err == nil {
+		(*Gossip)(d).adopt(top)
+	}
+}
+
+// notice is a queued "epoch exists" broadcast; a newer one supersedes it.
+type notice struct {
+	epoch uint64
+	msg   []byte
+}
+
+func (n notice) Invalidates(b memberlist.Broadcast) bool {
+	o, ok := b.(notice)
+	return ok && o.epoch <= n.epoch
+}
+
+func (n notice) Message() []byte { return n.msg }
+func (n notice) Finished()       {}
