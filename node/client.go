@@ -52,7 +52,10 @@ type Client struct {
 	// until it is passed on (feedFromPrimary).
 	primary bool
 	raw     []byte
-	replOff int64 // the replication offset after this client's last write (WAIT)
+	// Cluster mode: ASKING (for the next command, or the transaction being queued) and
+	// READONLY.
+	asking, readOnly bool
+	replOff          int64 // the replication offset after this client's last write (WAIT)
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool

@@ -79,6 +79,10 @@ func cmdSelect(c *Client) {
 	if !ok {
 		return
 	}
+	if c.s.cluster.enabled && db.ID() != 0 {
+		c.Err("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	c.selectDB(db.ID())
 	c.OK()
 }

@@ -58,6 +58,10 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.reject(errSubscribedMode(cmd.FullName))
 		return
 	}
+	if s.cluster.enabled && !s.redirect(c, cmd) {
+		c.asking = c.asking && c.multi != nil
+		return
+	}
 	if s.evict.maxmem.Load() > 0 && !(s.up.following.Load() && s.config().ReplicaIgnoreMaxmem) && !s.oomCheck(c, cmd) {
 		return
 	}
@@ -92,6 +96,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	}
 	s.call(c, cmd)
 	c.lastCmd.Store(cmd)
+	if c.asking && c.multi == nil && cmd.Name != "asking" {
+		c.asking = false // ASKING covers the next command (or transaction) only
+	}
 }
 
 // call runs cmd's handler with its locks held and records its statistics.

@@ -254,7 +254,7 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 		}
 	case "latencystats":
 	case "cluster":
-		w.kv("cluster_enabled", 0)
+		w.kv("cluster_enabled", b2i(s.cluster.enabled))
 	case "keyspace":
 		for i := range s.eng.NumDBs() {
 			db := s.eng.DB(i)

@@ -75,7 +75,8 @@ type Server struct {
 	loading         loadState
 	evict           evictState
 	repl            replState
-	up              upstream    // the replica side: the primary this server follows
+	up              upstream // the replica side: the primary this server follows
+	cluster         clusterState
 	noActiveExpire  atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
 	renameMu        sync.Mutex  // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState
@@ -113,6 +114,9 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 	s.applyMemoryConfig(cfg)
 	s.table = newTable(allDefs())
 	if err := s.initACL(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.initCluster(cfg); err != nil {
 		return nil, err
 	}
 	s.table.assignACLIDs(s.acl.reg)

@@ -52,6 +52,7 @@ type Table struct {
 func allDefs() [][]def {
 	return [][]def{
 		connectionDefs(),
+		clusterDefs(),
 		commandDefs(),
 		serverDefs(),
 		keyDefs(),

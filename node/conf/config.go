@@ -139,28 +139,33 @@ type Config struct {
 	NotifyKeyspaceEvents           string    // notify-keyspace-events, normalised ("AKE", "Ex", ...)
 
 	// Replication and cluster.
-	MasterHost            string // replicaof host, "" = this is a master
-	MasterPort            int    // replicaof port
-	Masterauth            string // masterauth
-	Masteruser            string // masteruser
-	ReplicaReadOnly       bool   // replica-read-only
-	ReplBacklogSize       int64  // repl-backlog-size, bytes
-	ReplPingReplicaPeriod int    // repl-ping-replica-period, seconds
-	ReplTimeout           int    // repl-timeout, seconds
-	ReplBacklogTTL        int64  // repl-backlog-ttl, seconds
-	ReplDisklessSync      bool   // repl-diskless-sync
-	ReplDisklessSyncDelay int    // repl-diskless-sync-delay, seconds
-	ReplDisklessSyncMax   int    // repl-diskless-sync-max-replicas (0 = no limit)
-	ReplDisklessLoad      string // repl-diskless-load: disabled, on-empty-db, swapdb
-	ReplicaServeStaleData bool   // replica-serve-stale-data
-	ReplicaIgnoreMaxmem   bool   // replica-ignore-maxmemory
-	ReplicaPriority       int    // replica-priority
-	ReplicaAnnounceIP     string // replica-announce-ip
-	ReplicaAnnouncePort   int    // replica-announce-port
-	ReplicaAnnounced      bool   // replica-announced
-	MinReplicasToWrite    int    // min-replicas-to-write
-	MinReplicasMaxLag     int    // min-replicas-max-lag, seconds
-	ClusterEnabled        bool   // cluster-enabled
+	MasterHost                      string // replicaof host, "" = this is a master
+	MasterPort                      int    // replicaof port
+	Masterauth                      string // masterauth
+	Masteruser                      string // masteruser
+	ReplicaReadOnly                 bool   // replica-read-only
+	ReplBacklogSize                 int64  // repl-backlog-size, bytes
+	ReplPingReplicaPeriod           int    // repl-ping-replica-period, seconds
+	ReplTimeout                     int    // repl-timeout, seconds
+	ReplBacklogTTL                  int64  // repl-backlog-ttl, seconds
+	ReplDisklessSync                bool   // repl-diskless-sync
+	ReplDisklessSyncDelay           int    // repl-diskless-sync-delay, seconds
+	ReplDisklessSyncMax             int    // repl-diskless-sync-max-replicas (0 = no limit)
+	ReplDisklessLoad                string // repl-diskless-load: disabled, on-empty-db, swapdb
+	ReplicaServeStaleData           bool   // replica-serve-stale-data
+	ReplicaIgnoreMaxmem             bool   // replica-ignore-maxmemory
+	ReplicaPriority                 int    // replica-priority
+	ReplicaAnnounceIP               string // replica-announce-ip
+	ReplicaAnnouncePort             int    // replica-announce-port
+	ReplicaAnnounced                bool   // replica-announced
+	MinReplicasToWrite              int    // min-replicas-to-write
+	MinReplicasMaxLag               int    // min-replicas-max-lag, seconds
+	ClusterEnabled                  bool   // cluster-enabled
+	ClusterConfigFile               string // cluster-config-file
+	ClusterRequireFullCoverage      bool   // cluster-require-full-coverage
+	ClusterAllowReadsWhenDown       bool   // cluster-allow-reads-when-down
+	ClusterAllowPubSubShardWhenDown bool   // cluster-allow-pubsubshard-when-down
+	ClusterPreferredEndpoint        string // cluster-preferred-endpoint-type
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none

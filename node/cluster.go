@@ -1,0 +1,509 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// Cluster mode (cluster-enabled yes): the node has a persistent ID and follows the
+// topology the sentinel group commits (SetTopology, fed by gossip). Every command with
+// keys is checked against it before it runs — slots.Route, Redis's getNodeByQuery —
+// and answered MOVED, ASK, TRYAGAIN, CROSSSLOT or CLUSTERDOWN with Redis's text when
+// it does not run here. Only database 0 exists.
+
+// clusterState is the node's cluster identity and the topology it follows.
+type clusterState struct {
+	enabled bool
+	myID    string
+	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
+}
+
+// initCluster loads or creates the node's ID in cluster-config-file (relative to dir),
+// in Redis's nodes.conf form (the node's own line and the vars line).
+func (s *Server) initCluster(cfg *conf.Config) error {
+	cs := &s.cluster
+	cs.enabled = cfg.ClusterEnabled
+	if !cs.enabled {
+		return nil
+	}
+	path := cfg.ClusterConfigFile
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cfg.Dir, path)
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 3 && strings.Contains(f[2], "myself") && len(f[0]) == 40 {
+				cs.myID = f[0]
+			}
+		}
+		if cs.myID == "" {
+			return fmt.Errorf("Unrecoverable error: corrupted cluster config file \"%s\".", path)
+		}
+		return nil
+	}
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	cs.myID = hex.EncodeToString(id[:])
+	line := fmt.Sprintf("%s :0@0,, myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n", cs.myID)
+	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+		return fmt.Errorf("Could not create the cluster config file %s: %v", path, err)
+	}
+	return nil
+}
+
+// ClusterID is the node's cluster ID ("" when cluster mode is off).
+func (s *Server) ClusterID() string { return s.cluster.myID }
+
+// SetTopology makes top the topology the node follows, if its epoch is higher than
+// the current one's; it reports whether it did.
+func (s *Server) SetTopology(top *slots.Topology) bool {
+	for {
+		cur := s.cluster.top.Load()
+		if cur != nil && top.Epoch() <= cur.Epoch() {
+			return false
+		}
+		if s.cluster.top.CompareAndSwap(cur, top) {
+			return true
+		}
+	}
+}
+
+const errClusterDisabled = "ERR This instance has cluster support disabled"
+
+// clusterOn reports whether cluster mode is on, answering Redis's error when not.
+func (c *Client) clusterOn() bool {
+	if !c.s.cluster.enabled {
+		c.Err(errClusterDisabled)
+	}
+	return c.s.cluster.enabled
+}
+
+// redirect checks a command against the topology before it runs (queued or not) and
+// answers the redirect when it does not run here; false means the command is done.
+func (s *Server) redirect(c *Client, cmd *Command) bool {
+	if c.obeys() {
+		return true
+	}
+	top := s.cluster.top.Load()
+	cfg := s.config()
+	q := slots.Query{
+		Write:       cmd.Has(spec.Write),
+		Asking:      c.asking || cmd.Has(spec.Asking),
+		ReadOnly:    c.readOnly,
+		ShardPubSub: cmd.Name == "spublish" || cmd.Name == "ssubscribe" || cmd.Name == "sunsubscribe",
+		Migrate:     cmd.Name == "migrate",
+		Exists: func(key []byte) bool {
+			sl := slots.KeySlot(key)
+			s.eng.LockSlot(sl)
+			defer s.eng.UnlockSlot(sl)
+			return s.eng.DB(0).ForWrite().Exists(sl, key)
+		},
+	}
+	if cmd.Name == "exec" {
+		if c.multi == nil {
+			return true // EXEC without MULTI: its own error
+		}
+		for _, qc := range c.multi.cmds {
+			idx, _ := qc.cmd.Keys(qc.args, nil)
+			for _, i := range idx {
+				q.Keys = append(q.Keys, qc.args[i])
+			}
+			q.TxWrite = q.TxWrite || qc.cmd.Has(spec.Write)
+		}
+	} else {
+		idx, _ := cmd.Keys(c.args, c.keyIdx[:0])
+		for _, i := range idx {
+			q.Keys = append(q.Keys, c.args[i])
+		}
+	}
+	if len(q.Keys) == 0 {
+		return true
+	}
+	var d slots.Decision
+	if top == nil {
+		d = slots.Decision{Outcome: slots.Unbound, Slot: slots.KeySlot(q.Keys[0])}
+	} else {
+		st := slots.State{Self: s.cluster.myID, AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
+			AllowPubSubShardWhenDown: cfg.ClusterAllowPubSubShardWhenDown,
+			Down:                     cfg.ClusterRequireFullCoverage && !top.Covered()}
+		d = top.Route(st, q)
+	}
+	if d.Outcome == slots.Serve {
+		return true
+	}
+	ep := slots.EndpointIP
+	switch cfg.ClusterPreferredEndpoint {
+	case "hostname":
+		ep = slots.EndpointHostname
+	case "unknown-endpoint":
+		ep = slots.EndpointUnknown
+	}
+	if cmd.Name == "exec" {
+		c.discardMulti()
+	}
+	c.reject(d.Error(ep, false))
+	return false
+}
+
+// cmdAsking is ASKING: the next command may run on a slot this node imports.
+func cmdAsking(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	c.asking = true
+	c.OK()
+}
+
+// cmdReadonly is READONLY: reads of the slots of this replica's primary run here.
+func cmdReadonly(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	c.readOnly = true
+	c.OK()
+}
+
+// cmdReadwrite is READWRITE: back to redirecting every read to the primary.
+func cmdReadwrite(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	c.readOnly = false
+	c.OK()
+}
+
+// clusterDefs registers the cluster commands.
+func clusterDefs() []def {
+	return []def{
+		{name: "asking", fn: cmdAsking, lock: lockNone},
+		{name: "readonly", fn: cmdReadonly, lock: lockNone},
+		{name: "readwrite", fn: cmdReadwrite, lock: lockNone},
+		{name: "cluster|keyslot", fn: cmdClusterKeyslot, lock: lockNone},
+		{name: "cluster|myid", fn: cmdClusterMyid, lock: lockNone},
+		{name: "cluster|countkeysinslot", fn: cmdClusterCountkeysinslot, lock: lockNone},
+		{name: "cluster|getkeysinslot", fn: cmdClusterGetkeysinslot, lock: lockNone},
+		{name: "cluster|info", fn: cmdClusterInfo, lock: lockNone},
+		{name: "cluster|slots", fn: cmdClusterSlots, lock: lockNone},
+		{name: "cluster|shards", fn: cmdClusterShards, lock: lockNone},
+		{name: "cluster|nodes", fn: cmdClusterNodes, lock: lockNone},
+	}
+}
+
+// cmdClusterKeyslot is CLUSTER KEYSLOT key.
+func cmdClusterKeyslot(c *Client) {
+	c.w.Int(int64(slots.KeySlot(c.args[2])))
+}
+
+// cmdClusterMyid is CLUSTER MYID.
+func cmdClusterMyid(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	c.w.BulkString(c.s.cluster.myID)
+}
+
+// slotArg reads a slot number argument.
+func (c *Client) slotArg(i int) (int, bool) {
+	n, err := strconv.ParseInt(string(c.args[i]), 10, 64)
+	if err != nil || n < 0 || n >= slots.Count {
+		c.Err("ERR Invalid or out of range slot")
+		return 0, false
+	}
+	return int(n), true
+}
+
+// cmdClusterCountkeysinslot is CLUSTER COUNTKEYSINSLOT slot.
+func cmdClusterCountkeysinslot(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	sl, ok := c.slotArg(2)
+	if !ok {
+		return
+	}
+	c.s.eng.LockSlot(sl)
+	n := c.s.eng.DB(0).SlotSize(sl)
+	c.s.eng.UnlockSlot(sl)
+	c.w.Int(int64(n))
+}
+
+// cmdClusterGetkeysinslot is CLUSTER GETKEYSINSLOT slot count.
+func cmdClusterGetkeysinslot(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	sl, ok := c.slotArg(2)
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(string(c.args[3]), 10, 64)
+	if err != nil || n < 0 {
+		c.Err("ERR Invalid number of keys")
+		return
+	}
+	var keys [][]byte
+	c.s.eng.LockSlot(sl)
+	now := c.s.eng.Now()
+	cur := storage.Cursor(sl)
+	for int64(len(keys)) < n {
+		next, _ := c.s.eng.DB(0).ScanSlotN(cur, int(n)-len(keys), now, func(key []byte, _ storage.Type) {
+			if int64(len(keys)) < n {
+				keys = append(keys, append([]byte(nil), key...))
+			}
+		})
+		if next == 0 || next.Slot() != sl {
+			break
+		}
+		cur = next
+	}
+	c.s.eng.UnlockSlot(sl)
+	c.w.Array(len(keys))
+	for _, k := range keys {
+		c.w.Bulk(k)
+	}
+}
+
+// clusterView is the topology as this node answers CLUSTER INFO/SLOTS/SHARDS/NODES
+// about it: an empty one before the first topology arrives.
+func (s *Server) clusterView() *slots.Topology {
+	if top := s.cluster.top.Load(); top != nil {
+		return top
+	}
+	empty, _ := slots.New(0, nil, nil, nil)
+	return empty
+}
+
+// endpoint is how replies name a node (cluster-preferred-endpoint-type).
+func (s *Server) endpoint(n slots.Node) string {
+	switch s.config().ClusterPreferredEndpoint {
+	case "hostname":
+		if n.Hostname != "" {
+			return n.Hostname
+		}
+		return "?"
+	case "unknown-endpoint":
+		return "?"
+	}
+	return n.IP
+}
+
+// cmdClusterInfo is CLUSTER INFO, with Redis 7.0's fields.
+func cmdClusterInfo(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	assigned, ok, size := 0, 0, 0
+	for _, sh := range top.Shards() {
+		n := sh.Slots.Len()
+		assigned += n
+		if sh.Primary != "" {
+			ok += n
+			if n > 0 {
+				size++
+			}
+		}
+	}
+	state := "ok"
+	if cfg := s.config(); ok < slots.Count && cfg.ClusterRequireFullCoverage || ok == 0 {
+		state = "fail"
+	}
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"cluster_state", state},
+		{"cluster_slots_assigned", strconv.Itoa(assigned)},
+		{"cluster_slots_ok", strconv.Itoa(ok)},
+		{"cluster_slots_pfail", "0"},
+		{"cluster_slots_fail", strconv.Itoa(assigned - ok)},
+		{"cluster_known_nodes", strconv.Itoa(max(len(top.Nodes()), 1))},
+		{"cluster_size", strconv.Itoa(size)},
+		{"cluster_current_epoch", strconv.FormatUint(top.Epoch(), 10)},
+		{"cluster_my_epoch", strconv.FormatUint(top.Epoch(), 10)},
+		{"cluster_stats_messages_sent", "0"},
+		{"cluster_stats_messages_received", "0"},
+		{"total_cluster_links_buffer_limit_exceeded", "0"},
+	} {
+		b.WriteString(kv[0] + ":" + kv[1] + "\r\n")
+	}
+	c.w.Verbatim("txt", b.String())
+}
+
+// writeNodeEntry writes a node as CLUSTER SLOTS lists it: endpoint, port, ID, and the
+// networking metadata that is not the endpoint.
+func (c *Client) writeNodeEntry(n slots.Node) {
+	pref := c.s.config().ClusterPreferredEndpoint
+	c.w.Array(4)
+	c.w.BulkString(c.s.endpoint(n))
+	c.w.Int(int64(n.Port))
+	c.w.BulkString(n.ID)
+	var meta [][2]string
+	if pref != "ip" {
+		meta = append(meta, [2]string{"ip", n.IP})
+	}
+	if pref != "hostname" && n.Hostname != "" {
+		meta = append(meta, [2]string{"hostname", n.Hostname})
+	}
+	c.w.Map(len(meta))
+	for _, kv := range meta {
+		c.w.BulkString(kv[0])
+		c.w.BulkString(kv[1])
+	}
+}
+
+// cmdClusterSlots is CLUSTER SLOTS: each range of slots with its primary and replicas.
+func cmdClusterSlots(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	type entry struct {
+		r  slots.Range
+		sh slots.Shard
+	}
+	var entries []entry
+	for _, sh := range top.Shards() {
+		if sh.Primary == "" {
+			continue
+		}
+		for _, r := range sh.Slots {
+			entries = append(entries, entry{r, sh})
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return a.r.Start - b.r.Start })
+	c.w.Array(len(entries))
+	for _, e := range entries {
+		c.w.Array(3 + len(e.sh.Replicas))
+		c.w.Int(int64(e.r.Start))
+		c.w.Int(int64(e.r.End))
+		p, _ := top.Node(e.sh.Primary)
+		c.writeNodeEntry(p)
+		for _, id := range e.sh.Replicas {
+			n, _ := top.Node(id)
+			c.writeNodeEntry(n)
+		}
+	}
+}
+
+// cmdClusterShards is CLUSTER SHARDS: each shard's slots and nodes.
+func cmdClusterShards(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	shards := top.Shards()
+	c.w.Array(len(shards))
+	for _, sh := range shards {
+		c.w.Map(2)
+		c.w.BulkString("slots")
+		c.w.Array(2 * len(sh.Slots))
+		for _, r := range sh.Slots {
+			c.w.Int(int64(r.Start))
+			c.w.Int(int64(r.End))
+		}
+		c.w.BulkString("nodes")
+		members := sh.Replicas
+		if sh.Primary != "" {
+			members = append([]string{sh.Primary}, members...)
+		}
+		c.w.Array(len(members))
+		for _, id := range members {
+			n, _ := top.Node(id)
+			role := "replica"
+			if id == sh.Primary {
+				role = "master"
+			}
+			fields := [][2]any{{"id", n.ID}, {"port", int64(n.Port)}}
+			if n.TLSPort != 0 {
+				fields = append(fields, [2]any{"tls-port", int64(n.TLSPort)})
+			}
+			fields = append(fields, [2]any{"ip", n.IP}, [2]any{"endpoint", s.endpoint(n)})
+			if n.Hostname != "" {
+				fields = append(fields, [2]any{"hostname", n.Hostname})
+			}
+			fields = append(fields, [2]any{"role", role}, [2]any{"replication-offset", int64(0)}, [2]any{"health", "online"})
+			c.w.Map(len(fields))
+			for _, f := range fields {
+				c.w.BulkString(f[0].(string))
+				switch v := f[1].(type) {
+				case string:
+					c.w.BulkString(v)
+				case int64:
+					c.w.Int(v)
+				}
+			}
+		}
+	}
+}
+
+// cmdClusterNodes is CLUSTER NODES, one line per node in Redis's format:
+// id ip:port@cport[,hostname] flags primary ping-sent pong-recv config-epoch link slots….
+func cmdClusterNodes(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	var b strings.Builder
+	nodes := top.Nodes()
+	if len(nodes) == 0 {
+		nodes = []slots.Node{{ID: s.cluster.myID}}
+	}
+	for _, n := range nodes {
+		flags, primary := "master", "-"
+		sh, inShard := top.ShardOf(n.ID)
+		if inShard && sh.Primary != n.ID {
+			flags = "slave"
+			if sh.Primary != "" {
+				primary = sh.Primary
+			}
+		}
+		if n.ID == s.cluster.myID {
+			flags = "myself," + flags
+		}
+		addr := n.IP + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.BusPort)
+		if n.Hostname != "" {
+			addr += "," + n.Hostname
+		}
+		pong := int64(0) // the last pong: now for the others (the topology says they are up)
+		if n.ID != s.cluster.myID {
+			pong = time.Now().UnixMilli()
+		}
+		fmt.Fprintf(&b, "%s %s %s %s 0 %d %d connected", n.ID, addr, flags, primary, pong, top.Epoch())
+		if inShard && sh.Primary == n.ID {
+			for _, r := range sh.Slots {
+				b.WriteString(" " + r.String())
+			}
+			for _, m := range top.Migrations() {
+				if m.Source == n.ID && n.ID == s.cluster.myID {
+					fmt.Fprintf(&b, " [%d->-%s]", m.Slot, m.Target)
+				}
+			}
+		}
+		for _, m := range top.Migrations() {
+			if m.Target == n.ID && n.ID == s.cluster.myID {
+				fmt.Fprintf(&b, " [%d-<-%s]", m.Slot, m.Source)
+			}
+		}
+		b.WriteString("\n")
+	}
+	c.w.Verbatim("txt", b.String())
+}

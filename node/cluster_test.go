@@ -1,0 +1,156 @@
+package node
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// clusterPair starts two nodes in cluster mode and gives them a topology: shard 1 (a,
+// primary, with c as replica) owns 0-8191, shard 2 (b) 8192-16383.
+func clusterPair(t *testing.T) (a, b, c *Server, top *slots.Topology) {
+	t.Helper()
+	var addrs [3]string
+	var srv [3]*Server
+	for i := range srv {
+		srv[i], addrs[i] = startShoal(t, "cluster-enabled", "yes")
+	}
+	node := func(i int) slots.Node {
+		host, port, _ := net.SplitHostPort(addrs[i])
+		p, _ := strconv.Atoi(port)
+		return slots.Node{ID: srv[i].ClusterID(), IP: host, Port: p, BusPort: p + 10000}
+	}
+	top, err := slots.New(1, []slots.Node{node(0), node(1), node(2)}, []slots.Shard{
+		{ID: strings.Repeat("1", 40), Primary: srv[0].ClusterID(), Replicas: []string{srv[2].ClusterID()}, Slots: slots.Ranges{{Start: 0, End: 8191}}},
+		{ID: strings.Repeat("2", 40), Primary: srv[1].ClusterID(), Slots: slots.Ranges{{Start: 8192, End: 16383}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srv {
+		if !s.SetTopology(top) {
+			t.Fatal("topology not adopted")
+		}
+	}
+	return srv[0], srv[1], srv[2], top
+}
+
+// TestClusterRedirects: a node in cluster mode answers MOVED/CROSSSLOT/CLUSTERDOWN as
+// Redis does, serves its own slots, lets READONLY clients read on a replica, and a
+// go-redis ClusterClient follows the redirects.
+func TestClusterRedirects(t *testing.T) {
+	ctx := context.Background()
+	fresh, freshAddr := startShoal(t, "cluster-enabled", "yes")
+	_ = fresh
+	transcript := func(addr string, steps ...step) {
+		t.Helper()
+		runTranscript(t, newClient(t, addr, 2), steps)
+	}
+	// Before any topology every slot is unserved.
+	transcript(freshAddr,
+		S("SET", "foo", "1").Is(E("CLUSTERDOWN Hash slot not served")),
+		S("PING").Is("PONG"),
+		S("CLUSTER", "KEYSLOT", "foo").Is(12182),
+		S("SELECT", "1").Is(E("ERR SELECT is not allowed in cluster mode")),
+		S("SELECT", "0").Is("OK"),
+	)
+	a, b, c, _ := clusterPair(t)
+	aAddr, bAddr, cAddr := a.Addr().String(), b.Addr().String(), c.Addr().String()
+	transcript(aAddr,
+		S("SET", "bar", "1").Is("OK"), // slot 5061: a's
+		S("GET", "bar").Is("1"),
+		S("SET", "foo", "1").Is(E("MOVED 12182 "+bAddr)),
+		S("MSET", "bar", "1", "foo", "2").Is(E("CROSSSLOT Keys in request don't hash to the same slot")),
+		S("MSET", "{bar}x", "1", "{bar}y", "2").Is("OK"),
+		S("MULTI").Is("OK"),
+		S("SET", "foo", "1").Is(E("MOVED 12182 "+bAddr)),
+		S("SET", "bar", "2").Is("QUEUED"),
+		S("EXEC").Is(E("EXECABORT Transaction discarded because of previous errors.")),
+		S("CLUSTER", "MYID").Is(a.ClusterID()),
+		S("CLUSTER", "COUNTKEYSINSLOT", "5061").Is(3),
+		S("CLUSTER", "GETKEYSINSLOT", "5061", "10").Is(Check(func(v any) bool { a, ok := v.([]any); return ok && len(a) == 3 })),
+		S("CLUSTER", "COUNTKEYSINSLOT", "16384").Is(E("ERR Invalid or out of range slot")),
+	)
+	transcript(cAddr,
+		S("GET", "bar").Is(E("MOVED 5061 "+aAddr)),
+		S("READONLY").Is("OK"),
+		S("GET", "bar").Is(nil), // a replica in name only here: no data streamed
+		S("SET", "bar", "1").Is(E("MOVED 5061 "+aAddr)),
+		S("GET", "foo").Is(E("MOVED 12182 "+bAddr)),
+		S("READWRITE").Is("OK"),
+		S("GET", "bar").Is(E("MOVED 5061 "+aAddr)),
+	)
+	// What cluster-aware clients read.
+	ac := newClient(t, aAddr, 2)
+	if info := ac.ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_state:ok\r\ncluster_slots_assigned:16384\r\n") ||
+		!strings.Contains(info, "cluster_known_nodes:3\r\ncluster_size:2\r\n") {
+		t.Errorf("CLUSTER INFO:\n%s", info)
+	}
+	cs := ac.ClusterSlots(ctx).Val()
+	if len(cs) != 2 || cs[0].Start != 0 || cs[0].End != 8191 || len(cs[0].Nodes) != 2 || cs[0].Nodes[0].Addr != aAddr ||
+		cs[0].Nodes[1].Addr != cAddr || cs[0].Nodes[0].ID != a.ClusterID() || cs[1].Nodes[0].Addr != bAddr {
+		t.Errorf("CLUSTER SLOTS = %+v", cs)
+	}
+	shards := ac.ClusterShards(ctx).Val()
+	if len(shards) != 2 || len(shards[0].Nodes) != 2 || shards[0].Nodes[0].Role != "master" || shards[0].Slots[0].End != 8191 {
+		t.Errorf("CLUSTER SHARDS = %+v", shards)
+	}
+	nodes := ac.ClusterNodes(ctx).Val()
+	_, bport, _ := net.SplitHostPort(bAddr)
+	bp, _ := strconv.Atoi(bport)
+	wantLine := b.ClusterID() + " " + bAddr + "@" + strconv.Itoa(bp+10000) + " master - 0 "
+	if !strings.Contains(nodes, a.ClusterID()+" "+aAddr) || !strings.Contains(nodes, "myself,master - 0 0 1 connected 0-8191") ||
+		!strings.Contains(nodes, wantLine) || !strings.Contains(nodes, " 1 connected 8192-16383\n") || !strings.Contains(nodes, " slave "+a.ClusterID()+" ") {
+		t.Errorf("CLUSTER NODES:\n%s", nodes)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{aAddr}})
+	defer cc.Close()
+	for i := range 200 {
+		k := "key:" + strconv.Itoa(i)
+		if err := cc.Set(ctx, k, i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		if v, err := cc.Get(ctx, "key:"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("key:%d = %d, %v", i, v, err)
+		}
+	}
+	na, nb := newClient(t, aAddr, 2).DBSize(ctx).Val(), newClient(t, bAddr, 2).DBSize(ctx).Val()
+	if na < 50 || nb < 50 {
+		t.Errorf("keys not spread over the shards: %d and %d", na, nb)
+	}
+}
+
+// TestClusterMigrating: ASK, TRYAGAIN and ASKING around a slot in migration.
+func TestClusterMigrating(t *testing.T) {
+	a, b, _, top := clusterPair(t)
+	aAddr, bAddr := a.Addr().String(), b.Addr().String()
+	next, err := slots.New(2, top.Nodes(), top.Shards(), []slots.Migration{{Slot: 5061, Source: a.ClusterID(), Target: b.ClusterID()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTranscript(t, newClient(t, aAddr, 2), []step{S("SET", "{bar}a", "1").Is("OK")})
+	a.SetTopology(next)
+	b.SetTopology(next)
+	runTranscript(t, newClient(t, aAddr, 2), []step{
+		S("SET", "{bar}new", "1").Is(E("ASK 5061 " + bAddr)), // a key not here goes to the target
+		S("MGET", "{bar}a", "{bar}b").Is(E("TRYAGAIN Multiple keys request during rehashing of slot")),
+		S("MGET", "{bar}b", "{bar}c").Is(E("ASK 5061 " + bAddr)),
+		S("GET", "{bar}a").Is("1"),
+	})
+	runTranscript(t, newClient(t, bAddr, 2), []step{
+		S("GET", "{bar}b").Is(E("MOVED 5061 " + aAddr)),
+		S("ASKING").Is("OK"),
+		S("GET", "{bar}b").Is(nil),
+		S("GET", "{bar}b").Is(E("MOVED 5061 " + aAddr)), // ASKING was for one command
+		S("ASKING").Is("OK"),
+		S("MGET", "{bar}b", "{bar}c").Is(E("TRYAGAIN Multiple keys request during rehashing of slot")),
+	})
+}
