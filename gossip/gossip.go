@@ -171,6 +171,12 @@ func (g *Gossip) Publish(top *slots.Topology) {
 	g.queue.QueueBroadcast(notice{epoch: top.Epoch(), msg: noticeMsg(top.Epoch(), g.cfg.Name)})
 }
 
+// Join joins the members at addrs (one answering is enough).
+func (g *Gossip) Join(addrs ...string) error {
+	_, err := g.ml.Join(addrs)
+	return err
+}
+
 // Close leaves the cluster and stops the member.
 func (g *Gossip) Close() error {
 	g.ml.Leave(time.Second)

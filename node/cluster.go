@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/node/spec"
 	"github.com/shoal-db/shoal/slots"
@@ -29,6 +31,99 @@ type clusterState struct {
 	enabled bool
 	myID    string
 	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
+	gossip  atomic.Pointer[gossip.Gossip]  // the node's gossip member, set by Start
+}
+
+// startGossip makes the node a gossip member on cluster-port (port+10000 by default;
+// any free port when the node itself took one), announcing cluster-announce-ip and
+// -bus-port when set. Topologies it hears of are adopted through SetTopology.
+func (s *Server) startGossip(cfg *conf.Config) error {
+	host := "127.0.0.1"
+	for _, b := range cfg.Bind {
+		b = strings.TrimPrefix(b, "-")
+		if b == "*" {
+			b = "0.0.0.0"
+		}
+		if b != "::*" {
+			host = b
+			break
+		}
+	}
+	port := cfg.ClusterPort
+	if port == 0 && cfg.Port != 0 {
+		port = cfg.Port + 10000
+	}
+	adv := ""
+	if cfg.ClusterAnnounceIP != "" || cfg.ClusterAnnounceBusPort != 0 {
+		ip, p := cfg.ClusterAnnounceIP, cfg.ClusterAnnounceBusPort
+		if ip == "" {
+			ip = host
+		}
+		if p == 0 {
+			p = port
+		}
+		adv = net.JoinHostPort(ip, strconv.Itoa(p))
+	}
+	g, err := gossip.Start(gossip.Config{
+		Name:      s.cluster.myID,
+		Bind:      net.JoinHostPort(host, strconv.Itoa(port)),
+		Advertise: adv,
+		Secret:    cfg.ClusterSecret,
+		Meta:      func() []byte { return []byte("node") },
+		OnTopology: func(top *slots.Topology) {
+			if s.SetTopology(top) {
+				s.log.Noticef("Cluster topology at epoch %d adopted", top.Epoch())
+			}
+		},
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("Could not start the cluster bus on %s:%d: %v", host, port, err)
+	}
+	s.cluster.gossip.Store(g)
+	return nil
+}
+
+// BusAddr is the node's cluster bus (gossip) address, "" when cluster mode is off.
+func (s *Server) BusAddr() string {
+	if g := s.cluster.gossip.Load(); g != nil {
+		return g.Addr()
+	}
+	return ""
+}
+
+// cmdClusterMeet is CLUSTER MEET ip port [cluster-bus-port]: join the gossip of the
+// member at that address (its bus port, port+10000 by default).
+func cmdClusterMeet(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	ip := string(c.args[2])
+	port, err := strconv.Atoi(string(c.args[3]))
+	if err != nil || port < 0 || port > 65535 {
+		c.Err("ERR Invalid base port specified: " + string(c.args[3]))
+		return
+	}
+	bus := port + 10000
+	if len(c.args) >= 5 {
+		if bus, err = strconv.Atoi(string(c.args[4])); err != nil || bus < 0 || bus > 65535 {
+			c.Err("ERR Invalid bus port specified: " + string(c.args[4]))
+			return
+		}
+	}
+	if net.ParseIP(ip) == nil {
+		c.Err("ERR Invalid node address specified: " + ip + ":" + string(c.args[3]))
+		return
+	}
+	g := c.s.cluster.gossip.Load()
+	if g == nil {
+		c.Err(errLoading)
+		return
+	}
+	if err := g.Join(net.JoinHostPort(ip, strconv.Itoa(bus))); err != nil {
+		c.Err("ERR Invalid node address specified: " + ip + ":" + string(c.args[3]))
+		return
+	}
+	c.OK()
 }
 
 // initCluster loads or creates the node's ID in cluster-config-file (relative to dir),
@@ -202,6 +297,7 @@ func clusterDefs() []def {
 		{name: "cluster|slots", fn: cmdClusterSlots, lock: lockNone},
 		{name: "cluster|shards", fn: cmdClusterShards, lock: lockNone},
 		{name: "cluster|nodes", fn: cmdClusterNodes, lock: lockNone},
+		{name: "cluster|meet", fn: cmdClusterMeet, lock: lockNone},
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -153,4 +155,51 @@ func TestClusterMigrating(t *testing.T) {
 		S("ASKING").Is("OK"),
 		S("MGET", "{bar}b", "{bar}c").Is(E("TRYAGAIN Multiple keys request during rehashing of slot")),
 	})
+}
+
+// TestClusterGossip: nodes in cluster mode meet a gossip member (as a sentinel is)
+// with CLUSTER MEET, adopt the topology it publishes, and redirect by it; a node with
+// another cluster secret cannot meet it.
+func TestClusterGossip(t *testing.T) {
+	ctx := context.Background()
+	sentinel, err := gossip.Start(gossip.Config{Name: "sentinel", Bind: "127.0.0.1:0", Secret: "k"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sentinel.Close()
+	shost, sport, _ := net.SplitHostPort(sentinel.Addr())
+	var srv [2]*Server
+	var nodes []slots.Node
+	for i := range srv {
+		srv[i], _ = startShoal(t, "cluster-enabled", "yes", "cluster-secret", "k")
+		c := newClient(t, srv[i].Addr().String(), 2)
+		if err := c.Do(ctx, "CLUSTER", "MEET", shost, sport, sport).Err(); err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(srv[i].Addr().String())
+		_, bus, _ := net.SplitHostPort(srv[i].BusAddr())
+		p, _ := strconv.Atoi(port)
+		bp, _ := strconv.Atoi(bus)
+		nodes = append(nodes, slots.Node{ID: srv[i].ClusterID(), IP: host, Port: p, BusPort: bp})
+	}
+	waitFor(t, 10*time.Second, "the nodes to join", func() bool { return len(sentinel.Members()) == 3 })
+	top, err := slots.New(3, nodes, []slots.Shard{
+		{ID: strings.Repeat("1", 40), Primary: nodes[0].ID, Slots: slots.Ranges{{Start: 0, End: 8191}}},
+		{ID: strings.Repeat("2", 40), Primary: nodes[1].ID, Slots: slots.Ranges{{Start: 8192, End: 16383}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentinel.Publish(top)
+	c0 := newClient(t, srv[0].Addr().String(), 2)
+	waitFor(t, 10*time.Second, "the topology to arrive", func() bool {
+		return c0.Set(ctx, "bar", "1", 0).Err() == nil
+	})
+	if err := c0.Set(ctx, "foo", "1", 0).Err(); err == nil || err.Error() != "MOVED 12182 "+srv[1].Addr().String() {
+		t.Errorf("SET foo on node 0: %v", err)
+	}
+	other, _ := startShoal(t, "cluster-enabled", "yes", "cluster-secret", "not-k")
+	if err := newClient(t, other.Addr().String(), 2).Do(ctx, "CLUSTER", "MEET", shost, sport, sport).Err(); err == nil {
+		t.Error("a node with another secret met the sentinel")
+	}
 }

@@ -262,6 +262,12 @@ func (s *Server) Start() error {
 		s.Close()
 		return err
 	}
+	if s.cluster.enabled {
+		if err := s.startGossip(cfg); err != nil {
+			s.Close()
+			return err
+		}
+	}
 	s.goTracked(s.cron)
 	if cfg.MasterHost != "" {
 		s.follow(cfg.MasterHost, cfg.MasterPort)
@@ -317,6 +323,9 @@ func (s *Server) Close() error {
 	s.up.mu.Lock()
 	s.endLinkLocked()
 	s.up.mu.Unlock()
+	if g := s.cluster.gossip.Load(); g != nil {
+		g.Close()
+	}
 	s.wg.Wait()
 	s.closeAOF()
 	if sock := s.config().Unixsocket; sock != "" {

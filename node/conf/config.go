@@ -166,6 +166,10 @@ type Config struct {
 	ClusterAllowReadsWhenDown       bool   // cluster-allow-reads-when-down
 	ClusterAllowPubSubShardWhenDown bool   // cluster-allow-pubsubshard-when-down
 	ClusterPreferredEndpoint        string // cluster-preferred-endpoint-type
+	ClusterPort                     int    // cluster-port (0: port+10000)
+	ClusterAnnounceIP               string // cluster-announce-ip
+	ClusterAnnounceBusPort          int    // cluster-announce-bus-port
+	ClusterSecret                   string // cluster-secret (shoal's: the gossip's shared key)
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none

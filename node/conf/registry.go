@@ -154,7 +154,10 @@ var registry = [...]directive{
 	str("pidfile", "", fImpl|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.Pidfile })),
 	str("replica-announce-ip", "slave-announce-ip", fImpl|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ReplicaAnnounceIP })),
 	str("masteruser", "", fImpl|fNullEmpty|fSensitive, "", nil, strF(func(c *Config) *string { return &c.Masteruser })),
-	str("cluster-announce-ip", "", fNullEmpty, "", nil, nil),
+	str("cluster-announce-ip", "", fImpl|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterAnnounceIP })),
+	// shoal's own: the key every member of the cluster's gossip shares (hidden from
+	// CONFIG GET *, which lists Redis's directives only).
+	str("cluster-secret", "", fImpl|fHidden|fSensitive|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterSecret })),
 	str("cluster-config-file", "", fImpl|fImmutable, "nodes.conf", nil, strF(func(c *Config) *string { return &c.ClusterConfigFile })),
 	str("cluster-announce-hostname", "", fNullEmpty, "", checkHostname, nil),
 	str("syslog-ident", "", fImmutable, "redis", nil, nil),
@@ -225,8 +228,8 @@ var registry = [...]directive{
 	number("timeout", "", fImpl, 0, intMax, "0", intF(func(c *Config) *int { return &c.Timeout })),
 	number("replica-announce-port", "slave-announce-port", fImpl, 0, 65535, "0", intF(func(c *Config) *int { return &c.ReplicaAnnouncePort })),
 	number("tcp-backlog", "", fImpl|fImmutable, 0, intMax, "511", intF(func(c *Config) *int { return &c.TCPBacklog })),
-	number("cluster-port", "", fImmutable, 0, 65535, "0", nil),
-	number("cluster-announce-bus-port", "", 0, 0, 65535, "0", nil),
+	number("cluster-port", "", fImpl|fImmutable, 0, 65535, "0", intF(func(c *Config) *int { return &c.ClusterPort })),
+	number("cluster-announce-bus-port", "", fImpl, 0, 65535, "0", intF(func(c *Config) *int { return &c.ClusterAnnounceBusPort })),
 	number("cluster-announce-port", "", 0, 0, 65535, "0", nil),
 	number("cluster-announce-tls-port", "", 0, 0, 65535, "0", nil),
 	number("repl-timeout", "", fImpl, 1, intMax, "60", intF(func(c *Config) *int { return &c.ReplTimeout })),
