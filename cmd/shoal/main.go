@@ -31,7 +31,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
 	}
-	root.AddCommand(serverCmd())
+	root.AddCommand(serverCmd(), sentinelCmd())
 	return root
 }
 

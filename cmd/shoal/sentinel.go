@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-db/shoal/failover"
+)
+
+// sentinelCmd is `shoal sentinel`: a member of the sentinel group that owns the
+// cluster's topology (Raft), spreads it (gossip) and serves operators (RESP).
+func sentinelCmd() *cobra.Command {
+	var (
+		id, dir, bind, secret, join string
+		port, raftPort, busPort     int
+		bootstrap, verbose          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port]",
+		Short: "Run a sentinel: the Raft group member that owns the cluster's topology",
+		Long: `Run a sentinel. The first sentinel of a cluster starts the group (--bootstrap);
+each other one joins it through any running sentinel's RESP port (--join). The
+Raft port defaults to port+1000 and the gossip (cluster bus) port to port+2000
+(both below the usual ephemeral port range);
+data nodes meet a sentinel with CLUSTER MEET <ip> <port> <bus-port>. Every member
+of a cluster shares --secret.`,
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			defer func() {
+				if err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "shoal sentinel:", err)
+				}
+			}()
+			if id == "" || dir == "" {
+				return fmt.Errorf("--id and --dir are required")
+			}
+			if raftPort == 0 {
+				raftPort = port + 1000
+			}
+			if busPort == 0 {
+				busPort = port + 2000
+			}
+			var logOut io.Writer = io.Discard
+			if verbose {
+				logOut = cmd.ErrOrStderr()
+			}
+			s, err := failover.StartSentinel(failover.SentinelConfig{
+				ID: id, Dir: dir, Secret: secret, Bootstrap: bootstrap, Log: logOut,
+				Addr: net.JoinHostPort(bind, strconv.Itoa(port)),
+				Raft: net.JoinHostPort(bind, strconv.Itoa(raftPort)),
+				Bus:  net.JoinHostPort(bind, strconv.Itoa(busPort)),
+			})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "sentinel %s: RESP %s, Raft %s, bus %s\n", id, s.Addr(), s.RaftAddr(), s.BusAddr())
+			if join != "" {
+				bus, err := joinSentinel(join, id, s.RaftAddr())
+				if err != nil {
+					return fmt.Errorf("joining the sentinel group through %s: %w", join, err)
+				}
+				if err := s.JoinBus(bus); err != nil {
+					return fmt.Errorf("joining the gossip at %s: %w", bus, err)
+				}
+				fmt.Fprintf(out, "joined the sentinel group through %s\n", join)
+			}
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			<-sigs
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&id, "id", "", "the sentinel's ID, stable across restarts")
+	f.StringVar(&dir, "dir", "", "directory of the Raft log and snapshots")
+	f.StringVar(&bind, "bind", "127.0.0.1", "address to listen on")
+	f.IntVar(&port, "port", 26379, "RESP port")
+	f.IntVar(&raftPort, "raft-port", 0, "Raft port (default port+1000)")
+	f.IntVar(&busPort, "bus-port", 0, "gossip port (default port+2000)")
+	f.StringVar(&secret, "secret", "", "the cluster secret shared by every member")
+	f.BoolVar(&bootstrap, "bootstrap", false, "start a new sentinel group with this sentinel")
+	f.StringVar(&join, "join", "", "RESP address of a running sentinel whose group to join")
+	f.BoolVar(&verbose, "verbose", false, "log Raft and gossip")
+	return cmd
+}
+
+// joinSentinel asks the group, through the sentinel at addr (following NOTLEADER to
+// the leader), to add this sentinel; it returns the leader's gossip address.
+func joinSentinel(addr, id, raftAddr string) (string, error) {
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		bus, err := c.Do(ctx, "SENTINEL", "JOIN", id, raftAddr).Text()
+		c.Close()
+		if err == nil {
+			return bus, nil
+		}
+		if msg := err.Error(); len(msg) > 10 && msg[:10] == "NOTLEADER " {
+			addr = msg[10:]
+		}
+		if time.Now().After(deadline) {
+			return "", err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,267 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/node/resp"
+)
+
+// SentinelConfig configures a sentinel: one member of the Raft group that owns the
+// topology, a gossip member that spreads it, and a RESP endpoint for operators and
+// tools.
+type SentinelConfig struct {
+	ID   string // stable member ID (Raft server ID and gossip name)
+	Dir  string // Raft state
+	Addr string // RESP endpoint, "127.0.0.1:26379" ("…:0": any port)
+	Raft string // Raft address
+	Bus  string // gossip address
+	// Secret is the cluster secret the gossip shares with the data nodes.
+	Secret string
+	// BusJoin are gossip addresses of members to join (other sentinels), if any.
+	BusJoin []string
+	// Bootstrap starts a new group with this sentinel alone (the first sentinel);
+	// others join it with JoinSentinel.
+	Bootstrap bool
+	Fast      bool      // short Raft timeouts (tests, the local lab)
+	Log       io.Writer // Raft's and memberlist's logs
+}
+
+// Sentinel is a running sentinel.
+type Sentinel struct {
+	cfg    SentinelConfig
+	store  *Store
+	gossip *gossip.Gossip
+	ln     net.Listener
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	done  bool
+}
+
+// StartSentinel starts a sentinel: its Raft member (recovering its state from Dir),
+// its gossip member, which publishes every topology the group commits, and its RESP
+// endpoint.
+func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
+	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}}
+	var err error
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, err
+	}
+	fsm := NewFSM()
+	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Fast: cfg.Fast, Log: cfg.Log}, fsm)
+	if err != nil {
+		s.ln.Close()
+		return nil, err
+	}
+	s.store = st
+	// A sentinel's gossip metadata names its RESP and Raft addresses, so a member can
+	// tell clients where the leader's RESP endpoint is.
+	meta := []byte(sentinelMeta + " " + s.ln.Addr().String() + " " + st.Addr())
+	g, err := gossip.Start(gossip.Config{Name: cfg.ID, Bind: cfg.Bus, Secret: cfg.Secret,
+		Meta: func() []byte { return meta }, Log: cfg.Log}, cfg.BusJoin)
+	if err != nil {
+		st.Close()
+		s.ln.Close()
+		return nil, err
+	}
+	s.gossip = g
+	fsm.OnChange = g.Publish
+	g.Publish(fsm.Topology()) // what the log restored
+	s.wg.Add(1)
+	go s.serve()
+	return s, nil
+}
+
+// Addr is the sentinel's RESP address; RaftAddr and BusAddr its Raft and gossip ones.
+func (s *Sentinel) Addr() string     { return s.ln.Addr().String() }
+func (s *Sentinel) RaftAddr() string { return s.store.Addr() }
+func (s *Sentinel) BusAddr() string  { return s.gossip.Addr() }
+
+// JoinBus joins the gossip of the member at addr.
+func (s *Sentinel) JoinBus(addr string) error { return s.gossip.Join(addr) }
+
+// Store is the sentinel's Raft member.
+func (s *Sentinel) Store() *Store { return s.store }
+
+// Close stops the sentinel.
+func (s *Sentinel) Close() error {
+	s.mu.Lock()
+	s.done = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.ln.Close()
+	s.wg.Wait()
+	err := s.store.Close()
+	s.gossip.Close()
+	return err
+}
+
+func (s *Sentinel) serve() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.done {
+			s.mu.Unlock()
+			conn.Close()
+			return
+		}
+		s.conns[conn] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(conn)
+			s.mu.Lock()
+			delete(s.conns, conn)
+			s.mu.Unlock()
+			conn.Close()
+		}()
+	}
+}
+
+// serveConn answers one client: PING, and the SENTINEL subcommands below.
+func (s *Sentinel) serveConn(conn net.Conn) {
+	rd := resp.NewReader(conn, resp.Limits{})
+	var w resp.Writer
+	w.Proto = 2
+	for {
+		req, ok, err := rd.Next()
+		if err != nil {
+			return
+		}
+		if !ok {
+			if w.Len() > 0 {
+				if _, err := conn.Write(w.B); err != nil {
+					return
+				}
+				w.Reset()
+			}
+			if err := rd.Fill(); err != nil {
+				return
+			}
+			continue
+		}
+		s.command(&w, req.Args)
+	}
+}
+
+// command runs one request:
+//
+//	PING
+//	SENTINEL MYID                    this sentinel's ID
+//	SENTINEL TOPOLOGY                the committed topology (its wire form, JSON)
+//	SENTINEL LEADER                  the leader's RESP address ("" when unknown)
+//	SENTINEL PROPOSE <change-json>   commit a topology change (on the leader);
+//	                                 answers the new epoch
+//	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
+//	                                 answers the leader's gossip address, to join
+//
+// On a member that is not the leader, PROPOSE and JOIN answer
+// "-NOTLEADER <the leader's RESP address>".
+func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
+	name := strings.ToUpper(string(args[0]))
+	sub := ""
+	if len(args) > 1 {
+		sub = strings.ToUpper(string(args[1]))
+	}
+	switch {
+	case name == "PING":
+		w.Simple("PONG")
+	case name == "SENTINEL" && sub == "MYID" && len(args) == 2:
+		w.BulkString(s.cfg.ID)
+	case name == "SENTINEL" && sub == "TOPOLOGY" && len(args) == 2:
+		w.Bulk(s.store.Topology().Encode())
+	case name == "SENTINEL" && sub == "LEADER" && len(args) == 2:
+		w.BulkString(s.leaderRESP())
+	case name == "SENTINEL" && sub == "PROPOSE" && len(args) == 3:
+		c, err := parseChange(args[2])
+		if err != nil {
+			w.Error("ERR " + err.Error())
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		epoch, err := s.store.Propose(ctx, c)
+		s.answer(w, err, func() { w.Int(int64(epoch)) })
+	case name == "SENTINEL" && sub == "JOIN" && len(args) == 4:
+		err := s.store.Join(string(args[2]), string(args[3]))
+		s.answer(w, err, func() { w.BulkString(s.BusAddr()) })
+	default:
+		w.Error(fmt.Sprintf("ERR unknown command '%s'", strings.ToLower(strings.Join(strings.Fields(string(args[0])+" "+sub), " "))))
+	}
+}
+
+// sentinelMeta starts a sentinel's gossip metadata: "sentinel <resp-addr> <raft-addr>".
+const sentinelMeta = "sentinel"
+
+// leaderRESP is the RESP address of the leader, from the sentinels' gossip metadata;
+// "" when unknown.
+func (s *Sentinel) leaderRESP() string {
+	raftAddr := s.store.LeaderAddr()
+	for _, m := range s.gossip.Members() {
+		if f := strings.Fields(string(m.Meta)); len(f) == 3 && f[0] == sentinelMeta && f[2] == raftAddr {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+func (s *Sentinel) answer(w *resp.Writer, err error, ok func()) {
+	switch {
+	case errors.Is(err, ErrNotLeader):
+		w.Error("NOTLEADER " + s.leaderRESP())
+	case err != nil:
+		w.Error("ERR " + err.Error())
+	default:
+		ok()
+	}
+}
+
+// parseChange reads a change as SENTINEL PROPOSE takes it: a JSON object with "op"
+// (the op's number) and the change's fields.
+func parseChange(b []byte) (Change, error) {
+	var c Change
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, err
+	}
+	var op struct {
+		Op int `json:"op"`
+	}
+	if err := json.Unmarshal(b, &op); err != nil {
+		return c, err
+	}
+	if op.Op < int(OpAddNode) || op.Op > int(OpDropSlots) {
+		return c, errors.New("unknown op " + strconv.Itoa(op.Op))
+	}
+	c.Op = Op(op.Op)
+	return c, nil
+}
+
+// ProposalJSON is the JSON SENTINEL PROPOSE takes for c.
+func ProposalJSON(c Change) []byte {
+	body := c.Encode()[1:] // {…}
+	out := []byte(`{"op":` + strconv.Itoa(int(c.Op)))
+	if len(body) > 2 {
+		out = append(append(out, ','), body[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out
+}

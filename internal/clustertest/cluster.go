@@ -1,0 +1,177 @@
+// Package clustertest runs whole shoal clusters in one process for tests: sentinels
+// (Raft group, gossip, RESP endpoint) and data nodes in cluster mode, on real sockets
+// of 127.0.0.1 and temporary directories, all stopped when the test ends.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/node"
+	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/slots"
+)
+
+// Secret is the cluster secret of every test cluster.
+const Secret = "clustertest"
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	t         testing.TB
+	Sentinels []*failover.Sentinel
+	Nodes     []*node.Server
+}
+
+// Start starts n sentinels (the first bootstraps the group, the others join it) and
+// m data nodes in cluster mode that meet the first sentinel's gossip.
+func Start(t testing.TB, sentinels, nodes int) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t}
+	for i := range sentinels {
+		cfg := failover.SentinelConfig{ID: fmt.Sprintf("sentinel-%d", i), Dir: t.TempDir(), Addr: "127.0.0.1:0",
+			Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Secret: Secret, Bootstrap: i == 0, Fast: true}
+		if i > 0 {
+			cfg.BusJoin = []string{c.Sentinels[0].BusAddr()}
+		}
+		s, err := failover.StartSentinel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c.Sentinels = append(c.Sentinels, s)
+		if i > 0 {
+			c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
+			if err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "JOIN", cfg.ID, s.RaftAddr()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bhost, bport, _ := net.SplitHostPort(c.Sentinels[0].BusAddr())
+	for range nodes {
+		args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir(),
+			"--cluster-enabled", "yes", "--cluster-secret", Secret}
+		cfg, _, err := conf.Load("", args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := node.New(cfg, node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		if err := c.Client(n).Do(context.Background(), "CLUSTER", "MEET", bhost, bport, bport).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	return c
+}
+
+func (c *Cluster) waitFor(what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// leader is the sentinel leading the Raft group, nil when none.
+func (c *Cluster) leader() *failover.Sentinel {
+	for _, s := range c.Sentinels {
+		if s.Store().IsLeader() {
+			return s
+		}
+	}
+	return nil
+}
+
+// Client returns a client of a data node (closed when the test ends).
+func (c *Cluster) Client(n *node.Server) *redis.Client {
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr().String(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	c.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// SentinelClient returns a client of a sentinel's RESP endpoint.
+func (c *Cluster) SentinelClient(s *failover.Sentinel) *redis.Client {
+	cl := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	c.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// Propose commits a change through the leader's RESP endpoint (SENTINEL PROPOSE) and
+// returns the new epoch.
+func (c *Cluster) Propose(ch failover.Change) uint64 {
+	c.t.Helper()
+	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
+	epoch, err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "PROPOSE", string(failover.ProposalJSON(ch))).Int64()
+	if err != nil {
+		c.t.Fatalf("SENTINEL PROPOSE %+v: %v", ch, err)
+	}
+	return uint64(epoch)
+}
+
+// NodeInfo is n as the topology lists it.
+func NodeInfo(n *node.Server) slots.Node {
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	_, bus, _ := net.SplitHostPort(n.BusAddr())
+	p, _ := strconv.Atoi(port)
+	b, _ := strconv.Atoi(bus)
+	return slots.Node{ID: n.ClusterID(), IP: host, Port: p, BusPort: b}
+}
+
+// ShardID is a shard ID for shard i of a test cluster.
+func ShardID(i int) string { return strings.Repeat(strconv.Itoa(i%10), 40) }
+
+// Create lays the cluster out as shards of one primary and replicasPer replicas each
+// (in node order), with the slots split evenly, through the sentinels, and waits
+// until every node follows the last epoch.
+func (c *Cluster) Create(replicasPer int) uint64 {
+	c.t.Helper()
+	var epoch uint64
+	for _, n := range c.Nodes {
+		epoch = c.Propose(failover.Change{Op: failover.OpAddNode, Node: NodeInfo(n)})
+	}
+	per := 1 + replicasPer
+	shards := len(c.Nodes) / per
+	for i := range shards {
+		var reps []string
+		for j := 1; j < per; j++ {
+			reps = append(reps, c.Nodes[i*per+j].ClusterID())
+		}
+		c.Propose(failover.Change{Op: failover.OpAddShard, Shard: ShardID(i), Primary: c.Nodes[i*per].ClusterID(), Replicas: reps})
+		start, end := i*slots.Count/shards, (i+1)*slots.Count/shards-1
+		epoch = c.Propose(failover.Change{Op: failover.OpAssignSlots, Shard: ShardID(i), Slots: fmt.Sprintf("%d-%d", start, end)})
+	}
+	c.WaitEpoch(epoch)
+	return epoch
+}
+
+// WaitEpoch waits until every data node follows a topology at epoch or later.
+func (c *Cluster) WaitEpoch(epoch uint64) {
+	c.t.Helper()
+	c.waitFor(fmt.Sprintf("every node at epoch %d", epoch), func() bool {
+		for _, n := range c.Nodes {
+			info, err := c.Client(n).ClusterInfo(context.Background()).Result()
+			if err != nil || !strings.Contains(info, "cluster_current_epoch:"+strconv.FormatUint(epoch, 10)+"\r\n") {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -1,0 +1,59 @@
+package clustertest
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/failover"
+)
+
+// TestEndToEnd: three sentinels and four data nodes; the cluster is laid out through
+// the sentinels' Raft group (SENTINEL PROPOSE), the topology reaches every node by
+// gossip, a go-redis ClusterClient reads and writes across the shards, a follower
+// sentinel refuses proposals with the leader's address, and a slot hand-off
+// committed by the group moves the redirects.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 3, 4)
+	epoch := c.Create(1) // two shards: nodes 0 (+1) and 2 (+3)
+	addrs := []string{c.Nodes[0].Addr().String()}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer cc.Close()
+	for i := range 300 {
+		if err := cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 300 {
+		if v, err := cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("k%d = %d, %v", i, v, err)
+		}
+	}
+	for _, s := range c.Sentinels {
+		if s.Store().IsLeader() {
+			continue
+		}
+		var err error
+		c.waitFor("a follower naming the leader", func() bool {
+			err = c.SentinelClient(s).Do(ctx, "SENTINEL", "PROPOSE", string(failover.ProposalJSON(failover.Change{Op: failover.OpDropSlots, Shard: ShardID(0), Slots: "0"}))).Err()
+			return err != nil && err.Error() == "NOTLEADER "+c.leader().Addr()
+		})
+		if !strings.HasPrefix(err.Error(), "NOTLEADER ") {
+			t.Errorf("a follower's PROPOSE: %v", err)
+		}
+	}
+	// "bar" is in slot 5061, shard 0's; hand slots 5000-5100 to shard 1.
+	n0 := c.Client(c.Nodes[0])
+	if err := n0.Set(ctx, "bar", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	epoch = c.Propose(failover.Change{Op: failover.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "5000-5100"})
+	c.WaitEpoch(epoch)
+	if err := n0.Get(ctx, "bar").Err(); err == nil || err.Error() != "MOVED 5061 "+c.Nodes[2].Addr().String() {
+		t.Errorf("GET bar after the hand-off: %v", err)
+	}
+}
