@@ -1,6 +1,7 @@
-// Command shoal is the one binary of every shoal role. Today: `shoal server`, a
+// Command shoal is the one binary of every shoal role: `shoal server`, a
 // Redis-compatible data node (`shoal server [config-file] [--directive value …]`, like
-// redis-server). The CLI only parses arguments, builds the role and handles signals.
+// redis-server), and `shoal sentinel`, a member of the group that owns the cluster's
+// topology. The CLI only parses arguments, builds the role and handles signals.
 package main
 
 import (
