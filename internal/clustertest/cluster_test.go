@@ -2,6 +2,8 @@ package clustertest
 
 import (
 	"context"
+	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +46,19 @@ func TestEndToEnd(t *testing.T) {
 		})
 		if !strings.HasPrefix(err.Error(), "NOTLEADER ") {
 			t.Errorf("a follower's PROPOSE: %v", err)
+		}
+	}
+	// Operator tooling reads the same layout.
+	if cli, err := exec.LookPath("redis-cli"); err == nil {
+		out, err := exec.Command(cli, "--cluster", "check", addrs[0]).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "[OK] All nodes agree about slots configuration.") ||
+			!strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Count(string(out), "S: ") != 2 {
+			t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
+		}
+		host, port, _ := net.SplitHostPort(c.Nodes[2].Addr().String())
+		out, err = exec.Command(cli, "-c", "-h", host, "-p", port, "GET", "k1").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "1" {
+			t.Errorf("redis-cli -c GET k1 through node 2: %v %q", err, out)
 		}
 	}
 	// "bar" is in slot 5061, shard 0's; hand slots 5000-5100 to shard 1.
