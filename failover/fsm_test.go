@@ -18,28 +18,28 @@ import (
 func nid(c byte) string { return strings.Repeat(string(c), 40) }
 
 // applyAll applies changes to f as consecutive log entries from index first.
-func applyAll(f *FSM, first uint64, changes []Change) []Result {
+func applyAll(f *FSM, first uint64, changes []slots.Change) []Result {
 	var out []Result
 	for i, c := range changes {
-		out = append(out, f.Apply(&raft.Log{Index: first + uint64(i), Type: raft.LogCommand, Data: c.Encode()}).(Result))
+		out = append(out, f.Apply(&raft.Log{Index: first + uint64(i), Type: raft.LogCommand, Data: c.Entry()}).(Result))
 	}
 	return out
 }
 
 // labChanges builds three shards of a primary and a replica covering every slot.
-func labChanges() []Change {
-	var cs []Change
+func labChanges() []slots.Change {
+	var cs []slots.Change
 	for i, c := range "abcdef" {
-		cs = append(cs, Change{Op: OpAddNode, Node: slots.Node{ID: nid(byte(c)), IP: "127.0.0.1", Port: 7000 + i, BusPort: 17000 + i}})
+		cs = append(cs, slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: nid(byte(c)), IP: "127.0.0.1", Port: 7000 + i, BusPort: 17000 + i}})
 	}
 	cs = append(cs,
-		Change{Op: OpAddShard, Shard: nid('1'), Primary: nid('a'), Replicas: []string{nid('d')}},
-		Change{Op: OpAddShard, Shard: nid('2'), Primary: nid('b')},
-		Change{Op: OpAddReplica, Shard: nid('2'), NodeID: nid('e')},
-		Change{Op: OpAddShard, Shard: nid('3'), Primary: nid('c'), Replicas: []string{nid('f')}},
-		Change{Op: OpAssignSlots, Shard: nid('1'), Slots: "0-5460"},
-		Change{Op: OpAssignSlots, Shard: nid('2'), Slots: "5461-10922"},
-		Change{Op: OpAssignSlots, Shard: nid('3'), Slots: "10923-16383"},
+		slots.Change{Op: slots.OpAddShard, Shard: nid('1'), Primary: nid('a'), Replicas: []string{nid('d')}},
+		slots.Change{Op: slots.OpAddShard, Shard: nid('2'), Primary: nid('b')},
+		slots.Change{Op: slots.OpAddReplica, Shard: nid('2'), NodeID: nid('e')},
+		slots.Change{Op: slots.OpAddShard, Shard: nid('3'), Primary: nid('c'), Replicas: []string{nid('f')}},
+		slots.Change{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "0-5460"},
+		slots.Change{Op: slots.OpAssignSlots, Shard: nid('2'), Slots: "5461-10922"},
+		slots.Change{Op: slots.OpAssignSlots, Shard: nid('3'), Slots: "10923-16383"},
 	)
 	return cs
 }
@@ -56,45 +56,45 @@ func TestApplyChanges(t *testing.T) {
 		t.Fatalf("lab: covered %v, epoch %d", top.Covered(), top.Epoch())
 	}
 	// Refused changes leave the topology and its epoch alone.
-	for _, c := range []Change{
-		{Op: OpAddNode, Node: slots.Node{ID: nid('a')}},                      // twice
-		{Op: OpRemoveNode, NodeID: nid('a')},                                 // still in a shard
-		{Op: OpAssignSlots, Shard: nid('1'), Slots: "5461"},                  // owned
-		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5460-5461"}, // not all its own
-		{Op: OpSetPrimary, Shard: nid('1'), NodeID: nid('e')},                // not its replica
-		{Op: OpAddShard, Shard: nid('4'), Primary: nid('a')},                 // a in two shards
-		{Op: OpAssignSlots, Shard: nid('9'), Slots: "1"},                     // no such shard
-		{Op: OpDropSlots, Shard: nid('1'), Slots: ""},                        // no slots
-		{Op: OpMoveSlots, Shard: nid('1'), To: nid('9'), Slots: "1"},         // no such target
-		{Op: OpAssignSlots, Shard: nid('1'), Slots: "16384"},                 // bad slot
-		{Op: OpAddReplica, Shard: nid('1'), NodeID: nid('z')},                // unknown node
-		{Op: OpRemoveNode, NodeID: nid('z')},                                 // unknown node
-		{Op: OpSetPrimary, Shard: nid('9'), NodeID: nid('d')},                // no such shard
-		{Op: OpAddShard, Shard: nid('1'), Primary: nid('z')},                 // unknown primary
-		{Op: OpAddNode, Node: slots.Node{}},                                  // no ID
-		{Op: OpDropSlots, Shard: nid('2'), Slots: "0"},                       // not its slot
-		{Op: OpMoveSlots, Shard: nid('3'), To: nid('3'), Slots: "16383 0"},   // not all its own
-		{Op: OpAssignSlots, Shard: nid('3'), Slots: "x"},                     // malformed
-		{Op: OpSetPrimary, Shard: nid('3'), NodeID: nid('c')},                // already primary
-		{Op: OpAddReplica, Shard: nid('3'), NodeID: nid('a')},                // a in two shards
-		{Op: OpMoveSlots, Shard: nid('2'), To: nid('1'), Slots: "0"},         // not its slot
-		{Op: OpDropSlots, Shard: nid('9'), Slots: "0"},                       // no such shard
-		{Op: OpAddShard, Shard: nid('5'), Primary: nid('b'), Replicas: nil},  // b in two shards
-		{Op: OpAddShard, Shard: nid('1')},                                    // shard twice
-		{Op: OpAddReplica, Shard: nid('1'), NodeID: nid('d')},                // d twice
-		{Op: OpAssignSlots, Shard: nid('1'), Slots: "1-0"},                   // bad range
-		{Op: OpSetPrimary, Shard: nid('1'), NodeID: ""},                      // no node
-		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: ""},          // no slots
+	for _, c := range []slots.Change{
+		{Op: slots.OpAddNode, Node: slots.Node{ID: nid('a')}},                      // twice
+		{Op: slots.OpRemoveNode, NodeID: nid('a')},                                 // still in a shard
+		{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "5461"},                  // owned
+		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5460-5461"}, // not all its own
+		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: nid('e')},                // not its replica
+		{Op: slots.OpAddShard, Shard: nid('4'), Primary: nid('a')},                 // a in two shards
+		{Op: slots.OpAssignSlots, Shard: nid('9'), Slots: "1"},                     // no such shard
+		{Op: slots.OpDropSlots, Shard: nid('1'), Slots: ""},                        // no slots
+		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('9'), Slots: "1"},         // no such target
+		{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "16384"},                 // bad slot
+		{Op: slots.OpAddReplica, Shard: nid('1'), NodeID: nid('z')},                // unknown node
+		{Op: slots.OpRemoveNode, NodeID: nid('z')},                                 // unknown node
+		{Op: slots.OpSetPrimary, Shard: nid('9'), NodeID: nid('d')},                // no such shard
+		{Op: slots.OpAddShard, Shard: nid('1'), Primary: nid('z')},                 // unknown primary
+		{Op: slots.OpAddNode, Node: slots.Node{}},                                  // no ID
+		{Op: slots.OpDropSlots, Shard: nid('2'), Slots: "0"},                       // not its slot
+		{Op: slots.OpMoveSlots, Shard: nid('3'), To: nid('3'), Slots: "16383 0"},   // not all its own
+		{Op: slots.OpAssignSlots, Shard: nid('3'), Slots: "x"},                     // malformed
+		{Op: slots.OpSetPrimary, Shard: nid('3'), NodeID: nid('c')},                // already primary
+		{Op: slots.OpAddReplica, Shard: nid('3'), NodeID: nid('a')},                // a in two shards
+		{Op: slots.OpMoveSlots, Shard: nid('2'), To: nid('1'), Slots: "0"},         // not its slot
+		{Op: slots.OpDropSlots, Shard: nid('9'), Slots: "0"},                       // no such shard
+		{Op: slots.OpAddShard, Shard: nid('5'), Primary: nid('b'), Replicas: nil},  // b in two shards
+		{Op: slots.OpAddShard, Shard: nid('1')},                                    // shard twice
+		{Op: slots.OpAddReplica, Shard: nid('1'), NodeID: nid('d')},                // d twice
+		{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "1-0"},                   // bad range
+		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: ""},                      // no node
+		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: ""},          // no slots
 	} {
-		r := applyAll(f, 100, []Change{c})[0]
+		r := applyAll(f, 100, []slots.Change{c})[0]
 		if r.Err == nil || r.Epoch != 13 {
 			t.Errorf("%+v: %+v, want refused at epoch 13", c, r)
 		}
 	}
 	// A reshard hand-off and a failover.
-	rs := applyAll(f, 200, []Change{
-		{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5000-5460"},
-		{Op: OpSetPrimary, Shard: nid('1'), NodeID: nid('d')},
+	rs := applyAll(f, 200, []slots.Change{
+		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5000-5460"},
+		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: nid('d')},
 	})
 	for _, r := range rs {
 		if r.Err != nil {
@@ -111,7 +111,7 @@ func TestApplyChanges(t *testing.T) {
 }
 
 func TestUnknownOpPanics(t *testing.T) {
-	for _, entry := range [][]byte{{}, {200, '{', '}'}, {byte(OpAddNode), 'x'}} {
+	for _, entry := range [][]byte{{}, {200, '{', '}'}, {byte(slots.OpAddNode), 'x'}} {
 		func() {
 			defer func() {
 				if recover() == nil {
@@ -124,7 +124,7 @@ func TestUnknownOpPanics(t *testing.T) {
 }
 
 // randomChanges makes n changes, valid and not, over a small set of names.
-func randomChanges(rnd *rand.Rand, n int) []Change {
+func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	ids := "abcdefgh"
 	pick := func() string { return nid(ids[rnd.IntN(len(ids))]) }
 	shard := func() string { return nid("1234"[rnd.IntN(4)]) }
@@ -132,26 +132,26 @@ func randomChanges(rnd *rand.Rand, n int) []Change {
 		a := rnd.IntN(slots.Count)
 		return fmt.Sprintf("%d-%d", a, min(a+rnd.IntN(3000), slots.Count-1))
 	}
-	var cs []Change
+	var cs []slots.Change
 	for range n {
-		var c Change
-		switch Op(1 + rnd.IntN(8)) {
-		case OpAddNode:
-			c = Change{Op: OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
-		case OpRemoveNode:
-			c = Change{Op: OpRemoveNode, NodeID: pick()}
-		case OpAddShard:
-			c = Change{Op: OpAddShard, Shard: shard(), Primary: pick()}
-		case OpAddReplica:
-			c = Change{Op: OpAddReplica, Shard: shard(), NodeID: pick()}
-		case OpAssignSlots:
-			c = Change{Op: OpAssignSlots, Shard: shard(), Slots: rng()}
-		case OpMoveSlots:
-			c = Change{Op: OpMoveSlots, Shard: shard(), To: shard(), Slots: rng()}
-		case OpSetPrimary:
-			c = Change{Op: OpSetPrimary, Shard: shard(), NodeID: pick()}
-		case OpDropSlots:
-			c = Change{Op: OpDropSlots, Shard: shard(), Slots: rng()}
+		var c slots.Change
+		switch slots.Op(1 + rnd.IntN(8)) {
+		case slots.OpAddNode:
+			c = slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
+		case slots.OpRemoveNode:
+			c = slots.Change{Op: slots.OpRemoveNode, NodeID: pick()}
+		case slots.OpAddShard:
+			c = slots.Change{Op: slots.OpAddShard, Shard: shard(), Primary: pick()}
+		case slots.OpAddReplica:
+			c = slots.Change{Op: slots.OpAddReplica, Shard: shard(), NodeID: pick()}
+		case slots.OpAssignSlots:
+			c = slots.Change{Op: slots.OpAssignSlots, Shard: shard(), Slots: rng()}
+		case slots.OpMoveSlots:
+			c = slots.Change{Op: slots.OpMoveSlots, Shard: shard(), To: shard(), Slots: rng()}
+		case slots.OpSetPrimary:
+			c = slots.Change{Op: slots.OpSetPrimary, Shard: shard(), NodeID: pick()}
+		case slots.OpDropSlots:
+			c = slots.Change{Op: slots.OpDropSlots, Shard: shard(), Slots: rng()}
 		}
 		cs = append(cs, c)
 	}
@@ -244,7 +244,7 @@ func TestStoreGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	propose := func(cs []Change) {
+	propose := func(cs []slots.Change) {
 		t.Helper()
 		for _, c := range cs {
 			if _, err := leader().Propose(ctx, c); err != nil {
@@ -286,12 +286,12 @@ func TestStoreGroup(t *testing.T) {
 	agree(13)
 	for _, s := range stores {
 		if !s.IsLeader() {
-			if _, err := s.Propose(ctx, Change{Op: OpDropSlots, Shard: nid('1'), Slots: "0"}); err != ErrNotLeader {
+			if _, err := s.Propose(ctx, slots.Change{Op: slots.OpDropSlots, Shard: nid('1'), Slots: "0"}); err != ErrNotLeader {
 				t.Errorf("a follower's Propose: %v", err)
 			}
 		}
 	}
-	if _, err := leader().Propose(ctx, Change{Op: OpAssignSlots, Shard: nid('1'), Slots: "0"}); err == nil {
+	if _, err := leader().Propose(ctx, slots.Change{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "0"}); err == nil {
 		t.Error("a refused change reported success")
 	}
 	// The leader stops; the others elect a new one and go on.
@@ -308,7 +308,7 @@ func TestStoreGroup(t *testing.T) {
 	addr := l.Addr()
 	l.Close()
 	stores[li] = nil
-	propose([]Change{{Op: OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "0-99"}})
+	propose([]slots.Change{{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "0-99"}})
 	agree(14)
 	// The old leader restarts from its directory and catches up.
 	open(li, false, nil, addr)

@@ -2,18 +2,17 @@ package failover
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // SentinelConfig configures a sentinel: one member of the Raft group that owns the
@@ -191,7 +190,7 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 	case name == "SENTINEL" && sub == "LEADER" && len(args) == 2:
 		w.BulkString(s.leaderRESP())
 	case name == "SENTINEL" && sub == "PROPOSE" && len(args) == 3:
-		c, err := parseChange(args[2])
+		c, err := slots.ParseChange(args[2])
 		if err != nil {
 			w.Error("ERR " + err.Error())
 			return
@@ -232,36 +231,4 @@ func (s *Sentinel) answer(w *resp.Writer, err error, ok func()) {
 	default:
 		ok()
 	}
-}
-
-// parseChange reads a change as SENTINEL PROPOSE takes it: a JSON object with "op"
-// (the op's number) and the change's fields.
-func parseChange(b []byte) (Change, error) {
-	var c Change
-	if err := json.Unmarshal(b, &c); err != nil {
-		return c, err
-	}
-	var op struct {
-		Op int `json:"op"`
-	}
-	if err := json.Unmarshal(b, &op); err != nil {
-		return c, err
-	}
-	if op.Op < int(OpAddNode) || op.Op > int(OpDropSlots) {
-		return c, errors.New("unknown op " + strconv.Itoa(op.Op))
-	}
-	c.Op = Op(op.Op)
-	return c, nil
-}
-
-// ProposalJSON is the JSON SENTINEL PROPOSE takes for c.
-func ProposalJSON(c Change) []byte {
-	body := c.Encode()[1:] // {…}
-	out := []byte(`{"op":` + strconv.Itoa(int(c.Op)))
-	if len(body) > 2 {
-		out = append(append(out, ','), body[1:]...)
-	} else {
-		out = append(out, '}')
-	}
-	return out
 }

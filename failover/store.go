@@ -141,7 +141,7 @@ func (s *Store) LeaderCh() <-chan bool { return s.raft.LeaderCh() }
 // Propose commits a change through the group and returns the epoch it was applied
 // at. It answers only once the change is committed and applied here; a change the
 // FSM refuses returns its reason.
-func (s *Store) Propose(ctx context.Context, c Change) (uint64, error) {
+func (s *Store) Propose(ctx context.Context, c slots.Change) (uint64, error) {
 	if !s.IsLeader() {
 		return 0, ErrNotLeader
 	}
@@ -149,7 +149,7 @@ func (s *Store) Propose(ctx context.Context, c Change) (uint64, error) {
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	f := s.raft.Apply(c.Encode(), timeout)
+	f := s.raft.Apply(c.Entry(), timeout)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 			return 0, ErrNotLeader

@@ -116,10 +116,10 @@ func (c *Cluster) SentinelClient(s *failover.Sentinel) *redis.Client {
 
 // Propose commits a change through the leader's RESP endpoint (SENTINEL PROPOSE) and
 // returns the new epoch.
-func (c *Cluster) Propose(ch failover.Change) uint64 {
+func (c *Cluster) Propose(ch slots.Change) uint64 {
 	c.t.Helper()
 	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
-	epoch, err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "PROPOSE", string(failover.ProposalJSON(ch))).Int64()
+	epoch, err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "PROPOSE", string(ch.JSON())).Int64()
 	if err != nil {
 		c.t.Fatalf("SENTINEL PROPOSE %+v: %v", ch, err)
 	}
@@ -145,7 +145,7 @@ func (c *Cluster) Create(replicasPer int) uint64 {
 	c.t.Helper()
 	var epoch uint64
 	for _, n := range c.Nodes {
-		epoch = c.Propose(failover.Change{Op: failover.OpAddNode, Node: NodeInfo(n)})
+		epoch = c.Propose(slots.Change{Op: slots.OpAddNode, Node: NodeInfo(n)})
 	}
 	per := 1 + replicasPer
 	shards := len(c.Nodes) / per
@@ -154,9 +154,9 @@ func (c *Cluster) Create(replicasPer int) uint64 {
 		for j := 1; j < per; j++ {
 			reps = append(reps, c.Nodes[i*per+j].ClusterID())
 		}
-		c.Propose(failover.Change{Op: failover.OpAddShard, Shard: ShardID(i), Primary: c.Nodes[i*per].ClusterID(), Replicas: reps})
+		c.Propose(slots.Change{Op: slots.OpAddShard, Shard: ShardID(i), Primary: c.Nodes[i*per].ClusterID(), Replicas: reps})
 		start, end := i*slots.Count/shards, (i+1)*slots.Count/shards-1
-		epoch = c.Propose(failover.Change{Op: failover.OpAssignSlots, Shard: ShardID(i), Slots: fmt.Sprintf("%d-%d", start, end)})
+		epoch = c.Propose(slots.Change{Op: slots.OpAssignSlots, Shard: ShardID(i), Slots: fmt.Sprintf("%d-%d", start, end)})
 	}
 	c.WaitEpoch(epoch)
 	return epoch

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // TestEndToEnd: three sentinels and four data nodes; the cluster is laid out through
@@ -41,7 +41,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		var err error
 		c.waitFor("a follower naming the leader", func() bool {
-			err = c.SentinelClient(s).Do(ctx, "SENTINEL", "PROPOSE", string(failover.ProposalJSON(failover.Change{Op: failover.OpDropSlots, Shard: ShardID(0), Slots: "0"}))).Err()
+			err = c.SentinelClient(s).Do(ctx, "SENTINEL", "PROPOSE", string(slots.Change{Op: slots.OpDropSlots, Shard: ShardID(0), Slots: "0"}.JSON())).Err()
 			return err != nil && err.Error() == "NOTLEADER "+c.leader().Addr()
 		})
 		if !strings.HasPrefix(err.Error(), "NOTLEADER ") {
@@ -66,7 +66,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := n0.Set(ctx, "bar", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	epoch = c.Propose(failover.Change{Op: failover.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "5000-5100"})
+	epoch = c.Propose(slots.Change{Op: slots.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "5000-5100"})
 	c.WaitEpoch(epoch)
 	if err := n0.Get(ctx, "bar").Err(); err == nil || err.Error() != "MOVED 5061 "+c.Nodes[2].Addr().String() {
 		t.Errorf("GET bar after the hand-off: %v", err)
