@@ -1,8 +1,10 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/conf"
@@ -174,6 +178,11 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 			return false
 		}
 		if s.cluster.top.CompareAndSwap(cur, top) {
+			s.roleMu.Lock()
+			if latest := s.cluster.top.Load(); latest == top {
+				s.reconcileRole(top)
+			}
+			s.roleMu.Unlock()
 			return true
 		}
 	}
@@ -298,6 +307,12 @@ func clusterDefs() []def {
 		{name: "cluster|shards", fn: cmdClusterShards, lock: lockNone},
 		{name: "cluster|nodes", fn: cmdClusterNodes, lock: lockNone},
 		{name: "cluster|meet", fn: cmdClusterMeet, lock: lockNone},
+		{name: "cluster|addslots", fn: cmdClusterAddslots, lock: lockNone},
+		{name: "cluster|addslotsrange", fn: cmdClusterAddslotsrange, lock: lockNone},
+		{name: "cluster|delslots", fn: cmdClusterDelslots, lock: lockNone},
+		{name: "cluster|delslotsrange", fn: cmdClusterDelslotsrange, lock: lockNone},
+		{name: "cluster|replicate", fn: cmdClusterReplicate, lock: lockNone},
+		{name: "cluster|set-config-epoch", fn: cmdClusterSetConfigEpoch, lock: lockNone},
 	}
 }
 
@@ -560,8 +575,8 @@ func cmdClusterNodes(c *Client) {
 	top := s.clusterView()
 	var b strings.Builder
 	nodes := top.Nodes()
-	if len(nodes) == 0 {
-		nodes = []slots.Node{{ID: s.cluster.myID}}
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		nodes = append([]slots.Node{s.selfNode()}, nodes...) // not laid out yet
 	}
 	for _, n := range nodes {
 		flags, primary := "master", "-"
@@ -602,4 +617,280 @@ func cmdClusterNodes(c *Client) {
 		b.WriteString("\n")
 	}
 	c.w.Verbatim("txt", b.String())
+}
+
+// Changes of the layout through the sentinel group: CLUSTER ADDSLOTS and friends do
+// not change anything here; they propose the change to the sentinels (any one known
+// by gossip, following NOTLEADER to the leader) and answer once it is committed and
+// this node follows the new epoch.
+
+// sentinels returns the RESP addresses of the sentinels the node's gossip knows.
+func (s *Server) sentinels() []string {
+	g := s.cluster.gossip.Load()
+	if g == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range g.Members() {
+		if f := strings.Fields(string(m.Meta)); len(f) == 3 && f[0] == "sentinel" {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}
+
+// propose commits ch through the sentinel group and waits until the node follows the
+// resulting epoch.
+func (s *Server) propose(ch slots.Change) error {
+	addrs := s.sentinels()
+	if len(addrs) == 0 {
+		return errors.New("ERR no sentinel known to this node: CLUSTER MEET a sentinel first")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	addr := addrs[0]
+	for try := 0; ; try++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		epoch, err := c.Do(ctx, "SENTINEL", "PROPOSE", string(ch.JSON())).Int64()
+		c.Close()
+		if err == nil {
+			for {
+				if top := s.cluster.top.Load(); top != nil && top.Epoch() >= uint64(epoch) {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return errors.New("ERR the change was committed but has not reached this node yet")
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}
+		msg := err.Error()
+		if leader, ok := strings.CutPrefix(msg, "NOTLEADER "); ok && ctx.Err() == nil {
+			if leader != "" {
+				addr = leader
+			} else {
+				addr = addrs[try%len(addrs)]
+				time.Sleep(50 * time.Millisecond)
+			}
+			continue
+		}
+		if !strings.HasPrefix(msg, "ERR ") {
+			msg = "ERR " + msg
+		}
+		return errors.New(msg)
+	}
+}
+
+// selfNode is this node as the topology should list it.
+func (s *Server) selfNode() slots.Node {
+	cfg := s.config()
+	n := slots.Node{ID: s.cluster.myID, Port: s.listeningPort(), Hostname: cfg.ClusterAnnounceHostname}
+	if g := s.cluster.gossip.Load(); g != nil {
+		host, port, _ := net.SplitHostPort(g.Addr())
+		n.IP = host
+		n.BusPort, _ = strconv.Atoi(port)
+	}
+	if cfg.ClusterAnnounceIP != "" {
+		n.IP = cfg.ClusterAnnounceIP
+	}
+	if cfg.ClusterAnnouncePort != 0 {
+		n.Port = cfg.ClusterAnnouncePort
+	}
+	return n
+}
+
+// ensureShard makes sure the topology lists this node, as the primary of a shard of
+// its own when it is in none; it returns the node's shard.
+func (s *Server) ensureShard() (slots.Shard, error) {
+	top := s.clusterView()
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
+			return slots.Shard{}, err
+		}
+		top = s.clusterView()
+	}
+	if sh, ok := top.ShardOf(s.cluster.myID); ok {
+		return sh, nil
+	}
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return slots.Shard{}, err
+	}
+	if err := s.propose(slots.Change{Op: slots.OpAddShard, Shard: hex.EncodeToString(id[:]), Primary: s.cluster.myID}); err != nil {
+		return slots.Shard{}, err
+	}
+	sh, _ := s.clusterView().ShardOf(s.cluster.myID)
+	return sh, nil
+}
+
+// slotArgs reads the slots of CLUSTER ADDSLOTS/DELSLOTS (one per argument) or of the
+// -RANGE forms (start end pairs) from argument 2 on.
+func (c *Client) slotArgs(ranges bool) (slots.Ranges, bool) {
+	var set slots.Set
+	args := c.args[2:]
+	if ranges && len(args)%2 != 0 {
+		c.Err(wrongArgs(c.cmd.FullName))
+		return nil, false
+	}
+	step := 1
+	if ranges {
+		step = 2
+	}
+	for i := 0; i < len(args); i += step {
+		start, ok := c.slotArg(2 + i)
+		if !ok {
+			return nil, false
+		}
+		end := start
+		if ranges {
+			if end, ok = c.slotArg(3 + i); !ok {
+				return nil, false
+			}
+			if start > end {
+				c.Err(fmt.Sprintf("ERR start slot number %d is greater than end slot number %d", start, end))
+				return nil, false
+			}
+		}
+		for sl := start; sl <= end; sl++ {
+			if set.Has(sl) {
+				c.Err(fmt.Sprintf("ERR Slot %d specified multiple times", sl))
+				return nil, false
+			}
+			set.Add(sl)
+		}
+	}
+	return set.Ranges(), true
+}
+
+// clusterSlots is CLUSTER ADDSLOTS/ADDSLOTSRANGE (add) and DELSLOTS/DELSLOTSRANGE.
+func clusterSlots(c *Client, add, ranges bool) {
+	if !c.clusterOn() {
+		return
+	}
+	rs, ok := c.slotArgs(ranges)
+	if !ok {
+		return
+	}
+	s := c.s
+	top := s.clusterView()
+	for _, r := range rs {
+		for sl := r.Start; sl <= r.End; sl++ {
+			owner, owned := top.Owner(sl)
+			switch {
+			case add && owned:
+				c.Err(fmt.Sprintf("ERR Slot %d is already busy", sl))
+				return
+			case !add && !owned:
+				c.Err(fmt.Sprintf("ERR Slot %d is already unassigned", sl))
+				return
+			case !add && owner.Primary != s.cluster.myID:
+				c.Err(fmt.Sprintf("ERR Slot %d is not served by this node", sl))
+				return
+			}
+		}
+	}
+	sh, err := s.ensureShard()
+	if err == nil {
+		op := slots.OpAssignSlots
+		if !add {
+			op = slots.OpDropSlots
+		}
+		err = s.propose(slots.Change{Op: op, Shard: sh.ID, Slots: rs.String()})
+	}
+	if err != nil {
+		c.Err(err.Error())
+		return
+	}
+	c.OK()
+}
+
+func cmdClusterAddslots(c *Client)      { clusterSlots(c, true, false) }
+func cmdClusterAddslotsrange(c *Client) { clusterSlots(c, true, true) }
+func cmdClusterDelslots(c *Client)      { clusterSlots(c, false, false) }
+func cmdClusterDelslotsrange(c *Client) { clusterSlots(c, false, true) }
+
+// cmdClusterReplicate is CLUSTER REPLICATE node-id: this node becomes a replica of
+// that primary's shard (and, once the topology says so, replicates from it).
+func cmdClusterReplicate(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	id := string(c.args[2])
+	top := s.clusterView()
+	if _, ok := top.Node(id); !ok {
+		c.Err("ERR Unknown node " + id)
+		return
+	}
+	if id == s.cluster.myID {
+		c.Err("ERR Can't replicate myself")
+		return
+	}
+	target, ok := top.ShardOf(id)
+	if !ok || target.Primary != id {
+		c.Err("ERR I can only replicate a master, not a replica.")
+		return
+	}
+	if mine, ok := top.ShardOf(s.cluster.myID); ok {
+		if mine.ID == target.ID {
+			c.OK()
+			return
+		}
+		c.Err("ERR To set a master the node must be empty and without assigned slots.")
+		return
+	}
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
+			c.Err(err.Error())
+			return
+		}
+	}
+	if err := s.propose(slots.Change{Op: slots.OpAddReplica, Shard: target.ID, NodeID: s.cluster.myID}); err != nil {
+		c.Err(err.Error())
+		return
+	}
+	c.OK()
+}
+
+// cmdClusterSetConfigEpoch is CLUSTER SET-CONFIG-EPOCH: epochs are the sentinel
+// group's to assign, so it only checks its argument (redis-cli --cluster create sends
+// it to every node).
+func cmdClusterSetConfigEpoch(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if n, err := strconv.ParseInt(string(c.args[2]), 10, 64); err != nil || n < 0 {
+		c.Err("ERR Invalid config epoch specified: " + string(c.args[2]))
+		return
+	}
+	c.OK()
+}
+
+// reconcileRole makes the node's replication follow the topology: a replica of a
+// shard replicates from its primary, a primary replicates from nobody.
+func (s *Server) reconcileRole(top *slots.Topology) {
+	sh, ok := top.ShardOf(s.cluster.myID)
+	if !ok {
+		return
+	}
+	if sh.Primary == s.cluster.myID {
+		if s.up.following.Load() {
+			s.unfollow()
+			s.log.Noticef("Cluster topology at epoch %d: this node is its shard's primary", top.Epoch())
+		}
+		return
+	}
+	p, ok := top.Node(sh.Primary)
+	if !ok {
+		return
+	}
+	u := &s.up
+	u.mu.Lock()
+	same := u.following.Load() && u.host == p.IP && u.port == p.Port
+	u.mu.Unlock()
+	if !same {
+		s.follow(p.IP, p.Port)
+		s.log.Noticef("Cluster topology at epoch %d: replicating from %s:%d", top.Epoch(), p.IP, p.Port)
+	}
 }

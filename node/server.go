@@ -77,6 +77,7 @@ type Server struct {
 	repl            replState
 	up              upstream // the replica side: the primary this server follows
 	cluster         clusterState
+	roleMu          sync.Mutex  // orders the replication role changes topologies ask for
 	noActiveExpire  atomic.Bool // DEBUG SET-ACTIVE-EXPIRE 0
 	renameMu        sync.Mutex  // orders installing snapshot files (persist.go, bgsave.go)
 	acl             aclState

@@ -72,3 +72,50 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("GET bar after the hand-off: %v", err)
 	}
 }
+
+// TestRedisCliCreate: redis-cli --cluster create lays out six shoal nodes (three
+// primaries with a replica each) — its ADDSLOTS and REPLICATE become proposals to the
+// sentinels — then --cluster check agrees, the replicas replicate, and a
+// ClusterClient works.
+func TestRedisCliCreate(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli is not installed")
+	}
+	ctx := context.Background()
+	c := Start(t, 1, 6)
+	args := []string{"--cluster", "create"}
+	for _, n := range c.Nodes {
+		args = append(args, n.Addr().String())
+	}
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	out, err := exec.Command(cli, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	out, err = exec.Command(cli, "--cluster", "check", c.Nodes[0].Addr().String()).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All nodes agree about slots configuration.") || strings.Count(string(out), "S: ") != 3 {
+		t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
+	defer cc.Close()
+	for i := range 100 {
+		if err := cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every replica replicates its primary.
+	c.waitFor("the replicas to hold their primaries' keys", func() bool {
+		total := int64(0)
+		for _, n := range c.Nodes {
+			cl := c.Client(n)
+			if strings.Contains(cl.Info(ctx, "replication").Val(), "role:slave") {
+				if !strings.Contains(cl.Info(ctx, "replication").Val(), "master_link_status:up") {
+					return false
+				}
+				total += cl.DBSize(ctx).Val()
+			}
+		}
+		return total == 100
+	})
+}

@@ -169,6 +169,8 @@ type Config struct {
 	ClusterPort                     int    // cluster-port (0: port+10000)
 	ClusterAnnounceIP               string // cluster-announce-ip
 	ClusterAnnounceBusPort          int    // cluster-announce-bus-port
+	ClusterAnnouncePort             int    // cluster-announce-port
+	ClusterAnnounceHostname         string // cluster-announce-hostname
 	ClusterSecret                   string // cluster-secret (shoal's: the gossip's shared key)
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index

@@ -159,7 +159,7 @@ var registry = [...]directive{
 	// CONFIG GET *, which lists Redis's directives only).
 	str("cluster-secret", "", fImpl|fHidden|fSensitive|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterSecret })),
 	str("cluster-config-file", "", fImpl|fImmutable, "nodes.conf", nil, strF(func(c *Config) *string { return &c.ClusterConfigFile })),
-	str("cluster-announce-hostname", "", fNullEmpty, "", checkHostname, nil),
+	str("cluster-announce-hostname", "", fImpl|fNullEmpty, "", checkHostname, strF(func(c *Config) *string { return &c.ClusterAnnounceHostname })),
 	str("syslog-ident", "", fImmutable, "redis", nil, nil),
 	str("dbfilename", "", fImpl|fProtected, "dump.rdb", checkDBFilename, strF(func(c *Config) *string { return &c.Dbfilename })),
 	str("appendfilename", "", fImpl|fImmutable, "appendonly.aof", checkAOFFilename, strF(func(c *Config) *string { return &c.Appendfilename })),
@@ -230,7 +230,7 @@ var registry = [...]directive{
 	number("tcp-backlog", "", fImpl|fImmutable, 0, intMax, "511", intF(func(c *Config) *int { return &c.TCPBacklog })),
 	number("cluster-port", "", fImpl|fImmutable, 0, 65535, "0", intF(func(c *Config) *int { return &c.ClusterPort })),
 	number("cluster-announce-bus-port", "", fImpl, 0, 65535, "0", intF(func(c *Config) *int { return &c.ClusterAnnounceBusPort })),
-	number("cluster-announce-port", "", 0, 0, 65535, "0", nil),
+	number("cluster-announce-port", "", fImpl, 0, 65535, "0", intF(func(c *Config) *int { return &c.ClusterAnnouncePort })),
 	number("cluster-announce-tls-port", "", 0, 0, 65535, "0", nil),
 	number("repl-timeout", "", fImpl, 1, intMax, "60", intF(func(c *Config) *int { return &c.ReplTimeout })),
 	number("repl-ping-replica-period", "repl-ping-slave-period", fImpl, 1, intMax, "10", intF(func(c *Config) *int { return &c.ReplPingReplicaPeriod })),
