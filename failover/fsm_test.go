@@ -135,7 +135,7 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	var cs []slots.Change
 	for range n {
 		var c slots.Change
-		switch slots.Op(1 + rnd.IntN(8)) {
+		switch slots.Op(1 + rnd.IntN(10)) {
 		case slots.OpAddNode:
 			c = slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
 		case slots.OpRemoveNode:
@@ -152,6 +152,10 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 			c = slots.Change{Op: slots.OpSetPrimary, Shard: shard(), NodeID: pick()}
 		case slots.OpDropSlots:
 			c = slots.Change{Op: slots.OpDropSlots, Shard: shard(), Slots: rng()}
+		case slots.OpSetMigration:
+			c = slots.Change{Op: slots.OpSetMigration, Slots: fmt.Sprint(rnd.IntN(slots.Count)), NodeID: pick()}
+		case slots.OpClearMigration:
+			c = slots.Change{Op: slots.OpClearMigration, Slots: fmt.Sprint(rnd.IntN(slots.Count))}
 		}
 		cs = append(cs, c)
 	}

@@ -233,6 +233,9 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	} else {
 		idx, _ := cmd.Keys(c.args, c.keyIdx[:0])
 		for _, i := range idx {
+			if q.Migrate && len(c.args[i]) == 0 {
+				continue // MIGRATE's "" before KEYS is no key (Redis's migrateGetKeys)
+			}
 			q.Keys = append(q.Keys, c.args[i])
 		}
 	}
@@ -313,6 +316,7 @@ func clusterDefs() []def {
 		{name: "cluster|delslotsrange", fn: cmdClusterDelslotsrange, lock: lockNone},
 		{name: "cluster|replicate", fn: cmdClusterReplicate, lock: lockNone},
 		{name: "cluster|set-config-epoch", fn: cmdClusterSetConfigEpoch, lock: lockNone},
+		{name: "cluster|setslot", fn: cmdClusterSetslot, lock: lockNone},
 	}
 }
 
@@ -682,6 +686,26 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 }
 
+// syncTopology brings the node up to the topology a sentinel holds now, for commands
+// that decide on the current layout (the gossip may be a few milliseconds behind a
+// change another node just made).
+func (s *Server) syncTopology() {
+	for _, addr := range s.sentinels() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		b, err := c.Do(ctx, "SENTINEL", "TOPOLOGY").Text()
+		c.Close()
+		cancel()
+		if err != nil {
+			continue
+		}
+		if top, err := slots.Decode([]byte(b)); err == nil {
+			s.SetTopology(top)
+			return
+		}
+	}
+}
+
 // selfNode is this node as the topology should list it.
 func (s *Server) selfNode() slots.Node {
 	cfg := s.config()
@@ -893,4 +917,119 @@ func (s *Server) reconcileRole(top *slots.Topology) {
 		s.follow(p.IP, p.Port)
 		s.log.Noticef("Cluster topology at epoch %d: replicating from %s:%d", top.Epoch(), p.IP, p.Port)
 	}
+}
+
+// cmdClusterSetslot is CLUSTER SETSLOT slot IMPORTING source-id | MIGRATING target-id
+// | STABLE | NODE node-id. A migration is one record in the topology (the slot, its
+// owner's primary, the target): IMPORTING on the target and MIGRATING on the source
+// both propose it, and the second finds it there already. NODE hands the slot to the
+// node's shard (the migration ends with it); the source refuses while it still holds
+// keys of the slot, as Redis does.
+func cmdClusterSetslot(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	sl, ok := c.slotArg(2)
+	if !ok {
+		return
+	}
+	s.syncTopology()
+	top := s.clusterView()
+	owner, owned := top.Owner(sl)
+	mig, migrating := top.Migration(sl)
+	me := s.cluster.myID
+	nodeArg := func() (string, bool) {
+		if len(c.args) != 5 {
+			c.Err(errSyntax)
+			return "", false
+		}
+		id := string(c.args[4])
+		if _, ok := top.Node(id); !ok {
+			c.Err("ERR I don't know about node " + id)
+			return "", false
+		}
+		return id, true
+	}
+	var ch slots.Change
+	switch {
+	case c.is(3, "IMPORTING"):
+		src, ok := nodeArg()
+		if !ok {
+			return
+		}
+		if owned && owner.Primary == me {
+			c.Err(fmt.Sprintf("ERR I'm already the owner of hash slot %d", sl))
+			return
+		}
+		if !owned || owner.Primary != src {
+			c.Err(fmt.Sprintf("ERR Slot %d is not served by %s", sl, src))
+			return
+		}
+		if migrating && mig.Target == me {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpSetMigration, Slots: strconv.Itoa(sl), NodeID: me}
+	case c.is(3, "MIGRATING"):
+		dst, ok := nodeArg()
+		if !ok {
+			return
+		}
+		if !owned || owner.Primary != me {
+			c.Err(fmt.Sprintf("ERR I'm not the owner of hash slot %d", sl))
+			return
+		}
+		if migrating && mig.Target == dst {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpSetMigration, Slots: strconv.Itoa(sl), NodeID: dst}
+	case c.is(3, "STABLE") && len(c.args) == 4:
+		if !migrating {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpClearMigration, Slots: strconv.Itoa(sl)}
+	case c.is(3, "NODE"):
+		id, ok := nodeArg()
+		if !ok {
+			return
+		}
+		to, ok := top.ShardOf(id)
+		if !ok || to.Primary != id {
+			c.Err("ERR Please use SETSLOT only with masters.")
+			return
+		}
+		if owned && owner.ID == to.ID {
+			if migrating {
+				ch = slots.Change{Op: slots.OpClearMigration, Slots: strconv.Itoa(sl)}
+				break
+			}
+			c.OK()
+			return
+		}
+		if owned && owner.Primary == me {
+			s.eng.LockSlot(sl)
+			n := s.eng.DB(0).SlotSize(sl)
+			s.eng.UnlockSlot(sl)
+			if n != 0 {
+				c.Err(fmt.Sprintf("ERR Can't assign hashslot %d to a different node while I still hold keys for this hash slot.", sl))
+				return
+			}
+		}
+		if owned {
+			ch = slots.Change{Op: slots.OpMoveSlots, Shard: owner.ID, To: to.ID, Slots: strconv.Itoa(sl)}
+		} else {
+			ch = slots.Change{Op: slots.OpAssignSlots, Shard: to.ID, Slots: strconv.Itoa(sl)}
+		}
+	default:
+		c.Err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
+		return
+	}
+	if err := s.propose(ch); err != nil {
+		c.Err(err.Error())
+		return
+	}
+	c.OK()
 }

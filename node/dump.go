@@ -13,6 +13,8 @@ func dumpDefs() []def {
 	return []def{
 		{name: "dump", fn: cmdDump},
 		{name: "restore", fn: cmdRestore},
+		{name: "restore-asking", fn: cmdRestore},
+		{name: "migrate", fn: cmdMigrate},
 	}
 }
 

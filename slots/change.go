@@ -23,6 +23,13 @@ const (
 	OpMoveSlots   Op = 6 // Slots, owned by Shard, go to To (a reshard's hand-off)
 	OpSetPrimary  Op = 7 // NodeID, a replica of Shard, becomes its primary (failover); the old primary becomes a replica
 	OpDropSlots   Op = 8 // Slots, owned by Shard, become unowned
+	// OpSetMigration: the slot in Slots starts (or changes) migrating from its owner's
+	// primary to NodeID (CLUSTER SETSLOT IMPORTING/MIGRATING).
+	OpSetMigration Op = 9
+	// OpClearMigration: the slot in Slots is no longer migrating (SETSLOT STABLE).
+	OpClearMigration Op = 10
+
+	opLast = OpClearMigration
 )
 
 // Change is one topology change: an op and the fields it uses.
@@ -52,7 +59,7 @@ func ParseChange(b []byte) (Change, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return c, err
 	}
-	if c.Op < OpAddNode || c.Op > OpDropSlots {
+	if c.Op < OpAddNode || c.Op > opLast {
 		return c, fmt.Errorf("unknown op %d", c.Op)
 	}
 	return c, nil
@@ -168,6 +175,24 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 		shards[i].Primary, shards[i].Replicas = c.NodeID, replicas
 		// Migrations from the old primary cannot continue from the new one.
 		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Source == s.Primary })
+	case OpSetMigration, OpClearMigration:
+		slot, err := parseSlot(c.Slots)
+		if err != nil {
+			return nil, err
+		}
+		had := len(migrations)
+		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Slot == slot })
+		if c.Op == OpClearMigration {
+			if len(migrations) == had {
+				return nil, fmt.Errorf("slot %d is not migrating", slot)
+			}
+			break
+		}
+		owner, ok := cur.Owner(slot)
+		if !ok {
+			return nil, fmt.Errorf("slot %d has no owner", slot)
+		}
+		migrations = append(migrations, Migration{Slot: slot, Source: owner.Primary, Target: c.NodeID})
 	default:
 		panic(fmt.Sprintf("slots: op %d has no apply", c.Op))
 	}

@@ -119,3 +119,45 @@ func TestRedisCliCreate(t *testing.T) {
 		return total == 100
 	})
 }
+
+// TestRedisCliReshard: redis-cli --cluster reshard moves 200 slots with their keys
+// between two shoal primaries — SETSLOT IMPORTING/MIGRATING become one migration in
+// the topology, MIGRATE sends the keys with RESTORE-ASKING, SETSLOT NODE hands the
+// slots over through the sentinels — and every key is still readable afterwards.
+func TestRedisCliReshard(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli is not installed")
+	}
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0) // shard 0: slots 0-8191 on node 0; shard 1: 8192-16383 on node 1
+	a := c.Nodes[0].Addr().String()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{a}})
+	defer cc.Close()
+	for i := range 2000 {
+		if err := cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(cli, "--cluster", "reshard", a, "--cluster-from", c.Nodes[0].ClusterID(),
+		"--cluster-to", c.Nodes[1].ClusterID(), "--cluster-slots", "200", "--cluster-yes").CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster reshard: %v\n%s", err, out)
+	}
+	out, err = exec.Command(cli, "--cluster", "check", a).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All nodes agree about slots configuration.") ||
+		!strings.Contains(string(out), "slots:[200-8191] (7992 slots) master") {
+		t.Errorf("redis-cli --cluster check after the reshard: %v\n%s", err, out)
+	}
+	cc.ReloadState(ctx)
+	for i := range 2000 {
+		if v, err := cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("k%d after the reshard = %d, %v", i, v, err)
+		}
+	}
+	n0, n1 := c.Client(c.Nodes[0]).DBSize(ctx).Val(), c.Client(c.Nodes[1]).DBSize(ctx).Val()
+	if n0+n1 != 2000 {
+		t.Errorf("%d + %d keys after the reshard, want 2000", n0, n1)
+	}
+}
