@@ -135,7 +135,7 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	var cs []slots.Change
 	for range n {
 		var c slots.Change
-		switch slots.Op(1 + rnd.IntN(10)) {
+		switch slots.Op(1 + rnd.IntN(11)) {
 		case slots.OpAddNode:
 			c = slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
 		case slots.OpRemoveNode:
@@ -156,6 +156,8 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 			c = slots.Change{Op: slots.OpSetMigration, Slots: fmt.Sprint(rnd.IntN(slots.Count)), NodeID: pick()}
 		case slots.OpClearMigration:
 			c = slots.Change{Op: slots.OpClearMigration, Slots: fmt.Sprint(rnd.IntN(slots.Count))}
+		case slots.OpForgetNode:
+			c = slots.Change{Op: slots.OpForgetNode, NodeID: pick()}
 		}
 		cs = append(cs, c)
 	}

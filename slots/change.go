@@ -28,8 +28,12 @@ const (
 	OpSetMigration Op = 9
 	// OpClearMigration: the slot in Slots is no longer migrating (SETSLOT STABLE).
 	OpClearMigration Op = 10
+	// OpForgetNode: NodeID leaves the cluster, and its shard if it is in one: a
+	// replica simply goes; a primary only with its shard, which must serve no slots
+	// and have no replicas left (CLUSTER FORGET, redis-cli --cluster del-node).
+	OpForgetNode Op = 11
 
-	opLast = OpClearMigration
+	opLast = OpForgetNode
 )
 
 // Change is one topology change: an op and the fields it uses.
@@ -117,6 +121,24 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 			return nil, fmt.Errorf("no node %s", c.NodeID)
 		}
 		nodes = slices.Delete(nodes, i, i+1)
+	case OpForgetNode:
+		i := slices.IndexFunc(nodes, func(n Node) bool { return n.ID == c.NodeID })
+		if i < 0 {
+			return nil, fmt.Errorf("no node %s", c.NodeID)
+		}
+		nodes = slices.Delete(nodes, i, i+1)
+		if sh, inShard := cur.ShardOf(c.NodeID); inShard {
+			j, _ := shard(sh.ID)
+			if sh.Primary == c.NodeID {
+				if sh.Slots.Len() > 0 || len(sh.Replicas) > 0 {
+					return nil, fmt.Errorf("node %s is the primary of a shard with slots or replicas", c.NodeID)
+				}
+				shards = slices.Delete(shards, j, j+1)
+			} else {
+				shards[j].Replicas = slices.DeleteFunc(slices.Clone(sh.Replicas), func(id string) bool { return id == c.NodeID })
+			}
+		}
+		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Target == c.NodeID })
 	case OpAddShard:
 		shards = append(shards, Shard{ID: c.Shard, Primary: c.Primary, Replicas: c.Replicas})
 	case OpAddReplica:

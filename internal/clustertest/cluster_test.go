@@ -161,3 +161,52 @@ func TestRedisCliReshard(t *testing.T) {
 		t.Errorf("%d + %d keys after the reshard, want 2000", n0, n1)
 	}
 }
+
+// TestRedisCliAddDelNode: redis-cli --cluster add-node brings a new primary in
+// (CLUSTER MEET joins the layout), reshard gives it slots with their keys, add-node
+// --cluster-slave adds a replica to it, and del-node takes the replica out again.
+func TestRedisCliAddDelNode(t *testing.T) {
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Skip("redis-cli is not installed")
+	}
+	ctx := context.Background()
+	c := Start(t, 1, 5)
+	run := func(want string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(cli, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	addr := func(i int) string { return c.Nodes[i].Addr().String() }
+	run("[OK] All 16384 slots covered.", "--cluster", "create", addr(0), addr(1), addr(2), "--cluster-yes")
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr(0)}})
+	defer cc.Close()
+	for i := range 500 {
+		if err := cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("[OK] New node added correctly.", "--cluster", "add-node", addr(3), addr(0))
+	run("Moving slot", "--cluster", "reshard", addr(0), "--cluster-from", c.Nodes[0].ClusterID(),
+		"--cluster-to", c.Nodes[3].ClusterID(), "--cluster-slots", "100", "--cluster-yes")
+	run("[OK] New node added correctly.", "--cluster", "add-node", addr(4), addr(0), "--cluster-slave",
+		"--cluster-master-id", c.Nodes[3].ClusterID())
+	out := run("[OK] All nodes agree about slots configuration.", "--cluster", "check", addr(0))
+	if !strings.Contains(out, "(100 slots) master") || strings.Count(out, "S: ") != 1 {
+		t.Errorf("check after add-node and reshard:\n%s", out)
+	}
+	run("Sending CLUSTER RESET SOFT to the deleted node.", "--cluster", "del-node", addr(0), c.Nodes[4].ClusterID())
+	out = run("[OK] All 16384 slots covered.", "--cluster", "check", addr(0))
+	if strings.Contains(out, c.Nodes[4].ClusterID()) {
+		t.Errorf("the deleted node is still listed:\n%s", out)
+	}
+	cc.ReloadState(ctx)
+	for i := range 500 {
+		if v, err := cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err != nil || v != i {
+			t.Fatalf("k%d = %d, %v", i, v, err)
+		}
+	}
+}

@@ -1,0 +1,518 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// Changes of the layout through the sentinel group: CLUSTER ADDSLOTS and friends do
+// not change anything here; they propose the change to the sentinels (any one known
+// by gossip, following NOTLEADER to the leader) and answer once it is committed and
+// this node follows the new epoch.
+
+// sentinels returns the RESP addresses of the sentinels the node's gossip knows.
+func (s *Server) sentinels() []string {
+	g := s.cluster.gossip.Load()
+	if g == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range g.Members() {
+		if f := strings.Fields(string(m.Meta)); len(f) == 3 && f[0] == "sentinel" {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}
+
+// propose commits ch through the sentinel group and waits until the node follows the
+// resulting epoch.
+func (s *Server) propose(ch slots.Change) error {
+	addrs := s.sentinels()
+	if len(addrs) == 0 {
+		return errors.New("ERR no sentinel known to this node: CLUSTER MEET a sentinel first")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	addr := addrs[0]
+	for try := 0; ; try++ {
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		epoch, err := c.Do(ctx, "SENTINEL", "PROPOSE", string(ch.JSON())).Int64()
+		c.Close()
+		if err == nil {
+			for {
+				if top := s.cluster.top.Load(); top != nil && top.Epoch() >= uint64(epoch) {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return errors.New("ERR the change was committed but has not reached this node yet")
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}
+		msg := err.Error()
+		if leader, ok := strings.CutPrefix(msg, "NOTLEADER "); ok && ctx.Err() == nil {
+			if leader != "" {
+				addr = leader
+			} else {
+				addr = addrs[try%len(addrs)]
+				time.Sleep(50 * time.Millisecond)
+			}
+			continue
+		}
+		if !strings.HasPrefix(msg, "ERR ") {
+			msg = "ERR " + msg
+		}
+		return errors.New(msg)
+	}
+}
+
+// syncTopology brings the node up to the topology a sentinel holds now, for commands
+// that decide on the current layout (the gossip may be a few milliseconds behind a
+// change another node just made).
+func (s *Server) syncTopology() {
+	for _, addr := range s.sentinels() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+		b, err := c.Do(ctx, "SENTINEL", "TOPOLOGY").Text()
+		c.Close()
+		cancel()
+		if err != nil {
+			continue
+		}
+		if top, err := slots.Decode([]byte(b)); err == nil {
+			s.SetTopology(top)
+			return
+		}
+	}
+}
+
+// selfNode is this node as the topology should list it.
+func (s *Server) selfNode() slots.Node {
+	cfg := s.config()
+	n := slots.Node{ID: s.cluster.myID, Port: s.listeningPort(), Hostname: cfg.ClusterAnnounceHostname}
+	if g := s.cluster.gossip.Load(); g != nil {
+		host, port, _ := net.SplitHostPort(g.Addr())
+		n.IP = host
+		n.BusPort, _ = strconv.Atoi(port)
+	}
+	if cfg.ClusterAnnounceIP != "" {
+		n.IP = cfg.ClusterAnnounceIP
+	}
+	if cfg.ClusterAnnouncePort != 0 {
+		n.Port = cfg.ClusterAnnouncePort
+	}
+	return n
+}
+
+// ensureShard makes sure the topology lists this node, as the primary of a shard of
+// its own when it is in none; it returns the node's shard.
+func (s *Server) ensureShard() (slots.Shard, error) {
+	top := s.clusterView()
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
+			return slots.Shard{}, err
+		}
+		top = s.clusterView()
+	}
+	if sh, ok := top.ShardOf(s.cluster.myID); ok {
+		return sh, nil
+	}
+	if err := s.proposeShard(s.cluster.myID); err != nil {
+		return slots.Shard{}, err
+	}
+	sh, _ := s.clusterView().ShardOf(s.cluster.myID)
+	return sh, nil
+}
+
+// proposeReply proposes ch and answers +OK once it is committed, or the error.
+func (c *Client) proposeReply(ch slots.Change) {
+	if err := c.s.propose(ch); err != nil {
+		c.Err(err.Error())
+		return
+	}
+	c.OK()
+}
+
+// proposeShard proposes a new shard with primary as its primary (and a fresh ID).
+func (s *Server) proposeShard(primary string) error {
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	return s.propose(slots.Change{Op: slots.OpAddShard, Shard: hex.EncodeToString(id[:]), Primary: primary})
+}
+
+// slotArgs reads the slots of CLUSTER ADDSLOTS/DELSLOTS (one per argument) or of the
+// -RANGE forms (start end pairs) from argument 2 on.
+func (c *Client) slotArgs(ranges bool) (slots.Ranges, bool) {
+	var set slots.Set
+	args := c.args[2:]
+	if ranges && len(args)%2 != 0 {
+		c.Err(wrongArgs(c.cmd.FullName))
+		return nil, false
+	}
+	step := 1
+	if ranges {
+		step = 2
+	}
+	for i := 0; i < len(args); i += step {
+		start, ok := c.slotArg(2 + i)
+		if !ok {
+			return nil, false
+		}
+		end := start
+		if ranges {
+			if end, ok = c.slotArg(3 + i); !ok {
+				return nil, false
+			}
+			if start > end {
+				c.Err(fmt.Sprintf("ERR start slot number %d is greater than end slot number %d", start, end))
+				return nil, false
+			}
+		}
+		for sl := start; sl <= end; sl++ {
+			if set.Has(sl) {
+				c.Err(fmt.Sprintf("ERR Slot %d specified multiple times", sl))
+				return nil, false
+			}
+			set.Add(sl)
+		}
+	}
+	return set.Ranges(), true
+}
+
+// clusterSlots is CLUSTER ADDSLOTS/ADDSLOTSRANGE (add) and DELSLOTS/DELSLOTSRANGE.
+func clusterSlots(c *Client, add, ranges bool) {
+	if !c.clusterOn() {
+		return
+	}
+	rs, ok := c.slotArgs(ranges)
+	if !ok {
+		return
+	}
+	s := c.s
+	top := s.clusterView()
+	for _, r := range rs {
+		for sl := r.Start; sl <= r.End; sl++ {
+			owner, owned := top.Owner(sl)
+			switch {
+			case add && owned:
+				c.Err(fmt.Sprintf("ERR Slot %d is already busy", sl))
+				return
+			case !add && !owned:
+				c.Err(fmt.Sprintf("ERR Slot %d is already unassigned", sl))
+				return
+			case !add && owner.Primary != s.cluster.myID:
+				c.Err(fmt.Sprintf("ERR Slot %d is not served by this node", sl))
+				return
+			}
+		}
+	}
+	sh, err := s.ensureShard()
+	if err == nil {
+		op := slots.OpAssignSlots
+		if !add {
+			op = slots.OpDropSlots
+		}
+		err = s.propose(slots.Change{Op: op, Shard: sh.ID, Slots: rs.String()})
+	}
+	if err != nil {
+		c.Err(err.Error())
+		return
+	}
+	c.OK()
+}
+
+func cmdClusterAddslots(c *Client)      { clusterSlots(c, true, false) }
+func cmdClusterAddslotsrange(c *Client) { clusterSlots(c, true, true) }
+func cmdClusterDelslots(c *Client)      { clusterSlots(c, false, false) }
+func cmdClusterDelslotsrange(c *Client) { clusterSlots(c, false, true) }
+
+// cmdClusterReplicate is CLUSTER REPLICATE node-id: this node becomes a replica of
+// that primary's shard (and, once the topology says so, replicates from it).
+func cmdClusterReplicate(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	id := string(c.args[2])
+	top := s.clusterView()
+	if _, ok := top.Node(id); !ok {
+		c.Err("ERR Unknown node " + id)
+		return
+	}
+	if id == s.cluster.myID {
+		c.Err("ERR Can't replicate myself")
+		return
+	}
+	target, ok := top.ShardOf(id)
+	if !ok || target.Primary != id {
+		c.Err("ERR I can only replicate a master, not a replica.")
+		return
+	}
+	if mine, ok := top.ShardOf(s.cluster.myID); ok {
+		if mine.ID == target.ID {
+			c.OK()
+			return
+		}
+		c.Err("ERR To set a master the node must be empty and without assigned slots.")
+		return
+	}
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
+			c.Err(err.Error())
+			return
+		}
+	}
+	c.proposeReply(slots.Change{Op: slots.OpAddReplica, Shard: target.ID, NodeID: s.cluster.myID})
+}
+
+// cmdClusterSetConfigEpoch is CLUSTER SET-CONFIG-EPOCH: epochs are the sentinel
+// group's to assign, so it only checks its argument (redis-cli --cluster create sends
+// it to every node).
+func cmdClusterSetConfigEpoch(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if n, err := strconv.ParseInt(string(c.args[2]), 10, 64); err != nil || n < 0 {
+		c.Err("ERR Invalid config epoch specified: " + string(c.args[2]))
+		return
+	}
+	c.OK()
+}
+
+// reconcileRole makes the node's replication follow the topology: a replica of a
+// shard replicates from its primary, a primary replicates from nobody.
+func (s *Server) reconcileRole(top *slots.Topology) {
+	sh, ok := top.ShardOf(s.cluster.myID)
+	if !ok {
+		return
+	}
+	if sh.Primary == s.cluster.myID {
+		if s.up.following.Load() {
+			s.unfollow()
+			s.log.Noticef("Cluster topology at epoch %d: this node is its shard's primary", top.Epoch())
+		}
+		return
+	}
+	p, ok := top.Node(sh.Primary)
+	if !ok {
+		return
+	}
+	u := &s.up
+	u.mu.Lock()
+	same := u.following.Load() && u.host == p.IP && u.port == p.Port
+	u.mu.Unlock()
+	if !same {
+		s.follow(p.IP, p.Port)
+		s.log.Noticef("Cluster topology at epoch %d: replicating from %s:%d", top.Epoch(), p.IP, p.Port)
+	}
+}
+
+// cmdClusterSetslot is CLUSTER SETSLOT slot IMPORTING source-id | MIGRATING target-id
+// | STABLE | NODE node-id. A migration is one record in the topology (the slot, its
+// owner's primary, the target): IMPORTING on the target and MIGRATING on the source
+// both propose it, and the second finds it there already. NODE hands the slot to the
+// node's shard (the migration ends with it); the source refuses while it still holds
+// keys of the slot, as Redis does.
+func cmdClusterSetslot(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	sl, ok := c.slotArg(2)
+	if !ok {
+		return
+	}
+	s.syncTopology()
+	top := s.clusterView()
+	owner, owned := top.Owner(sl)
+	mig, migrating := top.Migration(sl)
+	me := s.cluster.myID
+	nodeArg := func() (string, bool) {
+		if len(c.args) != 5 {
+			c.Err(errSyntax)
+			return "", false
+		}
+		id := string(c.args[4])
+		if _, ok := top.Node(id); !ok {
+			c.Err("ERR I don't know about node " + id)
+			return "", false
+		}
+		return id, true
+	}
+	var ch slots.Change
+	switch {
+	case c.is(3, "IMPORTING"):
+		src, ok := nodeArg()
+		if !ok {
+			return
+		}
+		if owned && owner.Primary == me {
+			c.Err(fmt.Sprintf("ERR I'm already the owner of hash slot %d", sl))
+			return
+		}
+		if !owned || owner.Primary != src {
+			c.Err(fmt.Sprintf("ERR Slot %d is not served by %s", sl, src))
+			return
+		}
+		if migrating && mig.Target == me {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpSetMigration, Slots: strconv.Itoa(sl), NodeID: me}
+	case c.is(3, "MIGRATING"):
+		dst, ok := nodeArg()
+		if !ok {
+			return
+		}
+		if !owned || owner.Primary != me {
+			c.Err(fmt.Sprintf("ERR I'm not the owner of hash slot %d", sl))
+			return
+		}
+		if migrating && mig.Target == dst {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpSetMigration, Slots: strconv.Itoa(sl), NodeID: dst}
+	case c.is(3, "STABLE") && len(c.args) == 4:
+		if !migrating {
+			c.OK()
+			return
+		}
+		ch = slots.Change{Op: slots.OpClearMigration, Slots: strconv.Itoa(sl)}
+	case c.is(3, "NODE"):
+		id, ok := nodeArg()
+		if !ok {
+			return
+		}
+		to, ok := top.ShardOf(id)
+		if !ok { // a node without a shard yet becomes the primary of a new one
+			if err := s.proposeShard(id); err != nil {
+				c.Err(err.Error())
+				return
+			}
+			top = s.clusterView()
+			to, _ = top.ShardOf(id)
+			owner, owned = top.Owner(sl)
+		}
+		if to.Primary != id {
+			c.Err("ERR Please use SETSLOT only with masters.")
+			return
+		}
+		if owned && owner.ID == to.ID {
+			if migrating {
+				ch = slots.Change{Op: slots.OpClearMigration, Slots: strconv.Itoa(sl)}
+				break
+			}
+			c.OK()
+			return
+		}
+		if owned && owner.Primary == me {
+			s.eng.LockSlot(sl)
+			n := s.eng.DB(0).SlotSize(sl)
+			s.eng.UnlockSlot(sl)
+			if n != 0 {
+				c.Err(fmt.Sprintf("ERR Can't assign hashslot %d to a different node while I still hold keys for this hash slot.", sl))
+				return
+			}
+		}
+		if owned {
+			ch = slots.Change{Op: slots.OpMoveSlots, Shard: owner.ID, To: to.ID, Slots: strconv.Itoa(sl)}
+		} else {
+			ch = slots.Change{Op: slots.OpAssignSlots, Shard: to.ID, Slots: strconv.Itoa(sl)}
+		}
+	default:
+		c.Err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
+		return
+	}
+	c.proposeReply(ch)
+}
+
+// cmdClusterForget is CLUSTER FORGET node-id: the node leaves the cluster's layout
+// (through the sentinels; redis-cli --cluster del-node sends it to every other node,
+// so a node already gone is fine).
+func cmdClusterForget(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	id := string(c.args[2])
+	if id == s.cluster.myID {
+		c.Err("ERR I tried hard but I can't forget myself...")
+		return
+	}
+	s.syncTopology()
+	top := s.clusterView()
+	if _, ok := top.Node(id); !ok {
+		// Gone already: del-node sends FORGET to every node, and the first one made
+		// the whole cluster forget it.
+		if _, err := hex.DecodeString(id); err == nil && len(id) == 40 {
+			c.OK()
+			return
+		}
+		c.Err("ERR Unknown node " + id)
+		return
+	}
+	if sh, ok := top.ShardOf(s.cluster.myID); ok && sh.Primary == id {
+		c.Err("ERR Can't forget my master!")
+		return
+	}
+	c.proposeReply(slots.Change{Op: slots.OpForgetNode, NodeID: id})
+}
+
+// cmdClusterReset is CLUSTER RESET [HARD|SOFT]: a node that left the layout (del-node)
+// stops replicating; its data is flushed, as Redis requires of a reset primary.
+func cmdClusterReset(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if len(c.args) == 3 && !c.is(2, "HARD") && !c.is(2, "SOFT") {
+		c.Err(errSyntax)
+		return
+	}
+	s := c.s
+	s.syncTopology()
+	if _, inShard := s.clusterView().ShardOf(s.cluster.myID); inShard {
+		c.Err("ERR CLUSTER RESET can't be called with master nodes containing keys")
+		return
+	}
+	if s.up.following.Load() {
+		s.unfollow()
+	}
+	c.OK()
+}
+
+// cmdClusterSaveconfig is CLUSTER SAVECONFIG: the layout lives in the sentinels' log,
+// the node ID in cluster-config-file already.
+func cmdClusterSaveconfig(c *Client) {
+	if c.clusterOn() {
+		c.OK()
+	}
+}
+
+// cmdClusterCountFailureReports is CLUSTER COUNT-FAILURE-REPORTS node-id: failure
+// reports are the sentinels' business, so a node counts none.
+func cmdClusterCountFailureReports(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if _, ok := c.s.clusterView().Node(string(c.args[2])); !ok {
+		c.Err("ERR Unknown node " + string(c.args[2]))
+		return
+	}
+	c.w.Int(0)
+}

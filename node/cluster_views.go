@@ -1,0 +1,252 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// clusterView is the topology as this node answers CLUSTER INFO/SLOTS/SHARDS/NODES
+// about it: an empty one before the first topology arrives.
+func (s *Server) clusterView() *slots.Topology {
+	if top := s.cluster.top.Load(); top != nil {
+		return top
+	}
+	empty, _ := slots.New(0, nil, nil, nil)
+	return empty
+}
+
+// joinedView is the topology as CLUSTER INFO and NODES show it: empty while this node
+// is not part of the layout — like a Redis node that met no one, it is "empty" to
+// redis-cli --cluster create/add-node even though it already follows the topology.
+func (s *Server) joinedView() *slots.Topology {
+	top := s.clusterView()
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		empty, _ := slots.New(0, nil, nil, nil)
+		return empty
+	}
+	return top
+}
+
+// endpoint is how replies name a node (cluster-preferred-endpoint-type).
+func (s *Server) endpoint(n slots.Node) string {
+	switch s.config().ClusterPreferredEndpoint {
+	case "hostname":
+		if n.Hostname != "" {
+			return n.Hostname
+		}
+		return "?"
+	case "unknown-endpoint":
+		return "?"
+	}
+	return n.IP
+}
+
+// cmdClusterInfo is CLUSTER INFO, with Redis 7.0's fields.
+func cmdClusterInfo(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.joinedView()
+	assigned, ok, size := 0, 0, 0
+	for _, sh := range top.Shards() {
+		n := sh.Slots.Len()
+		assigned += n
+		if sh.Primary != "" {
+			ok += n
+			if n > 0 {
+				size++
+			}
+		}
+	}
+	state := "ok"
+	if cfg := s.config(); ok < slots.Count && cfg.ClusterRequireFullCoverage || ok == 0 {
+		state = "fail"
+	}
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"cluster_state", state},
+		{"cluster_slots_assigned", strconv.Itoa(assigned)},
+		{"cluster_slots_ok", strconv.Itoa(ok)},
+		{"cluster_slots_pfail", "0"},
+		{"cluster_slots_fail", strconv.Itoa(assigned - ok)},
+		{"cluster_known_nodes", strconv.Itoa(max(len(top.Nodes()), 1))},
+		{"cluster_size", strconv.Itoa(size)},
+		{"cluster_current_epoch", strconv.FormatUint(top.Epoch(), 10)},
+		{"cluster_my_epoch", strconv.FormatUint(top.Epoch(), 10)},
+		{"cluster_stats_messages_sent", "0"},
+		{"cluster_stats_messages_received", "0"},
+		{"total_cluster_links_buffer_limit_exceeded", "0"},
+	} {
+		b.WriteString(kv[0] + ":" + kv[1] + "\r\n")
+	}
+	c.w.Verbatim("txt", b.String())
+}
+
+// writeNodeEntry writes a node as CLUSTER SLOTS lists it: endpoint, port, ID, and the
+// networking metadata that is not the endpoint.
+func (c *Client) writeNodeEntry(n slots.Node) {
+	pref := c.s.config().ClusterPreferredEndpoint
+	c.w.Array(4)
+	c.w.BulkString(c.s.endpoint(n))
+	c.w.Int(int64(n.Port))
+	c.w.BulkString(n.ID)
+	var meta [][2]string
+	if pref != "ip" {
+		meta = append(meta, [2]string{"ip", n.IP})
+	}
+	if pref != "hostname" && n.Hostname != "" {
+		meta = append(meta, [2]string{"hostname", n.Hostname})
+	}
+	c.w.Map(len(meta))
+	for _, kv := range meta {
+		c.w.BulkString(kv[0])
+		c.w.BulkString(kv[1])
+	}
+}
+
+// cmdClusterSlots is CLUSTER SLOTS: each range of slots with its primary and replicas.
+func cmdClusterSlots(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	type entry struct {
+		r  slots.Range
+		sh slots.Shard
+	}
+	var entries []entry
+	for _, sh := range top.Shards() {
+		if sh.Primary == "" {
+			continue
+		}
+		for _, r := range sh.Slots {
+			entries = append(entries, entry{r, sh})
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return a.r.Start - b.r.Start })
+	c.w.Array(len(entries))
+	for _, e := range entries {
+		c.w.Array(3 + len(e.sh.Replicas))
+		c.w.Int(int64(e.r.Start))
+		c.w.Int(int64(e.r.End))
+		p, _ := top.Node(e.sh.Primary)
+		c.writeNodeEntry(p)
+		for _, id := range e.sh.Replicas {
+			n, _ := top.Node(id)
+			c.writeNodeEntry(n)
+		}
+	}
+}
+
+// cmdClusterShards is CLUSTER SHARDS: each shard's slots and nodes.
+func cmdClusterShards(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.clusterView()
+	shards := top.Shards()
+	c.w.Array(len(shards))
+	for _, sh := range shards {
+		c.w.Map(2)
+		c.w.BulkString("slots")
+		c.w.Array(2 * len(sh.Slots))
+		for _, r := range sh.Slots {
+			c.w.Int(int64(r.Start))
+			c.w.Int(int64(r.End))
+		}
+		c.w.BulkString("nodes")
+		members := sh.Replicas
+		if sh.Primary != "" {
+			members = append([]string{sh.Primary}, members...)
+		}
+		c.w.Array(len(members))
+		for _, id := range members {
+			n, _ := top.Node(id)
+			role := "replica"
+			if id == sh.Primary {
+				role = "master"
+			}
+			fields := [][2]any{{"id", n.ID}, {"port", int64(n.Port)}}
+			if n.TLSPort != 0 {
+				fields = append(fields, [2]any{"tls-port", int64(n.TLSPort)})
+			}
+			fields = append(fields, [2]any{"ip", n.IP}, [2]any{"endpoint", s.endpoint(n)})
+			if n.Hostname != "" {
+				fields = append(fields, [2]any{"hostname", n.Hostname})
+			}
+			fields = append(fields, [2]any{"role", role}, [2]any{"replication-offset", int64(0)}, [2]any{"health", "online"})
+			c.w.Map(len(fields))
+			for _, f := range fields {
+				c.w.BulkString(f[0].(string))
+				switch v := f[1].(type) {
+				case string:
+					c.w.BulkString(v)
+				case int64:
+					c.w.Int(v)
+				}
+			}
+		}
+	}
+}
+
+// cmdClusterNodes is CLUSTER NODES, one line per node in Redis's format:
+// id ip:port@cport[,hostname] flags primary ping-sent pong-recv config-epoch link slots….
+func cmdClusterNodes(c *Client) {
+	s := c.s
+	if !c.clusterOn() {
+		return
+	}
+	top := s.joinedView()
+	var b strings.Builder
+	nodes := top.Nodes()
+	if _, ok := top.Node(s.cluster.myID); !ok {
+		nodes = append([]slots.Node{s.selfNode()}, nodes...) // not laid out yet
+	}
+	for _, n := range nodes {
+		flags, primary := "master", "-"
+		sh, inShard := top.ShardOf(n.ID)
+		if inShard && sh.Primary != n.ID {
+			flags = "slave"
+			if sh.Primary != "" {
+				primary = sh.Primary
+			}
+		}
+		if n.ID == s.cluster.myID {
+			flags = "myself," + flags
+		}
+		addr := n.IP + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.BusPort)
+		if n.Hostname != "" {
+			addr += "," + n.Hostname
+		}
+		pong := int64(0) // the last pong: now for the others (the topology says they are up)
+		if n.ID != s.cluster.myID {
+			pong = time.Now().UnixMilli()
+		}
+		fmt.Fprintf(&b, "%s %s %s %s 0 %d %d connected", n.ID, addr, flags, primary, pong, top.Epoch())
+		if inShard && sh.Primary == n.ID {
+			for _, r := range sh.Slots {
+				b.WriteString(" " + r.String())
+			}
+			for _, m := range top.Migrations() {
+				if m.Source == n.ID && n.ID == s.cluster.myID {
+					fmt.Fprintf(&b, " [%d->-%s]", m.Slot, m.Target)
+				}
+			}
+		}
+		for _, m := range top.Migrations() {
+			if m.Target == n.ID && n.ID == s.cluster.myID {
+				fmt.Fprintf(&b, " [%d-<-%s]", m.Slot, m.Source)
+			}
+		}
+		b.WriteString("\n")
+	}
+	c.w.Verbatim("txt", b.String())
+}
