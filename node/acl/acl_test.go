@@ -20,6 +20,18 @@ func FuzzRules(f *testing.F) {
 			u.SetRule(reg, r, false)
 		}
 		u.Seal()
+		// A selector whose rules hold a pattern ending in ')' before its last rule
+		// ("(&) -@all)") cannot be read back: the reader, like Redis's
+		// ACLMergeSelectorArguments, ends the selector at the first argument ending
+		// in ')'. Redis has the same limit; skip those.
+		for _, sel := range u.Selectors {
+			f := strings.Fields(sel.describe())
+			for _, r := range f[:len(f)-1] {
+				if strings.HasSuffix(r, ")") {
+					return
+				}
+			}
+		}
 		v := NewUser(reg, "u", false)
 		for _, r := range u.Rules() {
 			if err := v.SetRule(reg, r, false); err != nil {
