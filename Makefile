@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication fuzz clean
+.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -73,7 +73,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence bench-replication
+bench: bench-go bench-single bench-persistence bench-replication bench-cluster
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -86,6 +86,9 @@ bench-persistence: build test-deps
 
 bench-replication: build test-deps
 	./scripts/bench-replication.sh
+
+bench-cluster: build test-deps
+	./scripts/bench-cluster.sh
 
 clean:
 	rm -rf bin

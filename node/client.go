@@ -55,7 +55,8 @@ type Client struct {
 	// Cluster mode: ASKING (for the next command, or the transaction being queued) and
 	// READONLY.
 	asking, readOnly bool
-	replOff          int64 // the replication offset after this client's last write (WAIT)
+	routeKeys        [][]byte // reused by the redirect check
+	replOff          int64    // the replication offset after this client's last write (WAIT)
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):
 	// Redis's mustObeyClient.
 	replaying bool

@@ -30,6 +30,7 @@ type clusterState struct {
 	myID    string
 	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
 	gossip  atomic.Pointer[gossip.Gossip]  // the node's gossip member, set by Start
+	exists  func(key []byte) bool          // whether a key is in database 0 (slots.Query.Exists)
 }
 
 // startGossip makes the node a gossip member on cluster-port (port+10000 by default;
@@ -150,6 +151,12 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 	if !cs.enabled {
 		return nil
 	}
+	cs.exists = func(key []byte) bool {
+		sl := slots.KeySlot(key)
+		s.eng.LockSlot(sl)
+		defer s.eng.UnlockSlot(sl)
+		return s.eng.DB(0).ForWrite().Exists(sl, key)
+	}
 	path := cfg.ClusterConfigFile
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(cfg.Dir, path)
@@ -224,13 +231,10 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 		ReadOnly:    c.readOnly,
 		ShardPubSub: cmd.Name == "spublish" || cmd.Name == "ssubscribe" || cmd.Name == "sunsubscribe",
 		Migrate:     cmd.Name == "migrate",
-		Exists: func(key []byte) bool {
-			sl := slots.KeySlot(key)
-			s.eng.LockSlot(sl)
-			defer s.eng.UnlockSlot(sl)
-			return s.eng.DB(0).ForWrite().Exists(sl, key)
-		},
+		Exists:      s.cluster.exists,
+		Keys:        c.routeKeys[:0],
 	}
+	defer func() { c.routeKeys = q.Keys[:0] }()
 	if cmd.Name == "exec" {
 		if c.multi == nil {
 			return true // EXEC without MULTI: its own error

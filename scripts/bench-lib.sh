@@ -45,10 +45,10 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v s="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }'; }
 now_ms() { date +%s%3N; }
 
-# keys_option "$@": sets KEYS from -k (default 1,000,000), the only option of the
-# scripts that take one.
+# keys_option "$@": sets KEYS from -k (default KEYS_DEFAULT, else 1,000,000), the only
+# option of the scripts that take one.
 keys_option() {
-	KEYS=1000000
+	KEYS=${KEYS_DEFAULT:-1000000}
 	local o OPTIND=1
 	while getopts "k:" o; do
 		case $o in

@@ -42,6 +42,7 @@ type Topology struct {
 	owner      [Count]int16
 	shardOf    map[string]int // node ID → index in shards
 	migrations map[int]Migration
+	covered    bool // every slot has an owner with a primary
 }
 
 // New builds a topology and checks it: node IDs unique and known to their shards, every
@@ -122,6 +123,13 @@ func New(epoch uint64, nodes []Node, shards []Shard, migrations []Migration) (*T
 		}
 		t.migrations[m.Slot] = m
 	}
+	t.covered = true
+	for _, o := range t.owner {
+		if o < 0 || t.shards[o].Primary == "" {
+			t.covered = false
+			break
+		}
+	}
 	return t, nil
 }
 
@@ -192,11 +200,4 @@ func (t *Topology) Migrations() []Migration {
 
 // Covered reports whether every slot is owned by a shard that has a primary
 // (cluster-require-full-coverage).
-func (t *Topology) Covered() bool {
-	for _, o := range t.owner {
-		if o < 0 || t.shards[o].Primary == "" {
-			return false
-		}
-	}
-	return true
-}
+func (t *Topology) Covered() bool { return t.covered }
