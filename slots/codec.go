@@ -74,22 +74,15 @@ func parseSortedRanges(s string) (Ranges, error) {
 	var rs Ranges
 	prev := -1
 	for _, f := range strings.Fields(s) {
-		a, b, isRange := strings.Cut(f, "-")
-		start, err := parseSlot(a)
+		r, err := parseRange(f)
 		if err != nil {
 			return nil, err
 		}
-		end := start
-		if isRange {
-			if end, err = parseSlot(b); err != nil {
-				return nil, err
-			}
-		}
-		if end < start || start <= prev {
+		if r.Start <= prev {
 			return nil, fmt.Errorf("slot ranges out of order at %q", f)
 		}
-		rs = append(rs, Range{start, end})
-		prev = end
+		rs = append(rs, r)
+		prev = r.End
 	}
 	return rs, nil
 }

@@ -39,23 +39,32 @@ func RangesOf(slots ...int) Ranges {
 func ParseRanges(s string) (Ranges, error) {
 	var set Set
 	for _, f := range strings.Fields(s) {
-		a, b, isRange := strings.Cut(f, "-")
-		start, err := parseSlot(a)
+		r, err := parseRange(f)
 		if err != nil {
 			return nil, err
 		}
-		end := start
-		if isRange {
-			if end, err = parseSlot(b); err != nil {
-				return nil, err
-			}
-		}
-		if end < start {
-			return nil, fmt.Errorf("invalid slot range %q", f)
-		}
-		set.AddRange(start, end)
+		set.AddRange(r.Start, r.End)
 	}
 	return set.Ranges(), nil
+}
+
+// parseRange reads one "a-b" or "a".
+func parseRange(f string) (Range, error) {
+	a, b, isRange := strings.Cut(f, "-")
+	start, err := parseSlot(a)
+	if err != nil {
+		return Range{}, err
+	}
+	end := start
+	if isRange {
+		if end, err = parseSlot(b); err != nil {
+			return Range{}, err
+		}
+	}
+	if end < start {
+		return Range{}, fmt.Errorf("invalid slot range %q", f)
+	}
+	return Range{start, end}, nil
 }
 
 func parseSlot(s string) (int, error) {
