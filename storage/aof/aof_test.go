@@ -175,8 +175,11 @@ func FuzzManifest(f *testing.F) {
 			return
 		}
 		m2, err := ParseManifest(m.Format())
-		if err != nil || !bytes.Equal(m2.Format(), m.Format()) {
-			t.Fatalf("round trip: %v\n%q\n%q", err, m.Format(), m2.Format())
+		if err != nil {
+			t.Fatalf("the formatted manifest does not parse: %v\n%q", err, m.Format())
+		}
+		if !bytes.Equal(m2.Format(), m.Format()) {
+			t.Fatalf("round trip:\n%q\n%q", m.Format(), m2.Format())
 		}
 	})
 }

@@ -273,10 +273,12 @@ func SyncDir(dir string) error {
 }
 
 // quoteIfNeeded quotes a name holding spaces, quotes or unprintable bytes, as Redis's
-// sdsneedsrepr and sdscatrepr, so SplitArgs reads it back.
+// sdsneedsrepr and sdscatrepr, so SplitArgs reads it back — also a name with a single
+// quote, which Redis writes bare and then cannot read (sdssplitargs takes it for an
+// unterminated quoted string).
 func quoteIfNeeded(s string) string {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == '"' || c == '\\' || c >= 0x7f {
+		if c := s[i]; c <= ' ' || c == '"' || c == '\'' || c == '\\' || c >= 0x7f {
 			return sds.Repr(s)
 		}
 	}
