@@ -175,6 +175,9 @@ func FuzzManifest(f *testing.F) {
 			return
 		}
 		m2, err := ParseManifest(m.Format())
+		if err != nil && strings.Contains(err.Error(), "too long line") {
+			return // a name that quoting makes longer than a manifest line may be: Redis's limit too
+		}
 		if err != nil {
 			t.Fatalf("the formatted manifest does not parse: %v\n%q", err, m.Format())
 		}
