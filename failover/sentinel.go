@@ -66,7 +66,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	s.store = st
 	// A sentinel's gossip metadata names its RESP and Raft addresses, so a member can
 	// tell clients where the leader's RESP endpoint is.
-	meta := []byte(sentinelMeta + " " + s.ln.Addr().String() + " " + st.Addr())
+	meta := gossip.SentinelMeta(s.ln.Addr().String(), st.Addr())
 	g, err := gossip.Start(gossip.Config{Name: cfg.ID, Bind: cfg.Bus, Secret: cfg.Secret,
 		Meta: func() []byte { return meta }, Log: cfg.Log}, cfg.BusJoin)
 	if err != nil {
@@ -207,16 +207,13 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 	}
 }
 
-// sentinelMeta starts a sentinel's gossip metadata: "sentinel <resp-addr> <raft-addr>".
-const sentinelMeta = "sentinel"
-
 // leaderRESP is the RESP address of the leader, from the sentinels' gossip metadata;
 // "" when unknown.
 func (s *Sentinel) leaderRESP() string {
 	raftAddr := s.store.LeaderAddr()
 	for _, m := range s.gossip.Members() {
-		if f := strings.Fields(string(m.Meta)); len(f) == 3 && f[0] == sentinelMeta && f[2] == raftAddr {
-			return f[1]
+		if resp, raft, ok := gossip.ParseSentinelMeta(m.Meta); ok && raft == raftAddr {
+			return resp
 		}
 	}
 	return ""

@@ -20,6 +20,7 @@ import (
 	"log"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,6 +151,25 @@ func (g *Gossip) Members() []Member {
 		out = append(out, Member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: n.Meta})
 	}
 	return out
+}
+
+// A sentinel's metadata names its RESP and Raft addresses: "sentinel <resp> <raft>".
+// Data nodes find the sentinels (to propose layout changes) and sentinels find the
+// leader's RESP address through it.
+const sentinelTag = "sentinel"
+
+// SentinelMeta is a sentinel's metadata.
+func SentinelMeta(respAddr, raftAddr string) []byte {
+	return []byte(sentinelTag + " " + respAddr + " " + raftAddr)
+}
+
+// ParseSentinelMeta reads a sentinel's metadata; ok is false for any other member's.
+func ParseSentinelMeta(meta []byte) (respAddr, raftAddr string, ok bool) {
+	f := strings.Fields(string(meta))
+	if len(f) != 3 || f[0] != sentinelTag {
+		return "", "", false
+	}
+	return f[1], f[2], true
 }
 
 // Update re-announces the member's metadata.

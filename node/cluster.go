@@ -128,16 +128,15 @@ func cmdClusterMeet(c *Client) {
 	metNode := false
 	for _, m := range g.Members() {
 		if m.Addr == net.JoinHostPort(ip, strconv.Itoa(bus)) {
-			metNode = !strings.HasPrefix(string(m.Meta), "sentinel")
+			_, _, sentinel := gossip.ParseSentinelMeta(m.Meta)
+			metNode = !sentinel
 		}
 	}
 	if s := c.s; metNode && len(s.sentinels()) > 0 {
 		s.syncTopology()
-		if _, ok := s.clusterView().Node(s.cluster.myID); !ok {
-			if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
-				c.Err(err.Error())
-				return
-			}
+		if err := s.ensureNode(); err != nil {
+			c.Err(err.Error())
+			return
 		}
 	}
 	c.OK()

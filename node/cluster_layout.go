@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -29,8 +30,8 @@ func (s *Server) sentinels() []string {
 	}
 	var out []string
 	for _, m := range g.Members() {
-		if f := strings.Fields(string(m.Meta)); len(f) == 3 && f[0] == "sentinel" {
-			out = append(out, f[1])
+		if resp, _, ok := gossip.ParseSentinelMeta(m.Meta); ok {
+			out = append(out, resp)
 		}
 	}
 	return out
@@ -47,9 +48,7 @@ func (s *Server) propose(ch slots.Change) error {
 	defer cancel()
 	addr := addrs[0]
 	for try := 0; ; try++ {
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
-		epoch, err := c.Do(ctx, "SENTINEL", "PROPOSE", string(ch.JSON())).Int64()
-		c.Close()
+		epoch, err := sentinelDo(ctx, addr, "PROPOSE", string(ch.JSON())).Int64()
 		if err == nil {
 			for {
 				if top := s.cluster.top.Load(); top != nil && top.Epoch() >= uint64(epoch) {
@@ -79,15 +78,20 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 }
 
+// sentinelDo runs SENTINEL args… on the sentinel at addr, on a connection of its own.
+func sentinelDo(ctx context.Context, addr string, args ...any) *redis.Cmd {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	return c.Do(ctx, append([]any{"SENTINEL"}, args...)...)
+}
+
 // syncTopology brings the node up to the topology a sentinel holds now, for commands
 // that decide on the current layout (the gossip may be a few milliseconds behind a
 // change another node just made).
 func (s *Server) syncTopology() {
 	for _, addr := range s.sentinels() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
-		b, err := c.Do(ctx, "SENTINEL", "TOPOLOGY").Text()
-		c.Close()
+		b, err := sentinelDo(ctx, addr, "TOPOLOGY").Text()
 		cancel()
 		if err != nil {
 			continue
@@ -117,17 +121,21 @@ func (s *Server) selfNode() slots.Node {
 	return n
 }
 
+// ensureNode makes sure the topology lists this node.
+func (s *Server) ensureNode() error {
+	if _, ok := s.clusterView().Node(s.cluster.myID); ok {
+		return nil
+	}
+	return s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()})
+}
+
 // ensureShard makes sure the topology lists this node, as the primary of a shard of
 // its own when it is in none; it returns the node's shard.
 func (s *Server) ensureShard() (slots.Shard, error) {
-	top := s.clusterView()
-	if _, ok := top.Node(s.cluster.myID); !ok {
-		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
-			return slots.Shard{}, err
-		}
-		top = s.clusterView()
+	if err := s.ensureNode(); err != nil {
+		return slots.Shard{}, err
 	}
-	if sh, ok := top.ShardOf(s.cluster.myID); ok {
+	if sh, ok := s.clusterView().ShardOf(s.cluster.myID); ok {
 		return sh, nil
 	}
 	if err := s.proposeShard(s.cluster.myID); err != nil {
@@ -271,11 +279,9 @@ func cmdClusterReplicate(c *Client) {
 		c.Err("ERR To set a master the node must be empty and without assigned slots.")
 		return
 	}
-	if _, ok := top.Node(s.cluster.myID); !ok {
-		if err := s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()}); err != nil {
-			c.Err(err.Error())
-			return
-		}
+	if err := s.ensureNode(); err != nil {
+		c.Err(err.Error())
+		return
 	}
 	c.proposeReply(slots.Change{Op: slots.OpAddReplica, Shard: target.ID, NodeID: s.cluster.myID})
 }

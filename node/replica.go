@@ -92,6 +92,14 @@ type upstream struct {
 
 func (u *upstream) linkState() linkState { return linkState(u.state.Load()) }
 
+// progress records that read bytes of a transfer have arrived.
+func (u *upstream) progress(read int) {
+	now := time.Now().Unix()
+	u.lastIO.Store(now)
+	u.syncLastIO.Store(now)
+	u.syncRead.Store(int64(read))
+}
+
 // errReadOnlyReplica answers writes on a read-only replica.
 const errReadOnlyReplica = "READONLY You can't write against a read only replica."
 
@@ -555,10 +563,7 @@ func (s *Server) readPayload(l *linkConn, n int64) ([]byte, error) {
 		l.conn.SetReadDeadline(time.Now().Add(l.timeout))
 		k, err := l.br.Read(buf[:min(int64(len(buf)), n-int64(len(data)))])
 		data = append(data, buf[:k]...)
-		now := time.Now().Unix()
-		u.lastIO.Store(now)
-		u.syncLastIO.Store(now)
-		u.syncRead.Store(int64(len(data)))
+		u.progress(len(data))
 		if err != nil {
 			return nil, err
 		}
@@ -577,10 +582,7 @@ func (s *Server) readUntilMark(l *linkConn, mark []byte) ([]byte, error) {
 		l.conn.SetReadDeadline(time.Now().Add(l.timeout))
 		k, err := l.br.Read(buf)
 		data = append(data, buf[:k]...)
-		now := time.Now().Unix()
-		u.lastIO.Store(now)
-		u.syncLastIO.Store(now)
-		u.syncRead.Store(int64(len(data)))
+		u.progress(len(data))
 		if bytes.HasSuffix(data, mark) {
 			return data[:len(data)-len(mark)], nil
 		}

@@ -532,9 +532,7 @@ func (k *replicaSink) Write(p []byte) (int, error) {
 		return 0, errors.New("every replica of the transfer went away")
 	}
 	for _, rp := range live {
-		for rp.c.out.pending() > 8<<20 && !rp.c.killed.Load() {
-			time.Sleep(time.Millisecond)
-		}
+		rp.c.waitDrained()
 	}
 	return len(p), nil
 }
@@ -562,11 +560,20 @@ func (s *Server) sendRDB(c *Client, path string) error {
 		if err != nil {
 			break
 		}
-		for c.out.pending() > 8<<20 && !c.killed.Load() {
-			time.Sleep(time.Millisecond)
-		}
+		c.waitDrained()
 	}
 	return nil
+}
+
+// transferWindow is how much of an RDB transfer may wait in a replica's outbox.
+const transferWindow = 8 << 20
+
+// waitDrained waits until at most transferWindow bytes wait in c's outbox (or c is
+// gone), so a transfer never sits whole in memory nor trips the output buffer limit.
+func (c *Client) waitDrained() {
+	for c.out.pending() > transferWindow && !c.killed.Load() {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // dropReplica forgets a replica link (it closed, or its sync failed).
