@@ -85,14 +85,18 @@ func TestApplyChanges(t *testing.T) {
 		{Op: slots.OpAssignSlots, Shard: nid('1'), Slots: "1-0"},                   // bad range
 		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: ""},                      // no node
 		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: ""},          // no slots
+		{Op: slots.OpClearMigration, Slots: "7"},                                   // not migrating
 	} {
 		r := applyAll(f, 100, []slots.Change{c})[0]
 		if r.Err == nil || r.Epoch != 13 {
 			t.Errorf("%+v: %+v, want refused at epoch 13", c, r)
 		}
 	}
-	// A reshard hand-off and a failover.
+	// A batch of slots migrating, half of it called off, then a reshard hand-off and a
+	// failover.
 	rs := applyAll(f, 200, []slots.Change{
+		{Op: slots.OpSetMigration, Slots: "4990-5460", NodeID: nid('b')},
+		{Op: slots.OpClearMigration, Slots: "4990-4999"},
 		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5000-5460"},
 		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: nid('d')},
 	})
@@ -102,7 +106,10 @@ func TestApplyChanges(t *testing.T) {
 		}
 	}
 	top = f.Topology()
-	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 15 {
+	if len(top.Migrations()) != 0 {
+		t.Errorf("migrations left after the hand-off: %v", top.Migrations())
+	}
+	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 17 {
 		t.Errorf("after the move: owner of 5000 %s, epoch %d", s.ID, top.Epoch())
 	}
 	if s, _ := top.ShardOf(nid('a')); s.Primary != nid('d') || len(s.Replicas) != 1 || s.Replicas[0] != nid('a') {

@@ -169,6 +169,8 @@ func (s *Sentinel) serveConn(conn net.Conn) {
 //	SENTINEL LEADER                  the leader's RESP address ("" when unknown)
 //	SENTINEL PROPOSE <change-json>   commit a topology change (on the leader);
 //	                                 answers the new epoch
+//	SENTINEL BUS                     this sentinel's gossip address (what a data
+//	                                 node is told to CLUSTER MEET)
 //	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
 //	                                 answers the leader's gossip address, to join
 //
@@ -189,6 +191,8 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		w.Bulk(s.store.Topology().Encode())
 	case name == "SENTINEL" && sub == "LEADER" && len(args) == 2:
 		w.BulkString(s.leaderRESP())
+	case name == "SENTINEL" && sub == "BUS" && len(args) == 2:
+		w.BulkString(s.BusAddr())
 	case name == "SENTINEL" && sub == "PROPOSE" && len(args) == 3:
 		c, err := slots.ParseChange(args[2])
 		if err != nil {

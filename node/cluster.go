@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/conf"
@@ -31,6 +33,9 @@ type clusterState struct {
 	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
 	gossip  atomic.Pointer[gossip.Gossip]  // the node's gossip member, set by Start
 	exists  func(key []byte) bool          // whether a key is in database 0 (slots.Query.Exists)
+
+	refreshMu   sync.Mutex // one catch-up read of the sentinels' topology at a time
+	lastRefresh time.Time  // when the last one started (guarded by refreshMu)
 }
 
 // startGossip makes the node a gossip member on cluster-port (port+10000 by default;
@@ -265,6 +270,12 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 			AllowPubSubShardWhenDown: cfg.ClusterAllowPubSubShardWhenDown,
 			Down:                     cfg.ClusterRequireFullCoverage && !top.Covered()}
 		d = top.Route(st, q)
+		// A slot this node imports, asked about without ASKING: the client has seen
+		// the hand-off that has not reached this node yet (sending it back would
+		// bounce it between the two ends until it gives up). Catch up and decide again.
+		if m, ok := top.Migration(d.Slot); ok && d.Outcome == slots.Moved && m.Target == s.cluster.myID && s.refreshTopology(top.Epoch()) {
+			d = s.cluster.top.Load().Route(st, q)
+		}
 	}
 	if d.Outcome == slots.Serve {
 		return true
@@ -281,6 +292,20 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	}
 	c.reject(d.Error(ep, false))
 	return false
+}
+
+// refreshTopology reads the sentinels' topology when the node still follows epoch seen
+// and has not read it in the last 10 ms; it reports whether the node follows a later
+// epoch afterwards.
+func (s *Server) refreshTopology(seen uint64) bool {
+	cs := &s.cluster
+	cs.refreshMu.Lock()
+	defer cs.refreshMu.Unlock()
+	if cs.top.Load().Epoch() == seen && time.Since(cs.lastRefresh) > 10*time.Millisecond {
+		cs.lastRefresh = time.Now()
+		s.syncTopology()
+	}
+	return cs.top.Load().Epoch() > seen
 }
 
 // cmdAsking is ASKING: the next command may run on a slot this node imports.

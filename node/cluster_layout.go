@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -46,60 +45,34 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	addr := addrs[0]
-	for try := 0; ; try++ {
-		epoch, err := sentinelDo(ctx, addr, "PROPOSE", string(ch.JSON())).Int64()
-		if err == nil {
-			for {
-				if top := s.cluster.top.Load(); top != nil && top.Epoch() >= uint64(epoch) {
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					return errors.New("ERR the change was committed but has not reached this node yet")
-				case <-time.After(5 * time.Millisecond):
-				}
-			}
-		}
+	epoch, err := sentinelapi.Propose(ctx, addrs, ch)
+	if err != nil {
 		msg := err.Error()
-		if leader, ok := strings.CutPrefix(msg, "NOTLEADER "); ok && ctx.Err() == nil {
-			if leader != "" {
-				addr = leader
-			} else {
-				addr = addrs[try%len(addrs)]
-				time.Sleep(50 * time.Millisecond)
-			}
-			continue
-		}
 		if !strings.HasPrefix(msg, "ERR ") {
 			msg = "ERR " + msg
 		}
 		return errors.New(msg)
 	}
-}
-
-// sentinelDo runs SENTINEL args… on the sentinel at addr, on a connection of its own.
-func sentinelDo(ctx context.Context, addr string, args ...any) *redis.Cmd {
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
-	defer c.Close()
-	return c.Do(ctx, append([]any{"SENTINEL"}, args...)...)
+	for {
+		if top := s.cluster.top.Load(); top != nil && top.Epoch() >= epoch {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("ERR the change was committed but has not reached this node yet")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // syncTopology brings the node up to the topology a sentinel holds now, for commands
 // that decide on the current layout (the gossip may be a few milliseconds behind a
 // change another node just made).
 func (s *Server) syncTopology() {
-	for _, addr := range s.sentinels() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		b, err := sentinelDo(ctx, addr, "TOPOLOGY").Text()
-		cancel()
-		if err != nil {
-			continue
-		}
-		if top, err := slots.Decode([]byte(b)); err == nil {
-			s.SetTopology(top)
-			return
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if top, err := sentinelapi.Topology(ctx, s.sentinels()); err == nil {
+		s.SetTopology(top)
 	}
 }
 
@@ -267,7 +240,15 @@ func cmdClusterReplicate(c *Client) {
 		return
 	}
 	target, ok := top.ShardOf(id)
-	if !ok || target.Primary != id {
+	if !ok { // a node without a shard is an empty primary: give it its shard
+		if err := s.proposeShard(id); err != nil {
+			c.Err(err.Error())
+			return
+		}
+		top = s.clusterView()
+		target, _ = top.ShardOf(id)
+	}
+	if target.Primary != id {
 		c.Err("ERR I can only replicate a master, not a replica.")
 		return
 	}

@@ -3,7 +3,9 @@
 #   slots, storage and sds import nothing of ours; storage/... only storage, its
 #   sub-packages and sds;
 #   node/* sub-packages import no node parent and no cluster roles;
-#   nothing imports cmd; failover and proxy never import node (nor each other).
+#   nothing imports cmd; failover and proxy never import node (nor each other);
+#   sentinelapi (the sentinels' RESP API, client side) imports only slots; admin
+#   (shoal cluster) only slots and sentinelapi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=$(go list -m)
@@ -23,7 +25,9 @@ while read -r pkg imports; do
 			failover*|proxy*)
 				case $irel in slots*|gossip*|node/spec|node/resp|node/conf|node/glob) ;; *) bad="may import slots, gossip, node/spec, node/resp, node/conf" ;; esac ;;
 			gossip*) [[ $irel == slots* ]] || bad="may import only slots" ;;
-			node) case $irel in storage*|slots*|gossip*|node/*) ;; *) bad="may import storage, slots, gossip and node/..." ;; esac ;;
+			node) case $irel in storage*|slots*|gossip*|sentinelapi|node/*) ;; *) bad="may import storage, slots, gossip, sentinelapi and node/..." ;; esac ;;
+			sentinelapi) [[ $irel == slots ]] || bad="may import only slots" ;;
+			admin) case $irel in slots|sentinelapi) ;; *) bad="may import only slots and sentinelapi" ;; esac ;;
 		esac
 		[[ $irel == cmd* ]] && bad="nothing imports cmd"
 		if [[ -n $bad ]]; then

@@ -23,10 +23,12 @@ const (
 	OpMoveSlots   Op = 6 // Slots, owned by Shard, go to To (a reshard's hand-off)
 	OpSetPrimary  Op = 7 // NodeID, a replica of Shard, becomes its primary (failover); the old primary becomes a replica
 	OpDropSlots   Op = 8 // Slots, owned by Shard, become unowned
-	// OpSetMigration: the slot in Slots starts (or changes) migrating from its owner's
-	// primary to NodeID (CLUSTER SETSLOT IMPORTING/MIGRATING).
+	// OpSetMigration: the slots in Slots (one for CLUSTER SETSLOT IMPORTING/MIGRATING,
+	// a batch for shoal cluster reshard) start (or change) migrating from their
+	// owners' primaries to NodeID.
 	OpSetMigration Op = 9
-	// OpClearMigration: the slot in Slots is no longer migrating (SETSLOT STABLE).
+	// OpClearMigration: the slots in Slots, every one migrating, no longer are
+	// (SETSLOT STABLE).
 	OpClearMigration Op = 10
 	// OpForgetNode: NodeID leaves the cluster, and its shard if it is in one: a
 	// replica simply goes; a primary only with its shard, which must serve no slots
@@ -198,23 +200,30 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 		// Migrations from the old primary cannot continue from the new one.
 		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Source == s.Primary })
 	case OpSetMigration, OpClearMigration:
-		slot, err := parseSlot(c.Slots)
+		rs, err := ranges()
 		if err != nil {
 			return nil, err
 		}
-		had := len(migrations)
-		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Slot == slot })
-		if c.Op == OpClearMigration {
-			if len(migrations) == had {
-				return nil, fmt.Errorf("slot %d is not migrating", slot)
+		for _, r := range rs {
+			for slot := r.Start; slot <= r.End; slot++ {
+				if _, migrating := cur.Migration(slot); !migrating && c.Op == OpClearMigration {
+					return nil, fmt.Errorf("slot %d is not migrating", slot)
+				}
+				if _, owned := cur.Owner(slot); !owned && c.Op == OpSetMigration {
+					return nil, fmt.Errorf("slot %d has no owner", slot)
+				}
 			}
+		}
+		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return rs.Contains(m.Slot) })
+		if c.Op == OpClearMigration {
 			break
 		}
-		owner, ok := cur.Owner(slot)
-		if !ok {
-			return nil, fmt.Errorf("slot %d has no owner", slot)
+		for _, r := range rs {
+			for slot := r.Start; slot <= r.End; slot++ {
+				owner, _ := cur.Owner(slot)
+				migrations = append(migrations, Migration{Slot: slot, Source: owner.Primary, Target: c.NodeID})
+			}
 		}
-		migrations = append(migrations, Migration{Slot: slot, Source: owner.Primary, Target: c.NodeID})
 	default:
 		panic(fmt.Sprintf("slots: op %d has no apply", c.Op))
 	}

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/shoal-db/shoal/node"
@@ -19,10 +21,17 @@ import (
 )
 
 func main() {
+	// go-redis (the admin commands' and the node's client of the sentinels) logs
+	// failed dials on its own; the errors reach the caller anyway, which reports them.
+	redis.SetLogger(quiet{})
 	if err := rootCmd().Execute(); err != nil {
 		os.Exit(1)
 	}
 }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -32,7 +41,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
 	}
-	root.AddCommand(serverCmd(), sentinelCmd())
+	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd())
 	return root
 }
 

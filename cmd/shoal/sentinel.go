@@ -11,10 +11,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/sentinelapi"
 )
 
 // sentinelCmd is `shoal sentinel`: a member of the sentinel group that owns the
@@ -95,24 +95,10 @@ of a cluster shares --secret.`,
 	return cmd
 }
 
-// joinSentinel asks the group, through the sentinel at addr (following NOTLEADER to
-// the leader), to add this sentinel; it returns the leader's gossip address.
+// joinSentinel asks the group, through the sentinel at addr, to add this sentinel; it
+// returns the leader's gossip address.
 func joinSentinel(addr, id, raftAddr string) (string, error) {
-	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
-		bus, err := c.Do(ctx, "SENTINEL", "JOIN", id, raftAddr).Text()
-		c.Close()
-		if err == nil {
-			return bus, nil
-		}
-		if msg := err.Error(); len(msg) > 10 && msg[:10] == "NOTLEADER " {
-			addr = msg[10:]
-		}
-		if time.Now().After(deadline) {
-			return "", err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return sentinelapi.Join(ctx, []string{addr}, id, raftAddr)
 }

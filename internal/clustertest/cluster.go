@@ -21,6 +21,14 @@ import (
 	"github.com/shoal-db/shoal/slots"
 )
 
+// go-redis logs failed dials of its own (replicas and clients of nodes a test
+// stopped); the errors that matter reach the tests as values.
+func init() { redis.SetLogger(quiet{}) }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // Secret is the cluster secret of every test cluster.
 const Secret = "clustertest"
 

@@ -130,7 +130,7 @@ var registry = [...]directive{
 	boolean("jemalloc-bg-thread", "", 0, yes, nil),
 	boolean("activedefrag", "", 0, no, nil),
 	boolean("syslog-enabled", "", fImmutable, no, nil),
-	boolean("cluster-enabled", "", fImmutable, no, boolF(func(c *Config) *bool { return &c.ClusterEnabled })),
+	boolean("cluster-enabled", "", fImpl|fImmutable, no, boolF(func(c *Config) *bool { return &c.ClusterEnabled })),
 	boolean("appendonly", "", fImpl, no, boolF(func(c *Config) *bool { return &c.Appendonly })),
 	boolean("cluster-allow-reads-when-down", "", fImpl, no, boolF(func(c *Config) *bool { return &c.ClusterAllowReadsWhenDown })),
 	boolean("cluster-allow-pubsubshard-when-down", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.ClusterAllowPubSubShardWhenDown })),

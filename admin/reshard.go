@@ -1,0 +1,345 @@
+package admin
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// MoveOptions tune how slots move (reshard, rebalance).
+type MoveOptions struct {
+	// Batch is how many slots move under one pair of commits (migration started,
+	// slots handed over); 64 when 0. Larger batches commit less often; smaller ones
+	// keep each slot migrating (clients redirected with ASK) for less time.
+	Batch int
+	// Pipeline is how many keys one MIGRATE carries; 100 when 0.
+	Pipeline int
+	// MigrateTimeout is MIGRATE's timeout; 60 s when 0.
+	MigrateTimeout time.Duration
+	// Replace overwrites keys that exist on the target already (MIGRATE REPLACE);
+	// without it such a key stops the move with BUSYKEY.
+	Replace bool
+}
+
+func (o MoveOptions) withDefaults() MoveOptions {
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Pipeline <= 0 {
+		o.Pipeline = 100
+	}
+	if o.MigrateTimeout <= 0 {
+		o.MigrateTimeout = 60 * time.Second
+	}
+	return o
+}
+
+// slotMove is one slot going from one shard's primary to another's.
+type slotMove struct {
+	slot     int
+	from, to primary
+}
+
+// Reshard moves count slots to the primary named by to, taken from the primaries named
+// by from (IDs, ID prefixes or addresses; "all" for every other primary with slots) in
+// proportion to the slots each has, lowest slots first, as redis-cli --cluster
+// reshard chooses them.
+func (a *Admin) Reshard(from []string, to string, count int, opts MoveOptions) error {
+	top, err := a.topology()
+	if err != nil {
+		return err
+	}
+	dstNode, err := a.pickPrimary(top, to, "")
+	if err != nil {
+		return err
+	}
+	ds, err := a.ensureShards([]primary{primaryOf(top, dstNode.ID)})
+	if err != nil {
+		return err
+	}
+	dst := ds[0]
+	var sources []primary
+	for _, p := range primaries(top) {
+		if p.node.ID == dst.node.ID || p.shard.Slots.Len() == 0 {
+			continue
+		}
+		if len(from) == 1 && from[0] == "all" {
+			sources = append(sources, p)
+		}
+	}
+	if !(len(from) == 1 && from[0] == "all") {
+		for _, ref := range from {
+			n, err := a.pickPrimary(top, ref, "")
+			if err != nil {
+				return err
+			}
+			if n.ID == dst.node.ID {
+				return fmt.Errorf("the target %s is also a source", endpoint(n))
+			}
+			sources = append(sources, primaryOf(top, n.ID))
+		}
+	}
+	total := 0
+	for _, p := range sources {
+		total += p.shard.Slots.Len()
+	}
+	if count <= 0 || count > total {
+		return fmt.Errorf("--slots must be between 1 and %d (the slots the sources have)", total)
+	}
+	a.printf("Ready to move %d slots.\n  Source nodes:\n", count)
+	for _, p := range sources {
+		a.printf("    M: %s %s (%d slots)\n", p.node.ID, endpoint(p.node), p.shard.Slots.Len())
+	}
+	a.printf("  Destination node:\n    M: %s %s (%d slots)\n", dst.node.ID, endpoint(dst.node), dst.shard.Slots.Len())
+	return a.move(reshardTable(sources, dst, count), opts)
+}
+
+// reshardTable picks count slots from sources for dst: from each source a share
+// proportional to its slots (the largest source rounds up, the others down), its
+// lowest slots first.
+func reshardTable(sources []primary, dst primary, count int) []slotMove {
+	sources = slices.Clone(sources)
+	slices.SortStableFunc(sources, func(x, y primary) int { return y.shard.Slots.Len() - x.shard.Slots.Len() })
+	total := 0
+	for _, p := range sources {
+		total += p.shard.Slots.Len()
+	}
+	var out []slotMove
+	for i, p := range sources {
+		share := float64(count) / float64(total) * float64(p.shard.Slots.Len())
+		n := int(math.Floor(share))
+		if i == 0 {
+			n = int(math.Ceil(share))
+		}
+		out = append(out, takeSlots(p, dst, n)...)
+	}
+	if len(out) > count {
+		out = out[:count]
+	}
+	return out
+}
+
+// takeSlots moves the n lowest slots of from to to.
+func takeSlots(from, to primary, n int) []slotMove {
+	var out []slotMove
+	for _, r := range from.shard.Slots {
+		for s := r.Start; s <= r.End && len(out) < n; s++ {
+			out = append(out, slotMove{slot: s, from: from, to: to})
+		}
+	}
+	return out
+}
+
+// Rebalance moves slots between primaries until each has its share: 16384 × its
+// weight / the sum of weights (weights by node ID, ID prefix or address; 1 when not
+// given; 0 empties a primary). Primaries without slots take part only with
+// useEmpty. Nothing moves when every primary is within threshold percent of its
+// share; with simulate the moves are printed, not made.
+func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold float64, simulate bool, opts MoveOptions) error {
+	top, err := a.topology()
+	if err != nil {
+		return err
+	}
+	byID := map[string]float64{}
+	for ref, w := range weights {
+		n, err := a.pickPrimary(top, ref, "")
+		if err != nil {
+			return err
+		}
+		byID[n.ID] = w
+	}
+	type member struct {
+		p       primary
+		weight  float64
+		balance int
+	}
+	var ms []*member
+	totalWeight := 0.0
+	for _, p := range primaries(top) {
+		w, ok := byID[p.node.ID]
+		if !ok {
+			w = 1
+		}
+		if p.shard.Slots.Len() == 0 && !useEmpty {
+			continue
+		}
+		ms = append(ms, &member{p: p, weight: w})
+		totalWeight += w
+	}
+
+	if len(ms) < 2 || totalWeight == 0 {
+		a.printf("*** No rebalancing needed! Fewer than two primaries take part.\n")
+		return nil
+	}
+	over := false
+	totalBalance := 0
+	for _, m := range ms {
+		expected := int(float64(slots.Count) / totalWeight * m.weight)
+		have := m.p.shard.Slots.Len()
+		m.balance = have - expected
+		totalBalance += m.balance
+		if (have == 0 && expected > 0) || (have > 0 && math.Abs(100-100*float64(expected)/float64(have)) > threshold) {
+			over = true
+		}
+	}
+	if !over {
+		a.printf("*** No rebalancing needed! All nodes are within the %.2f%% balance threshold.\n", threshold)
+		return nil
+	}
+	// Rounding leaves a few slots unplaced: the receivers take them.
+	for totalBalance > 0 {
+		for _, m := range ms {
+			if m.balance <= 0 && totalBalance > 0 {
+				m.balance--
+				totalBalance--
+			}
+		}
+	}
+	slices.SortStableFunc(ms, func(x, y *member) int { return cmp.Compare(x.balance, y.balance) })
+	var plan []slotMove
+	taken := map[string]int{} // slots given so far, per source
+	for dst, src := 0, len(ms)-1; dst < src; {
+		d, s := ms[dst], ms[src]
+		n := min(-d.balance, s.balance)
+		if n > 0 {
+			a.printf("Moving %d slots from %s to %s\n", n, endpoint(s.p.node), endpoint(d.p.node))
+			moves := takeSlots(s.p, d.p, taken[s.p.node.ID]+n)[taken[s.p.node.ID]:]
+			taken[s.p.node.ID] += n
+			plan = append(plan, moves...)
+			d.balance += n
+			s.balance -= n
+		}
+		if d.balance == 0 {
+			dst++
+		}
+		if s.balance == 0 {
+			src--
+		}
+		if n <= 0 && d.balance != 0 && s.balance != 0 {
+			break
+		}
+	}
+	if simulate {
+		a.printf("*** Simulation: %d slots would move.\n", len(plan))
+		return nil
+	}
+	// Primaries without a shard get one before they receive slots.
+	for i, m := range plan {
+		if m.to.shard.ID == "" {
+			ps, err := a.ensureShards([]primary{m.to})
+			if err != nil {
+				return err
+			}
+			for j := i; j < len(plan); j++ {
+				if plan[j].to.node.ID == m.to.node.ID {
+					plan[j].to = ps[0]
+				}
+			}
+		}
+	}
+	return a.move(plan, opts)
+}
+
+// move carries out a plan, batch by batch: each batch of slots between one pair of
+// shards is marked migrating (one commit), its keys are moved with MIGRATE, and it is
+// handed to the target shard (one commit). Clients are redirected throughout as with
+// Redis: ASK for keys already moved, MOVED once the batch is handed over.
+func (a *Admin) move(plan []slotMove, opts MoveOptions) error {
+	opts = opts.withDefaults()
+	start, total := time.Now(), len(plan)
+	a.progress.Start(fmt.Sprintf("moving %d slots", len(plan)), len(plan))
+	keys := 0
+	for len(plan) > 0 {
+		n := 1
+		for n < len(plan) && n < opts.Batch && plan[n].from.shard.ID == plan[0].from.shard.ID && plan[n].to.shard.ID == plan[0].to.shard.ID {
+			n++
+		}
+		k, err := a.moveBatch(plan[:n], opts)
+		keys += k
+		if err != nil {
+			a.progress.Finish()
+			return err
+		}
+		a.progress.Add(n)
+		plan = plan[n:]
+	}
+	a.progress.Finish()
+	top, err := a.topology()
+	if err != nil {
+		return err
+	}
+	if err := a.waitAll(top); err != nil {
+		return err
+	}
+	a.printf("[OK] Moved %d slots (%d keys) in %.1f s.\n", total, keys, time.Since(start).Seconds())
+	return nil
+}
+
+func slotsOf(plan []slotMove) []int {
+	out := make([]int, len(plan))
+	for i, m := range plan {
+		out[i] = m.slot
+	}
+	return out
+}
+
+// moveBatch moves the slots of batch (all from one shard to one other) and returns how
+// many keys it moved.
+func (a *Admin) moveBatch(batch []slotMove, opts MoveOptions) (int, error) {
+	from, to := batch[0].from, batch[0].to
+	src, dst := endpoint(from.node), endpoint(to.node)
+	rs := slots.RangesOf(slotsOf(batch)...)
+	epoch, err := a.propose(slots.Change{Op: slots.OpSetMigration, Slots: rs.String(), NodeID: to.node.ID})
+	if err != nil {
+		return 0, err
+	}
+	// Both ends must know before keys move: the source then sends writers of keys it
+	// no longer has to the target, which serves them.
+	if behind := a.waitEpoch([]string{src, dst}, epoch); len(behind) > 0 {
+		return 0, fmt.Errorf("slots %s: the migration was committed but %s do not follow it", rs, strings.Join(behind, ", "))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.Timeout+opts.MigrateTimeout)
+	defer cancel()
+	c := a.client(src)
+	keys := 0
+	for _, m := range batch {
+		for {
+			ks, err := c.ClusterGetKeysInSlot(ctx, m.slot, opts.Pipeline).Result()
+			if err != nil {
+				return keys, fmt.Errorf("%s: CLUSTER GETKEYSINSLOT %d: %w", src, m.slot, err)
+			}
+			if len(ks) == 0 {
+				break
+			}
+			args := []any{"MIGRATE", to.node.IP, to.node.Port, "", 0, opts.MigrateTimeout.Milliseconds()}
+			if opts.Replace {
+				args = append(args, "REPLACE")
+			}
+			args = append(args, "KEYS")
+			for _, k := range ks {
+				args = append(args, k)
+			}
+			if err := c.Do(ctx, args...).Err(); err != nil && err.Error() != "NOKEY" {
+				if strings.Contains(err.Error(), "BUSYKEY") {
+					err = fmt.Errorf("%w (run again with --replace to overwrite the target's keys)", err)
+				}
+				return keys, fmt.Errorf("moving slot %d from %s to %s: MIGRATE: %w", m.slot, src, dst, err)
+			}
+			keys += len(ks)
+		}
+	}
+	epoch, err = a.propose(slots.Change{Op: slots.OpMoveSlots, Shard: from.shard.ID, To: to.shard.ID, Slots: rs.String()})
+	if err != nil {
+		return keys, err
+	}
+	if behind := a.waitEpoch([]string{dst, src}, epoch); len(behind) > 0 {
+		return keys, fmt.Errorf("slots %s: the hand-off was committed but %s do not follow it", rs, strings.Join(behind, ", "))
+	}
+	return keys, nil
+}

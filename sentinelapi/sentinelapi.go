@@ -1,0 +1,125 @@
+// Package sentinelapi is the client side of the sentinel group's RESP API, shared by
+// everything that talks to sentinels: data nodes (CLUSTER ADDSLOTS and friends are
+// proposals), the `shoal cluster` admin commands and a joining sentinel. Each call
+// takes the RESP addresses of the sentinels known to the caller and follows
+// "-NOTLEADER <addr>" to the Raft leader where the command needs it.
+//
+// The server side is failover.Sentinel; the commands are:
+//
+//	SENTINEL MYID | TOPOLOGY | LEADER | BUS
+//	SENTINEL PROPOSE <change-json>   → the new epoch
+//	SENTINEL JOIN <id> <raft-addr>   → the leader's gossip address
+package sentinelapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/slots"
+)
+
+// ErrNoSentinel is returned when no address was given.
+var ErrNoSentinel = errors.New("no sentinel address given")
+
+// Do runs SENTINEL args… on the sentinel at addr, on a connection of its own.
+func Do(ctx context.Context, addr string, args ...any) *redis.Cmd {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer c.Close()
+	return c.Do(ctx, append([]any{"SENTINEL"}, args...)...)
+}
+
+// Leader runs SENTINEL args… on the group's leader: it starts at addrs[0], follows
+// NOTLEADER to the leader it names, and while the group has none (an election) tries
+// the addresses in turn until ctx ends. Errors other than NOTLEADER are returned as the
+// sentinel sent them.
+func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
+	if len(addrs) == 0 {
+		return nil, ErrNoSentinel
+	}
+	addr := addrs[0]
+	for try := 1; ; try++ {
+		v, err := Do(ctx, addr, args...).Result()
+		if err == nil {
+			return v, nil
+		}
+		next := addrs[try%len(addrs)]
+		var rerr redis.Error
+		switch {
+		case ctx.Err() != nil:
+			return nil, err
+		case !errors.As(err, &rerr): // unreachable: try the next sentinel, a few rounds
+			if try >= 3*len(addrs) {
+				return nil, err
+			}
+			time.Sleep(100 * time.Millisecond)
+		case !strings.HasPrefix(err.Error(), "NOTLEADER"):
+			return nil, err
+		default:
+			if leader := strings.TrimSpace(strings.TrimPrefix(err.Error(), "NOTLEADER")); leader != "" {
+				next = leader
+				break
+			}
+			select { // an election: wait for a leader
+			case <-ctx.Done():
+				return nil, fmt.Errorf("no sentinel leader: %w", ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		addr = next
+	}
+}
+
+// Propose commits ch through the group and returns the epoch of the topology it made.
+func Propose(ctx context.Context, addrs []string, ch slots.Change) (uint64, error) {
+	v, err := Leader(ctx, addrs, "PROPOSE", string(ch.JSON()))
+	if err != nil {
+		return 0, err
+	}
+	epoch, ok := v.(int64)
+	if !ok {
+		return 0, fmt.Errorf("SENTINEL PROPOSE answered %v", v)
+	}
+	return uint64(epoch), nil
+}
+
+// Join adds the sentinel id (Raft address raftAddr) to the group and returns the
+// leader's gossip address.
+func Join(ctx context.Context, addrs []string, id, raftAddr string) (string, error) {
+	v, err := Leader(ctx, addrs, "JOIN", id, raftAddr)
+	if err != nil {
+		return "", err
+	}
+	bus, _ := v.(string)
+	return bus, nil
+}
+
+// Topology reads the committed topology from the first of addrs that answers.
+func Topology(ctx context.Context, addrs []string) (*slots.Topology, error) {
+	err := ErrNoSentinel
+	for _, addr := range addrs {
+		var b string
+		if b, err = Do(ctx, addr, "TOPOLOGY").Text(); err != nil {
+			continue
+		}
+		return slots.Decode([]byte(b))
+	}
+	return nil, err
+}
+
+// Bus returns the gossip (cluster bus) address of the first of addrs that answers:
+// what a data node is told to CLUSTER MEET.
+func Bus(ctx context.Context, addrs []string) (string, error) {
+	err := ErrNoSentinel
+	for _, addr := range addrs {
+		var bus string
+		if bus, err = Do(ctx, addr, "BUS").Text(); err == nil {
+			return bus, nil
+		}
+	}
+	return "", err
+}
