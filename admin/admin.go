@@ -130,7 +130,7 @@ func (a *Admin) waitEpoch(addrs []string, epoch uint64) []string {
 		if len(behind) == 0 || ctx.Err() != nil {
 			return behind
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 

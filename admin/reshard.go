@@ -332,6 +332,9 @@ func (a *Admin) moveBatch(batch []slotMove, opts MoveOptions) (int, error) {
 				return keys, fmt.Errorf("moving slot %d from %s to %s: MIGRATE: %w", m.slot, src, dst, err)
 			}
 			keys += len(ks)
+			if len(ks) < opts.Pipeline {
+				break // the slot is drained: keys new to it go to the target (ASK)
+			}
 		}
 	}
 	epoch, err = a.propose(slots.Change{Op: slots.OpMoveSlots, Shard: from.shard.ID, To: to.shard.ID, Slots: rs.String()})

@@ -53,9 +53,13 @@ func (s *Server) propose(ch slots.Change) error {
 		}
 		return errors.New(msg)
 	}
-	for {
+	for try := 0; ; try++ {
 		if top := s.cluster.top.Load(); top != nil && top.Epoch() >= epoch {
 			return nil
+		}
+		if try == 0 { // not there by gossip yet: fetch it
+			s.syncTopology()
+			continue
 		}
 		select {
 		case <-ctx.Done():

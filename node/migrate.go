@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shoal-db/shoal/node/resp"
@@ -85,12 +86,14 @@ func cmdMigrate(c *Client) {
 	}
 	addr := net.JoinHostPort(string(c.args[1]), string(c.args[2]))
 	d := time.Duration(timeout) * time.Millisecond
-	conn, err := net.DialTimeout("tcp", addr, d)
+	mc, err := c.s.migrateConns.get(addr, d)
 	if err != nil {
 		c.Err("IOERR error or timeout connecting to the client")
 		return
 	}
-	defer conn.Close()
+	conn, br := mc.conn, mc.r
+	clean := false // the connection goes back to the cache only after a clean exchange
+	defer func() { c.s.migrateConns.put(addr, mc, clean) }()
 	conn.SetDeadline(time.Now().Add(d + time.Duration(len(items))*time.Millisecond))
 	var w resp.Writer
 	w.Proto = 2
@@ -126,7 +129,6 @@ func cmdMigrate(c *Client) {
 		c.Err("IOERR error or timeout writing to target instance")
 		return
 	}
-	br := bufio.NewReader(conn)
 	readLine := func() (string, bool) {
 		line, err := br.ReadString('\n')
 		if err != nil || len(line) < 3 {
@@ -164,6 +166,7 @@ func cmdMigrate(c *Client) {
 			c.alsoPropagate(bDEL, it.key)
 		}
 	}
+	clean = true
 	if !copyKeys {
 		c.propagateNone() // the deletions propagate as DELs, not as MIGRATE
 	}
@@ -172,4 +175,73 @@ func cmdMigrate(c *Client) {
 		return
 	}
 	c.OK()
+}
+
+// migrateCache keeps MIGRATE's connections to targets for reuse, as Redis does: a
+// reshard sends thousands of MIGRATEs to the same node. A connection is used by one
+// MIGRATE at a time and closed after an error or 10 s unused.
+type migrateCache struct {
+	mu    sync.Mutex
+	conns map[string][]*migrateConn
+}
+
+type migrateConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+	used time.Time
+}
+
+const migrateIdle = 10 * time.Second
+
+// get takes a cached connection to addr, or dials one within timeout.
+func (m *migrateCache) get(addr string, timeout time.Duration) (*migrateConn, error) {
+	m.mu.Lock()
+	for len(m.conns[addr]) > 0 {
+		l := m.conns[addr]
+		mc := l[len(l)-1]
+		m.conns[addr] = l[:len(l)-1]
+		if time.Since(mc.used) < migrateIdle {
+			m.mu.Unlock()
+			return mc, nil
+		}
+		mc.conn.Close()
+	}
+	m.mu.Unlock()
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &migrateConn{conn: conn, r: bufio.NewReader(conn)}, nil
+}
+
+// put returns a connection after use: to the cache when the exchange was clean,
+// closed otherwise (its replies may be out of step).
+func (m *migrateCache) put(addr string, mc *migrateConn, clean bool) {
+	if !clean || mc.r.Buffered() > 0 {
+		mc.conn.Close()
+		return
+	}
+	mc.used = time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conns == nil {
+		m.conns = map[string][]*migrateConn{}
+	}
+	if len(m.conns[addr]) >= 4 {
+		mc.conn.Close()
+		return
+	}
+	m.conns[addr] = append(m.conns[addr], mc)
+}
+
+// close closes every cached connection.
+func (m *migrateCache) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.conns {
+		for _, mc := range l {
+			mc.conn.Close()
+		}
+	}
+	m.conns = nil
 }

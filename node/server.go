@@ -37,16 +37,17 @@ type Options struct {
 
 // Server is one data node. New builds it, Start opens its listeners, Close stops it.
 type Server struct {
-	cfg    atomic.Pointer[conf.Config]
-	cfgMu  sync.Mutex // serializes CONFIG SET / REWRITE
-	log    *Logger
-	opt    Options
-	eng    *storage.Engine
-	table  *Table
-	stats  stats
-	runID  string
-	start  time.Time
-	limits *storage.Limits
+	migrateConns migrateCache // MIGRATE's connections to targets
+	cfg          atomic.Pointer[conf.Config]
+	cfgMu        sync.Mutex // serializes CONFIG SET / REWRITE
+	log          *Logger
+	opt          Options
+	eng          *storage.Engine
+	table        *Table
+	stats        stats
+	runID        string
+	start        time.Time
+	limits       *storage.Limits
 
 	mu              sync.Mutex // guards listeners, clients, closed
 	listeners       []net.Listener
@@ -328,6 +329,7 @@ func (s *Server) Close() error {
 		g.Close()
 	}
 	s.wg.Wait()
+	s.migrateConns.close()
 	s.closeAOF()
 	if sock := s.config().Unixsocket; sock != "" {
 		os.Remove(sock)

@@ -4,7 +4,8 @@
 # behind one sentinel), then
 #   - redis-benchmark --cluster -t set,get -c 50 at -P 1 and -P 16 (requests/s);
 #   - the time redis-cli --cluster reshard takes to move 1,000 slots holding about
-#     KEYS*1000/16384 keys (KEYS, default 100,000, loaded first).
+#     KEYS*1000/16384 keys (KEYS, default 100,000, loaded first), and the time shoal
+#     cluster reshard takes to move them back (against redis-cli's time on Redis).
 # Prints every figure and the shoal/Redis ratios.
 #
 # Usage: scripts/bench-cluster.sh [-k keys]
@@ -44,9 +45,10 @@ for target in redis shoal; do
 	redis-cli --cluster create "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}" --cluster-yes >"$work/$target-create.log" 2>&1
 	until redis-cli -p "${ports[0]}" CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.05; done
 	for p in 1 16; do
-		R[$target,set$p]=$("${CLIENT_CPU[@]}" redis-benchmark --cluster -p "${ports[0]}" -t set -c 50 -n 300000 -P $p -r 100000 --csv 2>/dev/null |
+		n=$((p == 1 ? 300000 : 2000000)) # a few seconds each
+		R[$target,set$p]=$("${CLIENT_CPU[@]}" redis-benchmark --cluster -p "${ports[0]}" -t set -c 50 -n $n -P $p -r 100000 --csv 2>/dev/null |
 			awk -F'","' '/"SET"/ { gsub(/"/, "", $2); print int($2) }')
-		R[$target,get$p]=$("${CLIENT_CPU[@]}" redis-benchmark --cluster -p "${ports[0]}" -t get -c 50 -n 300000 -P $p -r 100000 --csv 2>/dev/null |
+		R[$target,get$p]=$("${CLIENT_CPU[@]}" redis-benchmark --cluster -p "${ports[0]}" -t get -c 50 -n $n -P $p -r 100000 --csv 2>/dev/null |
 			awk -F'","' '/"GET"/ { gsub(/"/, "", $2); print int($2) }')
 	done
 	# Keys for the reshard: loaded through the cluster (redis-cli -c follows MOVED).
@@ -60,6 +62,14 @@ for target in redis shoal; do
 	R[$target,reshard]=$(($(now_ms) - t0))
 	redis-cli --cluster check "127.0.0.1:${ports[0]}" | grep -q "All 16384 slots covered" ||
 		{ echo "$target: cluster check failed after the reshard" >&2; exit 1; }
+	if [ "$target" = shoal ]; then
+		# The same 1,000 slots back with shoal's own tool (a batch of slots per commit).
+		t0=$(now_ms)
+		./bin/shoal cluster --sentinels "127.0.0.1:$sp" reshard --from "$to" --to "$from" --slots 1000 >"$work/shoal-own-reshard.log" 2>&1
+		R[shoal,ownreshard]=$(($(now_ms) - t0))
+		R[redis,ownreshard]=${R[redis,reshard]}
+		./bin/shoal cluster --sentinels "127.0.0.1:$sp" check >/dev/null
+	fi
 	for p in "${ports[@]}"; do redis-cli -p "$p" SHUTDOWN NOSAVE >/dev/null 2>&1 || true; done
 	[ "$target" = shoal ] && kill "${pids[0]}" 2>/dev/null || true
 	wait 2>/dev/null || true
@@ -73,4 +83,5 @@ row "redis-benchmark --cluster SET -P 1 (req/s)" set1
 row "redis-benchmark --cluster GET -P 1 (req/s)" get1
 row "redis-benchmark --cluster SET -P 16 (req/s)" set16
 row "redis-benchmark --cluster GET -P 16 (req/s)" get16
-row "reshard 1,000 slots of $KEYS keys (ms)" reshard
+row "redis-cli --cluster reshard 1,000 slots, $KEYS keys (ms)" reshard
+row "  vs shoal cluster reshard, the same slots (ms)" ownreshard

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,11 +27,18 @@ import (
 // ErrNoSentinel is returned when no address was given.
 var ErrNoSentinel = errors.New("no sentinel address given")
 
-// Do runs SENTINEL args… on the sentinel at addr, on a connection of its own.
+// clients holds one small connection pool per sentinel address, for the life of the
+// process (a cluster has a handful of sentinels).
+var clients sync.Map // addr → *redis.Client
+
+// Do runs SENTINEL args… on the sentinel at addr.
 func Do(ctx context.Context, addr string, args ...any) *redis.Cmd {
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
-	defer c.Close()
-	return c.Do(ctx, append([]any{"SENTINEL"}, args...)...)
+	c, ok := clients.Load(addr)
+	if !ok {
+		c, _ = clients.LoadOrStore(addr, redis.NewClient(&redis.Options{Addr: addr, Protocol: 2,
+			DisableIdentity: true, MaxRetries: -1, PoolSize: 4, ConnMaxIdleTime: time.Minute}))
+	}
+	return c.(*redis.Client).Do(ctx, append([]any{"SENTINEL"}, args...)...)
 }
 
 // Leader runs SENTINEL args… on the group's leader: it starts at addrs[0], follows
