@@ -54,6 +54,7 @@ fuzz:
 		./node/glob:FuzzMatch \
 		./node:FuzzFunctionPayload \
 		./node:FuzzHLL \
+		./node:FuzzBusMessages \
 		./node/acl:FuzzRules \
 		./storage/rdb:FuzzRestore \
 		./storage/rdb:FuzzLoad \

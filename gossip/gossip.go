@@ -11,6 +11,9 @@
 // exchanges (at join and periodically) carry the whole topology too, so a member that
 // missed everything catches up. Everything is encrypted and authenticated with the
 // cluster secret (memberlist's keyring): a process without it cannot join or be heard.
+//
+// Members also send each other opaque payloads over the reliable channel (SendTo,
+// Config.OnMessage): data nodes forward PUBLISH this way, as Redis's cluster bus does.
 package gossip
 
 import (
@@ -43,6 +46,9 @@ type Config struct {
 	// OnTopology, if set, is called with each topology adopted (higher epoch). It must
 	// not block.
 	OnTopology func(*slots.Topology)
+	// OnMessage, if set, is called with the payload of each message another member
+	// sent with SendTo (data nodes forward PUBLISH this way). It must not block long.
+	OnMessage func(payload []byte)
 	// PushPull is the interval of full state exchanges (memberlist's PushPullInterval);
 	// 0 means 5 s.
 	PushPull time.Duration
@@ -65,6 +71,7 @@ const (
 	msgTopology byte = 1 // a whole topology (wire form follows)
 	msgNotice   byte = 2 // epoch (8 bytes) exists at origin (name follows)
 	msgWant     byte = 3 // the sender (name follows) wants the current topology
+	msgApp      byte = 4 // a payload for Config.OnMessage
 )
 
 // Start creates a member and joins the members at join (any one that answers will
@@ -251,7 +258,33 @@ func (g *Gossip) receive(b []byte) {
 	case msgWant:
 		msg := append([]byte{msgTopology}, g.Topology().Encode()...)
 		g.send(string(b[1:]), msg)
+	case msgApp:
+		if g.cfg.OnMessage != nil {
+			g.cfg.OnMessage(b[1:])
+		}
 	}
+}
+
+// SendTo sends payload to the member named to over the reliable (TCP) channel, and
+// returns once it is written; its OnMessage gets the payload. addr, the member's
+// gossip address as the topology announces it, reaches a member this one has not
+// heard of yet (membership spreads in a second or so).
+func (g *Gossip) SendTo(to, addr string, payload []byte) error {
+	msg := append([]byte{msgApp}, payload...)
+	for _, n := range g.ml.Members() {
+		if n.Name == to {
+			return g.ml.SendReliable(n, msg)
+		}
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return err
+	}
+	return g.ml.SendReliable(&memberlist.Node{Name: to, Addr: net.ParseIP(host), Port: uint16(p)}, msg)
 }
 
 // send sends msg reliably to the member named to, if it is alive.

@@ -74,6 +74,7 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		Advertise: adv,
 		Secret:    cfg.ClusterSecret,
 		Meta:      func() []byte { return []byte("node") },
+		OnMessage: s.receiveBus,
 		OnTopology: func(top *slots.Topology) {
 			if s.SetTopology(top) {
 				s.log.Noticef("Cluster topology at epoch %d adopted", top.Epoch())

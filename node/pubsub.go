@@ -205,8 +205,8 @@ func (c *Client) confirm(word string, name []byte, count int64) {
 	c.w.Int(count)
 }
 
-func cmdPublish(c *Client)  { c.w.Int(int64(c.s.publish(kindChannel, c.args[1], c.args[2]))) }
-func cmdSpublish(c *Client) { c.w.Int(int64(c.s.publish(kindShard, c.args[1], c.args[2]))) }
+func cmdPublish(c *Client)  { c.publishHere(kindChannel) }
+func cmdSpublish(c *Client) { c.publishHere(kindShard) }
 
 // publish delivers msg to the subscribers of channel (and, for plain channels, of the
 // matching patterns) and returns how many received it.

@@ -227,6 +227,23 @@ func TestReplicaOfShoal(t *testing.T) {
 		t.Errorf("ROLE on the primary = %v", role)
 	}
 
+	// PUBLISH on the primary reaches subscribers of its replicas, down the chain.
+	for _, rc := range []*redis.Client{ac, bc} {
+		sub := rc.Subscribe(ctx, "news")
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := pc.Publish(ctx, "news", "hello").Err(); err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if m, err := sub.ReceiveMessage(rctx); err != nil || m.Payload != "hello" {
+			t.Errorf("a replica's subscriber: %v %v", m, err)
+		}
+		cancel()
+		sub.Close()
+	}
+
 	// Expiry: the replica hides the key once its time passed, but removes it only when
 	// the primary's DEL arrives.
 	if err := pc.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err(); err != nil {

@@ -38,6 +38,7 @@ type Options struct {
 // Server is one data node. New builds it, Start opens its listeners, Close stops it.
 type Server struct {
 	migrateConns migrateCache // MIGRATE's connections to targets
+	bus          busState     // PUBLISH forwarded to other nodes (cluster mode)
 	cfg          atomic.Pointer[conf.Config]
 	cfgMu        sync.Mutex // serializes CONFIG SET / REWRITE
 	log          *Logger

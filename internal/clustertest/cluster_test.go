@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -208,5 +209,66 @@ func TestRedisCliAddDelNode(t *testing.T) {
 		if v, err := cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err != nil || v != i {
 			t.Fatalf("k%d = %d, %v", i, v, err)
 		}
+	}
+}
+
+// TestClusterPubSub: PUBLISH on any node reaches the subscribers of every node (the
+// cluster bus), SPUBLISH those of the channel's shard only — its primary and, with
+// READONLY, its replica — and each answers its own node's count, as Redis does.
+func TestClusterPubSub(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 4)
+	c.Create(1) // shard 0: node 0 (+ node 1); shard 1: node 2 (+ node 3)
+	receive := func(sub *redis.PubSub, want string) {
+		t.Helper()
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if m, err := sub.ReceiveMessage(rctx); err != nil || m.Payload != want {
+			t.Fatalf("want %q: %v %v", want, m, err)
+		}
+	}
+	var subs []*redis.PubSub
+	for _, n := range c.Nodes {
+		sub := c.Client(n).Subscribe(ctx, "news")
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		subs = append(subs, sub)
+	}
+	if n, err := c.Client(c.Nodes[3]).Publish(ctx, "news", "to all").Result(); err != nil || n != 1 {
+		t.Errorf("PUBLISH on node 3 = %d, %v (its own subscriber)", n, err)
+	}
+	for _, sub := range subs {
+		receive(sub, "to all")
+	}
+
+	// "{a}ch" hashes to slot 15495: shard 1 (node 2, replica node 3).
+	var shardSubs []*redis.PubSub
+	for _, i := range []int{2, 3} {
+		cl := c.Client(c.Nodes[i])
+		if i == 3 {
+			cl.Do(ctx, "READONLY")
+		}
+		sub := cl.SSubscribe(ctx, "{a}ch")
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatalf("SSUBSCRIBE on node %d: %v", i, err)
+		}
+		defer sub.Close()
+		shardSubs = append(shardSubs, sub)
+	}
+	if err := c.Client(c.Nodes[0]).SPublish(ctx, "{a}ch", "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED 15495 ") {
+		t.Errorf("SPUBLISH on another shard: %v", err)
+	}
+	if n, err := c.Client(c.Nodes[2]).SPublish(ctx, "{a}ch", "to shard").Result(); err != nil || n != 1 {
+		t.Errorf("SPUBLISH on the shard's primary = %d, %v", n, err)
+	}
+	for _, sub := range shardSubs {
+		receive(sub, "to shard")
+	}
+	// The other shard's nodes got nothing: the next message they see is a later PUBLISH.
+	c.Client(c.Nodes[2]).Publish(ctx, "news", "after")
+	for _, sub := range subs {
+		receive(sub, "after")
 	}
 }
