@@ -93,9 +93,13 @@ func (s *Sentinel) JoinBus(addr string) error { return s.gossip.Join(addr) }
 // Store is the sentinel's Raft member.
 func (s *Sentinel) Store() *Store { return s.store }
 
-// Close stops the sentinel.
+// Close stops the sentinel; closing it again does nothing.
 func (s *Sentinel) Close() error {
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return nil
+	}
 	s.done = true
 	for c := range s.conns {
 		c.Close()

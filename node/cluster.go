@@ -34,6 +34,10 @@ type clusterState struct {
 	gossip  atomic.Pointer[gossip.Gossip]  // the node's gossip member, set by Start
 	exists  func(key []byte) bool          // whether a key is in database 0 (slots.Query.Exists)
 
+	confPath string        // cluster-config-file
+	save     chan struct{} // wakes the cluster-config-file saver (cap 1)
+	peers    []string      // bus addresses of the other nodes it lists (rejoined at start)
+
 	refreshMu   sync.Mutex // one catch-up read of the sentinels' topology at a time
 	lastRefresh time.Time  // when the last one started (guarded by refreshMu)
 }
@@ -85,6 +89,12 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		return fmt.Errorf("Could not start the cluster bus on %s:%d: %v", host, port, err)
 	}
 	s.cluster.gossip.Store(g)
+	s.wg.Add(1)
+	go s.saveNodesConfs()
+	if len(s.cluster.peers) > 0 {
+		s.wg.Add(1)
+		go s.rejoin(g, s.cluster.peers)
+	}
 	return nil
 }
 
@@ -148,8 +158,10 @@ func cmdClusterMeet(c *Client) {
 	c.OK()
 }
 
-// initCluster loads or creates the node's ID in cluster-config-file (relative to dir),
-// in Redis's nodes.conf form (the node's own line and the vars line).
+// initCluster loads or creates cluster-config-file (relative to dir), in Redis's
+// nodes.conf form: the node's own line (its ID), the other nodes' lines as of the last
+// topology the node followed (whose bus addresses it rejoins the cluster through after
+// a restart), and the vars line.
 func (s *Server) initCluster(cfg *conf.Config) error {
 	cs := &s.cluster
 	cs.enabled = cfg.ClusterEnabled
@@ -162,19 +174,30 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 		defer s.eng.UnlockSlot(sl)
 		return s.eng.DB(0).ForWrite().Exists(sl, key)
 	}
-	path := cfg.ClusterConfigFile
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(cfg.Dir, path)
+	cs.save = make(chan struct{}, 1)
+	cs.confPath = cfg.ClusterConfigFile
+	if !filepath.IsAbs(cs.confPath) {
+		cs.confPath = filepath.Join(cfg.Dir, cs.confPath)
 	}
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := os.ReadFile(cs.confPath); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			f := strings.Fields(line)
-			if len(f) >= 3 && strings.Contains(f[2], "myself") && len(f[0]) == 40 {
+			if len(f) < 3 || len(f[0]) != 40 {
+				continue
+			}
+			if strings.Contains(f[2], "myself") {
 				cs.myID = f[0]
+				continue
+			}
+			// ip:port@cport[,hostname]
+			addr, _, _ := strings.Cut(f[1], ",")
+			hostPort, bus, ok := strings.Cut(addr, "@")
+			if host, _, err := net.SplitHostPort(hostPort); ok && err == nil && bus != "0" {
+				cs.peers = append(cs.peers, net.JoinHostPort(host, bus))
 			}
 		}
 		if cs.myID == "" {
-			return fmt.Errorf("Unrecoverable error: corrupted cluster config file \"%s\".", path)
+			return fmt.Errorf("Unrecoverable error: corrupted cluster config file \"%s\".", cs.confPath)
 		}
 		return nil
 	}
@@ -184,10 +207,69 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 	}
 	cs.myID = hex.EncodeToString(id[:])
 	line := fmt.Sprintf("%s :0@0,, myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n", cs.myID)
-	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
-		return fmt.Errorf("Could not create the cluster config file %s: %v", path, err)
+	if err := os.WriteFile(cs.confPath, []byte(line), 0o644); err != nil {
+		return fmt.Errorf("Could not create the cluster config file %s: %v", cs.confPath, err)
 	}
 	return nil
+}
+
+// saveNodesConfs writes each new topology the node follows to cluster-config-file, as
+// Redis saves nodes.conf on every change of the layout (the latest one when several
+// came while a write was going on), until the server stops.
+func (s *Server) saveNodesConfs() {
+	defer s.wg.Done()
+	var saved uint64
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.cluster.save:
+		}
+		if top := s.cluster.top.Load(); top != nil && top.Epoch() > saved {
+			s.saveNodesConf(top)
+			saved = top.Epoch()
+		}
+	}
+}
+
+// saveNodesConf writes top to cluster-config-file (write, sync, rename).
+func (s *Server) saveNodesConf(top *slots.Topology) {
+	text := s.nodesText(top) + fmt.Sprintf("vars currentEpoch %d lastVoteEpoch 0\n", top.Epoch())
+	tmp := s.cluster.confPath + ".tmp"
+	f, err := os.Create(tmp)
+	if err == nil {
+		_, err = f.WriteString(text)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.cluster.confPath)
+	}
+	if err != nil {
+		s.log.Warningf("Could not save the cluster config file %s: %v", s.cluster.confPath, err)
+	}
+}
+
+// rejoin joins the gossip through the nodes cluster-config-file lists, retrying every
+// second while they are all unreachable (a whole cluster restarting), until one
+// answers or someone else brought this node in.
+func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
+	defer s.wg.Done()
+	for len(g.Members()) <= 1 {
+		if err := g.Join(peers...); err == nil {
+			s.log.Noticef("Rejoined the cluster through the nodes of %s", s.cluster.confPath)
+			return
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // ClusterID is the node's cluster ID ("" when cluster mode is off).
@@ -205,6 +287,10 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 			s.roleMu.Lock()
 			if latest := s.cluster.top.Load(); latest == top {
 				s.reconcileRole(top)
+				select { // the saver writes the latest topology to cluster-config-file
+				case s.cluster.save <- struct{}{}:
+				default:
+				}
 			}
 			s.roleMu.Unlock()
 			return true
@@ -295,14 +381,16 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	return false
 }
 
-// refreshTopology reads the sentinels' topology when the node still follows epoch seen
-// and has not read it in the last 10 ms; it reports whether the node follows a later
-// epoch afterwards.
+// refreshTopology reads the sentinels' topology when the node still follows epoch
+// seen, unless a read that started after this call was made already; it reports
+// whether the node follows a later epoch afterwards. Concurrent callers share one
+// read, so a burst of clients costs one round trip, not one each.
 func (s *Server) refreshTopology(seen uint64) bool {
 	cs := &s.cluster
+	asked := time.Now()
 	cs.refreshMu.Lock()
 	defer cs.refreshMu.Unlock()
-	if cs.top.Load().Epoch() == seen && time.Since(cs.lastRefresh) > 10*time.Millisecond {
+	if cs.top.Load().Epoch() == seen && !cs.lastRefresh.After(asked) {
 		cs.lastRefresh = time.Now()
 		s.syncTopology()
 	}

@@ -200,11 +200,14 @@ func cmdClusterShards(c *Client) {
 // cmdClusterNodes is CLUSTER NODES, one line per node in Redis's format:
 // id ip:port@cport[,hostname] flags primary ping-sent pong-recv config-epoch link slots….
 func cmdClusterNodes(c *Client) {
-	s := c.s
 	if !c.clusterOn() {
 		return
 	}
-	top := s.joinedView()
+	c.w.Verbatim("txt", c.s.nodesText(c.s.joinedView()))
+}
+
+// nodesText is top as CLUSTER NODES lists it (and cluster-config-file holds it).
+func (s *Server) nodesText(top *slots.Topology) string {
 	var b strings.Builder
 	nodes := top.Nodes()
 	if _, ok := top.Node(s.cluster.myID); !ok {
@@ -248,5 +251,5 @@ func cmdClusterNodes(c *Client) {
 		}
 		b.WriteString("\n")
 	}
-	c.w.Verbatim("txt", b.String())
+	return b.String()
 }

@@ -37,6 +37,8 @@ type Cluster struct {
 	t         testing.TB
 	Sentinels []*failover.Sentinel
 	Nodes     []*node.Server
+	sentCfgs  []failover.SentinelConfig
+	nodeDirs  []string
 }
 
 // Start starts n sentinels (the first bootstraps the group, the others join it) and
@@ -50,11 +52,7 @@ func Start(t testing.TB, sentinels, nodes int) *Cluster {
 		if i > 0 {
 			cfg.BusJoin = []string{c.Sentinels[0].BusAddr()}
 		}
-		s, err := failover.StartSentinel(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s := c.startSentinel(cfg)
 		c.Sentinels = append(c.Sentinels, s)
 		if i > 0 {
 			c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
@@ -65,26 +63,80 @@ func Start(t testing.TB, sentinels, nodes int) *Cluster {
 	}
 	bhost, bport, _ := net.SplitHostPort(c.Sentinels[0].BusAddr())
 	for range nodes {
-		args := []string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir(),
-			"--cluster-enabled", "yes", "--cluster-secret", Secret}
-		cfg, _, err := conf.Load("", args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := node.New(cfg, node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
+		dir := t.TempDir()
+		n := c.StartNode(dir, "--port", "0")
 		if err := c.Client(n).Do(context.Background(), "CLUSTER", "MEET", bhost, bport, bport).Err(); err != nil {
 			t.Fatal(err)
 		}
 		c.Nodes = append(c.Nodes, n)
+		c.nodeDirs = append(c.nodeDirs, dir)
 	}
 	return c
+}
+
+// startSentinel starts a sentinel (stopped when the test ends) and keeps its
+// configuration, with the addresses it got, for RestartSentinel.
+func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel {
+	c.t.Helper()
+	s, err := failover.StartSentinel(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { s.Close() })
+	cfg.Addr, cfg.Raft, cfg.Bus = s.Addr(), s.RaftAddr(), s.BusAddr()
+	c.sentCfgs = append(c.sentCfgs, cfg)
+	return s
+}
+
+// RestartSentinel stops sentinel i and starts it again on the same addresses and
+// Raft state; it rejoins the gossip through the data nodes.
+func (c *Cluster) RestartSentinel(i int) *failover.Sentinel {
+	c.t.Helper()
+	c.Sentinels[i].Close()
+	cfg := c.sentCfgs[i]
+	cfg.BusJoin = nil
+	for _, n := range c.Nodes {
+		cfg.BusJoin = append(cfg.BusJoin, n.BusAddr())
+	}
+	c.Sentinels[i] = c.startSentinel(cfg)
+	return c.Sentinels[i]
+}
+
+// StartNode starts a data node in cluster mode with its data in dir and the extra
+// directives args (stopped when the test ends).
+func (c *Cluster) StartNode(dir string, args ...string) *node.Server {
+	c.t.Helper()
+	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--cluster-enabled", "yes", "--cluster-secret", Secret}, args...)
+	cfg, _, err := conf.Load("", args)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n, err := node.New(cfg, node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// RestartNode stops data node i, runs whileDown, and starts the node again with the
+// same directory, client port and bus port; it finds the cluster again through its
+// cluster-config-file.
+func (c *Cluster) RestartNode(i int, whileDown func()) *node.Server {
+	c.t.Helper()
+	old := c.Nodes[i]
+	_, port, _ := net.SplitHostPort(old.Addr().String())
+	_, bus, _ := net.SplitHostPort(old.BusAddr())
+	old.Close()
+	if whileDown != nil {
+		whileDown()
+	}
+	c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", port, "--cluster-port", bus)
+	return c.Nodes[i]
 }
 
 func (c *Cluster) waitFor(what string, cond func() bool) {

@@ -272,3 +272,72 @@ func TestClusterPubSub(t *testing.T) {
 		receive(sub, "after")
 	}
 }
+
+// TestRestarts: a replica restarted while the layout changed comes back with its ID,
+// finds the cluster through its cluster-config-file, follows the current epoch and
+// resynchronizes; a sentinel restarted recovers the topology from its Raft log and
+// the group commits again.
+func TestRestarts(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 4)
+	c.Create(1) // shard 0: node 0 (+ node 1); shard 1: node 2 (+ node 3)
+	fill(t, c.Nodes[0].Addr().String(), 1000)
+	id := c.Nodes[1].ClusterID()
+	var epoch uint64
+	n := c.RestartNode(1, func() {
+		epoch = c.Propose(slots.Change{Op: slots.OpMoveSlots, Shard: ShardID(1), To: ShardID(0), Slots: "16000-16383"})
+	})
+	if n.ClusterID() != id {
+		t.Fatalf("the restarted node's ID %s, want %s", n.ClusterID(), id)
+	}
+	c.WaitEpoch(epoch)
+	primary, replica := c.Client(c.Nodes[0]), c.Client(n)
+	c.waitFor("the restarted replica in sync", func() bool {
+		info := replica.Info(ctx, "replication").Val()
+		return strings.Contains(info, "master_link_status:up") && replica.DBSize(ctx).Val() == primary.DBSize(ctx).Val()
+	})
+	nodes := replica.ClusterNodes(ctx).Val()
+	if !strings.Contains(nodes, id+" "+n.Addr().String()) || !strings.Contains(nodes, "myself,slave "+c.Nodes[0].ClusterID()) {
+		t.Errorf("CLUSTER NODES on the restarted replica:\n%s", nodes)
+	}
+
+	before, err := c.SentinelClient(c.Sentinels[0]).Do(ctx, "SENTINEL", "TOPOLOGY").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.RestartSentinel(0)
+	c.waitFor("the restarted sentinel back at the same topology", func() bool {
+		after, err := c.SentinelClient(s).Do(ctx, "SENTINEL", "TOPOLOGY").Text()
+		return err == nil && after == before
+	})
+	// Nodes propose through it again (they find it by gossip).
+	c.waitFor("CLUSTER ADDSLOTS through the restarted sentinel", func() bool {
+		return c.Client(c.Nodes[2]).Do(ctx, "CLUSTER", "DELSLOTSRANGE", "15000", "15001").Err() == nil
+	})
+	c.WaitEpoch(epoch + 1) // the restarted sentinel publishes it to every node
+	if info := c.Client(c.Nodes[0]).ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_slots_assigned:16382") {
+		t.Errorf("after DELSLOTSRANGE through the restarted sentinel:\n%s", info)
+	}
+}
+
+// TestSecretRefused: a node with another cluster secret cannot join the gossip, so it
+// learns no sentinel and no topology.
+func TestSecretRefused(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 1)
+	bad := c.Client(c.StartNode(t.TempDir(), "--port", "0", "--cluster-secret", "not the secret"))
+	host, port, _ := net.SplitHostPort(c.Sentinels[0].BusAddr())
+	if err := bad.Do(ctx, "CLUSTER", "MEET", host, port, port).Err(); err == nil {
+		t.Error("CLUSTER MEET with the wrong secret succeeded")
+	}
+	if err := bad.Do(ctx, "CLUSTER", "ADDSLOTS", "1").Err(); err == nil || !strings.Contains(err.Error(), "no sentinel known") {
+		t.Errorf("CLUSTER ADDSLOTS on the refused node: %v", err)
+	}
+	good := c.Client(c.Nodes[0])
+	if err := good.Do(ctx, "CLUSTER", "ADDSLOTS", "1").Err(); err != nil {
+		t.Errorf("CLUSTER ADDSLOTS on a member: %v", err)
+	}
+	if nodes := good.ClusterNodes(ctx).Val(); strings.Count(nodes, "\n") != 1 {
+		t.Errorf("the member's CLUSTER NODES lists more than itself:\n%s", nodes)
+	}
+}
