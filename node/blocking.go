@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shoal-db/shoal/node/spec"
 )
 
 // Blocking commands (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK …) are served in arrival
@@ -55,6 +57,10 @@ type waiter struct {
 	state    int  // under blockRegistry.mu
 	timedOut bool // under blockRegistry.mu: gave up while being served
 	done     chan struct{}
+	write    bool // the blocking command writes (BLMOVE …), unlike XREAD BLOCK
+	// abort, under blockRegistry.mu, is the error a client woken early gets (CLIENT
+	// UNBLOCK … ERROR, a redirect after its slot moved); "" is the timeout reply.
+	abort string
 }
 
 // blockRegistry holds the parked clients by key.
@@ -76,6 +82,9 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, try func(c *Client)
 	}
 	r := &c.s.blocking
 	w := &waiter{c: c, try: try, timeout: timeout, done: make(chan struct{})}
+	if cmd := c.lastCmd.Load(); cmd != nil {
+		w.write = cmd.Has(spec.Write)
+	}
 	for _, k := range keys {
 		w.keys = append(w.keys, blockKey{c.db.ID(), string(k)})
 	}
@@ -88,6 +97,10 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, try func(c *Client)
 	}
 	r.mu.Unlock()
 	r.count.Add(1)
+	select { // a wake-up meant for an earlier wait
+	case <-c.waker:
+	default:
+	}
 	c.parked = w
 	c.onTimeout = onTimeout
 }
@@ -159,23 +172,78 @@ func (s *Server) waitBlocked(c *Client) {
 func (s *Server) abandonWait(c *Client, w *waiter, reply bool) {
 	r := &s.blocking
 	r.mu.Lock()
+	abort := w.abort
+	giveUp := func() {
+		if !reply {
+			return
+		}
+		if abort != "" {
+			c.Err(abort)
+			return
+		}
+		c.onTimeout(c)
+	}
 	switch w.state {
 	case waitWaiting:
 		w.state = waitCancelled
 		r.remove(w)
 		r.mu.Unlock()
-		if reply {
-			c.onTimeout(c)
-		}
+		giveUp()
 		return
 	case waitServing:
 		w.timedOut = true
 	}
 	r.mu.Unlock()
 	<-w.done
-	if w.state == waitCancelled && reply {
-		c.onTimeout(c)
+	if w.state == waitCancelled {
+		giveUp()
 	}
+}
+
+// wakeLocked ends w's wait early with the reply abort ("" for the timeout reply);
+// false when w is no longer waiting. r.mu is held.
+func (r *blockRegistry) wakeLocked(w *waiter, abort string) bool {
+	if w.state != waitWaiting && w.state != waitPending {
+		return false
+	}
+	w.abort = abort
+	select {
+	case w.c.waker <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// eachWaiter calls fn for every queued waiter once. r.mu is held.
+func (r *blockRegistry) eachWaiterLocked(fn func(w *waiter)) {
+	seen := map[*waiter]bool{}
+	for _, ws := range r.byKey {
+		for _, w := range ws {
+			if !seen[w] {
+				seen[w] = true
+				fn(w)
+			}
+		}
+	}
+}
+
+// unblock is CLIENT UNBLOCK's work: it wakes the client with ID id if it waits in a
+// blocking command, with the timeout reply or, with withError, the UNBLOCKED error.
+func (s *Server) unblock(id int64, withError bool) bool {
+	r := &s.blocking
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	woken := false
+	r.eachWaiterLocked(func(w *waiter) {
+		if w.c.id == id && !woken {
+			abort := ""
+			if withError {
+				abort = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+			}
+			woken = r.wakeLocked(w, abort)
+		}
+	})
+	return woken
 }
 
 // watchConn reads the parked client's socket into its query buffer, as Redis keeps

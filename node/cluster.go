@@ -287,6 +287,7 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 			s.roleMu.Lock()
 			if latest := s.cluster.top.Load(); latest == top {
 				s.reconcileRole(top)
+				s.redirectBlocked(top)
 				select { // the saver writes the latest topology to cluster-config-file
 				case s.cluster.save <- struct{}{}:
 				default:
@@ -367,18 +368,45 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	if d.Outcome == slots.Serve {
 		return true
 	}
-	ep := slots.EndpointIP
-	switch cfg.ClusterPreferredEndpoint {
-	case "hostname":
-		ep = slots.EndpointHostname
-	case "unknown-endpoint":
-		ep = slots.EndpointUnknown
-	}
 	if cmd.Name == "exec" {
 		c.discardMulti()
 	}
-	c.reject(d.Error(ep, false))
+	c.reject(d.Error(endpointType(cfg), false))
 	return false
+}
+
+// endpointType is how redirects name nodes (cluster-preferred-endpoint-type).
+func endpointType(cfg *conf.Config) slots.Endpoint {
+	switch cfg.ClusterPreferredEndpoint {
+	case "hostname":
+		return slots.EndpointHostname
+	case "unknown-endpoint":
+		return slots.EndpointUnknown
+	}
+	return slots.EndpointIP
+}
+
+// redirectBlocked wakes the clients blocked on keys of a slot this node no longer
+// serves under top with the redirect (MOVED, or CLUSTERDOWN), as Redis's
+// clusterRedirectBlockedClientIfNeeded does after a layout change.
+func (s *Server) redirectBlocked(top *slots.Topology) {
+	r := &s.blocking
+	if r.count.Load() == 0 {
+		return
+	}
+	cfg := s.config()
+	st := slots.State{Self: s.cluster.myID, Down: cfg.ClusterRequireFullCoverage && !top.Covered()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.eachWaiterLocked(func(w *waiter) {
+		if len(w.keys) == 0 || w.keys[0].db != 0 {
+			return
+		}
+		d := top.RedirectBlocked(st, slots.KeySlot([]byte(w.keys[0].key)), w.c.readOnly && !w.write)
+		if d.Outcome != slots.Serve {
+			r.wakeLocked(w, d.Error(endpointType(cfg), false))
+		}
+	})
 }
 
 // refreshTopology reads the sentinels' topology when the node still follows epoch

@@ -23,6 +23,7 @@ func connectionDefs() []def {
 		{name: "client|list", fn: cmdClientList},
 		{name: "client|info", fn: cmdClientInfo},
 		{name: "client|kill", fn: cmdClientKill},
+		{name: "client|unblock", fn: cmdClientUnblock, lock: lockNone},
 		{name: "client|setinfo", fn: cmdClientSetinfo},
 		{name: "client|no-evict", fn: cmdClientNoEvict},
 		{name: "client|no-touch", fn: cmdClientNoTouch},
@@ -418,6 +419,32 @@ func cmdClientKill(c *Client) {
 		killed++
 	}
 	c.w.Int(int64(killed))
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: a client waiting in a
+// blocking command gets the timeout reply (or the UNBLOCKED error) now; :1 when one
+// was, :0 otherwise.
+func cmdClientUnblock(c *Client) {
+	withError := false
+	if len(c.args) == 4 {
+		switch {
+		case c.is(3, "TIMEOUT"):
+		case c.is(3, "ERROR"):
+			withError = true
+		default:
+			c.Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	if c.s.unblock(id, withError) {
+		c.w.Int(1)
+	} else {
+		c.w.Int(0)
+	}
 }
 
 // isType reports whether the client is of CLIENT LIST/KILL type typ (lower case).

@@ -94,8 +94,8 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	if run := s.scripts.running.Load(); run != nil && !cmd.Has(spec.AllowBusy) && !s.waitScript(c, run) {
 		return
 	}
+	c.lastCmd.Store(cmd) // before it runs: a blocked client shows its command
 	s.call(c, cmd)
-	c.lastCmd.Store(cmd)
 	if c.asking && c.multi == nil && cmd.Name != "asking" {
 		c.asking = false // ASKING covers the next command (or transaction) only
 	}

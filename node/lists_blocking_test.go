@@ -435,3 +435,47 @@ func TestBlockingTimeoutParsing(t *testing.T) {
 		S("BLPOP", "k", "0.001").Is(nil),
 	)
 }
+
+// TestClientUnblock: CLIENT UNBLOCK wakes a client blocked in BLPOP with the timeout
+// reply, or with the UNBLOCKED error; a client that is not blocked is not touched —
+// against shoal and a real Redis.
+func TestClientUnblock(t *testing.T) {
+	eachAddr(t, func(t *testing.T, addr string) {
+		ctx := context.Background()
+		blocked, admin := newClient(t, addr, 2), newClient(t, addr, 2)
+		id, err := blocked.ClientID(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, reason := range []string{"TIMEOUT", "ERROR"} {
+			done := make(chan error, 1)
+			go func() { done <- blocked.BLPop(ctx, 0, "unblock-me").Err() }()
+			waitFor(t, 10*time.Second, "the client blocked", func() bool {
+				return strings.Contains(admin.ClientList(ctx).Val(), "flags=b")
+			})
+			if n, err := admin.Do(ctx, "CLIENT", "UNBLOCK", id, reason).Int(); err != nil || n != 1 {
+				t.Fatalf("CLIENT UNBLOCK %s = %d, %v", reason, n, err)
+			}
+			err := <-done
+			if reason == "TIMEOUT" && err != redis.Nil {
+				t.Errorf("BLPOP unblocked with TIMEOUT: %v", err)
+			}
+			if reason == "ERROR" && (err == nil || err.Error() != "UNBLOCKED client unblocked via CLIENT UNBLOCK") {
+				t.Errorf("BLPOP unblocked with ERROR: %v", err)
+			}
+		}
+		if n, err := admin.Do(ctx, "CLIENT", "UNBLOCK", id).Int(); err != nil || n != 0 {
+			t.Errorf("CLIENT UNBLOCK of a client not blocked = %d, %v", n, err)
+		}
+		if err := admin.Do(ctx, "CLIENT", "UNBLOCK", id, "LATER").Err(); err == nil || err.Error() != "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR" {
+			t.Errorf("CLIENT UNBLOCK with a bad reason: %v", err)
+		}
+		if err := admin.Do(ctx, "CLIENT", "UNBLOCK", "x").Err(); err == nil || err.Error() != "ERR value is not an integer or out of range" {
+			t.Errorf("CLIENT UNBLOCK x: %v", err)
+		}
+		// The client works on afterwards.
+		if err := blocked.Ping(ctx).Err(); err != nil {
+			t.Error(err)
+		}
+	})
+}

@@ -183,3 +183,30 @@ func (d Decision) Error(ep Endpoint, tls bool) string {
 	}
 	return ""
 }
+
+// RedirectBlocked decides, after a topology change, whether a client blocked on a key
+// of slot (BLPOP, XREAD BLOCK …) must give up with a redirect, as Redis 7.0's
+// clusterRedirectBlockedClientIfNeeded: with the cluster down (Down); when the slot has
+// no owner (Unbound); when another shard serves it and it is not being imported here
+// (Moved) — a READONLY client reading on a replica of the slot's shard stays. Serve
+// means it keeps waiting.
+func (t *Topology) RedirectBlocked(st State, slot int, readOnlyRead bool) Decision {
+	if st.Down {
+		return Decision{Outcome: Down, Slot: slot}
+	}
+	o := t.owner[slot]
+	if o < 0 || t.shards[o].Primary == "" {
+		return Decision{Outcome: Unbound, Slot: slot}
+	}
+	owner := &t.shards[o]
+	if owner.Primary == st.Self {
+		return Decision{Outcome: Serve, Slot: slot}
+	}
+	if m, ok := t.migrations[slot]; ok && m.Target == st.Self {
+		return Decision{Outcome: Serve, Slot: slot}
+	}
+	if readOnlyRead && slices.Contains(owner.Replicas, st.Self) {
+		return Decision{Outcome: Serve, Slot: slot}
+	}
+	return Decision{Outcome: Moved, Slot: slot, Node: t.nodes[owner.Primary]}
+}

@@ -173,6 +173,41 @@ func TestRoute(t *testing.T) {
 
 // TestCodec: a topology survives its wire form; malformed or inconsistent input is
 // refused.
+func TestRedirectBlocked(t *testing.T) {
+	top := lab(t) // slot 100 migrates from a to b
+	for _, c := range []struct {
+		self     string
+		slot     int
+		readOnly bool
+		down     bool
+		want     string
+	}{
+		{id('a'), 200, false, false, "serve"}, // its own
+		{id('b'), 100, false, false, "serve"}, // importing it
+		{id('b'), 200, false, false, "MOVED 200 10.0.0.1:7000"},
+		{id('d'), 200, false, false, "MOVED 200 10.0.0.1:7000"}, // a replica, not READONLY
+		{id('d'), 200, true, false, "serve"},                    // READONLY read on its primary's slot
+		{id('e'), 200, true, false, "MOVED 200 10.0.0.1:7000"},  // a replica of another shard
+		{id('a'), 200, false, true, "CLUSTERDOWN The cluster is down"},
+	} {
+		d := top.RedirectBlocked(State{Self: c.self, Down: c.down}, c.slot, c.readOnly)
+		got := "serve"
+		if d.Outcome != Serve {
+			got = d.Error(EndpointIP, false)
+		}
+		if got != c.want {
+			t.Errorf("%+v: %s", c, got)
+		}
+	}
+	dropped, err := top.Apply(Change{Op: OpDropSlots, Shard: id('1'), Slots: "200"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := dropped.RedirectBlocked(State{Self: id('a')}, 200, false); d.Error(EndpointIP, false) != "CLUSTERDOWN Hash slot not served" {
+		t.Errorf("an unowned slot: %+v", d)
+	}
+}
+
 func TestCodec(t *testing.T) {
 	top := lab(t)
 	b := top.Encode()

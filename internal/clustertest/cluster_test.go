@@ -341,3 +341,37 @@ func TestSecretRefused(t *testing.T) {
 		t.Errorf("the member's CLUSTER NODES lists more than itself:\n%s", nodes)
 	}
 }
+
+// TestBlockedRedirect: a client blocked in BLPOP on a key whose slot moves to another
+// shard is answered with MOVED to the new owner while one blocked on a key that stays
+// keeps waiting; once a slot loses its owner (the cluster is down with
+// cluster-require-full-coverage) the rest get CLUSTERDOWN, as Redis answers blocked
+// clients after a layout change.
+func TestBlockedRedirect(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0) // shard 0: slots 0-8191 on node 0; shard 1: 8192-16383 on node 1
+	block := func(key string) chan error {
+		done := make(chan error, 1)
+		cl := c.Client(c.Nodes[0])
+		go func() { done <- cl.BLPop(ctx, 0, key).Err() }()
+		return done
+	}
+	// "{b}x" is in slot 3300, "{c}x" in 7365: both shard 0's.
+	moved, stays := block("{b}x"), block("{c}x")
+	n0 := c.Client(c.Nodes[0])
+	c.waitFor("two clients blocked", func() bool { return strings.Count(n0.ClientList(ctx).Val(), "flags=b") == 2 })
+	c.WaitEpoch(c.Propose(slots.Change{Op: slots.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "3300"}))
+	if err := <-moved; err == nil || err.Error() != "MOVED 3300 "+c.Nodes[1].Addr().String() {
+		t.Errorf("BLPOP on a slot that moved: %v", err)
+	}
+	select {
+	case err := <-stays:
+		t.Fatalf("BLPOP on a slot that stays ended: %v", err)
+	default:
+	}
+	c.WaitEpoch(c.Propose(slots.Change{Op: slots.OpDropSlots, Shard: ShardID(1), Slots: "3300"}))
+	if err := <-stays; err == nil || err.Error() != "CLUSTERDOWN The cluster is down" {
+		t.Errorf("BLPOP once the cluster is down: %v", err)
+	}
+}
