@@ -478,6 +478,12 @@ func clusterDefs() []def {
 		{name: "cluster|reset", fn: cmdClusterReset, lock: lockNone},
 		{name: "cluster|saveconfig", fn: cmdClusterSaveconfig, lock: lockNone},
 		{name: "cluster|count-failure-reports", fn: cmdClusterCountFailureReports, lock: lockNone},
+		{name: "cluster|flushslots", fn: cmdClusterFlushslots, lock: lockNone},
+		{name: "cluster|replicas", fn: cmdClusterReplicas, lock: lockNone},
+		{name: "cluster|slaves", fn: cmdClusterReplicas, lock: lockNone},
+		{name: "cluster|links", fn: cmdClusterLinks, lock: lockNone},
+		{name: "cluster|bumpepoch", fn: cmdClusterBumpepoch, lock: lockNone},
+		{name: "cluster|help", fn: cmdClusterHelp, lock: lockNone},
 	}
 }
 

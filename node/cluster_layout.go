@@ -229,6 +229,26 @@ func clusterSlots(c *Client, add, ranges bool) {
 	c.OK()
 }
 
+// cmdClusterFlushslots is CLUSTER FLUSHSLOTS: the node's shard gives up every slot
+// (an empty database only, as in Redis).
+func cmdClusterFlushslots(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	if s.eng.DB(0).Size() != 0 {
+		c.Err("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.")
+		return
+	}
+	s.syncTopology()
+	sh, ok := s.clusterView().ShardOf(s.cluster.myID)
+	if !ok || sh.Primary != s.cluster.myID || sh.Slots.Len() == 0 {
+		c.OK()
+		return
+	}
+	c.proposeReply(slots.Change{Op: slots.OpDropSlots, Shard: sh.ID, Slots: sh.Slots.String()})
+}
+
 func cmdClusterAddslots(c *Client)      { clusterSlots(c, true, false) }
 func cmdClusterAddslotsrange(c *Client) { clusterSlots(c, true, true) }
 func cmdClusterDelslots(c *Client)      { clusterSlots(c, false, false) }

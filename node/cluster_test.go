@@ -203,3 +203,44 @@ func TestClusterGossip(t *testing.T) {
 		t.Error("a node with another secret met the sentinel")
 	}
 }
+
+// TestClusterReplicasLinksHelp: CLUSTER REPLICAS/SLAVES list a primary's replicas as
+// CLUSTER NODES lines; BUMPEPOCH answers STILL with the epoch; LINKS is an empty list;
+// FLUSHSLOTS refuses a node holding keys; HELP lists the subcommands; all of them
+// answer Redis's error without cluster mode.
+func TestClusterReplicasLinksHelp(t *testing.T) {
+	ctx := context.Background()
+	a, b, c, _ := clusterPair(t)
+	ca := newClient(t, a.Addr().String(), 2)
+	for _, sub := range []string{"REPLICAS", "SLAVES"} {
+		lines, err := ca.Do(ctx, "CLUSTER", sub, a.ClusterID()).StringSlice()
+		if err != nil || len(lines) != 1 || !strings.HasPrefix(lines[0], c.ClusterID()+" "+c.Addr().String()+"@") ||
+			!strings.Contains(lines[0], " slave "+a.ClusterID()+" ") {
+			t.Errorf("CLUSTER %s: %q, %v", sub, lines, err)
+		}
+	}
+	transcript := func(steps ...step) { t.Helper(); runTranscript(t, ca, steps) }
+	transcript(
+		S("CLUSTER", "REPLICAS", b.ClusterID()).Is([]any{}),
+		S("CLUSTER", "REPLICAS", c.ClusterID()).Is(E("ERR The specified node is not a master")),
+		S("CLUSTER", "REPLICAS", strings.Repeat("f", 40)).Is(E("ERR Unknown node "+strings.Repeat("f", 40))),
+		S("CLUSTER", "BUMPEPOCH").Is("STILL 1"),
+		S("CLUSTER", "LINKS").Is([]any{}),
+	)
+	cb := newClient(t, b.Addr().String(), 2)
+	runTranscript(t, cb, []step{S("SET", "foo", "1").Is("OK"), // slot 12182: b's
+		S("CLUSTER", "FLUSHSLOTS").Is(E("ERR DB must be empty to perform CLUSTER FLUSHSLOTS."))})
+	if help, err := ca.Do(ctx, "CLUSTER", "HELP").StringSlice(); err != nil || len(help) < 40 || !strings.HasPrefix(help[0], "CLUSTER <subcommand>") {
+		t.Errorf("CLUSTER HELP: %d lines, %v", len(help), err)
+	}
+	_, plain := startShoal(t)
+	for _, sub := range []string{"REPLICAS x", "SLAVES x", "BUMPEPOCH", "LINKS", "FLUSHSLOTS", "HELP"} {
+		args := []any{"CLUSTER"}
+		for _, f := range strings.Fields(sub) {
+			args = append(args, f)
+		}
+		if err := newClient(t, plain, 2).Do(ctx, args...).Err(); err == nil || err.Error() != errClusterDisabled {
+			t.Errorf("CLUSTER %s without cluster mode: %v", sub, err)
+		}
+	}
+}

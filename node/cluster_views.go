@@ -214,42 +214,149 @@ func (s *Server) nodesText(top *slots.Topology) string {
 		nodes = append([]slots.Node{s.selfNode()}, nodes...) // not laid out yet
 	}
 	for _, n := range nodes {
-		flags, primary := "master", "-"
-		sh, inShard := top.ShardOf(n.ID)
-		if inShard && sh.Primary != n.ID {
-			flags = "slave"
-			if sh.Primary != "" {
-				primary = sh.Primary
-			}
-		}
-		if n.ID == s.cluster.myID {
-			flags = "myself," + flags
-		}
-		addr := n.IP + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.BusPort)
-		if n.Hostname != "" {
-			addr += "," + n.Hostname
-		}
-		pong := int64(0) // the last pong: now for the others (the topology says they are up)
-		if n.ID != s.cluster.myID {
-			pong = time.Now().UnixMilli()
-		}
-		fmt.Fprintf(&b, "%s %s %s %s 0 %d %d connected", n.ID, addr, flags, primary, pong, top.Epoch())
-		if inShard && sh.Primary == n.ID {
-			for _, r := range sh.Slots {
-				b.WriteString(" " + r.String())
-			}
-			for _, m := range top.Migrations() {
-				if m.Source == n.ID && n.ID == s.cluster.myID {
-					fmt.Fprintf(&b, " [%d->-%s]", m.Slot, m.Target)
-				}
-			}
-		}
-		for _, m := range top.Migrations() {
-			if m.Target == n.ID && n.ID == s.cluster.myID {
-				fmt.Fprintf(&b, " [%d-<-%s]", m.Slot, m.Source)
-			}
-		}
-		b.WriteString("\n")
+		s.writeNodeLine(&b, top, n)
 	}
 	return b.String()
+}
+
+// writeNodeLine writes n's CLUSTER NODES line, newline included.
+func (s *Server) writeNodeLine(b *strings.Builder, top *slots.Topology, n slots.Node) {
+	flags, primary := "master", "-"
+	sh, inShard := top.ShardOf(n.ID)
+	if inShard && sh.Primary != n.ID {
+		flags = "slave"
+		if sh.Primary != "" {
+			primary = sh.Primary
+		}
+	}
+	if n.ID == s.cluster.myID {
+		flags = "myself," + flags
+	}
+	addr := n.IP + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.BusPort)
+	if n.Hostname != "" {
+		addr += "," + n.Hostname
+	}
+	pong := int64(0) // the last pong: now for the others (the topology says they are up)
+	if n.ID != s.cluster.myID {
+		pong = time.Now().UnixMilli()
+	}
+	fmt.Fprintf(b, "%s %s %s %s 0 %d %d connected", n.ID, addr, flags, primary, pong, top.Epoch())
+	if inShard && sh.Primary == n.ID {
+		for _, r := range sh.Slots {
+			b.WriteString(" " + r.String())
+		}
+		for _, m := range top.Migrations() {
+			if m.Source == n.ID && n.ID == s.cluster.myID {
+				fmt.Fprintf(b, " [%d->-%s]", m.Slot, m.Target)
+			}
+		}
+	}
+	for _, m := range top.Migrations() {
+		if m.Target == n.ID && n.ID == s.cluster.myID {
+			fmt.Fprintf(b, " [%d-<-%s]", m.Slot, m.Source)
+		}
+	}
+	b.WriteString("\n")
+}
+
+// cmdClusterReplicas is CLUSTER REPLICAS (and SLAVES) node-id: the CLUSTER NODES
+// lines of the primary's replicas.
+func cmdClusterReplicas(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	top := c.s.joinedView()
+	id := string(c.args[2])
+	if _, ok := top.Node(id); !ok {
+		c.Err("ERR Unknown node " + id)
+		return
+	}
+	sh, ok := top.ShardOf(id)
+	if ok && sh.Primary != id {
+		c.Err("ERR The specified node is not a master")
+		return
+	}
+	c.w.Array(len(sh.Replicas))
+	for _, r := range sh.Replicas {
+		n, _ := top.Node(r)
+		var b strings.Builder
+		c.s.writeNodeLine(&b, top, n)
+		c.w.BulkString(strings.TrimSuffix(b.String(), "\n"))
+	}
+}
+
+// cmdClusterLinks is CLUSTER LINKS: the node keeps no standing cluster-bus link per
+// peer (gossip connections are opened per exchange), so the list is empty.
+func cmdClusterLinks(c *Client) {
+	if c.clusterOn() {
+		c.w.Array(0)
+	}
+}
+
+// cmdClusterBumpepoch is CLUSTER BUMPEPOCH: the sentinel group gives every layout
+// change a new, unique epoch already, so the node's is never shared and it answers
+// STILL with it, as Redis does when its epoch is the unique greatest.
+func cmdClusterBumpepoch(c *Client) {
+	if c.clusterOn() {
+		c.w.Simple("STILL " + strconv.FormatUint(c.s.clusterView().Epoch(), 10))
+	}
+}
+
+func cmdClusterHelp(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	writeHelp(c, "CLUSTER",
+		"ADDSLOTS <slot> [<slot> ...]",
+		"    Assign slots to current node.",
+		"ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+		"    Assign slots which are between <start-slot> and <end-slot> to current node.",
+		"BUMPEPOCH",
+		"    Advance the cluster config epoch.",
+		"COUNT-FAILURE-REPORTS <node-id>",
+		"    Return number of failure reports for <node-id>.",
+		"COUNTKEYSINSLOT <slot>",
+		"    Return the number of keys in <slot>.",
+		"DELSLOTS <slot> [<slot> ...]",
+		"    Delete slots information from current node.",
+		"DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+		"    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+		"FLUSHSLOTS",
+		"    Delete current node own slots information.",
+		"FORGET <node-id>",
+		"    Remove a node from the cluster.",
+		"GETKEYSINSLOT <slot> <count>",
+		"    Return key names stored by current node in a slot.",
+		"INFO",
+		"    Return information about the cluster.",
+		"KEYSLOT <key>",
+		"    Return the hash slot for <key>.",
+		"LINKS",
+		"    Return information about all network links between this node and its peers.",
+		"    Output format is an array where each array element is a map containing attributes of a link",
+		"MEET <ip> <port> [<bus-port>]",
+		"    Connect nodes into a working cluster.",
+		"MYID",
+		"    Return the node id.",
+		"NODES",
+		"    Return cluster configuration seen by node. Output format:",
+		"    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+		"REPLICATE <node-id>",
+		"    Configure current node as replica to <node-id>.",
+		"RESET [HARD|SOFT]",
+		"    Reset current node (default: soft).",
+		"SET-CONFIG-EPOCH <epoch>",
+		"    Set config epoch of current node.",
+		"SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+		"    Set slot state.",
+		"REPLICAS <node-id>",
+		"    Return <node-id> replicas.",
+		"SAVECONFIG",
+		"    Force saving cluster configuration on disk.",
+		"SLOTS",
+		"    Return information about slots range mappings. Each range is made of:",
+		"    start, end, master and replicas IP addresses, ports and ids",
+		"SHARDS",
+		"    Return information about slot range mappings and the nodes associated with them.",
+	)
 }

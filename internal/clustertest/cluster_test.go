@@ -199,6 +199,13 @@ func TestRedisCliAddDelNode(t *testing.T) {
 	if !strings.Contains(out, "(100 slots) master") || strings.Count(out, "S: ") != 1 {
 		t.Errorf("check after add-node and reshard:\n%s", out)
 	}
+	// rebalance with a small weight on the new primary (a few hundred slots move, to
+	// keep the test short), then info reports the four primaries.
+	run("Moving", "--cluster", "rebalance", addr(0), "--cluster-weight", c.Nodes[3].ClusterID()+"=0.06")
+	out = run("[OK] 500 keys in 4 masters.", "--cluster", "info", addr(0))
+	if !strings.Contains(out, addr(3)+" ("+c.Nodes[3].ClusterID()[:8]+"...) -> ") || strings.Contains(out, "| 100 slots |") {
+		t.Errorf("info after rebalance:\n%s", out)
+	}
 	run("Sending CLUSTER RESET SOFT to the deleted node.", "--cluster", "del-node", addr(0), c.Nodes[4].ClusterID())
 	out = run("[OK] All 16384 slots covered.", "--cluster", "check", addr(0))
 	if strings.Contains(out, c.Nodes[4].ClusterID()) {
