@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -329,4 +330,56 @@ func TestStoreGroup(t *testing.T) {
 	if s, _ := stores[li].Topology().Owner(50); s.ID != nid('2') {
 		t.Errorf("the restarted member has slot 50 at %s", s.ID)
 	}
+}
+
+// TestStorePeers: three members started at once with the same peer list (each with
+// Bootstrap) form one group: a leader is elected and every member applies its commits.
+func TestStorePeers(t *testing.T) {
+	var peers []raft.Server
+	for i := range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, raft.Server{ID: raft.ServerID(fmt.Sprint("p", i)), Address: raft.ServerAddress(ln.Addr().String())})
+		ln.Close()
+	}
+	var stores []*Store
+	for i, p := range peers {
+		s, err := OpenStore(StoreConfig{ID: string(p.ID), Dir: t.TempDir(), Bind: string(p.Address), Bootstrap: true, Peers: peers, Fast: true}, NewFSM())
+		if err != nil {
+			t.Fatal(i, err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var epoch uint64
+		for _, s := range stores {
+			if s.IsLeader() {
+				epoch, _ = s.Propose(context.Background(), slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: strings.Repeat("a", 40)}})
+			}
+		}
+		if epoch == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no leader committed the change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, s := range stores {
+			if s.Topology().Epoch() == 1 {
+				n++
+			}
+		}
+		if n == 3 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the members did not all apply the change")
 }

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/resp"
@@ -28,11 +31,15 @@ type SentinelConfig struct {
 	Secret string
 	// BusJoin are gossip addresses of members to join (other sentinels), if any.
 	BusJoin []string
-	// Bootstrap starts a new group with this sentinel alone (the first sentinel);
-	// others join it with JoinSentinel.
+	// Bootstrap starts a new group: with this sentinel alone when Peers is empty (the
+	// others join it later, SENTINEL JOIN), or with every member of Peers at once (each
+	// of them is started with the same Peers).
 	Bootstrap bool
-	Fast      bool      // short Raft timeouts (tests, the local lab)
-	Log       io.Writer // Raft's and memberlist's logs
+	// Peers maps the sentinel IDs of a group bootstrapped at once to their Raft
+	// addresses, this sentinel included.
+	Peers map[string]string
+	Fast  bool      // short Raft timeouts (tests, the local lab)
+	Log   io.Writer // Raft's and memberlist's logs
 }
 
 // Sentinel is a running sentinel.
@@ -58,7 +65,13 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 		return nil, err
 	}
 	fsm := NewFSM()
-	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Fast: cfg.Fast, Log: cfg.Log}, fsm)
+	var peers []raft.Server
+	for id, addr := range cfg.Peers {
+		peers = append(peers, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(addr)})
+	}
+	slices.SortFunc(peers, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Peers: peers,
+		Fast: cfg.Fast, Log: cfg.Log}, fsm)
 	if err != nil {
 		s.ln.Close()
 		return nil, err

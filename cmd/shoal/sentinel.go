@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,14 +23,18 @@ import (
 func sentinelCmd() *cobra.Command {
 	var (
 		id, dir, bind, secret, join string
+		peers                       []string
 		port, raftPort, busPort     int
 		bootstrap, verbose          bool
 	)
 	cmd := &cobra.Command{
-		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port]",
+		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port | --peers id=host:port,...]",
 		Short: "Run a sentinel: the Raft group member that owns the cluster's topology",
 		Long: `Run a sentinel. The first sentinel of a cluster starts the group (--bootstrap);
-each other one joins it through any running sentinel's RESP port (--join). The
+each other one joins it through any running sentinel's RESP port (--join). Or
+every sentinel of the group starts with the same --peers list (ID=RESP address
+of each member, itself included; their Raft and gossip ports at the default
+offsets) and they form the group together. The
 Raft port defaults to port+1000 and the gossip (cluster bus) port to port+2000
 (both below the usual ephemeral port range);
 data nodes meet a sentinel with CLUSTER MEET <ip> <port> <bus-port>. Every member
@@ -49,16 +54,24 @@ of a cluster shares --secret.`,
 			if busPort == 0 {
 				busPort = port + 2000
 			}
+			cfg := failover.SentinelConfig{ID: id, Dir: dir, Secret: secret, Bootstrap: bootstrap,
+				Addr: net.JoinHostPort(bind, strconv.Itoa(port)),
+				Raft: net.JoinHostPort(bind, strconv.Itoa(raftPort)),
+				Bus:  net.JoinHostPort(bind, strconv.Itoa(busPort)),
+			}
+			var peerBus []string
+			if len(peers) > 0 {
+				if cfg.Peers, peerBus, err = parsePeers(peers, id); err != nil {
+					return err
+				}
+				cfg.Bootstrap = true
+			}
 			var logOut io.Writer = io.Discard
 			if verbose {
 				logOut = cmd.ErrOrStderr()
 			}
-			s, err := failover.StartSentinel(failover.SentinelConfig{
-				ID: id, Dir: dir, Secret: secret, Bootstrap: bootstrap, Log: logOut,
-				Addr: net.JoinHostPort(bind, strconv.Itoa(port)),
-				Raft: net.JoinHostPort(bind, strconv.Itoa(raftPort)),
-				Bus:  net.JoinHostPort(bind, strconv.Itoa(busPort)),
-			})
+			cfg.Log = logOut
+			s, err := failover.StartSentinel(cfg)
 			if err != nil {
 				return err
 			}
@@ -74,6 +87,9 @@ of a cluster shares --secret.`,
 					return fmt.Errorf("joining the gossip at %s: %w", bus, err)
 				}
 				fmt.Fprintf(out, "joined the sentinel group through %s\n", join)
+			}
+			if len(peerBus) > 0 {
+				go joinPeersBus(s, peerBus) // they may not be up yet
 			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -91,8 +107,45 @@ of a cluster shares --secret.`,
 	f.StringVar(&secret, "secret", "", "the cluster secret shared by every member")
 	f.BoolVar(&bootstrap, "bootstrap", false, "start a new sentinel group with this sentinel")
 	f.StringVar(&join, "join", "", "RESP address of a running sentinel whose group to join")
+	f.StringSliceVar(&peers, "peers", nil, "every member of a group started together, as id=host:port (RESP), comma-separated")
 	f.BoolVar(&verbose, "verbose", false, "log Raft and gossip")
 	return cmd
+}
+
+// parsePeers reads --peers (id=host:port RESP addresses): the members' Raft addresses
+// (port+1000) and the gossip addresses of the others (port+2000).
+func parsePeers(list []string, self string) (map[string]string, []string, error) {
+	peers := map[string]string{}
+	var bus []string
+	for _, p := range list {
+		id, addr, ok := strings.Cut(p, "=")
+		host, port, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(port)
+		if !ok || id == "" || err != nil || perr != nil {
+			return nil, nil, fmt.Errorf("--peers %q: want id=host:port", p)
+		}
+		peers[id] = net.JoinHostPort(host, strconv.Itoa(n+1000))
+		if id != self {
+			bus = append(bus, net.JoinHostPort(host, strconv.Itoa(n+2000)))
+		}
+	}
+	if _, ok := peers[self]; !ok {
+		return nil, nil, fmt.Errorf("--peers must list this sentinel (%s) too", self)
+	}
+	return peers, bus, nil
+}
+
+// joinPeersBus joins the gossip of the other sentinels of a group started together,
+// retrying every second until one of them answers.
+func joinPeersBus(s *failover.Sentinel, bus []string) {
+	for {
+		for _, addr := range bus {
+			if s.JoinBus(addr) == nil {
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // joinSentinel asks the group, through the sentinel at addr, to add this sentinel; it
