@@ -62,7 +62,8 @@ fuzz:
 		./storage/aof:FuzzReader \
 		./slots:FuzzCRC16 \
 		./slots:FuzzDecode \
-		./gossip:FuzzReceive ; do \
+		./gossip:FuzzReceive \
+		./gossip:FuzzMeta ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; \

@@ -103,6 +103,18 @@ func (s *Sentinel) BusAddr() string  { return s.gossip.Addr() }
 // JoinBus joins the gossip of the member at addr.
 func (s *Sentinel) JoinBus(addr string) error { return s.gossip.Join(addr) }
 
+// Nodes is what the data nodes the gossip knows announce about themselves (ID, role,
+// shard, address, replication offset).
+func (s *Sentinel) Nodes() []gossip.NodeMeta {
+	var out []gossip.NodeMeta
+	for _, m := range s.gossip.Members() {
+		if nm, ok := gossip.ParseNodeMeta(m.Meta); ok {
+			out = append(out, nm)
+		}
+	}
+	return out
+}
+
 // Store is the sentinel's Raft member.
 func (s *Sentinel) Store() *Store { return s.store }
 

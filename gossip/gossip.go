@@ -19,6 +19,7 @@ package gossip
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"log"
 	"net"
@@ -177,6 +178,32 @@ func ParseSentinelMeta(meta []byte) (respAddr, raftAddr string, ok bool) {
 		return "", "", false
 	}
 	return f[1], f[2], true
+}
+
+// NodeMeta is a data node's metadata: who it is, what it does, and how far its
+// replication stream is (what the sentinels compare when choosing a replica to
+// promote).
+type NodeMeta struct {
+	ID     string `json:"id"`
+	Role   string `json:"role"`            // "master" or "slave", as ROLE says
+	Shard  string `json:"shard,omitempty"` // its shard's ID, "" when in none
+	Addr   string `json:"addr"`            // announced client address, host:port
+	Offset int64  `json:"offset"`          // replication offset (master_repl_offset)
+}
+
+// Encode is m as node metadata (JSON, well under memberlist's 512-byte limit).
+func (m NodeMeta) Encode() []byte {
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// ParseNodeMeta reads a data node's metadata; ok is false for any other member's.
+func ParseNodeMeta(meta []byte) (NodeMeta, bool) {
+	var m NodeMeta
+	if len(meta) == 0 || meta[0] != '{' || json.Unmarshal(meta, &m) != nil || m.ID == "" {
+		return NodeMeta{}, false
+	}
+	return m, true
 }
 
 // Update re-announces the member's metadata.

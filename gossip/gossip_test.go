@@ -168,3 +168,21 @@ func BenchmarkSpread10(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(epoch), "ms/spread")
 }
+
+// FuzzMeta: any member metadata parses (as a node's, a sentinel's or neither) without
+// panicking, and a node's re-encodes to what parses the same.
+func FuzzMeta(f *testing.F) {
+	f.Add(NodeMeta{ID: "a", Role: "master", Shard: "s", Addr: "1.2.3.4:5", Offset: 7}.Encode())
+	f.Add(SentinelMeta("1.2.3.4:26379", "1.2.3.4:27379"))
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParseSentinelMeta(b)
+		m, ok := ParseNodeMeta(b)
+		if !ok {
+			return
+		}
+		if again, ok := ParseNodeMeta(m.Encode()); !ok || again != m {
+			t.Fatalf("%q: %+v re-encodes to %+v", b, m, again)
+		}
+	})
+}

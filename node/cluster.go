@@ -77,7 +77,7 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		Bind:      net.JoinHostPort(host, strconv.Itoa(port)),
 		Advertise: adv,
 		Secret:    cfg.ClusterSecret,
-		Meta:      func() []byte { return []byte("node") },
+		Meta:      func() []byte { return s.nodeMeta().Encode() },
 		OnMessage: s.receiveBus,
 		OnTopology: func(top *slots.Topology) {
 			if s.SetTopology(top) {
@@ -89,13 +89,48 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		return fmt.Errorf("Could not start the cluster bus on %s:%d: %v", host, port, err)
 	}
 	s.cluster.gossip.Store(g)
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.saveNodesConfs()
+	go s.announce(g)
 	if len(s.cluster.peers) > 0 {
 		s.wg.Add(1)
 		go s.rejoin(g, s.cluster.peers)
 	}
 	return nil
+}
+
+// nodeMeta is what the node announces about itself on the gossip.
+func (s *Server) nodeMeta() gossip.NodeMeta {
+	m := gossip.NodeMeta{ID: s.cluster.myID, Role: "master", Offset: s.replOffset()}
+	if s.up.following.Load() {
+		m.Role = "slave"
+	}
+	n := s.selfNode()
+	m.Addr = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+	if top := s.cluster.top.Load(); top != nil {
+		if sh, ok := top.ShardOf(m.ID); ok {
+			m.Shard = sh.ID
+		}
+	}
+	return m
+}
+
+// announce re-announces the node's metadata every second while it changes (role,
+// shard, replication offset), until the server stops.
+func (s *Server) announce(g *gossip.Gossip) {
+	defer s.wg.Done()
+	last := s.nodeMeta()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(time.Second):
+		}
+		if m := s.nodeMeta(); m != last {
+			last = m
+			g.Update()
+		}
+	}
 }
 
 // BusAddr is the node's cluster bus (gossip) address, "" when cluster mode is off.

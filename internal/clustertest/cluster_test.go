@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -72,6 +73,22 @@ func TestEndToEnd(t *testing.T) {
 	if err := n0.Get(ctx, "bar").Err(); err == nil || err.Error() != "MOVED 5061 "+c.Nodes[2].Addr().String() {
 		t.Errorf("GET bar after the hand-off: %v", err)
 	}
+	// Every node announces its role, shard, address and replication offset on the
+	// gossip: the sentinels see replica 1 of shard 0 at its primary's offset.
+	c.waitFor("the nodes' gossip metadata", func() bool {
+		var primary, replica gossip.NodeMeta
+		for _, m := range c.Sentinels[1].Nodes() {
+			switch m.ID {
+			case c.Nodes[0].ClusterID():
+				primary = m
+			case c.Nodes[1].ClusterID():
+				replica = m
+			}
+		}
+		return primary.Role == "master" && replica.Role == "slave" && replica.Shard == ShardID(0) &&
+			primary.Shard == ShardID(0) && replica.Addr == c.Nodes[1].Addr().String() &&
+			replica.Offset > 0 && replica.Offset == primary.Offset
+	})
 }
 
 // TestRedisCliCreate: redis-cli --cluster create lays out six shoal nodes (three
