@@ -23,6 +23,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,9 @@ type Gossip struct {
 	mu    sync.Mutex
 	top   *slots.Topology
 	asked uint64 // the highest epoch asked for (one request per epoch)
+
+	memMu   sync.Mutex
+	members map[string]Member // live members by name (see Members)
 }
 
 // Message kinds on the wire (the first byte).
@@ -119,6 +123,8 @@ func Start(cfg Config, join []string) (*Gossip, error) {
 		mc.PushPullInterval = 5 * time.Second
 	}
 	mc.Delegate = (*delegate)(g)
+	g.members = map[string]Member{}
+	mc.Events = (*events)(g)
 	g.queue = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return g.ml.NumMembers() }, RetransmitMult: 3}
 	if g.ml, err = memberlist.Create(mc); err != nil {
 		return nil, err
@@ -152,13 +158,36 @@ type Member struct {
 	Meta []byte
 }
 
-// Members lists the live members.
+// Members lists the live members, this one included, by name. (A copy kept from
+// memberlist's join/update/leave events: the nodes memberlist hands out are updated in
+// place under its own lock.)
 func (g *Gossip) Members() []Member {
-	var out []Member
-	for _, n := range g.ml.Members() {
-		out = append(out, Member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: n.Meta})
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	out := make([]Member, 0, len(g.members))
+	for _, m := range g.members {
+		out = append(out, m)
 	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// events keeps Gossip.members from memberlist's notifications (called under its lock).
+type events Gossip
+
+func (e *events) NotifyJoin(n *memberlist.Node)   { e.set(n) }
+func (e *events) NotifyUpdate(n *memberlist.Node) { e.set(n) }
+func (e *events) NotifyLeave(n *memberlist.Node) {
+	e.memMu.Lock()
+	delete(e.members, n.Name)
+	e.memMu.Unlock()
+}
+
+func (e *events) set(n *memberlist.Node) {
+	m := Member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: slices.Clone(n.Meta)}
+	e.memMu.Lock()
+	e.members[n.Name] = m
+	e.memMu.Unlock()
 }
 
 // A sentinel's metadata names its RESP and Raft addresses: "sentinel <resp> <raft>".
@@ -216,11 +245,13 @@ func (g *Gossip) Publish(top *slots.Topology) {
 		return
 	}
 	msg := append([]byte{msgTopology}, top.Encode()...)
-	for _, n := range g.ml.Members() {
-		if n.Name == g.cfg.Name {
+	for _, m := range g.Members() {
+		if m.Name == g.cfg.Name {
 			continue
 		}
-		go g.ml.SendReliable(n, msg) // a member that misses it catches up by notice or push/pull
+		if n, err := mlNode(m.Name, m.Addr); err == nil {
+			go g.ml.SendReliable(n, msg) // a member that misses it catches up by notice or push/pull
+		}
 	}
 	g.queue.QueueBroadcast(notice{epoch: top.Epoch(), msg: noticeMsg(top.Epoch(), g.cfg.Name)})
 }
@@ -297,29 +328,42 @@ func (g *Gossip) receive(b []byte) {
 // gossip address as the topology announces it, reaches a member this one has not
 // heard of yet (membership spreads in a second or so).
 func (g *Gossip) SendTo(to, addr string, payload []byte) error {
-	msg := append([]byte{msgApp}, payload...)
-	for _, n := range g.ml.Members() {
-		if n.Name == to {
-			return g.ml.SendReliable(n, msg)
-		}
+	if m, ok := g.member(to); ok {
+		addr = m.Addr
 	}
-	host, port, err := net.SplitHostPort(addr)
+	n, err := mlNode(to, addr)
 	if err != nil {
 		return err
+	}
+	return g.ml.SendReliable(n, append([]byte{msgApp}, payload...))
+}
+
+// member is the live member named name.
+func (g *Gossip) member(name string) (Member, bool) {
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	m, ok := g.members[name]
+	return m, ok
+}
+
+// mlNode is the memberlist node to send to at addr (host:port).
+func mlNode(name, addr string) (*memberlist.Node, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return g.ml.SendReliable(&memberlist.Node{Name: to, Addr: net.ParseIP(host), Port: uint16(p)}, msg)
+	return &memberlist.Node{Name: name, Addr: net.ParseIP(host), Port: uint16(p)}, nil
 }
 
 // send sends msg reliably to the member named to, if it is alive.
 func (g *Gossip) send(to string, msg []byte) {
-	for _, n := range g.ml.Members() {
-		if n.Name == to {
+	if m, ok := g.member(to); ok {
+		if n, err := mlNode(to, m.Addr); err == nil {
 			go g.ml.SendReliable(n, msg)
-			return
 		}
 	}
 }
