@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster fuzz clean
+.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -75,7 +75,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence bench-replication bench-cluster
+bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -91,6 +91,9 @@ bench-replication: build test-deps
 
 bench-cluster: build test-deps
 	./scripts/bench-cluster.sh
+
+bench-convergence: build test-deps
+	./scripts/bench-convergence.sh
 
 clean:
 	rm -rf bin
