@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -308,14 +310,25 @@ func (a *Admin) moveBatch(batch []slotMove, opts MoveOptions) (int, error) {
 	defer cancel()
 	c := a.client(src)
 	keys := 0
-	for _, m := range batch {
-		for {
-			ks, err := c.ClusterGetKeysInSlot(ctx, m.slot, opts.Pipeline).Result()
-			if err != nil {
-				return keys, fmt.Errorf("%s: CLUSTER GETKEYSINSLOT %d: %w", src, m.slot, err)
+	// Each round lists the keys of every slot still holding some, in one pipeline,
+	// then moves them; a slot is drained once it lists fewer keys than asked for
+	// (keys new to a migrating slot go to the target).
+	pending := slotsOf(batch)
+	for len(pending) > 0 {
+		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, sl := range pending {
+				p.ClusterGetKeysInSlot(ctx, sl, opts.Pipeline)
 			}
+			return nil
+		})
+		if err != nil {
+			return keys, fmt.Errorf("%s: CLUSTER GETKEYSINSLOT: %w", src, err)
+		}
+		var again []int
+		for i, cmd := range cmds {
+			ks := cmd.(*redis.StringSliceCmd).Val()
 			if len(ks) == 0 {
-				break
+				continue
 			}
 			args := []any{"MIGRATE", to.node.IP, to.node.Port, "", 0, opts.MigrateTimeout.Milliseconds()}
 			if opts.Replace {
@@ -329,13 +342,14 @@ func (a *Admin) moveBatch(batch []slotMove, opts MoveOptions) (int, error) {
 				if strings.Contains(err.Error(), "BUSYKEY") {
 					err = fmt.Errorf("%w (run again with --replace to overwrite the target's keys)", err)
 				}
-				return keys, fmt.Errorf("moving slot %d from %s to %s: MIGRATE: %w", m.slot, src, dst, err)
+				return keys, fmt.Errorf("moving slot %d from %s to %s: MIGRATE: %w", pending[i], src, dst, err)
 			}
 			keys += len(ks)
-			if len(ks) < opts.Pipeline {
-				break // the slot is drained: keys new to it go to the target (ASK)
+			if len(ks) == opts.Pipeline {
+				again = append(again, pending[i])
 			}
 		}
+		pending = again
 	}
 	epoch, err = a.propose(slots.Change{Op: slots.OpMoveSlots, Shard: from.shard.ID, To: to.shard.ID, Slots: rs.String()})
 	if err != nil {

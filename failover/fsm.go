@@ -7,6 +7,8 @@
 package failover
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -42,6 +44,11 @@ type Result struct {
 type FSM struct {
 	mu  sync.RWMutex
 	top *slots.Topology
+	// done remembers the results of the last maxRequests requests (Change.Req), in
+	// the order they were applied, so that a request sent again gets its first result
+	// instead of being applied twice. It is part of the state (snapshots carry it).
+	done  map[string]Result
+	order []string
 	// OnChange, if set, is called after each applied change with the new topology
 	// (to broadcast it). It must not block.
 	OnChange func(*slots.Topology)
@@ -53,7 +60,24 @@ func NewFSM() *FSM {
 	if err != nil {
 		panic(err)
 	}
-	return &FSM{top: top}
+	return &FSM{top: top, done: map[string]Result{}}
+}
+
+// maxRequests is how many request IDs the FSM remembers: far more than can be in
+// flight, and a proposer retries within seconds.
+const maxRequests = 4096
+
+// remember records the result of request req. f.mu is held.
+func (f *FSM) remember(req string, r Result) {
+	if req == "" {
+		return
+	}
+	f.done[req] = r
+	f.order = append(f.order, req)
+	if len(f.order) > maxRequests {
+		delete(f.done, f.order[0])
+		f.order = f.order[1:]
+	}
 }
 
 // Topology is the current topology.
@@ -70,11 +94,16 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	c := decodeChange(l.Data)
 	f.mu.Lock()
+	if r, dup := f.done[c.Req]; dup && c.Req != "" {
+		f.mu.Unlock()
+		return r
+	}
 	next, err := f.top.Apply(c)
 	if err == nil {
 		f.top = next
 	}
 	top := f.top
+	f.remember(c.Req, Result{Epoch: top.Epoch(), Err: err})
 	f.mu.Unlock()
 	if err != nil {
 		return Result{Epoch: top.Epoch(), Err: err}
@@ -85,24 +114,61 @@ func (f *FSM) Apply(l *raft.Log) any {
 	return Result{Epoch: top.Epoch()}
 }
 
-// Snapshot captures the topology (Raft persists it through Persist).
-func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	return snapshot{f.Topology().Encode()}, nil
+// The snapshot: the topology and the remembered requests, as JSON. (A snapshot that
+// is a bare topology, as the first versions wrote, restores with no requests.)
+type snapshotData struct {
+	Version  int             `json:"v"`
+	Topology json.RawMessage `json:"topology"`
+	Requests []snapRequest   `json:"requests"`
 }
 
-// Restore replaces the topology with a snapshot's.
+type snapRequest struct {
+	Req   string `json:"req"`
+	Epoch uint64 `json:"epoch"`
+	Err   string `json:"err,omitempty"`
+}
+
+// Snapshot captures the state (Raft persists it through Persist).
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	d := snapshotData{Version: 2, Topology: f.top.Encode(), Requests: make([]snapRequest, len(f.order))}
+	for i, req := range f.order {
+		r := f.done[req]
+		d.Requests[i] = snapRequest{Req: req, Epoch: r.Epoch}
+		if r.Err != nil {
+			d.Requests[i].Err = r.Err.Error()
+		}
+	}
+	b, err := json.Marshal(d)
+	return snapshot{b}, err
+}
+
+// Restore replaces the state with a snapshot's.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, 64<<20))
 	if err != nil {
 		return err
 	}
-	top, err := slots.Decode(b)
+	var d snapshotData
+	if err := json.Unmarshal(b, &d); err != nil || d.Version != 2 {
+		d = snapshotData{Topology: b} // a bare topology
+	}
+	top, err := slots.Decode(d.Topology)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
 	f.top = top
+	f.done, f.order = map[string]Result{}, nil
+	for _, r := range d.Requests {
+		res := Result{Epoch: r.Epoch}
+		if r.Err != "" {
+			res.Err = errors.New(r.Err)
+		}
+		f.remember(r.Req, res)
+	}
 	f.mu.Unlock()
 	if f.OnChange != nil {
 		f.OnChange(top)

@@ -167,6 +167,14 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 		case slots.OpForgetNode:
 			c = slots.Change{Op: slots.OpForgetNode, NodeID: pick()}
 		}
+		switch rnd.IntN(4) {
+		case 0: // a request sent again: applied once
+			if len(cs) > 0 {
+				c = cs[rnd.IntN(len(cs))]
+			}
+		case 1, 2:
+			c.Req = fmt.Sprint("req-", len(cs))
+		}
 		cs = append(cs, c)
 	}
 	return cs
@@ -196,10 +204,24 @@ func TestReplayEqualsSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		applyAll(restored, uint64(k+1), changes[k:])
-		if a, b := string(whole.Topology().Encode()), string(restored.Topology().Encode()); a != b {
+		if a, b := snapshotBytes(t, whole), snapshotBytes(t, restored); a != b {
 			t.Fatalf("seed %d, snapshot after %d of %d changes:\nreplay   %s\nrestored %s", seed, k, len(changes), a, b)
 		}
 	}
+}
+
+// snapshotBytes is f's whole state as its snapshot writes it.
+func snapshotBytes(t *testing.T, f *FSM) string {
+	t.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	return sink.String()
 }
 
 // memSink is a snapshot sink in memory.
@@ -382,4 +404,31 @@ func TestStorePeers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the members did not all apply the change")
+}
+
+// TestRequestsApplyOnce: a change sent again with the same request ID gets its first
+// result and changes nothing; the memory of requests survives a snapshot; a bare
+// topology snapshot (the first format) still restores.
+func TestRequestsApplyOnce(t *testing.T) {
+	f := NewFSM()
+	add := slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: nid('a')}, Req: "r1"}
+	bad := slots.Change{Op: slots.OpRemoveNode, NodeID: nid('z'), Req: "r2"}
+	rs := applyAll(f, 1, []slots.Change{add, add, bad, bad, add})
+	if rs[0].Epoch != 1 || rs[1] != rs[0] || rs[4] != rs[0] || rs[2].Err == nil || rs[3].Err.Error() != rs[2].Err.Error() || f.Topology().Epoch() != 1 {
+		t.Fatalf("results %+v, epoch %d", rs, f.Topology().Epoch())
+	}
+	snap, _ := f.Snapshot()
+	sink := &memSink{}
+	snap.Persist(sink)
+	g := NewFSM()
+	if err := g.Restore(io.NopCloser(&sink.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	if r := applyAll(g, 6, []slots.Change{add})[0]; r.Epoch != 1 || g.Topology().Epoch() != 1 {
+		t.Errorf("after a restore, the request applied again: %+v", r)
+	}
+	old := NewFSM()
+	if err := old.Restore(io.NopCloser(strings.NewReader(string(f.Topology().Encode())))); err != nil || old.Topology().Epoch() != 1 {
+		t.Errorf("a bare topology snapshot: %v", err)
+	}
 }

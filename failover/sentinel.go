@@ -53,13 +53,14 @@ type Sentinel struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	done  bool
+	stop  chan struct{} // closed by Close
 }
 
 // StartSentinel starts a sentinel: its Raft member (recovering its state from Dir),
 // its gossip member, which publishes every topology the group commits, and its RESP
 // endpoint.
 func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
-	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}}
+	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{})}
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
@@ -90,8 +91,10 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	s.gossip = g
 	fsm.OnChange = g.Publish
 	g.Publish(fsm.Topology()) // what the log restored
-	s.wg.Add(1)
+	s.wg.Add(3)
 	go s.serve()
+	go s.rememberMembers()
+	go s.rejoinMembers()
 	return s, nil
 }
 
@@ -126,6 +129,7 @@ func (s *Sentinel) Close() error {
 		return nil
 	}
 	s.done = true
+	close(s.stop)
 	for c := range s.conns {
 		c.Close()
 	}

@@ -176,15 +176,7 @@ func cmdClusterMeet(c *Client) {
 	// Met a data node of a cluster that has sentinels: join its layout too, as a node
 	// without slots (what a Redis node is right after MEET; redis-cli --cluster
 	// add-node). Meeting a sentinel only joins the gossip.
-	metNode := false
-	for _, m := range g.Members() {
-		if m.Addr == net.JoinHostPort(ip, strconv.Itoa(bus)) {
-			_, _, sentinel := gossip.ParseSentinelMeta(m.Meta)
-			metNode = !sentinel
-		}
-	}
-	if s := c.s; metNode && len(s.sentinels()) > 0 {
-		s.syncTopology()
+	if s := c.s; s.isLaidOutNode(ip, bus) {
 		if err := s.ensureNode(); err != nil {
 			c.Err(err.Error())
 			return
@@ -193,10 +185,30 @@ func cmdClusterMeet(c *Client) {
 	c.OK()
 }
 
+// isLaidOutNode reports whether the member at ip and bus port is a data node of the
+// layout the sentinels hold (waiting a moment for the gossip to name the sentinels
+// after a MEET).
+func (s *Server) isLaidOutNode(ip string, bus int) bool {
+	for i := 0; len(s.sentinels()) == 0; i++ {
+		if i == 200 {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.syncTopology()
+	for _, n := range s.clusterView().Nodes() {
+		if n.IP == ip && n.BusPort == bus && n.ID != s.cluster.myID {
+			return true
+		}
+	}
+	return false
+}
+
 // initCluster loads or creates cluster-config-file (relative to dir), in Redis's
 // nodes.conf form: the node's own line (its ID), the other nodes' lines as of the last
-// topology the node followed (whose bus addresses it rejoins the cluster through after
-// a restart), and the vars line.
+// topology the node followed, "sentinel <id> <bus-addr>" lines (shoal's own), and the
+// vars line. The other nodes' and the sentinels' bus addresses are what it rejoins the
+// cluster through after a restart.
 func (s *Server) initCluster(cfg *conf.Config) error {
 	cs := &s.cluster
 	cs.enabled = cfg.ClusterEnabled
@@ -217,6 +229,10 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 	if b, err := os.ReadFile(cs.confPath); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			f := strings.Fields(line)
+			if len(f) == 3 && f[0] == "sentinel" {
+				cs.peers = append(cs.peers, f[2])
+				continue
+			}
 			if len(f) < 3 || len(f[0]) != 40 {
 				continue
 			}
@@ -248,28 +264,43 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 	return nil
 }
 
-// saveNodesConfs writes each new topology the node follows to cluster-config-file, as
-// Redis saves nodes.conf on every change of the layout (the latest one when several
-// came while a write was going on), until the server stops.
+// saveNodesConfs writes each new topology the node follows, and the sentinels it
+// knows, to cluster-config-file, as Redis saves nodes.conf on every change of the
+// layout (the latest one when several came while a write was going on), until the
+// server stops.
 func (s *Server) saveNodesConfs() {
 	defer s.wg.Done()
-	var saved uint64
+	saved := ""
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-s.cluster.save:
+		case <-time.After(time.Second): // sentinels come and go between layout changes
 		}
-		if top := s.cluster.top.Load(); top != nil && top.Epoch() > saved {
+		top := s.cluster.top.Load()
+		if top == nil {
+			continue
+		}
+		if key := fmt.Sprint(top.Epoch(), s.sentinels()); key != saved {
 			s.saveNodesConf(top)
-			saved = top.Epoch()
+			saved = key
 		}
 	}
 }
 
 // saveNodesConf writes top to cluster-config-file (write, sync, rename).
 func (s *Server) saveNodesConf(top *slots.Topology) {
-	text := s.nodesText(top) + fmt.Sprintf("vars currentEpoch %d lastVoteEpoch 0\n", top.Epoch())
+	text := s.nodesText(top)
+	// shoal's own lines: the sentinels' gossip addresses, rejoined after a restart.
+	if g := s.cluster.gossip.Load(); g != nil {
+		for _, m := range g.Members() {
+			if _, _, ok := gossip.ParseSentinelMeta(m.Meta); ok {
+				text += "sentinel " + m.Name + " " + m.Addr + "\n"
+			}
+		}
+	}
+	text += fmt.Sprintf("vars currentEpoch %d lastVoteEpoch 0\n", top.Epoch())
 	tmp := s.cluster.confPath + ".tmp"
 	f, err := os.Create(tmp)
 	if err == nil {

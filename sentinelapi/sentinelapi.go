@@ -13,8 +13,11 @@ package sentinelapi
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -35,16 +38,19 @@ var clients sync.Map // addr → *redis.Client
 func Do(ctx context.Context, addr string, args ...any) *redis.Cmd {
 	c, ok := clients.Load(addr)
 	if !ok {
+		// A sentinel answers a proposal within its own 10 s limit.
 		c, _ = clients.LoadOrStore(addr, redis.NewClient(&redis.Options{Addr: addr, Protocol: 2,
-			DisableIdentity: true, MaxRetries: -1, PoolSize: 4, ConnMaxIdleTime: time.Minute}))
+			DisableIdentity: true, MaxRetries: -1, PoolSize: 4, ConnMaxIdleTime: time.Minute,
+			ReadTimeout: 15 * time.Second}))
 	}
 	return c.(*redis.Client).Do(ctx, append([]any{"SENTINEL"}, args...)...)
 }
 
 // Leader runs SENTINEL args… on the group's leader: it starts at addrs[0], follows
 // NOTLEADER to the leader it names, and while the group has none (an election) tries
-// the addresses in turn until ctx ends. Errors other than NOTLEADER are returned as the
-// sentinel sent them.
+// the addresses in turn until ctx ends; a sentinel it cannot connect to is skipped.
+// Errors other than NOTLEADER are returned as the sentinel sent them; a failure after
+// the command was sent is returned too, never retried (it may have been carried out).
 func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 	if len(addrs) == 0 {
 		return nil, ErrNoSentinel
@@ -60,8 +66,12 @@ func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 		switch {
 		case ctx.Err() != nil:
 			return nil, err
-		case !errors.As(err, &rerr): // unreachable: try the next sentinel, a few rounds
-			if try >= 3*len(addrs) {
+		case !errors.As(err, &rerr):
+			// Unreachable: try the next sentinel, a few rounds. Any other failure (a
+			// timeout, a dropped connection) leaves the outcome unknown — the command
+			// may have been carried out — so it is not sent again.
+			var op *net.OpError
+			if !errors.As(err, &op) || op.Op != "dial" || try >= 3*len(addrs) {
 				return nil, err
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -83,7 +93,16 @@ func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 }
 
 // Propose commits ch through the group and returns the epoch of the topology it made.
+// The change gets a request ID (unless it has one), so that sending it again — to the
+// next leader after an election cut the answer off — never applies it twice.
 func Propose(ctx context.Context, addrs []string, ch slots.Change) (uint64, error) {
+	if ch.Req == "" {
+		var id [12]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return 0, err
+		}
+		ch.Req = hex.EncodeToString(id[:])
+	}
 	v, err := Leader(ctx, addrs, "PROPOSE", string(ch.JSON()))
 	if err != nil {
 		return 0, err

@@ -48,6 +48,10 @@ type Change struct {
 	Replicas []string `json:"replicas,omitempty"`
 	Slots    string   `json:"slots,omitempty"` // "a-b c", as slots.ParseRanges reads
 	To       string   `json:"to,omitempty"`
+	// Req, when set, identifies the request that proposed the change: the sentinel
+	// group applies a request once, however often it is sent (a proposer that lost
+	// the answer sends it again). Apply ignores it.
+	Req string `json:"req,omitempty"`
 }
 
 // JSON is the change as JSON, its op included (what SENTINEL PROPOSE takes).

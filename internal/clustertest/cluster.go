@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,7 +55,9 @@ func Start(t testing.TB, sentinels, nodes int) *Cluster {
 			cfg.BusJoin = []string{c.Sentinels[0].BusAddr()}
 		}
 		s := c.startSentinel(cfg)
+		cfg.Addr, cfg.Raft, cfg.Bus = s.Addr(), s.RaftAddr(), s.BusAddr()
 		c.Sentinels = append(c.Sentinels, s)
+		c.sentCfgs = append(c.sentCfgs, cfg) // with the addresses it got, for restarts
 		if i > 0 {
 			c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
 			if err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "JOIN", cfg.ID, s.RaftAddr()).Err(); err != nil {
@@ -74,8 +78,7 @@ func Start(t testing.TB, sentinels, nodes int) *Cluster {
 	return c
 }
 
-// startSentinel starts a sentinel (stopped when the test ends) and keeps its
-// configuration, with the addresses it got, for RestartSentinel.
+// startSentinel starts a sentinel, stopped when the test ends.
 func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel {
 	c.t.Helper()
 	s, err := failover.StartSentinel(cfg)
@@ -83,23 +86,55 @@ func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel 
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { s.Close() })
-	cfg.Addr, cfg.Raft, cfg.Bus = s.Addr(), s.RaftAddr(), s.BusAddr()
-	c.sentCfgs = append(c.sentCfgs, cfg)
 	return s
 }
 
 // RestartSentinel stops sentinel i and starts it again on the same addresses and
-// Raft state; it rejoins the gossip through the data nodes.
+// Raft state; it rejoins the gossip through the members it remembered.
 func (c *Cluster) RestartSentinel(i int) *failover.Sentinel {
 	c.t.Helper()
+	c.stopSentinel(i)
+	return c.startSentinelAgain(i)
+}
+
+// stopSentinel stops sentinel i once it has remembered its gossip members.
+func (c *Cluster) stopSentinel(i int) {
+	c.t.Helper()
+	c.waitFor("the sentinel's remembered members", func() bool {
+		_, err := os.Stat(filepath.Join(c.sentCfgs[i].Dir, "gossip-members"))
+		return err == nil
+	})
 	c.Sentinels[i].Close()
+}
+
+func (c *Cluster) startSentinelAgain(i int) *failover.Sentinel {
+	c.t.Helper()
 	cfg := c.sentCfgs[i]
-	cfg.BusJoin = nil
-	for _, n := range c.Nodes {
-		cfg.BusJoin = append(cfg.BusJoin, n.BusAddr())
-	}
+	cfg.BusJoin, cfg.Bootstrap = nil, false
 	c.Sentinels[i] = c.startSentinel(cfg)
 	return c.Sentinels[i]
+}
+
+// RestartAll stops every data node and sentinel, then starts the sentinels and the
+// nodes again (same directories and ports): they find each other through what they
+// remembered (cluster-config-file, the sentinels' gossip-members).
+func (c *Cluster) RestartAll() {
+	c.t.Helper()
+	ports := make([][2]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		_, ports[i][0], _ = net.SplitHostPort(n.Addr().String())
+		_, ports[i][1], _ = net.SplitHostPort(n.BusAddr())
+		n.Close()
+	}
+	for i := range c.Sentinels {
+		c.stopSentinel(i)
+	}
+	for i := range c.Sentinels {
+		c.startSentinelAgain(i)
+	}
+	for i := range c.Nodes {
+		c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", ports[i][0], "--cluster-port", ports[i][1])
+	}
 }
 
 // StartNode starts a data node in cluster mode with its data in dir and the extra

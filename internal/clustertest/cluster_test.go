@@ -300,7 +300,8 @@ func TestClusterPubSub(t *testing.T) {
 // TestRestarts: a replica restarted while the layout changed comes back with its ID,
 // finds the cluster through its cluster-config-file, follows the current epoch and
 // resynchronizes; a sentinel restarted recovers the topology from its Raft log and
-// the group commits again.
+// the group commits again; after every process restarts, they meet again through what
+// they remembered and serve.
 func TestRestarts(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 4)
@@ -341,6 +342,30 @@ func TestRestarts(t *testing.T) {
 	c.WaitEpoch(epoch + 1) // the restarted sentinel publishes it to every node
 	if info := c.Client(c.Nodes[0]).ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_slots_assigned:16382") {
 		t.Errorf("after DELSLOTSRANGE through the restarted sentinel:\n%s", info)
+	}
+
+	// Everything restarts: the sentinel and the nodes find each other again through what
+	// they remembered, at the same epoch, and serve.
+	c.Client(c.Nodes[2]).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "15000", "15001")
+	epoch += 2
+	c.WaitEpoch(epoch)
+	c.RestartAll()
+	c.WaitEpoch(epoch)
+	c.waitFor("cluster_state:ok everywhere", func() bool {
+		for _, n := range c.Nodes {
+			if !strings.Contains(c.Client(n).ClusterInfo(ctx).Val(), "cluster_state:ok") {
+				return false
+			}
+		}
+		return true
+	})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[3].Addr().String()}})
+	defer cc.Close()
+	if err := cc.Set(ctx, "after", "restart", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cc.Get(ctx, "after").Result(); err != nil || v != "restart" {
+		t.Errorf("GET after the restart: %q, %v", v, err)
 	}
 }
 
