@@ -89,12 +89,10 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		return fmt.Errorf("Could not start the cluster bus on %s:%d: %v", host, port, err)
 	}
 	s.cluster.gossip.Store(g)
-	s.wg.Add(2)
-	go s.saveNodesConfs()
-	go s.announce(g)
+	s.goTracked(s.saveNodesConfs)
+	s.goTracked(func() { s.announce(g) })
 	if len(s.cluster.peers) > 0 {
-		s.wg.Add(1)
-		go s.rejoin(g, s.cluster.peers)
+		s.goTracked(func() { s.rejoin(g, s.cluster.peers) })
 	}
 	return nil
 }
@@ -118,7 +116,6 @@ func (s *Server) nodeMeta() gossip.NodeMeta {
 // announce re-announces the node's metadata every second while it changes (role,
 // shard, replication offset), until the server stops.
 func (s *Server) announce(g *gossip.Gossip) {
-	defer s.wg.Done()
 	last := s.nodeMeta()
 	for {
 		select {
@@ -269,7 +266,6 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 // layout (the latest one when several came while a write was going on), until the
 // server stops.
 func (s *Server) saveNodesConfs() {
-	defer s.wg.Done()
 	saved := ""
 	for {
 		select {
@@ -324,7 +320,6 @@ func (s *Server) saveNodesConf(top *slots.Topology) {
 // second while they are all unreachable (a whole cluster restarting), until one
 // answers or someone else brought this node in.
 func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
-	defer s.wg.Done()
 	for len(g.Members()) <= 1 {
 		if err := g.Join(peers...); err == nil {
 			s.log.Noticef("Rejoined the cluster through the nodes of %s", s.cluster.confPath)

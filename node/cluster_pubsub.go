@@ -87,8 +87,7 @@ func (s *Server) busSend(id string, kind int, channel, msg []byte) {
 		}
 		p = &busPeer{wake: make(chan struct{}, 1)}
 		b.peers[id] = p
-		s.wg.Add(1)
-		go s.drainBus(id, p)
+		s.goTracked(func() { s.drainBus(id, p) })
 	}
 	b.mu.Unlock()
 	p.mu.Lock()
@@ -110,7 +109,6 @@ func (s *Server) busSend(id string, kind int, channel, msg []byte) {
 // drainBus sends node id's queue until the server stops; a node that left the
 // topology has its queue dropped and its goroutine ended.
 func (s *Server) drainBus(id string, p *busPeer) {
-	defer s.wg.Done()
 	for {
 		select {
 		case <-s.stop:

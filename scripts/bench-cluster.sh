@@ -20,11 +20,7 @@ declare -A R
 for target in redis shoal; do
 	ports=()
 	if [ "$target" = shoal ]; then
-		sp=$(free_port)
-		./bin/shoal sentinel --id s1 --dir "$work/sentinel" --port "$sp" --raft-port "$(free_port)" \
-			--bus-port "$(free_port)" --bootstrap --secret bench >"$work/sentinel.log" 2>&1 &
-		pids+=($!)
-		wait_ready "$sp"
+		start_sentinel
 		bus=$(grep -o 'bus 127.0.0.1:[0-9]*' "$work/sentinel.log" | head -1 | cut -d: -f2)
 	fi
 	for i in 0 1 2; do

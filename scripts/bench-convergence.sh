@@ -20,11 +20,7 @@ for target in redis shoal; do
 	addrs=()
 	probe=()
 	if [ "$target" = shoal ]; then
-		sp=$(free_port)
-		./bin/shoal sentinel --id s1 --dir "$work/sentinel" --port "$sp" --raft-port "$(free_port)" \
-			--bus-port "$(free_port)" --bootstrap --secret bench >"$work/sentinel.log" 2>&1 &
-		pids+=($!)
-		wait_ready "$sp"
+		start_sentinel
 		probe=(-sentinel "127.0.0.1:$sp")
 	fi
 	for i in $(seq 0 9); do

@@ -33,6 +33,16 @@ wait_ready() {
 	exit 1
 }
 
+# start_sentinel: starts a one-member shoal sentinel group (cluster secret "bench") on
+# free ports, its data and log under $work; sets sp to its RESP port.
+start_sentinel() {
+	sp=$(free_port)
+	./bin/shoal sentinel --id s1 --dir "$work/sentinel" --port "$sp" --raft-port "$(free_port)" \
+		--bus-port "$(free_port)" --bootstrap --secret bench >"$work/sentinel.log" 2>&1 &
+	pids+=($!)
+	wait_ready "$sp"
+}
+
 # gen_keys n file: n SET commands (key:i → val:i) as RESP, for redis-cli --pipe.
 gen_keys() {
 	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;
