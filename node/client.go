@@ -33,6 +33,7 @@ type Client struct {
 	locks    storage.LockSet
 	keyIdx   []int // argument indices of the command's keys (lockKeys commands)
 	keySlots []int // their hash slots, index-aligned with keyIdx
+	routed   bool  // keyIdx/keySlots were filled for this command by the redirect check
 	dirty    int64 // changes made by the current command (addDirty)
 
 	// Propagation (propagate.go): what the top-level command propagates, the current

@@ -373,6 +373,7 @@ func (c *Client) clusterOn() bool {
 // redirect checks a command against the topology before it runs (queued or not) and
 // answers the redirect when it does not run here; false means the command is done.
 func (s *Server) redirect(c *Client, cmd *Command) bool {
+	c.routed = false
 	if c.obeys() {
 		return true
 	}
@@ -400,13 +401,19 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 			q.TxWrite = q.TxWrite || qc.cmd.Has(spec.Write)
 		}
 	} else {
-		idx, _ := cmd.Keys(c.args, c.keyIdx[:0])
+		// The keys' positions and slots are kept for the executor's locking (c.routed),
+		// so that a command's keys are found and hashed once.
+		idx, err := cmd.Keys(c.args, c.keyIdx[:0])
+		c.keyIdx, c.keySlots = idx, c.keySlots[:0]
 		for _, i := range idx {
 			if q.Migrate && len(c.args[i]) == 0 {
 				continue // MIGRATE's "" before KEYS is no key (Redis's migrateGetKeys)
 			}
 			q.Keys = append(q.Keys, c.args[i])
+			c.keySlots = append(c.keySlots, slots.KeySlot(c.args[i]))
 		}
+		q.Slots = c.keySlots
+		c.routed = err == nil && len(c.keySlots) == len(idx)
 	}
 	if len(q.Keys) == 0 {
 		return true

@@ -114,10 +114,19 @@ func (s *Server) call(c *Client, cmd *Command) {
 		return
 	}
 	c.locks.Reset()
+	routed, routedIdx, routedSlots := c.routed, c.keyIdx, c.keySlots
+	c.routed = false
 	c.keyIdx = c.keyIdx[:0]
 	c.keySlots = c.keySlots[:0]
 	switch cmd.lock {
 	case lockKeys:
+		if routed { // the cluster redirect check found and hashed the keys already
+			c.keyIdx, c.keySlots = routedIdx, routedSlots
+			for _, sl := range c.keySlots {
+				c.locks.AddSlot(sl)
+			}
+			break
+		}
 		keys, err := cmd.Keys(c.args, c.keyIdx[:0])
 		c.keyIdx = keys
 		if err != nil {

@@ -9,6 +9,9 @@ import (
 // the transaction it runs) and the client that sent it.
 type Query struct {
 	Keys [][]byte // the command's keys; for EXEC, those of every queued command
+	// Slots, when not nil, are the keys' slots (index-aligned with Keys), computed by
+	// the caller already.
+	Slots []int
 	// Write: the command has the write flag (EXEC itself has not); TxWrite: it is EXEC
 	// and a queued command has it.
 	Write, TxWrite bool
@@ -64,8 +67,13 @@ func (t *Topology) Route(st State, q Query) Decision {
 	migrating, importing := false, false
 	multipleKeys := false
 	existing, missing := 0, 0
-	for _, key := range q.Keys {
-		s := KeySlot(key)
+	for i, key := range q.Keys {
+		var s int
+		if q.Slots != nil {
+			s = q.Slots[i]
+		} else {
+			s = KeySlot(key)
+		}
 		if firstKey == nil {
 			firstKey, slot = key, s
 			o := t.owner[s]
@@ -73,12 +81,14 @@ func (t *Topology) Route(st State, q Query) Decision {
 				return Decision{Outcome: Unbound, Slot: s}
 			}
 			owner = &t.shards[o]
-			if m, ok := t.migrations[s]; ok {
-				switch st.Self {
-				case owner.Primary:
-					migrating = true
-				case m.Target:
-					importing = true
+			if len(t.migrations) > 0 { // (no map lookup on the common path)
+				if m, ok := t.migrations[s]; ok {
+					switch st.Self {
+					case owner.Primary:
+						migrating = true
+					case m.Target:
+						importing = true
+					}
 				}
 			}
 		} else {
