@@ -116,15 +116,18 @@ func (a *Admin) nodeEpoch(ctx context.Context, addr string) (uint64, error) {
 }
 
 // waitEpoch waits until every node at addrs follows epoch or a later one; it returns
-// the nodes that did not within the session's timeout.
+// the nodes that did not within the session's timeout, each with the epoch it follows
+// (or why it could not be asked).
 func (a *Admin) waitEpoch(addrs []string, epoch uint64) []string {
 	ctx, cancel := a.ctx()
 	defer cancel()
 	for {
 		var behind []string
 		for _, addr := range addrs {
-			if e, err := a.nodeEpoch(ctx, addr); err != nil || e < epoch {
-				behind = append(behind, addr)
+			if e, err := a.nodeEpoch(ctx, addr); err != nil {
+				behind = append(behind, fmt.Sprintf("%s (%v)", addr, err))
+			} else if e < epoch {
+				behind = append(behind, fmt.Sprintf("%s (at epoch %d)", addr, e))
 			}
 		}
 		if len(behind) == 0 || ctx.Err() != nil {

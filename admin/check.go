@@ -66,7 +66,7 @@ func (a *Admin) check(top *slots.Topology) bool {
 		switch {
 		case inShard && sh.Primary != n.ID:
 			a.printf("S: %s %s\n   slots: (0 slots) slave\n   replicates %s\n", n.ID, endpoint(n), sh.Primary)
-		case inShard:
+		case inShard && sh.Slots.Len() > 0:
 			list := make([]string, len(sh.Slots))
 			for i, r := range sh.Slots {
 				list[i] = r.String()
@@ -75,8 +75,11 @@ func (a *Admin) check(top *slots.Topology) bool {
 			if len(sh.Replicas) > 0 {
 				a.printf("   %d additional replica(s)\n", len(sh.Replicas))
 			}
-		default:
+		default: // a primary without slots
 			a.printf("M: %s %s\n   slots: (0 slots) master\n", n.ID, endpoint(n))
+			if inShard && len(sh.Replicas) > 0 {
+				a.printf("   %d additional replica(s)\n", len(sh.Replicas))
+			}
 		}
 	}
 	if behind := a.waitEpoch(addrs, top.Epoch()); len(behind) > 0 {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shoal-db/shoal/gossip"
@@ -70,22 +69,15 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 }
 
-// syncTopology brings the node up to the topology the sentinels hold now, for commands
-// that decide on the current layout (the gossip may be a few milliseconds behind a
-// change another node just made). It asks every sentinel at once and keeps the latest
-// (a follower may not have applied the last commit yet).
+// syncTopology brings the node up to the topology the sentinels hold now (the latest
+// any of them has), for commands that decide on the current layout (the gossip may
+// be a few milliseconds behind a change another node just made).
 func (s *Server) syncTopology() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, addr := range s.sentinels() {
-		wg.Go(func() {
-			if top, err := sentinelapi.Topology(ctx, []string{addr}); err == nil {
-				s.SetTopology(top)
-			}
-		})
+	if top, err := sentinelapi.Topology(ctx, s.sentinels()); err == nil {
+		s.SetTopology(top)
 	}
-	wg.Wait()
 }
 
 // selfNode is this node as the topology should list it.

@@ -125,17 +125,55 @@ func Join(ctx context.Context, addrs []string, id, raftAddr string) (string, err
 	return bus, nil
 }
 
-// Topology reads the committed topology from the first of addrs that answers.
+// Topology reads the topology from every sentinel of addrs at once and returns the
+// latest (highest epoch): a follower may not have applied the last commits yet, while
+// the leader had applied a change before it answered its proposer, so the result is
+// never older than a change the caller saw committed. A sentinel slower than 100 ms
+// after the first answer is not waited for (one that is down must not stall callers).
 func Topology(ctx context.Context, addrs []string) (*slots.Topology, error) {
-	err := ErrNoSentinel
-	for _, addr := range addrs {
-		var b string
-		if b, err = Do(ctx, addr, "TOPOLOGY").Text(); err != nil {
-			continue
-		}
-		return slots.Decode([]byte(b))
+	if len(addrs) == 0 {
+		return nil, ErrNoSentinel
 	}
-	return nil, err
+	type answer struct {
+		top *slots.Topology
+		err error
+	}
+	answers := make(chan answer, len(addrs))
+	for _, addr := range addrs {
+		go func() {
+			b, err := Do(ctx, addr, "TOPOLOGY").Text()
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			top, err := slots.Decode([]byte(b))
+			answers <- answer{top, err}
+		}()
+	}
+	var best *slots.Topology
+	var err error
+	var grace <-chan time.Time // after the first answer, the others get a moment more
+	for range addrs {
+		var a answer
+		select {
+		case a = <-answers:
+		case <-grace:
+			return best, nil
+		}
+		switch {
+		case a.err != nil:
+			err = a.err
+		case best == nil || a.top.Epoch() > best.Epoch():
+			best = a.top
+		}
+		if best != nil && grace == nil {
+			grace = time.After(100 * time.Millisecond)
+		}
+	}
+	if best == nil {
+		return nil, err
+	}
+	return best, nil
 }
 
 // Bus returns the gossip (cluster bus) address of the first of addrs that answers:
