@@ -105,6 +105,10 @@ func runServer(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before the listeners open: a SIGTERM right after "Ready to
+	// accept connections" shuts down cleanly too.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	if err := srv.Start(); err != nil {
 		log.Warningf("%v", err)
 		return err
@@ -116,8 +120,6 @@ func runServer(args []string, stderr io.Writer) error {
 			defer os.Remove(cfg.Pidfile)
 		}
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case sig := <-sigs:
 		if sig == syscall.SIGINT {

@@ -71,6 +71,8 @@ of a cluster shares --secret.`,
 				logOut = cmd.ErrOrStderr()
 			}
 			cfg.Log = logOut
+			sigs := make(chan os.Signal, 1) // caught from before the ports open
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			s, err := failover.StartSentinel(cfg)
 			if err != nil {
 				return err
@@ -91,8 +93,6 @@ of a cluster shares --secret.`,
 			if len(peerBus) > 0 {
 				go joinPeersBus(s, peerBus) // they may not be up yet
 			}
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			<-sigs
 			return nil
 		},
