@@ -67,15 +67,13 @@ func (a *Admin) Reshard(from []string, to string, count int, opts MoveOptions) e
 	}
 	dst := ds[0]
 	var sources []primary
-	for _, p := range primaries(top) {
-		if p.node.ID == dst.node.ID || p.shard.Slots.Len() == 0 {
-			continue
+	if len(from) == 1 && from[0] == "all" {
+		for _, p := range primaries(top) {
+			if p.node.ID != dst.node.ID && p.shard.Slots.Len() > 0 {
+				sources = append(sources, p)
+			}
 		}
-		if len(from) == 1 && from[0] == "all" {
-			sources = append(sources, p)
-		}
-	}
-	if !(len(from) == 1 && from[0] == "all") {
+	} else {
 		for _, ref := range from {
 			n, err := a.pickPrimary(top, ref, "")
 			if err != nil {

@@ -246,11 +246,8 @@ func (g *Gossip) Publish(top *slots.Topology) {
 	}
 	msg := append([]byte{msgTopology}, top.Encode()...)
 	for _, m := range g.Members() {
-		if m.Name == g.cfg.Name {
-			continue
-		}
-		if n, err := mlNode(m.Name, m.Addr); err == nil {
-			go g.ml.SendReliable(n, msg) // a member that misses it catches up by notice or push/pull
+		if m.Name != g.cfg.Name {
+			go g.deliver(m.Name, m.Addr, msg) // a member that misses it catches up by notice or push/pull
 		}
 	}
 	g.queue.QueueBroadcast(notice{epoch: top.Epoch(), msg: noticeMsg(top.Epoch(), g.cfg.Name)})
@@ -328,45 +325,30 @@ func (g *Gossip) receive(b []byte) {
 // gossip address as the topology announces it, reaches a member this one has not
 // heard of yet (membership spreads in a second or so).
 func (g *Gossip) SendTo(to, addr string, payload []byte) error {
-	if m, ok := g.member(to); ok {
+	return g.deliver(to, addr, append([]byte{msgApp}, payload...))
+}
+
+// deliver sends msg over the reliable channel to the member named to: at the address
+// its membership gives, else at addr (host:port).
+func (g *Gossip) deliver(to, addr string, msg []byte) error {
+	g.memMu.Lock()
+	if m, ok := g.members[to]; ok {
 		addr = m.Addr
 	}
-	n, err := mlNode(to, addr)
+	g.memMu.Unlock()
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
 	}
-	return g.ml.SendReliable(n, append([]byte{msgApp}, payload...))
-}
-
-// member is the live member named name.
-func (g *Gossip) member(name string) (Member, bool) {
-	g.memMu.Lock()
-	defer g.memMu.Unlock()
-	m, ok := g.members[name]
-	return m, ok
-}
-
-// mlNode is the memberlist node to send to at addr (host:port).
-func mlNode(name, addr string) (*memberlist.Node, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
 	p, err := strconv.Atoi(port)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &memberlist.Node{Name: name, Addr: net.ParseIP(host), Port: uint16(p)}, nil
+	return g.ml.SendReliable(&memberlist.Node{Name: to, Addr: net.ParseIP(host), Port: uint16(p)}, msg)
 }
 
-// send sends msg reliably to the member named to, if it is alive.
-func (g *Gossip) send(to string, msg []byte) {
-	if m, ok := g.member(to); ok {
-		if n, err := mlNode(to, m.Addr); err == nil {
-			go g.ml.SendReliable(n, msg)
-		}
-	}
-}
+// send sends msg reliably to the member named to, if it is alive, in the background.
+func (g *Gossip) send(to string, msg []byte) { go g.deliver(to, "", msg) }
 
 // delegate is memberlist's view of a Gossip.
 type delegate Gossip

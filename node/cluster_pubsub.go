@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-db/shoal/storage/aof"
@@ -36,7 +37,7 @@ type busPeer struct {
 type busState struct {
 	mu      sync.Mutex
 	peers   map[string]*busPeer
-	dropped int64 // messages dropped on full queues
+	dropped atomic.Int64 // messages dropped on full queues (CLUSTER INFO)
 }
 
 // forwardPublish sends a message just published here to the nodes that must deliver
@@ -93,9 +94,7 @@ func (s *Server) busSend(id string, kind int, channel, msg []byte) {
 	p.mu.Lock()
 	if len(p.pending) > busQueueLimit {
 		p.mu.Unlock()
-		b.mu.Lock()
-		b.dropped++
-		b.mu.Unlock()
+		b.dropped.Add(1)
 		return
 	}
 	p.pending = appendBusMessage(p.pending, kind, channel, msg)

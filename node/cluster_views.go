@@ -81,7 +81,7 @@ func cmdClusterInfo(c *Client) {
 		{"cluster_my_epoch", strconv.FormatUint(top.Epoch(), 10)},
 		{"cluster_stats_messages_sent", "0"},
 		{"cluster_stats_messages_received", "0"},
-		{"total_cluster_links_buffer_limit_exceeded", "0"},
+		{"total_cluster_links_buffer_limit_exceeded", strconv.FormatInt(c.s.bus.dropped.Load(), 10)}, // forwarded PUBLISHes dropped
 	} {
 		b.WriteString(kv[0] + ":" + kv[1] + "\r\n")
 	}
