@@ -429,8 +429,10 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 		// A slot this node imports, asked about without ASKING: the client has seen
 		// the hand-off that has not reached this node yet (sending it back would
 		// bounce it between the two ends until it gives up). Catch up and decide again.
-		if m, ok := top.Migration(d.Slot); ok && d.Outcome == slots.Moved && m.Target == s.cluster.myID && s.refreshTopology(top.Epoch()) {
-			d = s.cluster.top.Load().Route(st, q)
+		if d.Outcome == slots.Moved {
+			if m, ok := top.Migration(d.Slot); ok && m.Target == s.cluster.myID && s.refreshTopology(top.Epoch()) {
+				d = s.cluster.top.Load().Route(st, q)
+			}
 		}
 	}
 	if d.Outcome == slots.Serve {
