@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence fuzz clean
+.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -75,7 +75,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence
+bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -94,6 +94,9 @@ bench-cluster: build test-deps
 
 bench-convergence: build test-deps
 	./scripts/bench-convergence.sh
+
+bench-failover: build test-deps
+	./scripts/bench-failover.sh
 
 clean:
 	rm -rf bin

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -40,6 +42,48 @@ type SentinelConfig struct {
 	Peers map[string]string
 	Fast  bool      // short Raft timeouts (tests, the local lab)
 	Log   io.Writer // Raft's and memberlist's logs
+
+	// Failure handling (zero: the defaults).
+	//
+	// DownAfter is how long a node must leave probes unanswered to be down for this
+	// sentinel (Redis Sentinel's down-after-milliseconds); default 2 s.
+	DownAfter time.Duration
+	// ProbeEvery is the interval of the probes (PING, INFO replication) and of the
+	// leader's checks; default 200 ms.
+	ProbeEvery time.Duration
+	// Lease is the write lease granted to primaries; default DownAfter/2.
+	Lease time.Duration
+	// FenceFor is how long a down vote refuses the node leases; default 10 s (and at
+	// least 4 × Lease).
+	FenceFor time.Duration
+	// ValidityFactor: a replica whose link to its primary has been down longer than
+	// ValidityFactor × DownAfter is not promoted (cluster-replica-validity-factor);
+	// default 10.
+	ValidityFactor int
+	// Events receives the failover timeline (+sdown, +odown, +switch-master …), one
+	// line per event; nil discards it.
+	Events io.Writer
+}
+
+// withDefaults fills in the failure handling defaults.
+func (c SentinelConfig) withDefaults() SentinelConfig {
+	if c.DownAfter <= 0 {
+		c.DownAfter = 2 * time.Second
+	}
+	if c.ProbeEvery <= 0 {
+		c.ProbeEvery = 200 * time.Millisecond
+	}
+	if c.Lease <= 0 {
+		c.Lease = c.DownAfter / 2
+	}
+	if c.FenceFor <= 0 {
+		c.FenceFor = 10 * time.Second
+	}
+	c.FenceFor = max(c.FenceFor, 4*c.Lease)
+	if c.ValidityFactor <= 0 {
+		c.ValidityFactor = 10
+	}
+	return c
 }
 
 // Sentinel is a running sentinel.
@@ -49,6 +93,14 @@ type Sentinel struct {
 	gossip *gossip.Gossip
 	ln     net.Listener
 	wg     sync.WaitGroup
+
+	probes *prober
+	leases *leases
+
+	failovers  atomic.Int64 // failovers committed by this sentinel as leader
+	voteRounds atomic.Int64 // down votes gathered by this sentinel as leader
+	events     atomic.Int64 // failover timeline events written
+	evMu       sync.Mutex   // one event line at a time
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -60,7 +112,9 @@ type Sentinel struct {
 // its gossip member, which publishes every topology the group commits, and its RESP
 // endpoint.
 func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
-	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{})}
+	cfg = cfg.withDefaults()
+	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), leases: newLeases()}
+	s.probes = &prober{s: s, nodes: map[string]*probeState{}}
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
@@ -91,10 +145,12 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	s.gossip = g
 	fsm.OnChange = g.Publish
 	g.Publish(fsm.Topology()) // what the log restored
-	s.wg.Add(3)
+	s.wg.Add(5)
 	go s.serve()
 	go s.rememberMembers()
 	go s.rejoinMembers()
+	go s.probes.run()
+	go s.monitorLeadership()
 	return s, nil
 }
 
@@ -116,6 +172,18 @@ func (s *Sentinel) Nodes() []gossip.NodeMeta {
 		}
 	}
 	return out
+}
+
+// Stats are counters of the sentinel's failure handling.
+type Stats struct {
+	Failovers  int64 // failovers this sentinel committed as the leader
+	VoteRounds int64 // rounds of down votes it gathered as the leader
+	Events     int64 // timeline events it wrote
+}
+
+// Stats returns the sentinel's counters.
+func (s *Sentinel) Stats() Stats {
+	return Stats{Failovers: s.failovers.Load(), VoteRounds: s.voteRounds.Load(), Events: s.events.Load()}
 }
 
 // Store is the sentinel's Raft member.
@@ -206,6 +274,13 @@ func (s *Sentinel) serveConn(conn net.Conn) {
 //	                                 node is told to CLUSTER MEET)
 //	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
 //	                                 answers the leader's gossip address, to join
+//	SENTINEL LEASE <node-id>         a write lease for a primary: [lease-ms,
+//	                                 voters], or -NOLEASE why (see lease.go)
+//	SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid>
+//	                                 this sentinel's down vote about the node:
+//	                                 [down 0|1, leader runid or "*", epoch]; a
+//	                                 runid other than "*" is a leader's vote
+//	                                 request, and a down vote fences the node
 //
 // On a member that is not the leader, PROPOSE and JOIN answer
 // "-NOTLEADER <the leader's RESP address>".
@@ -236,6 +311,33 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		defer cancel()
 		epoch, err := s.store.Propose(ctx, c)
 		s.answer(w, err, func() { w.Int(int64(epoch)) })
+	case name == "SENTINEL" && sub == "LEASE" && len(args) == 3:
+		d, voters, err := s.grantLease(string(args[2]))
+		if err != nil {
+			w.Error("NOLEASE " + err.Error())
+			return
+		}
+		w.Array(2)
+		w.Int(d.Milliseconds())
+		w.Int(int64(voters))
+	case name == "SENTINEL" && sub == "IS-MASTER-DOWN-BY-ADDR" && len(args) == 6:
+		epoch, err := strconv.ParseUint(string(args[4]), 10, 64)
+		if err != nil {
+			w.Error("ERR value is not an integer or out of range")
+			return
+		}
+		runid := string(args[5])
+		down := false
+		if n, ok := nodeByAddr(s.store.Topology(), string(args[2]), string(args[3])); ok {
+			down = s.voteDown(n.ID, runid != "*")
+		}
+		w.Array(3)
+		w.Int(map[bool]int64{true: 1}[down])
+		if runid == "*" {
+			epoch = 0
+		}
+		w.BulkString(runid)
+		w.Int(int64(epoch))
 	case name == "SENTINEL" && sub == "JOIN" && len(args) == 4:
 		err := s.store.Join(string(args[2]), string(args[3]))
 		s.answer(w, err, func() { w.BulkString(s.BusAddr()) })

@@ -135,6 +135,9 @@ func (s *Store) LeaderAddr() string {
 	return string(addr)
 }
 
+// Term is the member's current Raft term.
+func (s *Store) Term() uint64 { return s.raft.CurrentTerm() }
+
 // LeaderCh reports leadership changes (true: this member became the leader).
 func (s *Store) LeaderCh() <-chan bool { return s.raft.LeaderCh() }
 
@@ -158,6 +161,22 @@ func (s *Store) Propose(ctx context.Context, c slots.Change) (uint64, error) {
 	}
 	res := f.Response().(Result)
 	return res.Epoch, res.Err
+}
+
+// Voters lists the IDs of the group's voting members, as this member's latest
+// configuration has them.
+func (s *Store) Voters() []string {
+	f := s.raft.GetConfiguration()
+	if f.Error() != nil {
+		return nil
+	}
+	var ids []string
+	for _, srv := range f.Configuration().Servers {
+		if srv.Suffrage == raft.Voter {
+			ids = append(ids, string(srv.ID))
+		}
+	}
+	return ids
 }
 
 // Join adds a member to the group as a voter (on the leader).

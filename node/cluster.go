@@ -91,6 +91,7 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 	s.cluster.gossip.Store(g)
 	s.goTracked(s.saveNodesConfs)
 	s.goTracked(func() { s.announce(g) })
+	s.goTracked(s.keepLease)
 	if len(s.cluster.peers) > 0 {
 		s.goTracked(func() { s.rejoin(g, s.cluster.peers) })
 	}
@@ -228,6 +229,7 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 			f := strings.Fields(line)
 			if len(f) == 3 && f[0] == "sentinel" {
 				cs.peers = append(cs.peers, f[2])
+				s.lease.required.Store(true)
 				continue
 			}
 			if len(f) < 3 || len(f[0]) != 40 {
@@ -345,10 +347,12 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 			return false
 		}
 		if s.cluster.top.CompareAndSwap(cur, top) {
+			s.leaseSentinels() // a topology from sentinels: leases are required from now on
 			s.roleMu.Lock()
 			if latest := s.cluster.top.Load(); latest == top {
 				s.reconcileRole(top)
 				s.redirectBlocked(top)
+				s.kickLease()
 				select { // the saver writes the latest topology to cluster-config-file
 				case s.cluster.save <- struct{}{}:
 				default:
@@ -416,6 +420,14 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 		c.routed = err == nil && len(c.keySlots) == len(idx)
 	}
 	if len(q.Keys) == 0 {
+		// A write without keys (FLUSHALL …) on a primary without its lease.
+		if (cmd.Has(spec.Write) || q.TxWrite) && s.leaseLapsed() {
+			if cmd.Name == "exec" {
+				c.discardMulti()
+			}
+			c.reject(slots.Decision{Outcome: slots.Down}.Error(endpointType(cfg), false))
+			return false
+		}
 		return true
 	}
 	var d slots.Decision
@@ -433,6 +445,16 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 			if m, ok := top.Migration(d.Slot); ok && m.Target == s.cluster.myID && s.refreshTopology(top.Epoch()) {
 				d = s.cluster.top.Load().Route(st, q)
 			}
+		}
+	}
+	if d.Outcome == slots.Serve && d.Slot >= 0 && s.leaseLapsed() {
+		// A primary without its write lease: its slots are down (see lease.go).
+		switch {
+		case q.ShardPubSub && cfg.ClusterAllowPubSubShardWhenDown:
+		case !cfg.ClusterAllowReadsWhenDown:
+			d.Outcome = slots.Down
+		case q.Write || q.TxWrite:
+			d.Outcome = slots.DownReadOnly
 		}
 	}
 	if d.Outcome == slots.Serve {

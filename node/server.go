@@ -39,6 +39,7 @@ type Options struct {
 type Server struct {
 	migrateConns migrateCache // MIGRATE's connections to targets
 	bus          busState     // PUBLISH forwarded to other nodes (cluster mode)
+	lease        leaseState   // the write lease of a primary (cluster mode)
 	cfg          atomic.Pointer[conf.Config]
 	cfgMu        sync.Mutex // serializes CONFIG SET / REWRITE
 	log          *Logger
@@ -109,6 +110,7 @@ func New(cfg *conf.Config, opt Options) (*Server, error) {
 		shutdown: make(chan struct{}),
 		limits:   storage.DefaultLimits(),
 	}
+	s.lease.kick = make(chan struct{}, 1)
 	s.cfg.Store(cfg)
 	s.applyLimits(cfg)
 	s.eng = storage.New(storage.Options{Databases: cfg.Databases, Limits: s.limits, OnExpire: s.keyExpired,

@@ -3,7 +3,8 @@
 #   slots, storage and sds import nothing of ours; storage/... only storage, its
 #   sub-packages and sds;
 #   node/* sub-packages import no node parent and no cluster roles;
-#   nothing imports cmd; failover and proxy never import node (nor each other);
+#   nothing imports cmd; failover and proxy never import node (nor each other)
+#   but may use sentinelapi (the sentinels' client, e.g. one sentinel asking another);
 #   sentinelapi (the sentinels' RESP API, client side) imports only slots; admin
 #   (shoal cluster) only slots and sentinelapi.
 set -euo pipefail
@@ -23,7 +24,7 @@ while read -r pkg imports; do
 			node/glob|node/resp|node/spec) bad="imports nothing of shoal's" ;;
 			node/conf) [[ $irel == node/glob || $irel == sds ]] || bad="may import only node/glob and sds" ;;
 			failover*|proxy*)
-				case $irel in slots*|gossip*|node/spec|node/resp|node/conf|node/glob) ;; *) bad="may import slots, gossip, node/spec, node/resp, node/conf" ;; esac ;;
+				case $irel in slots*|gossip*|sentinelapi|node/spec|node/resp|node/conf|node/glob) ;; *) bad="may import slots, gossip, sentinelapi, node/spec, node/resp, node/conf" ;; esac ;;
 			gossip*) [[ $irel == slots* ]] || bad="may import only slots" ;;
 			node) case $irel in storage*|slots*|gossip*|sentinelapi|node/*) ;; *) bad="may import storage, slots, gossip, sentinelapi and node/..." ;; esac ;;
 			sentinelapi) [[ $irel == slots ]] || bad="may import only slots" ;;

@@ -9,6 +9,7 @@
 //	SENTINEL MYID | TOPOLOGY | LEADER | BUS
 //	SENTINEL PROPOSE <change-json>   → the new epoch
 //	SENTINEL JOIN <id> <raft-addr>   → the leader's gossip address
+//	SENTINEL LEASE <node-id>         → [lease-ms, voters] (a primary's write lease)
 package sentinelapi
 
 import (
@@ -187,4 +188,43 @@ func Bus(ctx context.Context, addrs []string) (string, error) {
 		}
 	}
 	return "", err
+}
+
+// Lease asks every sentinel of addrs at once for a write lease for node id and
+// reports whether a majority of the group's voters granted one (as soon as they
+// have), and its length. The caller counts the lease from before it called.
+func Lease(ctx context.Context, addrs []string, id string) (time.Duration, bool) {
+	type answer struct {
+		d      time.Duration
+		voters int64
+	}
+	answers := make(chan answer, len(addrs))
+	for _, addr := range addrs {
+		go func() {
+			r, err := Do(ctx, addr, "LEASE", id).Slice()
+			var a answer
+			if err == nil && len(r) == 2 {
+				ms, _ := r[0].(int64)
+				a.voters, _ = r[1].(int64)
+				a.d = time.Duration(ms) * time.Millisecond
+			}
+			answers <- a
+		}()
+	}
+	granted, voters := int64(0), int64(0)
+	var d time.Duration
+	for range addrs {
+		a := <-answers
+		if a.voters == 0 {
+			continue
+		}
+		granted, voters = granted+1, max(voters, a.voters)
+		if d == 0 || a.d < d {
+			d = a.d
+		}
+		if granted >= voters/2+1 {
+			return d, true
+		}
+	}
+	return 0, false
 }

@@ -146,7 +146,7 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 		}
 		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Target == c.NodeID })
 	case OpAddShard:
-		shards = append(shards, Shard{ID: c.Shard, Primary: c.Primary, Replicas: c.Replicas})
+		shards = append(shards, Shard{ID: c.Shard, Primary: c.Primary, Replicas: c.Replicas, Since: cur.Epoch() + 1})
 	case OpAddReplica:
 		i, err := shard(c.Shard)
 		if err != nil {
@@ -200,7 +200,7 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 		if s.Primary != "" {
 			replicas = append(replicas, s.Primary)
 		}
-		shards[i].Primary, shards[i].Replicas = c.NodeID, replicas
+		shards[i].Primary, shards[i].Replicas, shards[i].Since = c.NodeID, replicas, cur.Epoch()+1
 		// Migrations from the old primary cannot continue from the new one.
 		migrations = slices.DeleteFunc(migrations, func(m Migration) bool { return m.Source == s.Primary })
 	case OpSetMigration, OpClearMigration:

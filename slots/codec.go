@@ -23,6 +23,7 @@ type wireShard struct {
 	Primary  string   `json:"primary,omitempty"`
 	Replicas []string `json:"replicas,omitempty"`
 	Slots    string   `json:"slots,omitempty"`
+	Since    uint64   `json:"since,omitempty"`
 }
 
 // maxWire bounds an encoded topology: far above any real cluster (a thousand nodes
@@ -34,7 +35,7 @@ const maxWire = 16 << 20
 func (t *Topology) Encode() []byte {
 	w := wireTopology{Epoch: t.epoch, Nodes: t.Nodes(), Shards: make([]wireShard, len(t.shards))}
 	for i, s := range t.shards {
-		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String()}
+		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String(), Since: s.Since}
 	}
 	w.Migrations = t.Migrations()
 	b, err := json.Marshal(w)
@@ -59,7 +60,7 @@ func Decode(b []byte) (*Topology, error) {
 		if err != nil {
 			return nil, fmt.Errorf("topology: shard %s: %w", s.ID, err)
 		}
-		shards[i] = Shard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: rs}
+		shards[i] = Shard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: rs, Since: s.Since}
 	}
 	t, err := New(w.Epoch, w.Nodes, shards, w.Migrations)
 	if err != nil {

@@ -21,6 +21,9 @@ type Shard struct {
 	Primary  string   // node ID; "" while the shard has none
 	Replicas []string // node IDs
 	Slots    Ranges
+	// Since is the epoch at which Primary became the shard's primary (the shard's
+	// creation or the last failover); 0 when not known (topologies from before).
+	Since uint64
 }
 
 // Migration is a slot moving from one shard's primary to another node: the source

@@ -26,6 +26,7 @@ func sentinelCmd() *cobra.Command {
 		peers                       []string
 		port, raftPort, busPort     int
 		bootstrap, verbose          bool
+		downAfter, lease            int
 	)
 	cmd := &cobra.Command{
 		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port | --peers id=host:port,...]",
@@ -55,9 +56,12 @@ of a cluster shares --secret.`,
 				busPort = port + 2000
 			}
 			cfg := failover.SentinelConfig{ID: id, Dir: dir, Secret: secret, Bootstrap: bootstrap,
-				Addr: net.JoinHostPort(bind, strconv.Itoa(port)),
-				Raft: net.JoinHostPort(bind, strconv.Itoa(raftPort)),
-				Bus:  net.JoinHostPort(bind, strconv.Itoa(busPort)),
+				Addr:      net.JoinHostPort(bind, strconv.Itoa(port)),
+				Raft:      net.JoinHostPort(bind, strconv.Itoa(raftPort)),
+				Bus:       net.JoinHostPort(bind, strconv.Itoa(busPort)),
+				DownAfter: time.Duration(downAfter) * time.Millisecond,
+				Lease:     time.Duration(lease) * time.Millisecond,
+				Events:    cmd.OutOrStdout(),
 			}
 			var peerBus []string
 			if len(peers) > 0 {
@@ -109,6 +113,8 @@ of a cluster shares --secret.`,
 	f.StringVar(&join, "join", "", "RESP address of a running sentinel whose group to join")
 	f.StringSliceVar(&peers, "peers", nil, "every member of a group started together, as id=host:port (RESP), comma-separated")
 	f.BoolVar(&verbose, "verbose", false, "log Raft and gossip")
+	f.IntVar(&downAfter, "down-after-milliseconds", 2000, "a node that leaves probes unanswered this long is down")
+	f.IntVar(&lease, "lease-milliseconds", 0, "primaries' write lease (default half of --down-after-milliseconds)")
 	return cmd
 }
 

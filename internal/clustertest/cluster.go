@@ -20,6 +20,7 @@ import (
 	"github.com/shoal-db/shoal/failover"
 	"github.com/shoal-db/shoal/node"
 	"github.com/shoal-db/shoal/node/conf"
+	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -47,10 +48,20 @@ type Cluster struct {
 // m data nodes in cluster mode that meet the first sentinel's gossip.
 func Start(t testing.TB, sentinels, nodes int) *Cluster {
 	t.Helper()
+	return StartTuned(t, sentinels, nodes, nil)
+}
+
+// StartTuned is Start with each sentinel's configuration passed through tune first
+// (failure detection timings, event output).
+func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig)) *Cluster {
+	t.Helper()
 	c := &Cluster{t: t}
 	for i := range sentinels {
 		cfg := failover.SentinelConfig{ID: fmt.Sprintf("sentinel-%d", i), Dir: t.TempDir(), Addr: "127.0.0.1:0",
 			Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Secret: Secret, Bootstrap: i == 0, Fast: true}
+		if tune != nil {
+			tune(&cfg)
+		}
 		if i > 0 {
 			cfg.BusJoin = []string{c.Sentinels[0].BusAddr()}
 		}
@@ -141,7 +152,7 @@ func (c *Cluster) RestartAll() {
 // directives args (stopped when the test ends).
 func (c *Cluster) StartNode(dir string, args ...string) *node.Server {
 	c.t.Helper()
-	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir,
+	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--repl-diskless-sync-delay", "0",
 		"--cluster-enabled", "yes", "--cluster-secret", Secret}, args...)
 	cfg, _, err := conf.Load("", args)
 	if err != nil {
@@ -202,6 +213,15 @@ func (c *Cluster) Client(n *node.Server) *redis.Client {
 	return cl
 }
 
+// ReadOnlyClient returns a client of a data node whose connections sent READONLY
+// (they read the node's data when it is a replica).
+func (c *Cluster) ReadOnlyClient(n *node.Server) *redis.Client {
+	cl := redis.NewClient(&redis.Options{Addr: n.Addr().String(), Protocol: 2, DisableIdentity: true, MaxRetries: -1,
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
+	c.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
 // SentinelClient returns a client of a sentinel's RESP endpoint.
 func (c *Cluster) SentinelClient(s *failover.Sentinel) *redis.Client {
 	cl := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
@@ -209,16 +229,21 @@ func (c *Cluster) SentinelClient(s *failover.Sentinel) *redis.Client {
 	return cl
 }
 
-// Propose commits a change through the leader's RESP endpoint (SENTINEL PROPOSE) and
-// returns the new epoch.
+// Propose commits a change through the sentinels (SENTINEL PROPOSE, following
+// NOTLEADER to the leader) and returns the new epoch.
 func (c *Cluster) Propose(ch slots.Change) uint64 {
 	c.t.Helper()
-	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
-	epoch, err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "PROPOSE", string(ch.JSON())).Int64()
+	var addrs []string
+	for _, s := range c.Sentinels {
+		addrs = append(addrs, s.Addr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	epoch, err := sentinelapi.Propose(ctx, addrs, ch)
 	if err != nil {
 		c.t.Fatalf("SENTINEL PROPOSE %+v: %v", ch, err)
 	}
-	return uint64(epoch)
+	return epoch
 }
 
 // NodeInfo is n as the topology lists it.

@@ -1,0 +1,285 @@
+package failover
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/sentinelapi"
+	"github.com/shoal-db/shoal/slots"
+)
+
+// The leader loop: while this sentinel leads the Raft group it checks every shard's
+// primary each ProbeEvery; for a primary it finds down it picks the best replica,
+// gathers the group's down votes (which fence the old primary), and commits the
+// replica as the shard's primary. The nodes follow the committed topology by
+// themselves (the promoted replica stops replicating, the others and the old primary
+// when it returns replicate from it), so a leader that dies mid-way leaves nothing
+// half done: the next one starts from the committed topology.
+
+// monitorLeadership runs the leader loop while this sentinel leads: started when
+// leadership is gained, stopped and waited for when it is lost or the sentinel stops.
+func (s *Sentinel) monitorLeadership() {
+	defer s.wg.Done()
+	stopLoop := func() {}
+	for {
+		select {
+		case <-s.stop:
+			stopLoop()
+			return
+		case lead := <-s.store.LeaderCh():
+			stopLoop()
+			stopLoop = func() {}
+			if lead {
+				stopLoop = s.startLeaderLoop()
+			}
+		}
+	}
+}
+
+// startLeaderLoop starts the leader loop and returns what stops it and waits for it.
+func (s *Sentinel) startLeaderLoop() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.leaderLoop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// leaderLoop checks the shards until ctx ends.
+func (s *Sentinel) leaderLoop(ctx context.Context) {
+	s.event("+leader", fmt.Sprintf("%s term %d", s.cfg.ID, s.store.Term()))
+	aborted := map[string]bool{} // shards whose failover found no replica (reported once)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.cfg.ProbeEvery):
+		}
+		top := s.store.Topology()
+		for _, sh := range top.Shards() {
+			if sh.Primary == "" || len(sh.Replicas) == 0 || !s.probes.sdown(sh.Primary) {
+				delete(aborted, sh.ID)
+				continue
+			}
+			if err := s.failover(ctx, top, sh); err != nil && !aborted[sh.ID] {
+				aborted[sh.ID] = true
+				s.event("-failover-abort", fmt.Sprintf("%s: %v", s.describe(sh.Primary), err))
+			}
+		}
+	}
+}
+
+// failover replaces shard sh's primary, which this sentinel finds down: it picks a
+// replica, gathers a majority of down votes, and commits the replica as primary.
+func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.Shard) error {
+	cand, err := s.choose(sh)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	votes, voters := s.collectVotes(ctx, top, sh.Primary)
+	s.voteRounds.Add(1)
+	if votes < voters/2+1 {
+		return nil // not (yet) objectively down
+	}
+	s.event("+odown", fmt.Sprintf("%s #quorum %d/%d", s.describe(sh.Primary), votes, voters/2+1))
+	s.event("+selected-slave", s.describe(cand))
+	if time.Since(start) > s.cfg.FenceFor/2 {
+		return fmt.Errorf("the votes took too long")
+	}
+	var req [12]byte
+	rand.Read(req[:])
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.FenceFor/4)
+	defer cancel()
+	epoch, err := s.store.Propose(pctx, slots.Change{Op: slots.OpSetPrimary, Shard: sh.ID, NodeID: cand,
+		Req: hex.EncodeToString(req[:])})
+	if err != nil {
+		return err
+	}
+	s.failovers.Add(1)
+	old, _ := top.Node(sh.Primary)
+	nu, _ := top.Node(cand)
+	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, old.IP, old.Port, epoch))
+	s.event("+switch-master", fmt.Sprintf("%s %s %d %s %d", sh.ID, old.IP, old.Port, nu.IP, nu.Port))
+	return nil
+}
+
+// choose picks the replica of sh to promote: among those answering probes, replicating
+// (not mid full sync), with a non-zero replica-priority and a link to the primary
+// down no longer than ValidityFactor × DownAfter, the one with the highest
+// replication offset; ties go to the lower priority, then the lower ID.
+func (s *Sentinel) choose(sh slots.Shard) (string, error) { return s.chooseWith(sh, s.probes.alive) }
+
+// chooseWith is choose with alive telling whether the gossip sees a node alive.
+func (s *Sentinel) chooseWith(sh slots.Shard, alive func(id string) bool) (string, error) {
+	type candidate struct {
+		id   string
+		info replInfo
+	}
+	var cands []candidate
+	var why []string
+	validity := int64((time.Duration(s.cfg.ValidityFactor) * s.cfg.DownAfter).Seconds())
+	prim, _ := s.probes.view(sh.Primary)
+	for _, id := range sh.Replicas {
+		st, ok := s.probes.view(id)
+		in := st.info
+		reason := ""
+		switch {
+		case !ok || s.probes.down(st, alive(id)):
+			reason = "down"
+		case in.Role != "slave":
+			reason = "not replicating"
+		case in.Syncing:
+			reason = "in a full sync"
+		case in.Priority == 0:
+			reason = "replica-priority 0"
+		case !in.LinkUp && in.LinkDown > validity:
+			reason = fmt.Sprintf("disconnected for %d s", in.LinkDown)
+		case in.Offset == 0 && prim.info.Offset > 0:
+			reason = "never synchronized" // (offsets start once a primary has a replica)
+		}
+		if reason != "" {
+			why = append(why, id[:min(8, len(id))]+": "+reason)
+			continue
+		}
+		cands = append(cands, candidate{id, in})
+	}
+	if len(cands) == 0 {
+		return "", fmt.Errorf("no good replica (%s)", strings.Join(why, "; "))
+	}
+	best := slices.MinFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(b.info.Offset, a.info.Offset), cmp.Compare(a.info.Priority, b.info.Priority),
+			cmp.Compare(a.id, b.id))
+	})
+	return best.id, nil
+}
+
+// collectVotes asks every voting member of the group (this one included) whether
+// node id is down, as the leader (the answers fence it); it returns the down votes
+// and the number of voters.
+func (s *Sentinel) collectVotes(ctx context.Context, top *slots.Topology, id string) (votes, voters int) {
+	ids := s.store.Voters()
+	n, _ := top.Node(id)
+	epoch := strconv.FormatUint(top.Epoch(), 10)
+	addrs := map[string]string{}
+	for _, m := range s.gossip.Members() {
+		if resp, _, ok := gossip.ParseSentinelMeta(m.Meta); ok {
+			addrs[m.Name] = resp
+		}
+	}
+	answers := make(chan bool, len(ids))
+	vctx, cancel := context.WithTimeout(ctx, max(s.cfg.DownAfter/4, 100*time.Millisecond))
+	defer cancel()
+	for _, v := range ids {
+		if v == s.cfg.ID {
+			answers <- s.voteDown(id, true)
+			continue
+		}
+		addr, ok := addrs[v]
+		if !ok {
+			answers <- false
+			continue
+		}
+		go func() {
+			r, err := sentinelapi.Do(vctx, addr, "IS-MASTER-DOWN-BY-ADDR", n.IP, n.Port, epoch, s.cfg.ID).Slice()
+			answers <- err == nil && len(r) == 3 && r[0] == int64(1)
+		}()
+	}
+	for range ids {
+		if <-answers {
+			votes++
+		}
+	}
+	return votes, len(ids)
+}
+
+// voteDown is this sentinel's vote about node id (see leases.vote); only a voting
+// member of the group votes.
+func (s *Sentinel) voteDown(id string, fence bool) bool {
+	if !slices.Contains(s.store.Voters(), s.cfg.ID) {
+		return false
+	}
+	return s.leases.vote(id, s.store.Topology().Epoch(), s.probes.sdown(id), s.cfg.Lease, s.cfg.FenceFor, fence)
+}
+
+// grantLease answers SENTINEL LEASE for node id: a lease of Lease when this sentinel
+// votes in the group, its topology has id as a shard's primary, and no vote fenced
+// it; the reply also says how many voters the group has.
+func (s *Sentinel) grantLease(id string) (time.Duration, int, error) {
+	voters := s.store.Voters()
+	if !slices.Contains(voters, s.cfg.ID) {
+		return 0, 0, fmt.Errorf("this sentinel is not a voting member of the group")
+	}
+	sh, ok := s.store.Topology().ShardOf(id)
+	if !ok || sh.Primary != id {
+		return 0, 0, fmt.Errorf("node %s is not a primary", id)
+	}
+	if !s.leases.grant(id, sh.Since, s.cfg.Lease) {
+		return 0, 0, fmt.Errorf("node %s is fenced: it was voted down", id)
+	}
+	return s.cfg.Lease, len(voters), nil
+}
+
+// nodeByAddr finds the node of top at ip:port.
+func nodeByAddr(top *slots.Topology, ip, port string) (slots.Node, bool) {
+	for _, n := range top.Nodes() {
+		if n.IP == ip && strconv.Itoa(n.Port) == port {
+			return n, true
+		}
+	}
+	return slots.Node{}, false
+}
+
+// gossipAlive reports whether the gossip counts member id among the live ones.
+func (s *Sentinel) gossipAlive(id string) bool {
+	for _, m := range s.gossip.Members() {
+		if m.Name == id {
+			return true
+		}
+	}
+	return false
+}
+
+// describe names a node as Redis Sentinel's events do: "master <name> <ip> <port>"
+// for a primary (the name is its shard's ID), "slave <ip:port> <ip> <port> @ <name>
+// <primary ip> <primary port>" for a replica.
+func (s *Sentinel) describe(id string) string {
+	top := s.store.Topology()
+	n, _ := top.Node(id)
+	sh, ok := top.ShardOf(id)
+	if !ok || sh.Primary == id {
+		name := sh.ID
+		if !ok {
+			name = "-"
+		}
+		return fmt.Sprintf("master %s %s %d", name, n.IP, n.Port)
+	}
+	p, _ := top.Node(sh.Primary)
+	addr := net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+	return fmt.Sprintf("slave %s %s %d @ %s %s %d", addr, n.IP, n.Port, sh.ID, p.IP, p.Port)
+}
+
+// event writes one failover timeline event in Redis Sentinel's log form
+// ("+sdown master <name> <ip> <port>").
+func (s *Sentinel) event(kind, text string) {
+	s.events.Add(1)
+	if s.cfg.Events != nil {
+		s.evMu.Lock()
+		fmt.Fprintf(s.cfg.Events, "%s # %s %s\n", time.Now().Format("02 Jan 2006 15:04:05.000"), kind, text)
+		s.evMu.Unlock()
+	}
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# bench-failover.sh — failover drills, shoal vs a real Redis Cluster side by side: 3
+# primaries with a replica each; each drill kills (SIGKILL) the primary of a slot
+# while a go-redis ClusterClient writes to it, and measures the unavailability window
+# from the kill to the first successful write to that slot, then restarts the killed
+# node and counts acknowledged writes lost (scripts/failoverdrill). shoal runs with
+# its defaults (3 sentinels, down-after 2000 ms); Redis Cluster with
+# cluster-node-timeout 5000. Prints median and max in ms, the ratios (lower is
+# faster), and the acknowledged writes lost.
+#
+# Usage: scripts/bench-failover.sh [-n drills]   (default 20)
+# Needs: bin/shoal (make build), redis-server, redis-cli.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+DRILLS=20
+while getopts "n:" o; do
+	case $o in
+	n) DRILLS=$OPTARG ;;
+	*) echo "usage: $0 [-n drills]" >&2; exit 2 ;;
+	esac
+done
+go build -o "$work/failoverdrill" ./scripts/failoverdrill
+repo=$(pwd)
+
+# node_script target i port: writes the start script of a data node (it records the
+# process ID in $work/<port>.pid) and runs it.
+node_script() {
+	local target=$1 i=$2 p=$3 bus
+	bus=$(free_port)
+	mkdir -p "$work/$target-$i"
+	if [ "$target" = shoal ]; then
+		cmd="$repo/bin/shoal server --port $p --bind 127.0.0.1 --save '' --dir $work/$target-$i --cluster-enabled yes --cluster-secret bench --cluster-port $bus --loglevel notice"
+	else
+		cmd="redis-server --port $p --bind 127.0.0.1 --save '' --appendonly no --dir $work/$target-$i --cluster-enabled yes --cluster-port $bus --cluster-node-timeout 5000 --loglevel notice"
+	fi
+	printf '%s >>%s 2>&1 &\necho $! >%s\n' "$cmd" "$work/$target-$i.log" "$work/$p.pid" >"$work/start-$p.sh"
+	sh "$work/start-$p.sh"
+}
+
+declare -A R
+for target in redis shoal; do
+	addrs=()
+	if [ "$target" = shoal ]; then
+		sps=()
+		for s in 1 2 3; do
+			sp=$(free_port)
+			sps+=("$sp")
+			join=(--bootstrap)
+			[ "$s" -gt 1 ] && join=(--join "127.0.0.1:${sps[0]}")
+			./bin/shoal sentinel --id "s$s" --dir "$work/sentinel-$s" --port "$sp" --raft-port "$(free_port)" \
+				--bus-port "$(free_port)" --secret bench "${join[@]}" >"$work/sentinel-$s.log" 2>&1 &
+			pids+=($!)
+			wait_ready "$sp"
+		done
+	fi
+	for i in $(seq 0 5); do
+		p=$(free_port)
+		node_script "$target" "$i" "$p"
+		wait_ready "$p"
+		addrs+=("127.0.0.1:$p")
+	done
+	if [ "$target" = shoal ]; then
+		./bin/shoal cluster --sentinels "127.0.0.1:${sps[0]}" create "${addrs[@]}" --replicas 1 >"$work/create.log"
+	else
+		redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$work/create.log" 2>&1
+	fi
+	until redis-cli --cluster check "${addrs[0]}" 2>/dev/null | grep -q "All 16384 slots covered"; do sleep 0.2; done
+	read -r med max acked lost < <("$work/failoverdrill" -seed "${addrs[0]}" -dir "$work" -n "$DRILLS" 2>"$work/$target-drills.log") ||
+		{ cat "$work/$target-drills.log" >&2; exit 1; }
+	R[$target,med]=$med R[$target,max]=$max R[$target,acked]=$acked R[$target,lost]=$lost
+	for f in "$work"/*.pid; do kill "$(cat "$f")" 2>/dev/null || true; done
+	rm -f "$work"/*.pid
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=()
+done
+
+echo "# failover drills: kill -9 of a primary to the first successful write to its slot, ms ($DRILLS drills each)"
+echo "# shoal (3 sentinels, down-after 2000 ms) vs redis-server $(redis-server --version | cut -d' ' -f3) (cluster-node-timeout 5000); $(nproc) cores"
+printf "%-28s %10s %10s %8s\n" "" redis shoal ratio
+for k in med max; do
+	printf "%-28s %10s %10s %8s\n" "unavailable $k" "${R[redis,$k]}" "${R[shoal,$k]}" "$(ratio "${R[shoal,$k]}" "${R[redis,$k]}")"
+done
+printf "%-28s %10s %10s\n" "writes acknowledged" "${R[redis,acked]}" "${R[shoal,acked]}"
+printf "%-28s %10s %10s\n" "acknowledged writes lost" "${R[redis,lost]}" "${R[shoal,lost]}"
