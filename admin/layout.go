@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
@@ -291,4 +292,62 @@ func (a *Admin) rehome(id, except string) error {
 		}
 	}
 	return nil
+}
+
+// Failover promotes a replica, gracefully (its primary's writes paused until it has
+// all of them) unless force: ref is the replica (ID, ID prefix or address), or a
+// primary or shard ID, whose best replica the sentinels pick (forced when they find
+// the primary down).
+func (a *Admin) Failover(ref string, force bool) error {
+	top, err := a.topology()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var args []any
+	if i := slices.IndexFunc(top.Shards(), func(sh slots.Shard) bool { return sh.ID == ref }); i >= 0 {
+		args = []any{"FAILOVER", ref}
+	} else {
+		n, err := findNode(top, ref)
+		if err != nil {
+			return err
+		}
+		sh, ok := top.ShardOf(n.ID)
+		switch {
+		case !ok:
+			return fmt.Errorf("node %s is in no shard", endpoint(n))
+		case sh.Primary == n.ID:
+			args = []any{"FAILOVER", sh.ID}
+		case force:
+			args = []any{"PROMOTE", n.ID, "FORCE"}
+		default:
+			args = []any{"PROMOTE", n.ID}
+		}
+	}
+	a.printf(">>> Failing over: SENTINEL %v\n", args)
+	if _, err := sentinelapi.Leader(ctx, a.sentinels, args...); err != nil {
+		return err
+	}
+	after, err := a.topology()
+	if err != nil {
+		return err
+	}
+	for _, sh := range after.Shards() {
+		if before, ok := shardByID(top, sh.ID); ok && before.Primary != sh.Primary {
+			n, _ := after.Node(sh.Primary)
+			a.printf("[OK] %s is the primary of shard %s (epoch %d)\n", endpoint(n), sh.ID, after.Epoch())
+		}
+	}
+	return nil
+}
+
+// shardByID finds a shard of top.
+func shardByID(top *slots.Topology, id string) (slots.Shard, bool) {
+	for _, sh := range top.Shards() {
+		if sh.ID == id {
+			return sh, true
+		}
+	}
+	return slots.Shard{}, false
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
@@ -75,7 +74,12 @@ func (s *Sentinel) leaderLoop(ctx context.Context) {
 				delete(aborted, sh.ID)
 				continue
 			}
-			if err := s.failover(ctx, top, sh); err != nil && !aborted[sh.ID] {
+			if !s.claim(sh.ID) {
+				continue // a manual failover of the shard is running
+			}
+			err := s.failover(ctx, top, sh)
+			s.release(sh.ID)
+			if err != nil && !aborted[sh.ID] {
 				aborted[sh.ID] = true
 				s.event("-failover-abort", fmt.Sprintf("%s: %v", s.describe(sh.Primary), err))
 			}
@@ -101,12 +105,9 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 	if time.Since(start) > s.cfg.FenceFor/2 {
 		return fmt.Errorf("the votes took too long")
 	}
-	var req [12]byte
-	rand.Read(req[:])
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.FenceFor/4)
 	defer cancel()
-	epoch, err := s.store.Propose(pctx, slots.Change{Op: slots.OpSetPrimary, Shard: sh.ID, NodeID: cand,
-		Req: hex.EncodeToString(req[:])})
+	epoch, err := s.store.Propose(pctx, slots.Change{Op: slots.OpSetPrimary, Shard: sh.ID, NodeID: cand, Req: newReq()})
 	if err != nil {
 		return err
 	}
@@ -116,6 +117,30 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, old.IP, old.Port, epoch))
 	s.event("+switch-master", fmt.Sprintf("%s %s %d %s %d", sh.ID, old.IP, old.Port, nu.IP, nu.Port))
 	return nil
+}
+
+// claim marks a failover of shard id as running, unless one is; release ends it.
+func (s *Sentinel) claim(id string) bool {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.running[id] {
+		return false
+	}
+	s.running[id] = true
+	return true
+}
+
+func (s *Sentinel) release(id string) {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	delete(s.running, id)
+}
+
+// newReq is a new request ID for a proposal (applied once however often it is sent).
+func newReq() string {
+	var req [12]byte
+	rand.Read(req[:])
+	return hex.EncodeToString(req[:])
 }
 
 // choose picks the replica of sh to promote: among those answering probes, replicating
@@ -165,6 +190,20 @@ func (s *Sentinel) chooseWith(sh slots.Shard, alive func(id string) bool) (strin
 		return cmp.Or(cmp.Compare(b.info.Offset, a.info.Offset), cmp.Compare(a.info.Priority, b.info.Priority),
 			cmp.Compare(a.id, b.id))
 	})
+	// shard-durability safe: the primary acknowledged a write once one replica had it,
+	// so only the most advanced of all the replicas surely has every acknowledged
+	// write. With a replica silent, or ahead of every eligible one, none may take over.
+	if prim.info.Safe || prim.lastOK.IsZero() { // (a primary never heard from: assume safe)
+		for _, id := range sh.Replicas {
+			st, ok := s.probes.view(id)
+			if !ok || s.probes.down(st, alive(id)) {
+				return "", fmt.Errorf("shard-durability safe: replica %s does not answer and may hold acknowledged writes", id[:min(8, len(id))])
+			}
+			if st.info.Offset > best.info.Offset {
+				return "", fmt.Errorf("shard-durability safe: replica %s, not eligible, is ahead of every eligible one", id[:min(8, len(id))])
+			}
+		}
+	}
 	return best.id, nil
 }
 
@@ -175,12 +214,7 @@ func (s *Sentinel) collectVotes(ctx context.Context, top *slots.Topology, id str
 	ids := s.store.Voters()
 	n, _ := top.Node(id)
 	epoch := strconv.FormatUint(top.Epoch(), 10)
-	addrs := map[string]string{}
-	for _, m := range s.gossip.Members() {
-		if resp, _, ok := gossip.ParseSentinelMeta(m.Meta); ok {
-			addrs[m.Name] = resp
-		}
-	}
+	addrs := s.sentinelAddrs()
 	answers := make(chan bool, len(ids))
 	vctx, cancel := context.WithTimeout(ctx, max(s.cfg.DownAfter/4, 100*time.Millisecond))
 	defer cancel()

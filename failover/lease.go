@@ -71,3 +71,13 @@ func (l *leases) vote(id string, epoch uint64, sdown bool, lease, fenceFor time.
 	}
 	return true
 }
+
+// fence refuses node id leases for its primaryship current at epoch, for fenceFor,
+// and returns how long the lease last granted to it still runs.
+func (l *leases) fence(id string, epoch uint64, fenceFor time.Duration) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	l.fenced[id] = fence{until: now.Add(fenceFor), epoch: epoch}
+	return max(l.granted[id].Sub(now), 0)
+}

@@ -74,6 +74,19 @@ func TestChoose(t *testing.T) {
 	if got, _ := s.chooseWith(sh, alive); got != "a" {
 		t.Fatalf("tie on offset: chose %q, want a (lower priority)", got)
 	}
+	// shard-durability safe: no promotion while a replica is silent, or when the
+	// most advanced replica is not eligible.
+	s.probes.nodes["p"].info.Safe = true
+	if _, err := s.chooseWith(shardOf("p", "a", "b", "h"), alive); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("safe mode with a silent replica: %v", err)
+	}
+	if _, err := s.chooseWith(shardOf("p", "a", "b", "c"), alive); err == nil || !strings.Contains(err.Error(), "ahead") {
+		t.Errorf("safe mode with a priority-0 replica ahead: %v", err)
+	}
+	if got, err := s.chooseWith(shardOf("p", "a", "b"), alive); err != nil || got != "a" {
+		t.Errorf("safe mode: chose %q (%v), want a", got, err)
+	}
+	s.probes.nodes["p"].info.Safe = false
 	_, err = s.chooseWith(shardOf("p", "c", "d", "e", "f", "g", "h"), alive)
 	for _, why := range []string{"replica-priority 0", "in a full sync", "disconnected for 60 s", "not replicating",
 		"never synchronized", "down"} {

@@ -31,6 +31,7 @@ type replInfo struct {
 	Priority   int    // slave_priority
 	MasterHost string
 	MasterPort int
+	Safe       bool // shard_durability:safe (a primary acknowledging only replicated writes)
 }
 
 // probeState is one node's probe record.
@@ -169,6 +170,8 @@ func parseReplInfo(text string) replInfo {
 			in.MasterHost = v
 		case "master_port":
 			in.MasterPort = int(n)
+		case "shard_durability":
+			in.Safe = v == "safe"
 		}
 	}
 	return in

@@ -102,6 +102,9 @@ type Sentinel struct {
 	events     atomic.Int64 // failover timeline events written
 	evMu       sync.Mutex   // one event line at a time
 
+	runMu   sync.Mutex
+	running map[string]bool // shards with a failover running (claim)
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	done  bool
@@ -113,7 +116,8 @@ type Sentinel struct {
 // endpoint.
 func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	cfg = cfg.withDefaults()
-	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), leases: newLeases()}
+	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), leases: newLeases(),
+		running: map[string]bool{}}
 	s.probes = &prober{s: s, nodes: map[string]*probeState{}}
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -276,6 +280,13 @@ func (s *Sentinel) serveConn(conn net.Conn) {
 //	                                 answers the leader's gossip address, to join
 //	SENTINEL LEASE <node-id>         a write lease for a primary: [lease-ms,
 //	                                 voters], or -NOLEASE why (see lease.go)
+//	SENTINEL FENCE <node-id>         refuse the node leases (its current primaryship);
+//	                                 answers how long its last lease still runs (ms)
+//	SENTINEL PROMOTE <node-id> [FORCE|TAKEOVER]
+//	                                 manual failover to that replica (on the leader;
+//	                                 see manual.go); answers the new epoch
+//	SENTINEL FAILOVER <shard-id>     manual failover of the shard to its best replica
+//	                                 (Redis Sentinel's, the shard ID as master name)
 //	SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid>
 //	                                 this sentinel's down vote about the node:
 //	                                 [down 0|1, leader runid or "*", epoch]; a
@@ -320,6 +331,29 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		w.Array(2)
 		w.Int(d.Milliseconds())
 		w.Int(int64(voters))
+	case name == "SENTINEL" && sub == "FENCE" && len(args) == 3:
+		left, ok := s.fenceLocal(string(args[2]))
+		if !ok {
+			w.Error("ERR this sentinel is not a voting member of the group")
+			return
+		}
+		w.Int(left.Milliseconds())
+	case name == "SENTINEL" && sub == "PROMOTE" && (len(args) == 3 || len(args) == 4):
+		force := false
+		if len(args) == 4 {
+			switch strings.ToUpper(string(args[3])) {
+			case "FORCE", "TAKEOVER":
+				force = true
+			default:
+				w.Error("ERR syntax error")
+				return
+			}
+		}
+		epoch, err := s.manual(string(args[2]), "", force)
+		s.answer(w, err, func() { w.Int(int64(epoch)) })
+	case name == "SENTINEL" && sub == "FAILOVER" && len(args) == 3:
+		_, err := s.manual("", string(args[2]), false)
+		s.answer(w, err, func() { w.Simple("OK") })
 	case name == "SENTINEL" && sub == "IS-MASTER-DOWN-BY-ADDR" && len(args) == 6:
 		epoch, err := strconv.ParseUint(string(args[4]), 10, 64)
 		if err != nil {
@@ -359,9 +393,12 @@ func (s *Sentinel) leaderRESP() string {
 }
 
 func (s *Sentinel) answer(w *resp.Writer, err error, ok func()) {
+	var re replyError
 	switch {
 	case errors.Is(err, ErrNotLeader):
 		w.Error("NOTLEADER " + s.leaderRESP())
+	case errors.As(err, &re):
+		w.Error(string(re))
 	case err != nil:
 		w.Error("ERR " + err.Error())
 	default:

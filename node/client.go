@@ -42,6 +42,7 @@ type Client struct {
 	propAs     [][]byte
 	propNone   bool
 	aofOff     int64
+	safeOff    int64       // shard-durability safe: the stream offset a replica must ack before the replies go
 	oomAtStart bool        // the memory total was over maxmemory when the command began
 	replica    *replica    // the replica link this connection became (PSYNC), nil if none
 	isReplica  atomic.Bool // shared: replica != nil

@@ -564,6 +564,7 @@ func clusterDefs() []def {
 		{name: "cluster|delslots", fn: cmdClusterDelslots, lock: lockNone},
 		{name: "cluster|delslotsrange", fn: cmdClusterDelslotsrange, lock: lockNone},
 		{name: "cluster|replicate", fn: cmdClusterReplicate, lock: lockNone},
+		{name: "cluster|failover", fn: cmdClusterFailover, lock: lockNone},
 		{name: "cluster|set-config-epoch", fn: cmdClusterSetConfigEpoch, lock: lockNone},
 		{name: "cluster|setslot", fn: cmdClusterSetslot, lock: lockNone},
 		{name: "cluster|forget", fn: cmdClusterForget, lock: lockNone},

@@ -47,12 +47,24 @@ func (s *Server) propose(ch slots.Change) error {
 	defer cancel()
 	epoch, err := sentinelapi.Propose(ctx, addrs, ch)
 	if err != nil {
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "ERR ") {
-			msg = "ERR " + msg
-		}
-		return errors.New(msg)
+		return errReply(err)
 	}
+	return s.awaitEpoch(ctx, epoch)
+}
+
+// errReply is a sentinel's error as the node's error reply ("ERR …" unless it has a
+// prefix of its own).
+func errReply(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, ' '); i <= 0 || strings.ToUpper(msg[:i]) != msg[:i] {
+		msg = "ERR " + msg
+	}
+	return errors.New(msg)
+}
+
+// awaitEpoch waits until the node follows epoch (fetching the topology from the
+// sentinels if the gossip has not brought it yet).
+func (s *Server) awaitEpoch(ctx context.Context, epoch uint64) error {
 	for try := 0; ; try++ {
 		if top := s.cluster.top.Load(); top != nil && top.Epoch() >= epoch {
 			return nil
@@ -245,6 +257,53 @@ func cmdClusterAddslots(c *Client)      { clusterSlots(c, true, false) }
 func cmdClusterAddslotsrange(c *Client) { clusterSlots(c, true, true) }
 func cmdClusterDelslots(c *Client)      { clusterSlots(c, false, false) }
 func cmdClusterDelslotsrange(c *Client) { clusterSlots(c, false, true) }
+
+// cmdClusterFailover is CLUSTER FAILOVER [FORCE|TAKEOVER] on a replica: the sentinel
+// leader promotes it (failover/manual.go) — by default gracefully (the primary's
+// writes paused until this replica has all of them: nothing is lost), with FORCE or
+// TAKEOVER without the primary (once its lease is fenced). It answers once the
+// promotion is committed and this node follows it (Redis answers at once and fails
+// over in the background).
+func cmdClusterFailover(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	args := []any{"PROMOTE", s.cluster.myID}
+	switch {
+	case len(c.args) == 3 && (c.is(2, "FORCE") || c.is(2, "TAKEOVER")):
+		args = append(args, strings.ToUpper(string(c.args[2])))
+	case len(c.args) != 2:
+		c.Err(errSyntax)
+		return
+	}
+	sh, ok := s.clusterView().ShardOf(s.cluster.myID)
+	if !ok && !s.up.following.Load() || ok && sh.Primary == s.cluster.myID {
+		c.Err("ERR You should send CLUSTER FAILOVER to a replica")
+		return
+	}
+	if !ok || sh.Primary == "" {
+		c.Err("ERR I'm a replica but my master is unknown to me")
+		return
+	}
+	addrs := s.sentinels()
+	if len(addrs) == 0 {
+		c.Err("ERR no sentinel known to this node: CLUSTER MEET a sentinel first")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	v, err := sentinelapi.Leader(ctx, addrs, args...)
+	if err == nil {
+		epoch, _ := v.(int64)
+		err = s.awaitEpoch(ctx, uint64(epoch))
+	}
+	if err != nil {
+		c.Err(errReply(err).Error())
+		return
+	}
+	c.OK()
+}
 
 // cmdClusterReplicate is CLUSTER REPLICATE node-id: this node becomes a replica of
 // that primary's shard (and, once the topology says so, replicates from it).

@@ -192,6 +192,10 @@ func (c *Client) flush() bool {
 	if c.aofOff != 0 {
 		c.s.waitAOF(c)
 	}
+	if c.safeOff != 0 && !c.s.waitSafe(c) {
+		c.w.Reset()
+		return false // the write's fate is unknown: the client must not read it as done
+	}
 	if c.w.Len() == 0 {
 		return c.out == nil || !c.killed.Load()
 	}

@@ -88,21 +88,46 @@ func (s *Server) execute(c *Client, args [][]byte) {
 			return
 		}
 	}
+	waited := false
 	if s.pause.active.Load() {
 		s.waitPause(c, cmd)
+		waited = true
 	}
-	if run := s.scripts.running.Load(); run != nil && !cmd.Has(spec.AllowBusy) && !s.waitScript(c, run) {
+	if run := s.scripts.running.Load(); run != nil && !cmd.Has(spec.AllowBusy) {
+		if !s.waitScript(c, run) {
+			return
+		}
+		waited = true
+	}
+	// The layout may have changed while the command waited (a failover pauses the old
+	// primary's writes, then hands its slots over): decide again, as Redis processes a
+	// paused command anew.
+	if waited && s.cluster.enabled && !s.redirect(c, cmd) {
+		c.asking = c.asking && c.multi != nil
 		return
 	}
 	c.lastCmd.Store(cmd) // before it runs: a blocked client shows its command
-	s.call(c, cmd)
+	for !s.run(c, cmd, true) {
+		// A pause began while the command waited for its stripes: wait, and decide
+		// again.
+		s.waitPause(c, cmd)
+		if s.cluster.enabled && !s.redirect(c, cmd) {
+			c.asking = c.asking && c.multi != nil
+			return
+		}
+	}
 	if c.asking && c.multi == nil && cmd.Name != "asking" {
 		c.asking = false // ASKING covers the next command (or transaction) only
 	}
 }
 
 // call runs cmd's handler with its locks held and records its statistics.
-func (s *Server) call(c *Client, cmd *Command) {
+func (s *Server) call(c *Client, cmd *Command) { s.run(c, cmd, false) }
+
+// run is call; with pausable, a command a CLIENT PAUSE holds once its stripes are
+// taken is not run: run releases them and reports false (the pause's barrier, see
+// pause.go, relies on it).
+func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
 	start := monotonic()
 	c.dirty = 0
 	c.useView(cmd)
@@ -111,7 +136,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 	}
 	if c.held {
 		s.callHeld(c, cmd, start)
-		return
+		return true
 	}
 	c.locks.Reset()
 	routed, routedIdx, routedSlots := c.routed, c.keyIdx, c.keySlots
@@ -145,6 +170,19 @@ func (s *Server) call(c *Client, cmd *Command) {
 	}
 	if !c.locks.Empty() {
 		s.eng.Lock(&c.locks)
+	}
+	if pausable && s.pause.active.Load() && !c.obeys() && s.pauseHolds(c, cmd) {
+		s.eng.Unlock(&c.locks)
+		return false
+	}
+	if s.cluster.enabled && !c.obeys() && s.leaseEnded() && c.writes(cmd) {
+		// The write lease ran out while the command waited for its stripes.
+		s.eng.Unlock(&c.locks)
+		if cmd.Name == "exec" {
+			c.discardMulti()
+		}
+		c.reject(slots.Decision{Outcome: slots.Down}.Error(slots.EndpointIP, false))
+		return true
 	}
 	func() {
 		if b := s.snapshot.Load(); b != nil && cmd.Has(spec.Write) {
@@ -180,6 +218,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 		cmd.fn(c)
 	}()
 	s.afterCall(c, cmd, start)
+	return true
 }
 
 // useView points c.db at the view of the selected database the command's lookups go

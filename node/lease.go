@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/node/spec"
 	"github.com/shoal-db/shoal/sentinelapi"
 )
 
@@ -54,6 +55,28 @@ func (s *Server) needsLease() bool {
 	}
 	sh, ok := top.ShardOf(s.cluster.myID)
 	return ok && sh.Primary == s.cluster.myID
+}
+
+// leaseEnded reports whether the node is a primary whose lease has run out, without
+// trying to renew it (callers may hold stripes).
+func (s *Server) leaseEnded() bool {
+	return s.lease.required.Load() && s.mono() >= s.lease.until.Load() && s.needsLease()
+}
+
+// writes reports whether cmd writes: a write command, or EXEC of a transaction
+// holding one.
+func (c *Client) writes(cmd *Command) bool {
+	if cmd.Has(spec.Write) {
+		return true
+	}
+	if cmd.Name == "exec" && c.multi != nil {
+		for _, qc := range c.multi.cmds {
+			if qc.cmd.Has(spec.Write) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // leaseLapsed reports whether the node is a primary without a running write lease.

@@ -62,7 +62,27 @@ func cmdClientPause(c *Client) {
 	p.until, p.all, p.resumed = until, all, make(chan struct{})
 	p.active.Store(true)
 	p.mu.Unlock()
+	// A barrier: a command that passed the pause check before the pause began either
+	// holds its stripes now, and is done once every stripe is ours, or takes them
+	// later and then finds the pause (run's second check). So when PAUSE answers, no
+	// held command is still running — what a failover needs before it reads the
+	// replication offset. (Inside MULTI the transaction holds stripes already.)
+	if !c.held {
+		var all storage.LockSet
+		all.AddAll()
+		c.s.eng.Lock(&all)
+		c.s.eng.Unlock(&all)
+	}
 	c.OK()
+}
+
+// pauseHolds reports whether a pause in force holds cmd now.
+func (s *Server) pauseHolds(c *Client, cmd *Command) bool {
+	p := &s.pause
+	p.mu.Lock()
+	until, all := p.until, p.all
+	p.mu.Unlock()
+	return time.Now().Before(until) && c.pausedFor(cmd, all) && !strings.HasPrefix(cmd.FullName, "client|unpause")
 }
 
 func cmdClientUnpause(c *Client) {

@@ -75,6 +75,9 @@ func (s *Server) flushProp(c *Client) {
 	}
 	if s.repl.active.Load() && !s.up.following.Load() {
 		c.replOff = s.replFeed(c.prop)
+		if s.config().ShardDurability == "safe" {
+			c.safeOff = c.replOff
+		}
 	}
 	clear(c.prop)
 	c.prop = c.prop[:0]

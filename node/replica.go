@@ -167,6 +167,12 @@ func cmdReplicaof(c *Client) {
 func (s *Server) follow(host string, port int) {
 	u := &s.up
 	u.mu.Lock()
+	select {
+	case <-s.stop: // closing: Close ended the link already, start no other
+		u.mu.Unlock()
+		return
+	default:
+	}
 	s.endLinkLocked()
 	u.host, u.port = host, port
 	stop := make(chan struct{})
@@ -350,6 +356,10 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 	u.mu.Lock()
 	select {
 	case <-stop: // REPLICAOF changed while dialing
+		u.mu.Unlock()
+		conn.Close()
+		return nil
+	case <-s.stop: // the server is closing
 		u.mu.Unlock()
 		conn.Close()
 		return nil

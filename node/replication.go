@@ -32,7 +32,8 @@ import (
 // replState is the replication history this server holds (its ID and the backlog of
 // its stream) and its replicas.
 type replState struct {
-	active atomic.Bool // a backlog exists: commands are fed to it
+	getackOff atomic.Int64 // where the stream's last REPLCONF GETACK ends (shard-durability safe)
+	active    atomic.Bool  // a backlog exists: commands are fed to it
 
 	mu         sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
 	id         string
@@ -752,8 +753,76 @@ const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
 
 // tooFewReplicas reports whether writes are refused for want of good replicas.
 func (s *Server) tooFewReplicas(cfg *conf.Config) bool {
-	return cfg.MinReplicasToWrite > 0 && cfg.MinReplicasMaxLag > 0 && !s.up.following.Load() &&
-		int(s.repl.good.Load()) < cfg.MinReplicasToWrite
+	if s.up.following.Load() {
+		return false
+	}
+	if cfg.ShardDurability == "safe" && !s.replicaOnline(0) {
+		return true // no replica could acknowledge the write
+	}
+	return cfg.MinReplicasToWrite > 0 && cfg.MinReplicasMaxLag > 0 && int(s.repl.good.Load()) < cfg.MinReplicasToWrite
+}
+
+// replicaOnline reports whether an online replica has acknowledged the stream up to
+// off.
+func (s *Server) replicaOnline(off int64) bool {
+	r := &s.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ackedLocked(off)
+}
+
+// ackedLocked is replicaOnline with r.mu held.
+func (r *replState) ackedLocked(off int64) bool {
+	for _, rp := range r.replicas {
+		if rp.state == replOnline && rp.ackOff.Load() >= off {
+			return true
+		}
+	}
+	return false
+}
+
+// waitSafe holds a client's replies (shard-durability safe) until a replica has
+// acknowledged its writes (c.safeOff), for at most shard-durability-timeout; false
+// when none did: the connection is then closed, since the write may or may not
+// survive a failover.
+func (s *Server) waitSafe(c *Client) bool {
+	off := c.safeOff
+	c.safeOff = 0
+	if s.replicaOnline(off) {
+		return true
+	}
+	// Ask the replicas for their offsets now (once per stretch of the stream: a GETACK
+	// after this write covers it).
+	r := &s.repl
+	if r.getackOff.Load() <= off {
+		r.getackOff.Store(s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}}))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	deadline := time.Now().Add(time.Duration(s.config().ShardDurabilityTimeout) * time.Millisecond)
+	t := time.AfterFunc(time.Until(deadline), func() {
+		r.mu.Lock()
+		r.acked.Broadcast()
+		r.mu.Unlock()
+	})
+	defer t.Stop()
+	c.blocked.Store(true)
+	defer c.blocked.Store(false)
+	for !r.ackedLocked(off) {
+		stopping := false
+		select {
+		case <-s.stop:
+			stopping = true
+		default:
+		}
+		if time.Now().After(deadline) || stopping {
+			s.stats.safeTimeouts.Add(1)
+			s.log.Warningf("No replica acknowledged a write of client id=%d addr=%s within shard-durability-timeout: closing the connection", c.id, c.getInfo().addr)
+			return false
+		}
+		r.acked.Wait()
+	}
+	return true
 }
 
 // writeReplicationInfo writes INFO replication.
@@ -771,6 +840,9 @@ func (s *Server) writeReplicationInfo(w infoWriter) {
 	w.kv("connected_slaves", len(r.replicas))
 	if cfg.MinReplicasToWrite > 0 && cfg.MinReplicasMaxLag > 0 {
 		w.kv("min_slaves_good_slaves", r.good.Load())
+	}
+	if cfg.ShardDurability == "safe" { // (shoal's; sentinels read it)
+		w.kv("shard_durability", "safe")
 	}
 	now := time.Now().Unix()
 	for i, rp := range r.replicas {

@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // Scripts (EVAL, FCALL) run atomically: their commands hold every stripe (lock policy
@@ -527,6 +528,9 @@ func (run *scriptRun) exec(args [][]byte) ([]byte, string) {
 			}
 			if s.tooFewReplicas(s.config()) {
 				return nil, errNoReplicas
+			}
+			if s.cluster.enabled && s.leaseEnded() { // a primary without its write lease
+				return nil, slots.Decision{Outcome: slots.Down}.Error(slots.EndpointIP, false)
 			}
 		}
 		run.wrote.Store(true)

@@ -17,6 +17,7 @@ type stats struct {
 	dirty         atomic.Int64 // changes since the last save (rdb_changes_since_last_save)
 
 	outputLimitDisconnects atomic.Int64 // client_output_buffer_limit_disconnections
+	safeTimeouts           atomic.Int64 // safe writes no replica acknowledged in time (shard-durability)
 	evicted                atomic.Int64 // evicted_keys
 
 	errMu  sync.Mutex

@@ -4,9 +4,10 @@
 # while a go-redis ClusterClient writes to it, and measures the unavailability window
 # from the kill to the first successful write to that slot, then restarts the killed
 # node and counts acknowledged writes lost (scripts/failoverdrill). shoal runs with
-# its defaults (3 sentinels, down-after 2000 ms); Redis Cluster with
-# cluster-node-timeout 5000. Prints median and max in ms, the ratios (lower is
-# faster), and the acknowledged writes lost.
+# its defaults (3 sentinels, down-after 2000 ms), then again in safe mode
+# (shard-durability safe); Redis Cluster with cluster-node-timeout 5000. Prints median
+# and max in ms, the ratios to Redis (lower is faster), and the acknowledged writes
+# lost.
 #
 # Usage: scripts/bench-failover.sh [-n drills]   (default 20)
 # Needs: bin/shoal (make build), redis-server, redis-cli.
@@ -21,6 +22,13 @@ while getopts "n:" o; do
 	*) echo "usage: $0 [-n drills]" >&2; exit 2 ;;
 	esac
 done
+# The data nodes are started (and restarted by the drills) through their start
+# scripts: their process IDs are in $work/<port>.pid.
+stop_nodes() {
+	for f in "$work"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+	rm -f "$work"/*.pid
+}
+trap 'stop_nodes; cleanup' EXIT
 go build -o "$work/failoverdrill" ./scripts/failoverdrill
 repo=$(pwd)
 
@@ -30,8 +38,9 @@ node_script() {
 	local target=$1 i=$2 p=$3 bus
 	bus=$(free_port)
 	mkdir -p "$work/$target-$i"
-	if [ "$target" = shoal ]; then
+	if [ "$target" != redis ]; then
 		cmd="$repo/bin/shoal server --port $p --bind 127.0.0.1 --save '' --dir $work/$target-$i --cluster-enabled yes --cluster-secret bench --cluster-port $bus --loglevel notice"
+		if [ "$target" = shoal-safe ]; then cmd="$cmd --shard-durability safe"; fi
 	else
 		cmd="redis-server --port $p --bind 127.0.0.1 --save '' --appendonly no --dir $work/$target-$i --cluster-enabled yes --cluster-port $bus --cluster-node-timeout 5000 --loglevel notice"
 	fi
@@ -40,11 +49,12 @@ node_script() {
 }
 
 declare -A R
-for target in redis shoal; do
+for target in redis shoal shoal-safe; do
 	addrs=()
-	if [ "$target" = shoal ]; then
+	if [ "$target" != redis ]; then
 		sps=()
 		for s in 1 2 3; do
+			rm -rf "$work/sentinel-$s"
 			sp=$(free_port)
 			sps+=("$sp")
 			join=(--bootstrap)
@@ -61,7 +71,7 @@ for target in redis shoal; do
 		wait_ready "$p"
 		addrs+=("127.0.0.1:$p")
 	done
-	if [ "$target" = shoal ]; then
+	if [ "$target" != redis ]; then
 		./bin/shoal cluster --sentinels "127.0.0.1:${sps[0]}" create "${addrs[@]}" --replicas 1 >"$work/create.log"
 	else
 		redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$work/create.log" 2>&1
@@ -70,8 +80,7 @@ for target in redis shoal; do
 	read -r med max acked lost < <("$work/failoverdrill" -seed "${addrs[0]}" -dir "$work" -n "$DRILLS" 2>"$work/$target-drills.log") ||
 		{ cat "$work/$target-drills.log" >&2; exit 1; }
 	R[$target,med]=$med R[$target,max]=$max R[$target,acked]=$acked R[$target,lost]=$lost
-	for f in "$work"/*.pid; do kill "$(cat "$f")" 2>/dev/null || true; done
-	rm -f "$work"/*.pid
+	stop_nodes
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=()
@@ -79,9 +88,10 @@ done
 
 echo "# failover drills: kill -9 of a primary to the first successful write to its slot, ms ($DRILLS drills each)"
 echo "# shoal (3 sentinels, down-after 2000 ms) vs redis-server $(redis-server --version | cut -d' ' -f3) (cluster-node-timeout 5000); $(nproc) cores"
-printf "%-28s %10s %10s %8s\n" "" redis shoal ratio
+printf "%-28s %10s %10s %8s %12s %8s\n" "" redis shoal ratio shoal-safe ratio
 for k in med max; do
-	printf "%-28s %10s %10s %8s\n" "unavailable $k" "${R[redis,$k]}" "${R[shoal,$k]}" "$(ratio "${R[shoal,$k]}" "${R[redis,$k]}")"
+	printf "%-28s %10s %10s %8s %12s %8s\n" "unavailable $k" "${R[redis,$k]}" "${R[shoal,$k]}" \
+		"$(ratio "${R[shoal,$k]}" "${R[redis,$k]}")" "${R[shoal-safe,$k]}" "$(ratio "${R[shoal-safe,$k]}" "${R[redis,$k]}")"
 done
-printf "%-28s %10s %10s\n" "writes acknowledged" "${R[redis,acked]}" "${R[shoal,acked]}"
-printf "%-28s %10s %10s\n" "acknowledged writes lost" "${R[redis,lost]}" "${R[shoal,lost]}"
+printf "%-28s %10s %10s %8s %12s\n" "writes acknowledged" "${R[redis,acked]}" "${R[shoal,acked]}" "" "${R[shoal-safe,acked]}"
+printf "%-28s %10s %10s %8s %12s\n" "acknowledged writes lost" "${R[redis,lost]}" "${R[shoal,lost]}" "" "${R[shoal-safe,lost]}"

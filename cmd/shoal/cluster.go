@@ -139,7 +139,16 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	rebalance.Flags().BoolVar(&simulate, "simulate", false, "print the moves without making them")
 	moveFlags(rebalance)
 
-	cmd.AddCommand(create, check, info, addNode, delNode, reshard, rebalance)
+	var force bool
+	failoverCmd := &cobra.Command{
+		Use:   "failover replica|primary|shard [--force]",
+		Short: "Promote a replica (gracefully: nothing acknowledged is lost), or a shard's best one",
+		Args:  cobra.ExactArgs(1),
+		RunE:  run(func(a *admin.Admin, args []string) error { return a.Failover(args[0], force) }),
+	}
+	failoverCmd.Flags().BoolVar(&force, "force", false, "do not wait for the primary (it is down): fence it and promote")
+
+	cmd.AddCommand(create, check, info, addNode, delNode, reshard, rebalance, failoverCmd)
 	return cmd
 }
 

@@ -39,7 +39,13 @@ offsets) and they form the group together. The
 Raft port defaults to port+1000 and the gossip (cluster bus) port to port+2000
 (both below the usual ephemeral port range);
 data nodes meet a sentinel with CLUSTER MEET <ip> <port> <bus-port>. Every member
-of a cluster shares --secret.`,
+of a cluster shares --secret.
+
+The sentinels probe every data node; the group's leader replaces a primary a
+majority of them find silent for --down-after-milliseconds with its most advanced
+replica, and primaries take writes only under a lease from a majority of the
+sentinels (--lease-milliseconds). The failover timeline is printed on stdout in
+Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			defer func() {
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,6 +43,9 @@ type Cluster struct {
 	Nodes     []*node.Server
 	sentCfgs  []failover.SentinelConfig
 	nodeDirs  []string
+	// NodeArgs are directives every data node started from now on gets (restarts
+	// included).
+	NodeArgs []string
 }
 
 // Start starts n sentinels (the first bootstraps the group, the others join it) and
@@ -70,8 +74,10 @@ func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.Sentinel
 		c.Sentinels = append(c.Sentinels, s)
 		c.sentCfgs = append(c.sentCfgs, cfg) // with the addresses it got, for restarts
 		if i > 0 {
-			c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
-			if err := c.SentinelClient(c.leader()).Do(context.Background(), "SENTINEL", "JOIN", cfg.ID, s.RaftAddr()).Err(); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			_, err := sentinelapi.Join(ctx, c.sentinelAddrs(), cfg.ID, s.RaftAddr())
+			cancel()
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -126,25 +132,26 @@ func (c *Cluster) startSentinelAgain(i int) *failover.Sentinel {
 	return c.Sentinels[i]
 }
 
-// RestartAll stops every data node and sentinel, then starts the sentinels and the
-// nodes again (same directories and ports): they find each other through what they
-// remembered (cluster-config-file, the sentinels' gossip-members).
+// RestartAll stops every sentinel and data node, then starts the nodes and the
+// sentinels again (same directories and ports): they find each other through what
+// they remembered (cluster-config-file, the sentinels' gossip-members). (Sentinels
+// stop first and start last: ones that found a primary silent would fail it over.)
 func (c *Cluster) RestartAll() {
 	c.t.Helper()
+	for i := range c.Sentinels {
+		c.stopSentinel(i)
+	}
 	ports := make([][2]string, len(c.Nodes))
 	for i, n := range c.Nodes {
 		_, ports[i][0], _ = net.SplitHostPort(n.Addr().String())
 		_, ports[i][1], _ = net.SplitHostPort(n.BusAddr())
 		n.Close()
 	}
-	for i := range c.Sentinels {
-		c.stopSentinel(i)
+	for i := range c.Nodes {
+		c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", ports[i][0], "--cluster-port", ports[i][1])
 	}
 	for i := range c.Sentinels {
 		c.startSentinelAgain(i)
-	}
-	for i := range c.Nodes {
-		c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", ports[i][0], "--cluster-port", ports[i][1])
 	}
 }
 
@@ -153,7 +160,7 @@ func (c *Cluster) RestartAll() {
 func (c *Cluster) StartNode(dir string, args ...string) *node.Server {
 	c.t.Helper()
 	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--repl-diskless-sync-delay", "0",
-		"--cluster-enabled", "yes", "--cluster-secret", Secret}, args...)
+		"--cluster-enabled", "yes", "--cluster-secret", Secret}, slices.Concat(c.NodeArgs, args)...)
 	cfg, _, err := conf.Load("", args)
 	if err != nil {
 		c.t.Fatal(err)
@@ -233,17 +240,22 @@ func (c *Cluster) SentinelClient(s *failover.Sentinel) *redis.Client {
 // NOTLEADER to the leader) and returns the new epoch.
 func (c *Cluster) Propose(ch slots.Change) uint64 {
 	c.t.Helper()
-	var addrs []string
-	for _, s := range c.Sentinels {
-		addrs = append(addrs, s.Addr())
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	epoch, err := sentinelapi.Propose(ctx, addrs, ch)
+	epoch, err := sentinelapi.Propose(ctx, c.sentinelAddrs(), ch)
 	if err != nil {
 		c.t.Fatalf("SENTINEL PROPOSE %+v: %v", ch, err)
 	}
 	return epoch
+}
+
+// sentinelAddrs are the sentinels' RESP addresses.
+func (c *Cluster) sentinelAddrs() []string {
+	var addrs []string
+	for _, s := range c.Sentinels {
+		addrs = append(addrs, s.Addr())
+	}
+	return addrs
 }
 
 // NodeInfo is n as the topology lists it.

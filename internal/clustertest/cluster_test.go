@@ -44,7 +44,8 @@ func TestEndToEnd(t *testing.T) {
 		var err error
 		c.waitFor("a follower naming the leader", func() bool {
 			err = c.SentinelClient(s).Do(ctx, "SENTINEL", "PROPOSE", string(slots.Change{Op: slots.OpDropSlots, Shard: ShardID(0), Slots: "0"}.JSON())).Err()
-			return err != nil && err.Error() == "NOTLEADER "+c.leader().Addr()
+			l := c.leader()
+			return err != nil && l != nil && err.Error() == "NOTLEADER "+l.Addr()
 		})
 		if !strings.HasPrefix(err.Error(), "NOTLEADER ") {
 			t.Errorf("a follower's PROPOSE: %v", err)

@@ -50,18 +50,27 @@ func fastFailover(t *testing.T, sentinels, nodes int, events *syncBuffer) *Clust
 	})
 }
 
-// primaryOf is the primary of shard i in sentinel 0's committed topology (or, when
-// it is down, the first sentinel that answers).
-func (c *Cluster) primaryOf(i int) (string, uint64) {
+// topology is the latest topology any of the sentinels (running or stopped) applied.
+func (c *Cluster) topology() *slots.Topology {
+	var best *slots.Topology
 	for _, s := range c.Sentinels {
-		top := s.Store().Topology()
-		for _, sh := range top.Shards() {
-			if sh.ID == ShardID(i) {
-				return sh.Primary, top.Epoch()
-			}
+		if top := s.Store().Topology(); best == nil || top.Epoch() > best.Epoch() {
+			best = top
 		}
 	}
-	return "", 0
+	return best
+}
+
+// primaryOf is the primary of shard i in the latest committed topology, and its
+// epoch.
+func (c *Cluster) primaryOf(i int) (string, uint64) {
+	top := c.topology()
+	for _, sh := range top.Shards() {
+		if sh.ID == ShardID(i) {
+			return sh.Primary, top.Epoch()
+		}
+	}
+	return "", top.Epoch()
 }
 
 // nodeIndex is the index in c.Nodes of the node with cluster ID id.
@@ -151,13 +160,11 @@ func TestFailoverKill(t *testing.T) {
 	}
 }
 
-// replicaOf is the first replica of shard i in the committed topology.
+// replicaOf is the first replica of shard i in the latest committed topology.
 func (c *Cluster) replicaOf(i int) string {
-	for _, s := range c.Sentinels {
-		for _, sh := range s.Store().Topology().Shards() {
-			if sh.ID == ShardID(i) && len(sh.Replicas) > 0 {
-				return sh.Replicas[0]
-			}
+	for _, sh := range c.topology().Shards() {
+		if sh.ID == ShardID(i) && len(sh.Replicas) > 0 {
+			return sh.Replicas[0]
 		}
 	}
 	return ""
@@ -174,7 +181,8 @@ func TestNoMajorityNoFailover(t *testing.T) {
 	key := slotKey(1, 2, "k")
 	c.waitFor("a write to shard 1", func() bool { return p2.Set(ctx, key, "v", 0).Err() == nil })
 
-	lead := c.leader()
+	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
+	lead := c.leader() // the one left running
 	var down []int
 	for i, s := range c.Sentinels {
 		if s != lead && len(down) < 2 {
@@ -235,4 +243,195 @@ func TestLeaseReadsWhenDown(t *testing.T) {
 	if v, err := cl.Get(ctx, "k").Result(); err != nil || v == "" {
 		t.Errorf("GET without a lease, reads allowed: %q %v", v, err)
 	}
+	if err := cl.Eval(ctx, "return redis.call('set', KEYS[1], 'x')", []string{"k"}).Err(); err == nil ||
+		!strings.HasPrefix(err.Error(), "CLUSTERDOWN") {
+		t.Errorf("a script's write without a lease: %v, want CLUSTERDOWN", err)
+	}
+}
+
+// TestPausedWriteRedirected: a write held by CLIENT PAUSE on a primary that is
+// replaced meanwhile is decided anew when the pause ends: MOVED to the new primary,
+// never run on the old one.
+func TestPausedWriteRedirected(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(1) // one shard: node 0 + node 1
+	p := c.Client(c.Nodes[0])
+	c.waitFor("a write", func() bool { return p.Set(ctx, "k", "v", 0).Err() == nil })
+	c.waitFor("the replica in sync", func() bool { return c.ReadOnlyClient(c.Nodes[1]).Get(ctx, "k").Val() == "v" })
+	if err := p.Do(ctx, "CLIENT", "PAUSE", "20000", "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() { held <- c.Client(c.Nodes[0]).Set(ctx, "k", "lost", 0).Err() }()
+	c.waitFor("the write held by the pause", func() bool {
+		return strings.Contains(p.Info(ctx, "clients").Val(), "blocked_clients:1")
+	})
+	epoch := c.Propose(slots.Change{Op: slots.OpSetPrimary, Shard: ShardID(0), NodeID: c.Nodes[1].ClusterID()})
+	c.WaitEpoch(epoch)
+	if err := p.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-held
+	n1 := NodeInfo(c.Nodes[1])
+	if err == nil || !strings.HasPrefix(err.Error(), "MOVED") || !strings.HasSuffix(err.Error(), fmt.Sprintf("%s:%d", n1.IP, n1.Port)) {
+		t.Fatalf("the held write answered %v, want MOVED to the new primary", err)
+	}
+	if v := c.Client(c.Nodes[1]).Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("k = %q on the new primary, want v", v)
+	}
+}
+
+// writer writes unique keys {tag}:i through cc until stopped, and returns the keys
+// whose writes were acknowledged.
+func writer(cc *redis.ClusterClient, tag string) (stop func() []string) {
+	done := make(chan struct{})
+	var acked []string
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ctx := context.Background()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			k := fmt.Sprintf("{%s}:%d", tag, i)
+			if cc.Set(ctx, k, i, 0).Err() == nil {
+				acked = append(acked, k)
+			} else {
+				time.Sleep(time.Millisecond) // (a dead node refuses at once)
+			}
+		}
+	}()
+	return func() []string {
+		close(done)
+		<-finished
+		return acked
+	}
+}
+
+// TestManualFailover: CLUSTER FAILOVER on a replica under writes swaps it with its
+// primary with no acknowledged write lost; on a primary it is refused; FORCE
+// promotes a replica whose primary is dead; shoal cluster failover does it by shard.
+func TestManualFailover(t *testing.T) {
+	ctx := context.Background()
+	// Failure detection after 10 s: only the manual failovers happen.
+	c := StartTuned(t, 3, 4, func(cfg *failover.SentinelConfig) { cfg.DownAfter = 10 * time.Second })
+	c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[2].Addr().String()},
+		ClusterStateReloadInterval: 200 * time.Millisecond})
+	defer cc.Close()
+	tag := slotKey(0, 2, "t")
+	c.waitFor("a write", func() bool { return cc.Set(ctx, "{"+tag+"}", 1, 0).Err() == nil })
+	stop := writer(cc, tag)
+	c.waitFor("some writes", func() bool { return c.Client(c.Nodes[0]).DBSize(ctx).Val() > 100 })
+	if err := c.Client(c.Nodes[1]).Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
+		t.Fatalf("CLUSTER FAILOVER: %v", err)
+	}
+	if p, _ := c.primaryOf(0); p != c.Nodes[1].ClusterID() {
+		t.Fatalf("after CLUSTER FAILOVER shard 0's primary is %s", p)
+	}
+	c.waitFor("writes to the new primary", func() bool { return c.Client(c.Nodes[1]).DBSize(ctx).Val() > 200 })
+	acked := stop()
+	for _, k := range acked {
+		if err := cc.Get(ctx, k).Err(); err != nil {
+			t.Fatalf("acknowledged write %s: %v (of %d)", k, err, len(acked))
+		}
+	}
+	c.waitFor("the old primary replicating", func() bool {
+		return strings.Contains(c.Client(c.Nodes[0]).Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	if err := c.Client(c.Nodes[1]).Do(ctx, "CLUSTER", "FAILOVER").Err(); err == nil ||
+		err.Error() != "ERR You should send CLUSTER FAILOVER to a replica" {
+		t.Errorf("CLUSTER FAILOVER on a primary: %v", err)
+	}
+	if err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "FAILOVER", "NOW").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Errorf("CLUSTER FAILOVER NOW: %v", err)
+	}
+
+	// The primary dies: a graceful failover is refused, FORCE promotes.
+	c.Nodes[1].Close()
+	if err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "FAILOVER").Err(); err == nil ||
+		err.Error() != "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE" {
+		t.Errorf("CLUSTER FAILOVER with the primary dead: %v", err)
+	}
+	if err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "FAILOVER", "FORCE").Err(); err != nil {
+		t.Fatalf("CLUSTER FAILOVER FORCE: %v", err)
+	}
+	if p, _ := c.primaryOf(0); p != c.Nodes[0].ClusterID() {
+		t.Fatalf("after CLUSTER FAILOVER FORCE shard 0's primary is %s", p)
+	}
+	c.waitFor("a write after the forced failover", func() bool { return cc.Set(ctx, "{"+tag+"}", 2, 0).Err() == nil })
+
+	// shoal cluster failover <shard>.
+	var out bytes.Buffer
+	if err := c.session(&out).Failover(ShardID(1), false); err != nil {
+		t.Fatalf("shoal cluster failover: %v\n%s", err, out.String())
+	}
+	if p, _ := c.primaryOf(1); p != c.Nodes[3].ClusterID() || !strings.Contains(out.String(), "[OK]") {
+		t.Fatalf("after shoal cluster failover shard 1's primary is %s\n%s", p, out.String())
+	}
+}
+
+// TestSafeMode: with shard-durability safe, a primary acknowledges a write only once
+// its replica has it, so killing the primary at any moment under writes loses none of
+// the acknowledged ones (rounds back and forth); a primary without a replica refuses
+// writes (NOREPLICAS).
+func TestSafeMode(t *testing.T) {
+	ctx := context.Background()
+	c := fastFailover(t, 3, 2, nil)
+	for _, n := range c.Nodes {
+		if err := c.Client(n).ConfigSet(ctx, "shard-durability", "safe").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.NodeArgs = []string{"--shard-durability", "safe"} // for the restarts
+	c.Create(1)                                         // one shard: node 0 + node 1
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
+		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1})
+	defer cc.Close()
+	rounds := 4
+	if testing.Short() {
+		rounds = 2
+	}
+	var acked []string
+	for round := range rounds {
+		old, _ := c.primaryOf(0)
+		oi := c.nodeIndex(old)
+		tag := fmt.Sprintf("r%d", round)
+		c.waitFor("a safe write", func() bool { return cc.Set(ctx, "{"+tag+"}", 1, 0).Err() == nil })
+		var stops []func() []string
+		for w := range 4 {
+			stops = append(stops, writer(cc, fmt.Sprintf("%s-%d", tag, w)))
+		}
+		start := c.Client(c.Nodes[oi]).DBSize(ctx).Val()
+		c.waitFor("writes under way", func() bool { return c.Client(c.Nodes[oi]).DBSize(ctx).Val() > start+50 })
+		c.RestartNode(oi, func() {
+			c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(0); return p != old && p != "" })
+		})
+		c.waitFor("safe writes to the new primary", func() bool { return cc.Set(ctx, "{"+tag+"}", 2, 0).Err() == nil })
+		for _, stop := range stops {
+			acked = append(acked, stop()...)
+		}
+		for _, k := range acked {
+			if err := cc.Get(ctx, k).Err(); err != nil {
+				t.Fatalf("round %d: acknowledged write %s: %v (of %d)", round, k, err, len(acked))
+			}
+		}
+		c.waitFor("the old primary back as a replica", func() bool {
+			return strings.Contains(c.Client(c.Nodes[oi]).Info(ctx, "replication").Val(), "master_link_status:up")
+		})
+	}
+	t.Logf("%d acknowledged writes, none lost", len(acked))
+	// Without its replica a safe primary refuses writes.
+	p, _ := c.primaryOf(0)
+	replica := c.Nodes[1-c.nodeIndex(p)]
+	replica.Close()
+	pc := c.Client(c.Nodes[c.nodeIndex(p)])
+	c.waitFor("NOREPLICAS without the replica", func() bool {
+		err := pc.Set(ctx, "{r0}", 3, 0).Err()
+		return err != nil && err.Error() == "NOREPLICAS Not enough good replicas to write."
+	})
 }

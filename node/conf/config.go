@@ -172,6 +172,8 @@ type Config struct {
 	ClusterAnnouncePort             int    // cluster-announce-port
 	ClusterAnnounceHostname         string // cluster-announce-hostname
 	ClusterSecret                   string // cluster-secret (shoal's: the gossip's shared key)
+	ShardDurability                 string // shard-durability (shoal's): async or safe
+	ShardDurabilityTimeout          int    // shard-durability-timeout (shoal's), ms
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none

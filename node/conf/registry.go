@@ -158,6 +158,11 @@ var registry = [...]directive{
 	// shoal's own: the key every member of the cluster's gossip shares (hidden from
 	// CONFIG GET *, which lists Redis's directives only).
 	str("cluster-secret", "", fImpl|fHidden|fSensitive|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterSecret })),
+	// shoal's: a primary acknowledges a write only once a replica has it (safe), or at
+	// once as Redis does (async); a safe write not acknowledged by a replica within
+	// shard-durability-timeout milliseconds closes the client's connection.
+	enum("shard-durability", fImpl|fHidden, "async,safe", "async", strF(func(c *Config) *string { return &c.ShardDurability })),
+	number("shard-durability-timeout", "", fImpl|fHidden, 1, intMax, "2000", intF(func(c *Config) *int { return &c.ShardDurabilityTimeout })),
 	str("cluster-config-file", "", fImpl|fImmutable, "nodes.conf", nil, strF(func(c *Config) *string { return &c.ClusterConfigFile })),
 	str("cluster-announce-hostname", "", fImpl|fNullEmpty, "", checkHostname, strF(func(c *Config) *string { return &c.ClusterAnnounceHostname })),
 	str("syslog-ident", "", fImmutable, "redis", nil, nil),

@@ -87,10 +87,18 @@ func drill(ctx context.Context, cc *redis.ClusterClient, dir string, s, round in
 		return err
 	}
 	i := 0
-	for ; i < 200; i++ { // writes before the kill
-		if err := write(i); err != nil {
-			return 0, 0, 0, fmt.Errorf("write before the kill: %w", err)
+	for start := time.Now(); i < 200; i++ { // writes before the kill (the cluster may still settle)
+		for err := write(i); err != nil; err = write(i) {
+			if time.Since(start) > time.Minute {
+				return 0, 0, 0, fmt.Errorf("write before the kill: %w", err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
+	}
+	// The replicas have every write (a replica still in its first full sync cannot take
+	// over, in Redis Cluster as in shoal).
+	if err := waitInSync(ctx, addr); err != nil {
+		return 0, 0, 0, err
 	}
 	killed := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
@@ -137,6 +145,31 @@ func drill(ctx context.Context, cc *redis.ClusterClient, dir string, s, round in
 		}
 	}
 	return float64(window.Microseconds()) / 1000, len(keys), lost, nil
+}
+
+// waitInSync waits until the primary at addr has a replica online at its offset.
+func waitInSync(ctx context.Context, addr string) error {
+	cl := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer cl.Close()
+	for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(50 * time.Millisecond) {
+		info, err := cl.Info(ctx, "replication").Result()
+		if err != nil {
+			continue
+		}
+		off := ""
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "master_repl_offset:"); ok {
+				off = v
+			}
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if strings.HasPrefix(line, "slave") && strings.Contains(line, "state=online") &&
+				strings.Contains(line, ",offset="+off+",") {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("no replica of %s in sync", addr)
 }
 
 // primaryOf is the address of slot s's primary, from CLUSTER SLOTS.

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/admin"
+	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/internal/clustertest"
+)
+
+// TestFailoverStalledPrimary: a primary process stopped (SIGSTOP, as a long GC pause or
+// a stalled VM) for longer than down-after is replaced; when it runs again, every
+// write its clients sent meanwhile is refused — it lost its lease before the replica
+// was promoted — and it turns into a replica of the new primary.
+func TestFailoverStalledPrimary(t *testing.T) {
+	bin := buildShoal(t)
+	ctx := context.Background()
+	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
+		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
+	})
+	var sentinels []string
+	for _, s := range c.Sentinels {
+		sentinels = append(sentinels, s.Addr())
+	}
+	var addrs []string
+	var clients []*redis.Client
+	var procs []*exec.Cmd
+	for range 2 {
+		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
+			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
+		addrs = append(addrs, cl.Options().Addr)
+		clients = append(clients, cl)
+		procs = append(procs, cmd)
+	}
+	a := admin.New(sentinels, io.Discard, nil)
+	defer a.Close()
+	if err := a.Create(addrs, 1); err != nil { // node 0 primary, node 1 its replica
+		t.Fatal(err)
+	}
+	primary, replica := clients[0], clients[1]
+	waitFor(t, "a write and the replica linked", func() bool {
+		return primary.Set(ctx, "k", "v", 0).Err() == nil &&
+			strings.Contains(replica.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+
+	// Writers on the primary, each one write at a time, recording when each was sent.
+	type op struct {
+		sent time.Time
+		err  error
+	}
+	var (
+		mu   sync.Mutex
+		ops  []op
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	for w := range 4 {
+		cl := redis.NewClient(&redis.Options{Addr: addrs[0], MaxRetries: -1, PoolSize: 1, ReadTimeout: 30 * time.Second})
+		defer cl.Close()
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				sent := time.Now()
+				err := cl.Set(ctx, "w"+strconv.Itoa(w), i, 0).Err()
+				mu.Lock()
+				ops = append(ops, op{sent, err})
+				mu.Unlock()
+				if err != nil {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		})
+	}
+	waitFor(t, "writes under way", func() bool { mu.Lock(); defer mu.Unlock(); return len(ops) > 100 })
+	if err := procs[0].Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	waitFor(t, "the replica promoted and taking writes", func() bool { return replica.Set(ctx, "k", "new", 0).Err() == nil })
+	if err := procs[0].Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the old primary replicating from the new one", func() bool {
+		info := primary.Info(ctx, "replication").Val()
+		return strings.Contains(info, "role:slave") && strings.Contains(info, "master_link_status:up")
+	})
+	close(done)
+	wg.Wait()
+	refused := 0
+	for _, o := range ops {
+		if o.sent.After(stopped.Add(5 * time.Millisecond)) {
+			if o.err == nil {
+				t.Fatalf("a write sent %v after the primary stalled was acknowledged by it", o.sent.Sub(stopped))
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no write was sent to the stalled primary")
+	}
+	t.Logf("%d writes sent to the stalled primary, all refused", refused)
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
