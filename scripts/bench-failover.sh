@@ -5,7 +5,8 @@
 # from the kill to the first successful write to that slot, then restarts the killed
 # node and counts acknowledged writes lost (scripts/failoverdrill). shoal runs with
 # its defaults (3 sentinels, down-after 2000 ms), then again in safe mode
-# (shard-durability safe); Redis Cluster with cluster-node-timeout 5000. Prints median
+# (shard-durability safe, with 2 replicas per primary: a safe primary left without a
+# replica refuses writes); Redis Cluster with cluster-node-timeout 5000. Prints median
 # and max in ms, the ratios to Redis (lower is faster), and the acknowledged writes
 # lost.
 #
@@ -65,14 +66,16 @@ for target in redis shoal shoal-safe; do
 			wait_ready "$sp"
 		done
 	fi
-	for i in $(seq 0 5); do
+	replicas=1
+	if [ "$target" = shoal-safe ]; then replicas=2; fi
+	for i in $(seq 0 $((3 * (replicas + 1) - 1))); do
 		p=$(free_port)
 		node_script "$target" "$i" "$p"
 		wait_ready "$p"
 		addrs+=("127.0.0.1:$p")
 	done
 	if [ "$target" != redis ]; then
-		./bin/shoal cluster --sentinels "127.0.0.1:${sps[0]}" create "${addrs[@]}" --replicas 1 >"$work/create.log"
+		./bin/shoal cluster --sentinels "127.0.0.1:${sps[0]}" create "${addrs[@]}" --replicas "$replicas" >"$work/create.log"
 	else
 		redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes >"$work/create.log" 2>&1
 	fi
@@ -80,6 +83,7 @@ for target in redis shoal shoal-safe; do
 	read -r med max acked lost < <("$work/failoverdrill" -seed "${addrs[0]}" -dir "$work" -n "$DRILLS" 2>"$work/$target-drills.log") ||
 		{ cat "$work/$target-drills.log" >&2; exit 1; }
 	R[$target,med]=$med R[$target,max]=$max R[$target,acked]=$acked R[$target,lost]=$lost
+	echo "# $target: unavailable median $med ms, max $max ms; $acked writes acknowledged, $lost lost" >&2
 	stop_nodes
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
