@@ -135,12 +135,12 @@ func catchUp(ctx context.Context, pc *redis.Client, r slots.Node, within time.Du
 	if err != nil {
 		return ErrPrimaryDown
 	}
-	want := infoUint(info, "master_repl_offset")
+	want := parseReplInfo(info).Offset
 	rc := nodeClient(r, time.Second)
 	defer rc.Close()
 	deadline := time.Now().Add(within)
 	for {
-		if info, err := rc.Info(ctx, "replication").Result(); err == nil && infoUint(info, "slave_repl_offset") >= want {
+		if info, err := rc.Info(ctx, "replication").Result(); err == nil && parseReplInfo(info).Offset >= want {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -218,7 +218,7 @@ func nodeClient(n slots.Node, timeout time.Duration) *redis.Client {
 		WriteTimeout: timeout})
 }
 
-// infoUint reads a numeric field of an INFO or CLUSTER INFO text (0 when absent).
+// infoUint reads a numeric field of a CLUSTER INFO text (0 when absent).
 func infoUint(text, field string) uint64 {
 	for _, line := range strings.Split(text, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
