@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -49,9 +51,15 @@ type FSM struct {
 	// instead of being applied twice. It is part of the state (snapshots carry it).
 	done  map[string]Result
 	order []string
+	// The standalone groups (groups.go) and the count of their failovers (the
+	// config-epoch of the last).
+	groups     map[string]*Group
+	groupEpoch uint64
 	// OnChange, if set, is called after each applied change with the new topology
-	// (to broadcast it). It must not block.
+	// (to broadcast it), OnGroups after each group change with the groups. They must
+	// not block.
 	OnChange func(*slots.Topology)
+	OnGroups func([]Group)
 }
 
 // NewFSM returns an FSM holding the empty topology at epoch 0.
@@ -60,7 +68,7 @@ func NewFSM() *FSM {
 	if err != nil {
 		panic(err)
 	}
-	return &FSM{top: top, done: map[string]Result{}}
+	return &FSM{top: top, done: map[string]Result{}, groups: map[string]*Group{}}
 }
 
 // maxRequests is how many request IDs the FSM remembers: far more than can be in
@@ -92,6 +100,16 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return Result{Epoch: f.Topology().Epoch()}
 	}
+	if len(l.Data) > 0 && l.Data[0] >= groupOpBase {
+		f.mu.Lock()
+		req, r := f.applyGroup(l.Data)
+		f.remember(req, r)
+		f.mu.Unlock()
+		if r.Err == nil && f.OnGroups != nil {
+			f.OnGroups(f.Groups())
+		}
+		return r
+	}
 	c := decodeChange(l.Data)
 	f.mu.Lock()
 	if r, dup := f.done[c.Req]; dup && c.Req != "" {
@@ -120,6 +138,9 @@ type snapshotData struct {
 	Version  int             `json:"v"`
 	Topology json.RawMessage `json:"topology"`
 	Requests []snapRequest   `json:"requests"`
+	// Groups and GroupEpoch came later: a snapshot without them has no groups.
+	Groups     []Group `json:"groups,omitempty"`
+	GroupEpoch uint64  `json:"group_epoch,omitempty"`
 }
 
 type snapRequest struct {
@@ -132,7 +153,12 @@ type snapRequest struct {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	d := snapshotData{Version: 2, Topology: f.top.Encode(), Requests: make([]snapRequest, len(f.order))}
+	d := snapshotData{Version: 2, Topology: f.top.Encode(), Requests: make([]snapRequest, len(f.order)),
+		GroupEpoch: f.groupEpoch}
+	for _, g := range f.groups {
+		d.Groups = append(d.Groups, *g)
+	}
+	slices.SortFunc(d.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
 	for i, req := range f.order {
 		r := f.done[req]
 		d.Requests[i] = snapRequest{Req: req, Epoch: r.Epoch}
@@ -162,6 +188,10 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	f.top = top
 	f.done, f.order = map[string]Result{}, nil
+	f.groups, f.groupEpoch = map[string]*Group{}, d.GroupEpoch
+	for _, g := range d.Groups {
+		f.groups[g.Name] = &g
+	}
 	for _, r := range d.Requests {
 		res := Result{Epoch: r.Epoch}
 		if r.Err != "" {
@@ -172,6 +202,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Unlock()
 	if f.OnChange != nil {
 		f.OnChange(top)
+	}
+	if f.OnGroups != nil {
+		f.OnGroups(f.Groups())
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,13 @@ func applyAll(f *FSM, first uint64, changes []slots.Change) []Result {
 		out = append(out, f.Apply(&raft.Log{Index: first + uint64(i), Type: raft.LogCommand, Data: c.Entry()}).(Result))
 	}
 	return out
+}
+
+// applyEntries applies log entries to f, the first at index first.
+func applyEntries(f *FSM, first uint64, entries [][]byte) {
+	for i, e := range entries {
+		f.Apply(&raft.Log{Index: first + uint64(i), Type: raft.LogCommand, Data: e})
+	}
 }
 
 // labChanges builds three shards of a primary and a replica covering every slot.
@@ -180,17 +188,47 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	return cs
 }
 
+// randomGroupChanges makes n standalone group changes, valid and not, over a small
+// set of names and addresses.
+func randomGroupChanges(rnd *rand.Rand, n int) [][]byte {
+	addr := func() string { return fmt.Sprintf("10.0.0.%d:6379", rnd.IntN(5)) }
+	var out [][]byte
+	for range n {
+		g := Group{Name: "g" + fmt.Sprint(rnd.IntN(3)), Primary: addr(), Quorum: 1 + rnd.IntN(3)}
+		c := groupChange{Op: opMonitor + rnd.IntN(5), Group: g}
+		switch c.Op {
+		case opGroupMembers:
+			c.Group.Replicas = []string{addr(), addr()}
+		case opGroupSet:
+			c.Group.DownAfterMs = int64(rnd.IntN(5000))
+		}
+		if rnd.IntN(2) == 0 {
+			c.Req = fmt.Sprint("greq-", len(out))
+		}
+		out = append(out, c.entry())
+	}
+	return out
+}
+
 // TestReplayEqualsSnapshot: applying a log whole gives the same state as applying a
-// prefix, snapshotting, restoring into a fresh FSM and applying the rest.
+// prefix, snapshotting, restoring into a fresh FSM and applying the rest. The log
+// mixes topology changes and standalone group changes.
 func TestReplayEqualsSnapshot(t *testing.T) {
 	for seed := range uint64(60) {
 		rnd := rand.New(rand.NewPCG(seed, 99))
-		changes := append(labChanges()[:rnd.IntN(14)], randomChanges(rnd, 60)...)
+		var changes [][]byte
+		for _, c := range append(labChanges()[:rnd.IntN(14)], randomChanges(rnd, 60)...) {
+			changes = append(changes, c.Entry())
+		}
+		for _, e := range randomGroupChanges(rnd, 30) {
+			i := rnd.IntN(len(changes) + 1)
+			changes = slices.Insert(changes, i, e)
+		}
 		whole := NewFSM()
-		applyAll(whole, 1, changes)
+		applyEntries(whole, 1, changes)
 		k := rnd.IntN(len(changes) + 1)
 		part := NewFSM()
-		applyAll(part, 1, changes[:k])
+		applyEntries(part, 1, changes[:k])
 		snap, err := part.Snapshot()
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +241,7 @@ func TestReplayEqualsSnapshot(t *testing.T) {
 		if err := restored.Restore(io.NopCloser(&sink.Buffer)); err != nil {
 			t.Fatal(err)
 		}
-		applyAll(restored, uint64(k+1), changes[k:])
+		applyEntries(restored, uint64(k+1), changes[k:])
 		if a, b := snapshotBytes(t, whole), snapshotBytes(t, restored); a != b {
 			t.Fatalf("seed %d, snapshot after %d of %d changes:\nreplay   %s\nrestored %s", seed, k, len(changes), a, b)
 		}
@@ -430,5 +468,40 @@ func TestRequestsApplyOnce(t *testing.T) {
 	old := NewFSM()
 	if err := old.Restore(io.NopCloser(strings.NewReader(string(f.Topology().Encode())))); err != nil || old.Topology().Epoch() != 1 {
 		t.Errorf("a bare topology snapshot: %v", err)
+	}
+}
+
+// TestGroupOps: the standalone group changes, and how the FSM refuses wrong ones.
+func TestGroupOps(t *testing.T) {
+	f := NewFSM()
+	apply := func(op int, g Group) Result {
+		return f.Apply(&raft.Log{Type: raft.LogCommand, Data: groupChange{Op: op, Group: g}.entry()}).(Result)
+	}
+	if r := apply(opMonitor, Group{Name: "m", Primary: "10.0.0.1:6379", Quorum: 2}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if r := apply(opMonitor, Group{Name: "m", Primary: "10.0.0.9:6379", Quorum: 2}); r.Err == nil || r.Err.Error() != "ERR Duplicated master name" {
+		t.Errorf("MONITOR twice: %v", r.Err)
+	}
+	apply(opGroupMembers, Group{Name: "m", Replicas: []string{"10.0.0.2:6379", "10.0.0.1:6379", "10.0.0.3:6379"}})
+	if r := apply(opGroupPrimary, Group{Name: "m", Primary: "10.0.0.7:6379"}); r.Err == nil {
+		t.Errorf("a failover to a stranger applied")
+	}
+	if r := apply(opGroupPrimary, Group{Name: "m", Primary: "10.0.0.3:6379"}); r.Err != nil || r.Epoch != 1 {
+		t.Fatalf("failover: %+v", r)
+	}
+	g := f.Groups()[0]
+	if g.Primary != "10.0.0.3:6379" || g.Epoch != 1 || !slices.Equal(g.Replicas, []string{"10.0.0.2:6379", "10.0.0.1:6379"}) {
+		t.Errorf("after the failover: %+v", g)
+	}
+	apply(opGroupSet, Group{Name: "m", Quorum: 1, DownAfterMs: 500})
+	if g := f.Groups()[0]; g.Quorum != 1 || g.DownAfterMs != 500 || g.Primary != "10.0.0.3:6379" {
+		t.Errorf("after SET: %+v", g)
+	}
+	if r := apply(opRemove, Group{Name: "m"}); r.Err != nil || len(f.Groups()) != 0 {
+		t.Errorf("REMOVE: %v %v", r.Err, f.Groups())
+	}
+	if r := apply(opRemove, Group{Name: "m"}); r.Err == nil || r.Err.Error() != "ERR No such master with that name" {
+		t.Errorf("REMOVE twice: %v", r.Err)
 	}
 }

@@ -72,6 +72,9 @@ func (s *Sentinel) leaderLoop(ctx context.Context) {
 		for _, sh := range top.Shards() {
 			if sh.Primary == "" || len(sh.Replicas) == 0 || !s.probes.sdown(sh.Primary) {
 				delete(aborted, sh.ID)
+				if sh.Primary != "" {
+					s.setODown(sh.ID, false, s.describe(sh.Primary))
+				}
 				continue
 			}
 			if !s.claim(sh.ID) {
@@ -81,9 +84,10 @@ func (s *Sentinel) leaderLoop(ctx context.Context) {
 			s.release(sh.ID)
 			if err != nil && !aborted[sh.ID] {
 				aborted[sh.ID] = true
-				s.event("-failover-abort", fmt.Sprintf("%s: %v", s.describe(sh.Primary), err))
+				s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(sh.Primary), err))
 			}
 		}
+		s.checkGroups(ctx, aborted)
 	}
 }
 
@@ -95,13 +99,17 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 		return err
 	}
 	start := time.Now()
-	votes, voters := s.collectVotes(ctx, top, sh.Primary)
+	votes, voters := s.collectVotes(ctx, sh.Primary)
 	s.voteRounds.Add(1)
 	if votes < voters/2+1 {
 		return nil // not (yet) objectively down
 	}
-	s.event("+odown", fmt.Sprintf("%s #quorum %d/%d", s.describe(sh.Primary), votes, voters/2+1))
+	if _, was := s.odownSince(sh.ID); !was {
+		s.event("+odown", fmt.Sprintf("%s #quorum %d/%d", s.describe(sh.Primary), votes, voters/2+1))
+	}
+	s.setODown(sh.ID, true, "")
 	s.event("+selected-slave", s.describe(cand))
+	s.simulated(simCrashAfterElection)
 	if time.Since(start) > s.cfg.FenceFor/2 {
 		return fmt.Errorf("the votes took too long")
 	}
@@ -111,12 +119,12 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 	if err != nil {
 		return err
 	}
+	s.simulated(simCrashAfterPromotion)
 	s.failovers.Add(1)
+	s.setODown(sh.ID, false, "")
 	old, _ := top.Node(sh.Primary)
-	nu, _ := top.Node(cand)
 	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, old.IP, old.Port, epoch))
-	s.event("+switch-master", fmt.Sprintf("%s %s %d %s %d", sh.ID, old.IP, old.Port, nu.IP, nu.Port))
-	return nil
+	return nil // (+switch-master: watchTopology, on every sentinel)
 }
 
 // claim marks a failover of shard id as running, unless one is; release ends it.
@@ -210,10 +218,10 @@ func (s *Sentinel) chooseWith(sh slots.Shard, alive func(id string) bool) (strin
 // collectVotes asks every voting member of the group (this one included) whether
 // node id is down, as the leader (the answers fence it); it returns the down votes
 // and the number of voters.
-func (s *Sentinel) collectVotes(ctx context.Context, top *slots.Topology, id string) (votes, voters int) {
+func (s *Sentinel) collectVotes(ctx context.Context, id string) (votes, voters int) {
 	ids := s.store.Voters()
-	n, _ := top.Node(id)
-	epoch := strconv.FormatUint(top.Epoch(), 10)
+	ip, port := s.addrOf(id)
+	epoch := strconv.FormatUint(s.store.Topology().Epoch(), 10)
 	addrs := s.sentinelAddrs()
 	answers := make(chan bool, len(ids))
 	vctx, cancel := context.WithTimeout(ctx, max(s.cfg.DownAfter/4, 100*time.Millisecond))
@@ -229,7 +237,7 @@ func (s *Sentinel) collectVotes(ctx context.Context, top *slots.Topology, id str
 			continue
 		}
 		go func() {
-			r, err := sentinelapi.Do(vctx, addr, "IS-MASTER-DOWN-BY-ADDR", n.IP, n.Port, epoch, s.cfg.ID).Slice()
+			r, err := sentinelapi.Do(vctx, addr, "IS-MASTER-DOWN-BY-ADDR", ip, port, epoch, s.cfg.ID).Slice()
 			answers <- err == nil && len(r) == 3 && r[0] == int64(1)
 		}()
 	}
@@ -268,14 +276,17 @@ func (s *Sentinel) grantLease(id string) (time.Duration, int, error) {
 	return s.cfg.Lease, len(voters), nil
 }
 
-// nodeByAddr finds the node of top at ip:port.
-func nodeByAddr(top *slots.Topology, ip, port string) (slots.Node, bool) {
-	for _, n := range top.Nodes() {
+// keyByAddr finds the probe key of the instance at ip:port: a data node of the
+// topology, or a member of a standalone group.
+func (s *Sentinel) keyByAddr(ip, port string) (string, bool) {
+	for _, n := range s.store.Topology().Nodes() {
 		if n.IP == ip && strconv.Itoa(n.Port) == port {
-			return n, true
+			return n.ID, true
 		}
 	}
-	return slots.Node{}, false
+	k := net.JoinHostPort(ip, port)
+	_, ok := s.probes.view(k)
+	return k, ok
 }
 
 // gossipAlive reports whether the gossip counts member id among the live ones.
@@ -288,27 +299,26 @@ func (s *Sentinel) gossipAlive(id string) bool {
 	return false
 }
 
-// describe names a node as Redis Sentinel's events do: "master <name> <ip> <port>"
-// for a primary (the name is its shard's ID), "slave <ip:port> <ip> <port> @ <name>
-// <primary ip> <primary port>" for a replica.
-func (s *Sentinel) describe(id string) string {
-	top := s.store.Topology()
-	n, _ := top.Node(id)
-	sh, ok := top.ShardOf(id)
-	if !ok || sh.Primary == id {
-		name := sh.ID
-		if !ok {
-			name = "-"
+// describe names an instance (by probe key) as Redis Sentinel's events do: "master
+// <name> <ip> <port>" for a primary (a shard's name is its ID), "slave <ip:port>
+// <ip> <port> @ <name> <primary ip> <primary port>" for a replica.
+func (s *Sentinel) describe(k string) string {
+	ip, port := s.addrOf(k)
+	for _, m := range s.masters() {
+		if m.primary == k {
+			return fmt.Sprintf("master %s %s %d", m.name, ip, port)
 		}
-		return fmt.Sprintf("master %s %s %d", name, n.IP, n.Port)
+		if slices.Contains(m.replicas, k) {
+			pip, pport := s.addrOf(m.primary)
+			return replicaText(net.JoinHostPort(ip, strconv.Itoa(port)), m.name, pip+" "+strconv.Itoa(pport))
+		}
 	}
-	p, _ := top.Node(sh.Primary)
-	addr := net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
-	return fmt.Sprintf("slave %s %s %d @ %s %s %d", addr, n.IP, n.Port, sh.ID, p.IP, p.Port)
+	return fmt.Sprintf("master - %s %d", ip, port)
 }
 
 // event writes one failover timeline event in Redis Sentinel's log form
-// ("+sdown master <name> <ip> <port>").
+// ("+sdown master <name> <ip> <port>"), and publishes it on the channel named after
+// its kind.
 func (s *Sentinel) event(kind, text string) {
 	s.events.Add(1)
 	if s.cfg.Events != nil {
@@ -316,4 +326,5 @@ func (s *Sentinel) event(kind, text string) {
 		fmt.Fprintf(s.cfg.Events, "%s # %s %s\n", time.Now().Format("02 Jan 2006 15:04:05.000"), kind, text)
 		s.evMu.Unlock()
 	}
+	s.publish(kind, text)
 }

@@ -124,7 +124,6 @@ func (s *Sentinel) promote(ctx context.Context, id string, force bool) (uint64, 
 	}
 	s.failovers.Add(1)
 	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, p.IP, p.Port, epoch))
-	s.event("+switch-master", fmt.Sprintf("%s %s %d %s %d", sh.ID, p.IP, p.Port, r.IP, r.Port))
 	return epoch, nil
 }
 

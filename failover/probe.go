@@ -3,6 +3,7 @@ package failover
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/shoal-db/shoal/slots"
 )
 
 // Probing: every sentinel (leader or not) probes every data node of the topology
@@ -32,6 +31,17 @@ type replInfo struct {
 	MasterHost string
 	MasterPort int
 	Safe       bool // shard_durability:safe (a primary acknowledging only replicated writes)
+	RunID      string
+	// Replicas are the replicas a primary lists (slaveN:ip=…,port=…,state=…,offset=…).
+	Replicas []replicaLine
+}
+
+// replicaLine is one slaveN line of a primary's INFO replication.
+type replicaLine struct {
+	IP     string
+	Port   int
+	State  string
+	Offset int64
 }
 
 // probeState is one node's probe record.
@@ -40,12 +50,41 @@ type probeState struct {
 	since  time.Time // probing started
 	lastOK time.Time // last valid answer (zero: none yet)
 	info   replInfo
-	sdown  bool // as last reported in an event
-	seen   bool // the gossip counted the node alive once (so its absence means dead)
-	stop   chan struct{}
+	// For the Redis Sentinel API: the probe in flight (zero: none), the last answer
+	// of any kind, the last INFO (text and time), when the reported role last changed,
+	// and whether the connection works.
+	pingSent, lastReply, infoAt, roleAt time.Time
+	infoText                            string
+	connected                           bool
+	target                              target // what is probed, and how
+	sdown                               bool   // as last reported in an event
+	seen                                bool   // the gossip counted the node alive once (so its absence means dead)
+	stop                                chan struct{}
 }
 
-// prober keeps one probing goroutine per data node of the latest topology.
+// target is one instance to probe: its address, credentials and down-after.
+type target struct {
+	addr, user, pass string
+	downAfter        time.Duration
+}
+
+// targets are the instances to probe, by probe key: the topology's data nodes (by
+// node ID) and the members of the standalone groups (by "ip:port").
+func (s *Sentinel) targets() map[string]target {
+	want := map[string]target{}
+	for _, n := range s.store.Topology().Nodes() {
+		want[n.ID] = target{addr: net.JoinHostPort(n.IP, strconv.Itoa(n.Port)), downAfter: s.cfg.DownAfter}
+	}
+	for _, g := range s.store.fsm.Groups() {
+		m := groupMaster(g, s.cfg.DownAfter)
+		for _, k := range append([]string{g.Primary}, g.Replicas...) {
+			want[k] = target{addr: k, user: g.AuthUser, pass: g.AuthPass, downAfter: m.downAfter}
+		}
+	}
+	return want
+}
+
+// prober keeps one probing goroutine per instance to probe (targets).
 type prober struct {
 	s     *Sentinel
 	mu    sync.Mutex
@@ -57,7 +96,7 @@ type prober struct {
 func (p *prober) run() {
 	defer p.s.wg.Done()
 	for {
-		p.sync(p.s.store.Topology())
+		p.sync(p.s.targets())
 		select {
 		case <-p.s.stop:
 			p.mu.Lock()
@@ -72,24 +111,23 @@ func (p *prober) run() {
 	}
 }
 
-// sync starts probes of the nodes of top not probed yet and stops those of nodes
-// that left it.
-func (p *prober) sync(top *slots.Topology) {
+// sync starts probes of the targets not probed yet and stops those of instances no
+// longer wanted (or wanted at another address or with other credentials).
+func (p *prober) sync(want map[string]target) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	want := map[string]string{}
-	for _, n := range top.Nodes() {
-		want[n.ID] = net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
-	}
 	for id, st := range p.nodes {
-		if want[id] != st.addr {
+		t, ok := want[id]
+		if !ok || t.addr != st.target.addr || t.user != st.target.user || t.pass != st.target.pass {
 			close(st.stop)
 			delete(p.nodes, id)
+			continue
 		}
+		st.target.downAfter = t.downAfter
 	}
-	for id, addr := range want {
+	for id, t := range want {
 		if _, ok := p.nodes[id]; !ok {
-			st := &probeState{addr: addr, since: time.Now(), stop: make(chan struct{})}
+			st := &probeState{addr: t.addr, target: t, since: time.Now(), stop: make(chan struct{})}
 			p.nodes[id] = st
 			p.s.wg.Add(1)
 			go p.probe(id, st)
@@ -102,24 +140,48 @@ func (p *prober) probe(id string, st *probeState) {
 	defer p.s.wg.Done()
 	cfg := p.s.cfg
 	timeout := min(cfg.DownAfter/2, time.Second)
-	cl := redis.NewClient(&redis.Options{Addr: st.addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1,
+	cl := redis.NewClient(&redis.Options{Addr: st.addr, Username: st.target.user, Password: st.target.pass,
+		Protocol: 2, DisableIdentity: true, MaxRetries: -1,
 		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout})
 	defer cl.Close()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		ok := pingOK(cl.Ping(ctx).Err())
+		p.mu.Lock()
+		st.pingSent = time.Now()
+		p.mu.Unlock()
+		err := cl.Ping(ctx).Err()
+		var rerr redis.Error
+		answered := err == nil || errors.As(err, &rerr)
+		ok := pingOK(err)
 		var info replInfo
+		text := ""
 		if ok {
-			if text, err := cl.Info(ctx, "replication").Result(); err == nil {
+			if text, err = cl.Info(ctx, "server", "replication").Result(); err == nil {
 				info = parseReplInfo(text)
 			}
 		}
 		cancel()
 		p.mu.Lock()
+		now := time.Now()
+		st.pingSent, st.connected = time.Time{}, answered
+		if answered {
+			st.lastReply = now
+		}
+		rebooted := false
 		if ok {
-			st.lastOK, st.info = time.Now(), info
+			if info.Role != st.info.Role {
+				st.roleAt = now
+			}
+			rebooted = st.info.RunID != "" && info.RunID != "" && info.RunID != st.info.RunID
+			st.lastOK, st.info = now, info
+			if text != "" {
+				st.infoText, st.infoAt = text, now
+			}
 		}
 		p.mu.Unlock()
+		if rebooted {
+			p.s.event("+reboot", p.s.describe(id))
+		}
 		p.report(id)
 		select {
 		case <-st.stop:
@@ -172,9 +234,34 @@ func parseReplInfo(text string) replInfo {
 			in.MasterPort = int(n)
 		case "shard_durability":
 			in.Safe = v == "safe"
+		case "run_id":
+			in.RunID = v
+		default:
+			if strings.HasPrefix(k, "slave") && strings.Contains(v, "ip=") {
+				in.Replicas = append(in.Replicas, parseReplicaLine(v))
+			}
 		}
 	}
 	return in
+}
+
+// parseReplicaLine reads "ip=…,port=…,state=…,offset=…,lag=…".
+func parseReplicaLine(v string) replicaLine {
+	var r replicaLine
+	for _, kv := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		switch k {
+		case "ip":
+			r.IP = val
+		case "port":
+			r.Port, _ = strconv.Atoi(val)
+		case "state":
+			r.State = val
+		case "offset":
+			r.Offset, _ = strconv.ParseInt(val, 10, 64)
+		}
+	}
+	return r
 }
 
 // view is a node's probe record (ok false when the node is not probed).
@@ -218,7 +305,11 @@ func (p *prober) down(st probeState, alive bool) bool {
 		last = st.since
 	}
 	silent := time.Since(last)
-	return silent > p.s.cfg.DownAfter || (!alive && silent > p.s.cfg.DownAfter/2)
+	after := st.target.downAfter
+	if after <= 0 {
+		after = p.s.cfg.DownAfter
+	}
+	return silent > after || (!alive && silent > after/2)
 }
 
 // report writes the +sdown / -sdown event when node id's state changed.

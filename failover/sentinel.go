@@ -61,8 +61,11 @@ type SentinelConfig struct {
 	// default 10.
 	ValidityFactor int
 	// Events receives the failover timeline (+sdown, +odown, +switch-master …), one
-	// line per event; nil discards it.
+	// line per event; nil discards it. The events are also published on the
+	// sentinel's pub/sub channels named after them, as Redis Sentinel does.
 	Events io.Writer
+	// Crash, if set, replaces the process exit of SENTINEL SIMULATE-FAILURE.
+	Crash func()
 }
 
 // withDefaults fills in the failure handling defaults.
@@ -103,7 +106,21 @@ type Sentinel struct {
 	evMu       sync.Mutex   // one event line at a time
 
 	runMu   sync.Mutex
-	running map[string]bool // shards with a failover running (claim)
+	running map[string]bool      // masters with a failover running (claim)
+	odown   map[string]time.Time // masters the leader found objectively down, since
+	// reconfAt: when a group member was last sent REPLICAOF (grouploop.go)
+	reconfAt map[string]time.Time
+
+	subMu sync.Mutex
+	subs  map[*session]struct{} // sessions with subscriptions
+
+	cfgMu      sync.Mutex
+	settings   map[string]string // SENTINEL CONFIG
+	simFailure atomic.Int32      // SENTINEL SIMULATE-FAILURE flags
+	started    time.Time
+	topMu      sync.Mutex
+	lastTop    *slots.Topology  // the topology last applied (watchTopology's)
+	lastGroups map[string]Group // the groups last applied (watchGroups's)
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -117,13 +134,22 @@ type Sentinel struct {
 func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	cfg = cfg.withDefaults()
 	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), leases: newLeases(),
-		running: map[string]bool{}}
+		running: map[string]bool{}, odown: map[string]time.Time{}, reconfAt: map[string]time.Time{}, subs: map[*session]struct{}{},
+		settings: defaultSettings(), started: time.Now()}
 	s.probes = &prober{s: s, nodes: map[string]*probeState{}}
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
 	}
 	fsm := NewFSM()
+	var published atomic.Pointer[gossip.Gossip] // set once the gossip runs
+	fsm.OnChange = func(top *slots.Topology) {
+		if g := published.Load(); g != nil {
+			g.Publish(top)
+		}
+		s.watchTopology(top)
+	}
+	fsm.OnGroups = s.watchGroups
 	var peers []raft.Server
 	for id, addr := range cfg.Peers {
 		peers = append(peers, raft.Server{ID: raft.ServerID(id), Address: raft.ServerAddress(addr)})
@@ -147,7 +173,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 		return nil, err
 	}
 	s.gossip = g
-	fsm.OnChange = g.Publish
+	published.Store(g)
 	g.Publish(fsm.Topology()) // what the log restored
 	s.wg.Add(5)
 	go s.serve()
@@ -237,32 +263,6 @@ func (s *Sentinel) serve() {
 			s.mu.Unlock()
 			conn.Close()
 		}()
-	}
-}
-
-// serveConn answers one client: PING, and the SENTINEL subcommands below.
-func (s *Sentinel) serveConn(conn net.Conn) {
-	rd := resp.NewReader(conn, resp.Limits{})
-	var w resp.Writer
-	w.Proto = 2
-	for {
-		req, ok, err := rd.Next()
-		if err != nil {
-			return
-		}
-		if !ok {
-			if w.Len() > 0 {
-				if _, err := conn.Write(w.B); err != nil {
-					return
-				}
-				w.Reset()
-			}
-			if err := rd.Fill(); err != nil {
-				return
-			}
-			continue
-		}
-		s.command(&w, req.Args)
 	}
 }
 
@@ -362,8 +362,8 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		}
 		runid := string(args[5])
 		down := false
-		if n, ok := nodeByAddr(s.store.Topology(), string(args[2]), string(args[3])); ok {
-			down = s.voteDown(n.ID, runid != "*")
+		if k, ok := s.keyByAddr(string(args[2]), string(args[3])); ok {
+			down = s.voteDown(k, runid != "*")
 		}
 		w.Array(3)
 		w.Int(map[bool]int64{true: 1}[down])
@@ -376,6 +376,9 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		err := s.store.Join(string(args[2]), string(args[3]))
 		s.answer(w, err, func() { w.BulkString(s.BusAddr()) })
 	default:
+		if s.redisCommand(w, args) {
+			return
+		}
 		w.Error(fmt.Sprintf("ERR unknown command '%s'", strings.ToLower(strings.Join(strings.Fields(string(args[0])+" "+sub), " "))))
 	}
 }

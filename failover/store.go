@@ -145,6 +145,12 @@ func (s *Store) LeaderCh() <-chan bool { return s.raft.LeaderCh() }
 // at. It answers only once the change is committed and applied here; a change the
 // FSM refuses returns its reason.
 func (s *Store) Propose(ctx context.Context, c slots.Change) (uint64, error) {
+	return s.propose(ctx, c.Entry())
+}
+
+// propose commits one log entry (a topology change or a group change) and returns
+// the Result its Apply gave.
+func (s *Store) propose(ctx context.Context, entry []byte) (uint64, error) {
 	if !s.IsLeader() {
 		return 0, ErrNotLeader
 	}
@@ -152,7 +158,7 @@ func (s *Store) Propose(ctx context.Context, c slots.Change) (uint64, error) {
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	f := s.raft.Apply(c.Entry(), timeout)
+	f := s.raft.Apply(entry, timeout)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 			return 0, ErrNotLeader

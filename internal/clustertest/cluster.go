@@ -159,8 +159,15 @@ func (c *Cluster) RestartAll() {
 // directives args (stopped when the test ends).
 func (c *Cluster) StartNode(dir string, args ...string) *node.Server {
 	c.t.Helper()
-	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--repl-diskless-sync-delay", "0",
-		"--cluster-enabled", "yes", "--cluster-secret", Secret}, slices.Concat(c.NodeArgs, args)...)
+	return c.StartServer(dir, append([]string{"--cluster-enabled", "yes", "--cluster-secret", Secret}, args...)...)
+}
+
+// StartServer starts a server (standalone unless args say otherwise) with its data
+// in dir, NodeArgs and args (stopped when the test ends).
+func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
+	c.t.Helper()
+	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--dir", dir, "--repl-diskless-sync-delay", "0"},
+		slices.Concat(c.NodeArgs, args)...)
 	cfg, _, err := conf.Load("", args)
 	if err != nil {
 		c.t.Fatal(err)

@@ -1,0 +1,187 @@
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/node"
+	"github.com/shoal-db/shoal/sentinelapi"
+)
+
+// sentinelClient is go-redis's Sentinel client of sentinel i (RESP3, as go-redis
+// connects by default).
+func (c *Cluster) sentinelClient(i int) *redis.SentinelClient {
+	sc := redis.NewSentinelClient(&redis.Options{Addr: c.Sentinels[i].Addr()})
+	c.t.Cleanup(func() { sc.Close() })
+	return sc
+}
+
+// TestSentinelAPI: the Redis Sentinel commands describe the cluster's shards as
+// masters named by shard ID, and every sentinel publishes +switch-master when a
+// shard's primary changes.
+func TestSentinelAPI(t *testing.T) {
+	ctx := context.Background()
+	c := StartTuned(t, 3, 4, nil)
+	c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
+	sc := c.sentinelClient(1)
+	name := ShardID(0)
+	c.waitFor("the replica probed and the other sentinels met", func() bool {
+		ms, err := sc.Replicas(ctx, name).Result()
+		return err == nil && len(ms) == 1 && ms[0]["master-link-status"] == "ok" &&
+			sc.Master(ctx, name).Val()["num-other-sentinels"] == "2"
+	})
+
+	m, err := sc.Master(ctx, name).Result()
+	if err != nil || m["name"] != name || m["flags"] != "master" || m["num-slaves"] != "1" || m["quorum"] != "2" ||
+		m["num-other-sentinels"] != "2" || m["runid"] == "" || m["role-reported"] != "master" {
+		t.Errorf("SENTINEL MASTER: %v %v", m, err)
+	}
+	masters, err := sc.Masters(ctx).Result()
+	if err != nil || len(masters) != 2 {
+		t.Errorf("SENTINEL MASTERS: %v %v", masters, err)
+	}
+	addr, err := sc.GetMasterAddrByName(ctx, name).Result()
+	if err != nil || net.JoinHostPort(addr[0], addr[1]) != c.Nodes[0].Addr().String() {
+		t.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME: %v %v", addr, err)
+	}
+	if _, err := sc.GetMasterAddrByName(ctx, "nope").Result(); err != redis.Nil {
+		t.Errorf("GET-MASTER-ADDR-BY-NAME of an unknown master: %v", err)
+	}
+	reps, _ := sc.Replicas(ctx, name).Result()
+	if r := reps[0]; r["flags"] != "slave" || r["ip"]+":"+r["port"] != c.Nodes[1].Addr().String() ||
+		r["master-host"]+":"+r["master-port"] != c.Nodes[0].Addr().String() {
+		t.Errorf("SENTINEL REPLICAS: %v", reps)
+	}
+	if ss, err := sc.Sentinels(ctx, name).Result(); err != nil || len(ss) != 2 || ss[0]["flags"] != "sentinel" {
+		t.Errorf("SENTINEL SENTINELS: %v %v", ss, err)
+	}
+	if r, err := sc.CkQuorum(ctx, name).Result(); err != nil || r != "OK 3 usable Sentinels. Quorum and failover authorization can be reached" {
+		t.Errorf("SENTINEL CKQUORUM: %q %v", r, err)
+	}
+	if err := sc.Master(ctx, "nope").Err(); err == nil || err.Error() != "ERR No such master with that name" {
+		t.Errorf("SENTINEL MASTER nope: %v", err)
+	}
+	info := c.SentinelClient(c.Sentinels[1]).Info(ctx).Val()
+	for _, want := range []string{"redis_mode:sentinel", "sentinel_masters:2", "master0:name=" + name + ",status=ok"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO lacks %q:\n%s", want, info)
+		}
+	}
+	raw := c.SentinelClient(c.Sentinels[1])
+	if err := raw.Do(ctx, "SENTINEL", "CONFIG", "SET", "announce-port", "26380").Err(); err != nil {
+		t.Errorf("SENTINEL CONFIG SET: %v", err)
+	}
+	if v, err := raw.Do(ctx, "SENTINEL", "CONFIG", "GET", "announce-*").Slice(); err != nil || fmt.Sprint(v) != "[announce-hostnames no announce-ip  announce-port 26380]" {
+		t.Errorf("SENTINEL CONFIG GET: %v %v", v, err)
+	}
+	if v, err := raw.Do(ctx, "ROLE").Slice(); err != nil || v[0] != "sentinel" || len(v[1].([]any)) != 2 {
+		t.Errorf("ROLE: %v %v", v, err)
+	}
+	if v, err := raw.Do(ctx, "SENTINEL", "INFO-CACHE", name).Slice(); err != nil || len(v) != 2 ||
+		!strings.Contains(fmt.Sprint(v[1]), "role:master") {
+		t.Errorf("SENTINEL INFO-CACHE: %v %v", v, err)
+	}
+
+	// A manual failover: a follower's subscribers hear +switch-master.
+	sub := c.sentinelClient(2).Subscribe(ctx, "+switch-master")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "FAILOVER", name); err != nil {
+		t.Fatalf("SENTINEL FAILOVER: %v", err)
+	}
+	msg, err := sub.ReceiveMessage(ctx)
+	want := fmt.Sprintf("%s %s %s", name, spacedAddr(c.Nodes[0]), spacedAddr(c.Nodes[1]))
+	if err != nil || msg.Payload != want {
+		t.Errorf("+switch-master: %v %v, want %q", msg, err, want)
+	}
+}
+
+// spacedAddr is a server's address as Sentinel events write it ("ip port").
+func spacedAddr(n *node.Server) string { return strings.Replace(n.Addr().String(), ":", " ", 1) }
+
+// TestSentinelMonitor: a standalone primary with two replicas, watched through
+// SENTINEL MONITOR. The sentinels learn the replicas from the primary; when the
+// primary dies they promote a replica, go-redis's FailoverClient follows
+// +switch-master and its writes go on, and the old primary, back, is made a replica
+// of the new one.
+func TestSentinelMonitor(t *testing.T) {
+	ctx := context.Background()
+	var events syncBuffer
+	c := fastFailover(t, 3, 0, &events)
+	pdir := t.TempDir()
+	servers := []*node.Server{c.StartServer(pdir, "--port", "0")}
+	phost, pport, _ := net.SplitHostPort(servers[0].Addr().String())
+	for range 2 {
+		servers = append(servers, c.StartServer(t.TempDir(), "--port", "0", "--replicaof", phost+" "+pport))
+	}
+	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "MONITOR", "grp", phost, pport, 2); err != nil {
+		t.Fatalf("SENTINEL MONITOR: %v", err)
+	}
+	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "MONITOR", "grp", phost, pport, 2); err == nil ||
+		err.Error() != "ERR Duplicated master name" {
+		t.Errorf("SENTINEL MONITOR again: %v", err)
+	}
+	sc := c.sentinelClient(2)
+	c.waitFor("the replicas discovered and probed", func() bool {
+		reps, err := sc.Replicas(ctx, "grp").Result()
+		return err == nil && len(reps) == 2 && reps[0]["master-link-status"] == "ok" && reps[1]["master-link-status"] == "ok"
+	})
+	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "SET", "grp", "down-after-milliseconds", "500"); err != nil {
+		t.Fatalf("SENTINEL SET: %v", err)
+	}
+	c.waitFor("the setting applied", func() bool {
+		m := sc.Master(ctx, "grp").Val()
+		return m["down-after-milliseconds"] == "500" && m["quorum"] == "2" && m["num-slaves"] == "2"
+	})
+
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "grp", SentinelAddrs: c.sentinelAddrs(),
+		MaxRetries: -1, DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second})
+	defer fc.Close()
+	if err := fc.Set(ctx, "before", 1, 0).Err(); err != nil {
+		t.Fatalf("SET through the FailoverClient: %v", err)
+	}
+	old := servers[0].Addr().String()
+	servers[0].Close()
+	c.waitFor("a write through the FailoverClient to the new primary", func() bool {
+		return fc.Set(ctx, "after", 1, 0).Err() == nil
+	})
+	addr := sc.GetMasterAddrByName(ctx, "grp").Val()
+	newAddr := net.JoinHostPort(addr[0], addr[1])
+	if newAddr == old {
+		t.Fatalf("the primary is still %s", old)
+	}
+	if !strings.Contains(events.String(), "+switch-master grp "+strings.Replace(old, ":", " ", 1)) {
+		t.Errorf("no +switch-master event:\n%s", events.String())
+	}
+	var promoted *node.Server
+	for _, s := range servers[1:] {
+		if s.Addr().String() == newAddr {
+			promoted = s
+		}
+	}
+	if promoted == nil || !strings.Contains(c.Client(promoted).Info(ctx, "replication").Val(), "role:master") {
+		t.Fatalf("%s is not a primary", newAddr)
+	}
+
+	// The old primary comes back (empty): the leader makes it a replica of the new one.
+	back := c.StartServer(pdir, "--port", pport)
+	_, nport, _ := net.SplitHostPort(newAddr)
+	c.waitFor("the old primary replicating from the new one", func() bool {
+		info := c.Client(back).Info(ctx, "replication").Val()
+		return strings.Contains(info, "master_port:"+nport+"\r") && strings.Contains(info, "master_link_status:up")
+	})
+	c.waitFor("the old primary's copy", func() bool { return c.Client(back).Exists(ctx, "after").Val() == 1 })
+
+	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "REMOVE", "grp"); err != nil {
+		t.Fatalf("SENTINEL REMOVE: %v", err)
+	}
+	c.waitFor("the group gone", func() bool { return sc.Master(ctx, "grp").Err() != nil })
+}
