@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -433,18 +434,22 @@ func (s *Sentinel) simulateFailure(w *resp.Writer, args [][]byte) {
 	w.OK()
 }
 
+// errCrashed: the failover stopped at a failure SIMULATE-FAILURE asked for.
+var errCrashed = errors.New("simulated failure: the sentinel crashed")
+
 // simulated crashes the sentinel if SIMULATE-FAILURE asked for the failure at this
-// point (flag): Redis Sentinel exits the process; Crash, when configured, stands in.
-func (s *Sentinel) simulated(flag int32) {
+// point (flag): Redis Sentinel exits the process; Crash, when configured, stands in,
+// and simulated then returns errCrashed for the caller to stop where it is.
+func (s *Sentinel) simulated(flag int32) error {
 	if s.simFailure.Load()&flag == 0 {
-		return
+		return nil
 	}
 	s.event("-simulated-failure", fmt.Sprintf("%s: crashing", s.cfg.ID))
-	if s.cfg.Crash != nil {
-		s.cfg.Crash()
-		return
+	if s.cfg.Crash == nil {
+		os.Exit(99)
 	}
-	os.Exit(99)
+	s.cfg.Crash()
+	return errCrashed
 }
 
 // info answers INFO [section …] in sentinel mode.

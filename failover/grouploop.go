@@ -2,6 +2,7 @@ package failover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -37,6 +38,9 @@ func (s *Sentinel) checkGroups(ctx context.Context, aborted map[string]bool) {
 		}
 		err := s.groupFailover(ctx, g)
 		s.release(g.Name)
+		if errors.Is(err, errCrashed) {
+			return
+		}
 		if err != nil && !aborted[g.Name] {
 			aborted[g.Name] = true
 			s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(g.Primary), err))
@@ -81,13 +85,17 @@ func (s *Sentinel) groupFailover(ctx context.Context, g Group) error {
 	s.setODown(g.Name, true, "")
 	s.event("+try-failover", s.describe(g.Primary))
 	s.event("+selected-slave", s.describe(cand))
-	s.simulated(simCrashAfterElection)
+	if err := s.simulated(simCrashAfterElection); err != nil {
+		return err
+	}
 	old := g.Primary
 	g.Primary = cand
 	if err := s.proposeGroup(groupChange{Op: opGroupPrimary, Group: g}); err != nil {
 		return err
 	}
-	s.simulated(simCrashAfterPromotion)
+	if err := s.simulated(simCrashAfterPromotion); err != nil {
+		return err
+	}
 	s.failovers.Add(1)
 	s.setODown(g.Name, false, "")
 	s.event("+failover-end", "master "+g.Name+" "+spaced(old))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -82,6 +83,9 @@ func (s *Sentinel) leaderLoop(ctx context.Context) {
 			}
 			err := s.failover(ctx, top, sh)
 			s.release(sh.ID)
+			if errors.Is(err, errCrashed) {
+				return
+			}
 			if err != nil && !aborted[sh.ID] {
 				aborted[sh.ID] = true
 				s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(sh.Primary), err))
@@ -109,7 +113,9 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 	}
 	s.setODown(sh.ID, true, "")
 	s.event("+selected-slave", s.describe(cand))
-	s.simulated(simCrashAfterElection)
+	if err := s.simulated(simCrashAfterElection); err != nil {
+		return err
+	}
 	if time.Since(start) > s.cfg.FenceFor/2 {
 		return fmt.Errorf("the votes took too long")
 	}
@@ -119,7 +125,9 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 	if err != nil {
 		return err
 	}
-	s.simulated(simCrashAfterPromotion)
+	if err := s.simulated(simCrashAfterPromotion); err != nil {
+		return err
+	}
 	s.failovers.Add(1)
 	s.setODown(sh.ID, false, "")
 	old, _ := top.Node(sh.Primary)

@@ -185,6 +185,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 }
 
 // Addr is the sentinel's RESP address; RaftAddr and BusAddr its Raft and gossip ones.
+func (s *Sentinel) ID() string       { return s.cfg.ID }
 func (s *Sentinel) Addr() string     { return s.ln.Addr().String() }
 func (s *Sentinel) RaftAddr() string { return s.store.Addr() }
 func (s *Sentinel) BusAddr() string  { return s.gossip.Addr() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,12 @@ func TestFailoverStalledPrimary(t *testing.T) {
 	waitFor(t, "the old primary replicating from the new one", func() bool {
 		info := primary.Info(ctx, "replication").Val()
 		return strings.Contains(info, "role:slave") && strings.Contains(info, "master_link_status:up")
+	})
+	// (The writes in flight when it stalled were sent before; wait for later ones.)
+	waitFor(t, "writes sent after the stall", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(ops, func(o op) bool { return o.sent.After(stopped.Add(5 * time.Millisecond)) })
 	})
 	close(done)
 	wg.Wait()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/failover"
 	"github.com/shoal-db/shoal/node"
 	"github.com/shoal-db/shoal/sentinelapi"
 )
@@ -184,4 +185,53 @@ func TestSentinelMonitor(t *testing.T) {
 		t.Fatalf("SENTINEL REMOVE: %v", err)
 	}
 	c.waitFor("the group gone", func() bool { return sc.Master(ctx, "grp").Err() != nil })
+}
+
+// TestLeaderCrashMidFailover: the sentinel leader crashes (SENTINEL SIMULATE-FAILURE
+// crash-after-election) once it has gathered the votes to replace a dead primary and
+// before it commits; the remaining sentinels elect another leader, which completes
+// the failover.
+func TestLeaderCrashMidFailover(t *testing.T) {
+	ctx := context.Background()
+	var events syncBuffer
+	var c *Cluster
+	crashed := make(chan string, 3)
+	c = StartTuned(t, 3, 2, func(cfg *failover.SentinelConfig) {
+		cfg.DownAfter, cfg.ProbeEvery, cfg.ValidityFactor = 400*time.Millisecond, 50*time.Millisecond, 50
+		cfg.Events = &events
+		id := cfg.ID
+		cfg.Crash = func() {
+			crashed <- id
+			for _, s := range c.Sentinels {
+				if s.ID() == id {
+					go s.Close()
+				}
+			}
+		}
+	})
+	epoch := c.Create(1) // one shard: node 0 + node 1
+	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
+	lead := c.leader()
+	if err := c.SentinelClient(lead).Do(ctx, "SENTINEL", "SIMULATE-FAILURE", "crash-after-election").Err(); err != nil {
+		t.Fatalf("SIMULATE-FAILURE: %v", err)
+	}
+	c.Nodes[0].Close()
+	select {
+	case id := <-crashed:
+		if id != lead.ID() {
+			t.Fatalf("%s crashed, not the leader %s", id, lead.ID())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the leader did not crash:\n%s", events.String())
+	}
+	if p, e := c.primaryOf(0); p != c.Nodes[0].ClusterID() || e != epoch {
+		t.Fatalf("the crashed leader committed the failover (primary %s, epoch %d)", p, e)
+	}
+	c.waitFor("the failover completed by the next leader", func() bool {
+		p, e := c.primaryOf(0)
+		return p == c.Nodes[1].ClusterID() && e > epoch
+	})
+	c.waitFor("writes on the new primary", func() bool {
+		return c.Client(c.Nodes[1]).Set(ctx, slotKey(0, 1, "k"), 1, 0).Err() == nil
+	})
 }

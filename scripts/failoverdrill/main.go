@@ -5,6 +5,10 @@
 // Then it restarts the killed node (its start script), waits until it is back as a
 // replica in sync, and checks that every acknowledged write is still there.
 //
+// With -sentinels and -master it drills a standalone primary/replica group watched
+// by sentinels (shoal's or Redis Sentinel) instead, writing through go-redis's
+// FailoverClient.
+//
 // Each node's start script is <dir>/start-<port>.sh and writes the process ID to
 // <dir>/<port>.pid. It prints one line per drill and a summary line:
 // "median-ms max-ms acknowledged lost". Used by scripts/bench-failover.sh.
@@ -34,20 +38,44 @@ func main() {
 	dir := flag.String("dir", "", "directory of the start scripts and pid files")
 	n := flag.Int("n", 20, "drills")
 	slot := flag.Int("slot", 0, "the slot whose primary is killed (drills alternate with slot+8192)")
+	sentinels := flag.String("sentinels", "", "sentinel addresses, comma-separated (a standalone group)")
+	name := flag.String("master", "", "the group's master name (with -sentinels)")
+	gap := flag.Duration("gap", 0, "pause between drills")
 	flag.Parse()
 	ctx := context.Background()
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{*seed},
-		// go-redis reads the slots again on MOVED, or every ClusterStateReloadInterval
-		// (60 s by default); a dead primary sends no MOVED. Same setting for every
-		// target.
-		ClusterStateReloadInterval: 250 * time.Millisecond,
-		DialTimeout:                500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
-	defer cc.Close()
+	var t target
+	if *sentinels != "" {
+		addrs := strings.Split(*sentinels, ",")
+		t.client = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: *name, SentinelAddrs: addrs,
+			DialTimeout: 500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
+		sc := redis.NewSentinelClient(&redis.Options{Addr: addrs[0]})
+		defer sc.Close()
+		t.primary = func(context.Context, int) (string, error) {
+			a, err := sc.GetMasterAddrByName(ctx, *name).Result()
+			if err != nil {
+				return "", err
+			}
+			return net.JoinHostPort(a[0], a[1]), nil
+		}
+	} else {
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{*seed},
+			// go-redis reads the slots again on MOVED, or every ClusterStateReloadInterval
+			// (60 s by default); a dead primary sends no MOVED. Same setting for every
+			// target.
+			ClusterStateReloadInterval: 250 * time.Millisecond,
+			DialTimeout:                500 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second})
+		t.client = cc
+		t.primary = func(ctx context.Context, s int) (string, error) { return primaryOf(ctx, cc, s) }
+	}
+	defer t.client.Close()
 	var windows []float64
 	acked, lost := 0, 0
 	for d := 1; d <= *n; d++ {
+		if d > 1 {
+			time.Sleep(*gap)
+		}
 		s := (*slot + (d%2)*8192) % slots.Count
-		w, a, l, err := drill(ctx, cc, *dir, s, d)
+		w, a, l, err := drill(ctx, t, *dir, s, d)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "failoverdrill:", err)
 			os.Exit(1)
@@ -61,10 +89,17 @@ func main() {
 	fmt.Printf("%.0f %.0f %d %d\n", windows[(len(windows)-1)/2], windows[len(windows)-1], acked, lost)
 }
 
+// target is what the drills write through, and how they find the primary to kill.
+type target struct {
+	client  redis.UniversalClient
+	primary func(ctx context.Context, slot int) (string, error)
+}
+
 // drill runs one drill on slot s and returns the window in ms, the writes
 // acknowledged and the acknowledged writes lost.
-func drill(ctx context.Context, cc *redis.ClusterClient, dir string, s, round int) (float64, int, int, error) {
-	addr, err := primaryOf(ctx, cc, s)
+func drill(ctx context.Context, t target, dir string, s, round int) (float64, int, int, error) {
+	cc := t.client
+	addr, err := t.primary(ctx, s)
 	if err != nil {
 		return 0, 0, 0, err
 	}
