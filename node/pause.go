@@ -46,10 +46,16 @@ func cmdClientPause(c *Client) {
 		c.Err(errSyntax)
 		return
 	}
-	p := &c.s.pause
+	c.s.pauseClients(time.Now().Add(time.Duration(ms)*time.Millisecond), all, !c.held)
+	c.OK()
+}
+
+// pauseClients pauses clients until then (their writes only unless all). A new pause
+// never shortens or weakens one in force, as in Redis. With barrier, it returns once
+// no command that passed the pause check before the pause began is still running.
+func (s *Server) pauseClients(until time.Time, all, barrier bool) {
+	p := &s.pause
 	p.mu.Lock()
-	until := time.Now().Add(time.Duration(ms) * time.Millisecond)
-	// A new pause never shortens or weakens one in force, as in Redis.
 	if time.Now().Before(p.until) {
 		if until.Before(p.until) {
 			until = p.until
@@ -62,18 +68,17 @@ func cmdClientPause(c *Client) {
 	p.until, p.all, p.resumed = until, all, make(chan struct{})
 	p.active.Store(true)
 	p.mu.Unlock()
-	// A barrier: a command that passed the pause check before the pause began either
+	// The barrier: a command that passed the pause check before the pause began either
 	// holds its stripes now, and is done once every stripe is ours, or takes them
-	// later and then finds the pause (run's second check). So when PAUSE answers, no
-	// held command is still running — what a failover needs before it reads the
-	// replication offset. (Inside MULTI the transaction holds stripes already.)
-	if !c.held {
-		var all storage.LockSet
-		all.AddAll()
-		c.s.eng.Lock(&all)
-		c.s.eng.Unlock(&all)
+	// later and then finds the pause (run's second check). So no held command is still
+	// running after it — what a failover needs before it reads the replication offset.
+	// (Inside MULTI the transaction holds stripes already: no barrier there.)
+	if barrier {
+		var set storage.LockSet
+		set.AddAll()
+		s.eng.Lock(&set)
+		s.eng.Unlock(&set)
 	}
-	c.OK()
 }
 
 // pauseHolds reports whether a pause in force holds cmd now.
@@ -86,7 +91,13 @@ func (s *Server) pauseHolds(c *Client, cmd *Command) bool {
 }
 
 func cmdClientUnpause(c *Client) {
-	p := &c.s.pause
+	c.s.unpauseClients()
+	c.OK()
+}
+
+// unpauseClients ends the pause in force, if any.
+func (s *Server) unpauseClients() {
+	p := &s.pause
 	p.mu.Lock()
 	p.until = time.Time{}
 	if p.resumed != nil {
@@ -94,7 +105,6 @@ func cmdClientUnpause(c *Client) {
 		p.resumed = nil
 	}
 	p.mu.Unlock()
-	c.OK()
 }
 
 // intArgMsg parses args[i] as an integer, answering msg when it is not.

@@ -386,9 +386,22 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 		return err
 	}
 	id, off := s.psyncArgs()
-	reply, err := l.command("PSYNC", id, strconv.FormatInt(off, 10))
+	args := []string{id, strconv.FormatInt(off, 10)}
+	failingOver := s.fo.inProgress()
+	if failingOver {
+		args = append(args, "FAILOVER") // (FAILOVER: this server hands its primaryship over)
+	}
+	reply, err := l.command(append([]string{"PSYNC"}, args...)...)
 	if err != nil {
 		return fmt.Errorf("Error reading reply to PSYNC: %v", err)
+	}
+	if failingOver {
+		if strings.HasPrefix(reply, "+FULLRESYNC") || strings.HasPrefix(reply, "+CONTINUE") {
+			s.failoverDone()
+		} else {
+			s.goTracked(func() { s.abortFailover("Failover target rejected psync request") })
+			return fmt.Errorf("Failover target rejected psync request: %s", reply)
+		}
 	}
 	switch {
 	case strings.HasPrefix(reply, "+FULLRESYNC"):

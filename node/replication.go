@@ -258,13 +258,20 @@ func cmdPsync(c *Client) {
 		c.Err("ERR Replica can't interact with the keyspace")
 		return
 	}
+	if len(c.args) > 3 && !s.psyncFailover(c) {
+		return
+	}
+	if s.fo.stateName() != "no-failover" {
+		c.Err("NOMASTERLINK Can't SYNC while failing over")
+		return
+	}
 	if s.up.following.Load() && s.up.linkState() != linkConnected {
 		c.Err("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
 	r := &s.repl
 	var off int64
-	if len(c.args) == 3 {
+	if len(c.args) >= 3 {
 		var err error
 		if off, err = strconv.ParseInt(string(c.args[2]), 10, 64); err != nil {
 			c.Err(errNotInt)
@@ -274,7 +281,7 @@ func cmdPsync(c *Client) {
 	// From here on the connection is a replica link: its output goes through an outbox.
 	c.ensureOutbox()
 	c.putReplies()
-	if len(c.args) == 3 {
+	if len(c.args) >= 3 {
 		want := string(c.args[1])
 		r.mu.Lock()
 		if r.backlog != nil && (want == r.id || want == r.id2 && off <= r.off2) {
@@ -852,7 +859,7 @@ func (s *Server) writeReplicationInfo(w infoWriter) {
 		}
 		w.kv("slave"+strconv.Itoa(i), fmt.Sprintf("ip=%s,port=%d,state=%s,offset=%d,lag=%d", rp.host(), rp.port, rp.stateName(), rp.ackOff.Load(), lag))
 	}
-	w.kv("master_failover_state", "no-failover")
+	w.kv("master_failover_state", s.fo.stateName())
 	w.kv("master_replid", r.id)
 	w.kv("master_replid2", r.id2)
 	var end, first, hist int64

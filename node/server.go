@@ -69,6 +69,7 @@ type Server struct {
 	scripts         scriptState
 	monitors        monitorRegistry
 	pause           pauseState
+	fo              failoverState // FAILOVER (failover_cmd.go)
 	tracking        trackingState
 	tlsAddr         string // the TLS listener's address
 	persist         persistStats

@@ -25,6 +25,7 @@ func serverDefs() []def {
 		{name: "wait", fn: cmdWait, lock: lockNone},
 		{name: "replicaof", fn: cmdReplicaof, lock: lockNone},
 		{name: "slaveof", fn: cmdReplicaof, lock: lockNone},
+		{name: "failover", fn: cmdFailover, lock: lockNone},
 		{name: "role", fn: cmdRole, lock: lockNone},
 		{name: "shutdown", fn: cmdShutdown, lock: lockAll},
 		{name: "config|get", fn: cmdConfigGet},

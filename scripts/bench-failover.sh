@@ -151,21 +151,24 @@ for target in $SENTINEL_TARGETS; do
 	stop_all
 done
 
-echo "# failover drills: kill -9 of a primary to the first successful write to its slot, ms ($DRILLS drills each)"
-echo "# shoal (3 sentinels, down-after 2000 ms) vs redis-server $(redis-server --version | cut -d' ' -f3) (cluster-node-timeout 5000); $(nproc) cores"
-printf "%-28s %10s %10s %8s %12s %8s\n" "" redis shoal ratio shoal-safe ratio
-for k in med max; do
-	printf "%-28s %10s %10s %8s %12s %8s\n" "unavailable $k" "${R[redis,$k]}" "${R[shoal,$k]}" \
-		"$(ratio "${R[shoal,$k]}" "${R[redis,$k]}")" "${R[shoal-safe,$k]}" "$(ratio "${R[shoal-safe,$k]}" "${R[redis,$k]}")"
-done
-printf "%-28s %10s %10s %8s %12s\n" "writes acknowledged" "${R[redis,acked]}" "${R[shoal,acked]}" "" "${R[shoal-safe,acked]}"
-printf "%-28s %10s %10s %8s %12s\n" "acknowledged writes lost" "${R[redis,lost]}" "${R[shoal,lost]}" "" "${R[shoal-safe,lost]}"
-echo
-echo "# standalone primary + replica, 3 sentinels: shoal (down-after 2000 ms) vs Redis Sentinel (down-after-milliseconds 5000)"
-printf "%-28s %14s %14s %8s\n" "" redis-sentinel shoal-sentinel ratio
-for k in med max; do
-	printf "%-28s %14s %14s %8s\n" "unavailable $k" "${R[redis-sentinel,$k]}" "${R[shoal-sentinel,$k]}" \
-		"$(ratio "${R[shoal-sentinel,$k]}" "${R[redis-sentinel,$k]}")"
-done
-printf "%-28s %14s %14s\n" "writes acknowledged" "${R[redis-sentinel,acked]}" "${R[shoal-sentinel,acked]}"
-printf "%-28s %14s %14s\n" "acknowledged writes lost" "${R[redis-sentinel,lost]}" "${R[shoal-sentinel,lost]}"
+echo "# failover drills: kill -9 of a primary to the first successful write to its slot, ms ($DRILLS drills each); $(nproc) cores"
+if [ -n "$CLUSTER_TARGETS" ]; then
+	echo "# shoal (3 sentinels, down-after 2000 ms) vs redis-server $(redis-server --version | cut -d' ' -f3) (cluster-node-timeout 5000)"
+	printf "%-28s %10s %10s %8s %12s %8s\n" "" redis shoal ratio shoal-safe ratio
+	for k in med max; do
+		printf "%-28s %10s %10s %8s %12s %8s\n" "unavailable $k" "${R[redis,$k]}" "${R[shoal,$k]}" \
+			"$(ratio "${R[shoal,$k]}" "${R[redis,$k]}")" "${R[shoal-safe,$k]}" "$(ratio "${R[shoal-safe,$k]}" "${R[redis,$k]}")"
+	done
+	printf "%-28s %10s %10s %8s %12s\n" "writes acknowledged" "${R[redis,acked]}" "${R[shoal,acked]}" "" "${R[shoal-safe,acked]}"
+	printf "%-28s %10s %10s %8s %12s\n" "acknowledged writes lost" "${R[redis,lost]}" "${R[shoal,lost]}" "" "${R[shoal-safe,lost]}"
+fi
+if [ -n "$SENTINEL_TARGETS" ]; then
+	echo "# standalone primary + replica, 3 sentinels: shoal (down-after 2000 ms) vs Redis Sentinel (down-after-milliseconds 5000)"
+	printf "%-28s %14s %14s %8s\n" "" redis-sentinel shoal-sentinel ratio
+	for k in med max; do
+		printf "%-28s %14s %14s %8s\n" "unavailable $k" "${R[redis-sentinel,$k]}" "${R[shoal-sentinel,$k]}" \
+			"$(ratio "${R[shoal-sentinel,$k]}" "${R[redis-sentinel,$k]}")"
+	done
+	printf "%-28s %14s %14s\n" "writes acknowledged" "${R[redis-sentinel,acked]}" "${R[shoal-sentinel,acked]}"
+	printf "%-28s %14s %14s\n" "acknowledged writes lost" "${R[redis-sentinel,lost]}" "${R[shoal-sentinel,lost]}"
+fi
