@@ -2,7 +2,6 @@ package failover
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -20,11 +19,12 @@ import (
 // others — the old primary when it returns — its replicas).
 
 // checkGroups runs the leader's checks on every group; aborted remembers the groups
-// whose failover found no replica (reported once).
-func (s *Sentinel) checkGroups(ctx context.Context, aborted map[string]bool) {
+// whose failover found no replica (reported once). It reports false when the
+// sentinel crashed (SIMULATE-FAILURE).
+func (s *Sentinel) checkGroups(ctx context.Context, aborted map[string]bool) bool {
 	for _, g := range s.store.fsm.Groups() {
 		if ctx.Err() != nil {
-			return
+			return true
 		}
 		s.discover(g)
 		if len(g.Replicas) == 0 || !s.probes.sdown(g.Primary) {
@@ -33,19 +33,11 @@ func (s *Sentinel) checkGroups(ctx context.Context, aborted map[string]bool) {
 			s.reconcile(ctx, g)
 			continue
 		}
-		if !s.claim(g.Name) {
-			continue
-		}
-		err := s.groupFailover(ctx, g)
-		s.release(g.Name)
-		if errors.Is(err, errCrashed) {
-			return
-		}
-		if err != nil && !aborted[g.Name] {
-			aborted[g.Name] = true
-			s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(g.Primary), err))
+		if !s.tryFailover(g.Name, g.Primary, aborted, func() error { return s.groupFailover(ctx, g) }) {
+			return false
 		}
 	}
+	return true
 }
 
 // discover commits the replicas g's primary lists that g does not know yet.
@@ -80,6 +72,7 @@ func (s *Sentinel) groupFailover(ctx context.Context, g Group) error {
 		return nil
 	}
 	if _, was := s.odownSince(g.Name); !was {
+		s.metrics.odowns.Inc()
 		s.event("+odown", fmt.Sprintf("%s #quorum %d/%d", s.describe(g.Primary), votes, g.Quorum))
 	}
 	s.setODown(g.Name, true, "")
@@ -97,6 +90,7 @@ func (s *Sentinel) groupFailover(ctx context.Context, g Group) error {
 		return err
 	}
 	s.failovers.Add(1)
+	s.metrics.observeFailover("auto", s.lastAnswer(old))
 	s.setODown(g.Name, false, "")
 	s.event("+failover-end", "master "+g.Name+" "+spaced(old))
 	if ng, ok := s.group(g.Name); ok {

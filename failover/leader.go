@@ -78,21 +78,33 @@ func (s *Sentinel) leaderLoop(ctx context.Context) {
 				}
 				continue
 			}
-			if !s.claim(sh.ID) {
-				continue // a manual failover of the shard is running
-			}
-			err := s.failover(ctx, top, sh)
-			s.release(sh.ID)
-			if errors.Is(err, errCrashed) {
+			if !s.tryFailover(sh.ID, sh.Primary, aborted, func() error { return s.failover(ctx, top, sh) }) {
 				return
 			}
-			if err != nil && !aborted[sh.ID] {
-				aborted[sh.ID] = true
-				s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(sh.Primary), err))
-			}
 		}
-		s.checkGroups(ctx, aborted)
+		if !s.checkGroups(ctx, aborted) {
+			return
+		}
 	}
+}
+
+// tryFailover runs fn, a failover of master name (primary k), unless one of it runs
+// already (a manual one); the first error of a streak is reported (aborted
+// remembers it). It reports false when the sentinel crashed (SIMULATE-FAILURE).
+func (s *Sentinel) tryFailover(name, k string, aborted map[string]bool, fn func() error) bool {
+	if !s.claim(name) {
+		return true
+	}
+	err := fn()
+	s.release(name)
+	if errors.Is(err, errCrashed) {
+		return false
+	}
+	if err != nil && !aborted[name] {
+		aborted[name] = true
+		s.event("-failover-abort-no-good-slave", fmt.Sprintf("%s (%v)", s.describe(k), err))
+	}
+	return true
 }
 
 // failover replaces shard sh's primary, which this sentinel finds down: it picks a
@@ -109,6 +121,7 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 		return nil // not (yet) objectively down
 	}
 	if _, was := s.odownSince(sh.ID); !was {
+		s.metrics.odowns.Inc()
 		s.event("+odown", fmt.Sprintf("%s #quorum %d/%d", s.describe(sh.Primary), votes, voters/2+1))
 	}
 	s.setODown(sh.ID, true, "")
@@ -129,10 +142,21 @@ func (s *Sentinel) failover(ctx context.Context, top *slots.Topology, sh slots.S
 		return err
 	}
 	s.failovers.Add(1)
+	s.metrics.observeFailover("auto", s.lastAnswer(sh.Primary))
 	s.setODown(sh.ID, false, "")
 	old, _ := top.Node(sh.Primary)
 	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, old.IP, old.Port, epoch))
 	return nil // (+switch-master: watchTopology, on every sentinel)
+}
+
+// lastAnswer is when instance k last answered a probe validly (when probing began,
+// if never).
+func (s *Sentinel) lastAnswer(k string) time.Time {
+	st, _ := s.probes.view(k)
+	if st.lastOK.IsZero() {
+		return st.since
+	}
+	return st.lastOK
 }
 
 // claim marks a failover of shard id as running, unless one is; release ends it.
@@ -276,11 +300,14 @@ func (s *Sentinel) grantLease(id string) (time.Duration, int, error) {
 	}
 	sh, ok := s.store.Topology().ShardOf(id)
 	if !ok || sh.Primary != id {
+		s.metrics.refused.Inc()
 		return 0, 0, fmt.Errorf("node %s is not a primary", id)
 	}
 	if !s.leases.grant(id, sh.Since, s.cfg.Lease) {
+		s.metrics.refused.Inc()
 		return 0, 0, fmt.Errorf("node %s is fenced: it was voted down", id)
 	}
+	s.metrics.grants.Inc()
 	return s.cfg.Lease, len(voters), nil
 }
 

@@ -83,6 +83,7 @@ func (s *Sentinel) promote(ctx context.Context, id string, force bool) (uint64, 
 	}
 	p, _ := top.Node(sh.Primary)
 	r, _ := top.Node(id)
+	start := time.Now()
 	s.event("+try-failover", s.describe(sh.Primary))
 	pause := max(5*time.Second, 4*s.cfg.Lease)
 	var pc *redis.Client
@@ -123,6 +124,7 @@ func (s *Sentinel) promote(ctx context.Context, id string, force bool) (uint64, 
 		}
 	}
 	s.failovers.Add(1)
+	s.metrics.observeFailover("manual", start)
 	s.event("+failover-end", fmt.Sprintf("master %s %s %d epoch %d", sh.ID, p.IP, p.Port, epoch))
 	return epoch, nil
 }

@@ -326,6 +326,8 @@ func (p *prober) report(id string) {
 		sign := "+"
 		if !down {
 			sign = "-"
+		} else {
+			p.s.metrics.sdowns.Inc()
 		}
 		p.s.event(sign+"sdown", p.s.describe(id))
 	}

@@ -97,8 +97,9 @@ type Sentinel struct {
 	ln     net.Listener
 	wg     sync.WaitGroup
 
-	probes *prober
-	leases *leases
+	probes  *prober
+	leases  *leases
+	metrics *sentinelMetrics
 
 	failovers  atomic.Int64 // failovers committed by this sentinel as leader
 	voteRounds atomic.Int64 // down votes gathered by this sentinel as leader
@@ -135,7 +136,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	cfg = cfg.withDefaults()
 	s := &Sentinel{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{}), leases: newLeases(),
 		running: map[string]bool{}, odown: map[string]time.Time{}, reconfAt: map[string]time.Time{}, subs: map[*session]struct{}{},
-		settings: defaultSettings(), started: time.Now()}
+		settings: defaultSettings(), started: time.Now(), metrics: newSentinelMetrics()}
 	s.probes = &prober{s: s, nodes: map[string]*probeState{}}
 	var err error
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {

@@ -255,6 +255,11 @@ func (s *Server) writeInfoSection(b *strings.Builder, name string) {
 	case "latencystats":
 	case "cluster":
 		w.kv("cluster_enabled", b2i(s.cluster.enabled))
+		if s.cluster.enabled {
+			// shoal's: the write lease (held now; times it ran out on a primary).
+			w.kv("cluster_write_lease", b2i(s.lease.held.Load()))
+			w.kv("cluster_write_lease_lost", s.lease.lost.Load())
+		}
 	case "keyspace":
 		for i := range s.eng.NumDBs() {
 			db := s.eng.DB(i)

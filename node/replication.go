@@ -850,6 +850,7 @@ func (s *Server) writeReplicationInfo(w infoWriter) {
 	}
 	if cfg.ShardDurability == "safe" { // (shoal's; sentinels read it)
 		w.kv("shard_durability", "safe")
+		w.kv("shard_durability_timeouts", s.stats.safeTimeouts.Load())
 	}
 	now := time.Now().Unix()
 	for i, rp := range r.replicas {

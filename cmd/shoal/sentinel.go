@@ -27,6 +27,7 @@ func sentinelCmd() *cobra.Command {
 		port, raftPort, busPort     int
 		bootstrap, verbose          bool
 		downAfter, lease            int
+		metricsPort                 int
 	)
 	cmd := &cobra.Command{
 		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port | --peers id=host:port,...]",
@@ -90,6 +91,15 @@ Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 			defer s.Close()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "sentinel %s: RESP %s, Raft %s, bus %s\n", id, s.Addr(), s.RaftAddr(), s.BusAddr())
+			if metricsPort > 0 {
+				addr, stop, err := serveMetrics(net.JoinHostPort(bind, strconv.Itoa(metricsPort)),
+					func() bool { return s.Store().LeaderAddr() != "" }, s.Collector())
+				if err != nil {
+					return fmt.Errorf("metrics: %w", err)
+				}
+				defer stop()
+				fmt.Fprintf(out, "metrics on http://%s/metrics\n", addr)
+			}
 			if join != "" {
 				bus, err := joinSentinel(join, id, s.RaftAddr())
 				if err != nil {
@@ -121,6 +131,7 @@ Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 	f.BoolVar(&verbose, "verbose", false, "log Raft and gossip")
 	f.IntVar(&downAfter, "down-after-milliseconds", 2000, "a node that leaves probes unanswered this long is down")
 	f.IntVar(&lease, "lease-milliseconds", 0, "primaries' write lease (default half of --down-after-milliseconds)")
+	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics, /healthz and /readyz over HTTP on this port (0: off)")
 	return cmd
 }
 

@@ -2,7 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/shoal-db/shoal/failover"
 )
 
 func TestParsePeers(t *testing.T) {
@@ -18,6 +23,43 @@ func TestParsePeers(t *testing.T) {
 	for _, bad := range [][]string{{"s1"}, {"=1.2.3.4:1"}, {"s1=host"}, {"s1=h:x"}, {"s9=1.2.3.4:1"}} {
 		if _, _, err := parsePeers(bad, "s1"); err == nil {
 			t.Errorf("parsePeers(%q) accepted", bad)
+		}
+	}
+}
+
+// TestSentinelMetrics: a sentinel's metrics endpoint serves its Raft and failover
+// metrics, /healthz, and /readyz once the group has a leader.
+func TestSentinelMetrics(t *testing.T) {
+	s, err := failover.StartSentinel(failover.SentinelConfig{ID: "m1", Dir: t.TempDir(), Addr: "127.0.0.1:0",
+		Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Bootstrap: true, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	addr, stop, err := serveMetrics("127.0.0.1:0", func() bool { return s.Store().LeaderAddr() != "" }, s.Collector())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, "the sentinel leading its group of one", func() bool { code, _ := get("/readyz"); return code == 200 })
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	_, body := get("/metrics")
+	for _, want := range []string{"shoal_raft_leader 1", "shoal_raft_voters 1", "shoal_sentinel_failovers_total 0",
+		"shoal_raft_term ", "shoal_raft_commit_index ", `shoal_sentinel_masters{kind="shard"} 0`, `shoal_up{role="sentinel"} 1`,
+		"go_goroutines ", "process_resident_memory_bytes "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 }

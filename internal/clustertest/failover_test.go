@@ -201,6 +201,10 @@ func TestNoMajorityNoFailover(t *testing.T) {
 	if err := p2.FlushAll(ctx).Err(); err == nil || err.Error() != "CLUSTERDOWN The cluster is down" {
 		t.Errorf("FLUSHALL on a primary without a lease: %v, want CLUSTERDOWN", err)
 	}
+	if info := p2.Info(ctx, "cluster").Val(); !strings.Contains(info, "cluster_write_lease:0") ||
+		!strings.Contains(info, "cluster_write_lease_lost:1") {
+		t.Errorf("INFO cluster of a primary that lost its lease:\n%s", info)
+	}
 	// A dead primary is found down, but not replaced.
 	c.Nodes[0].Close()
 	cl := c.SentinelClient(lead)

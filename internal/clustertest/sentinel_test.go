@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/failover"
@@ -172,6 +173,17 @@ func TestSentinelMonitor(t *testing.T) {
 		t.Fatalf("%s is not a primary", newAddr)
 	}
 
+	// The metrics: the leader that failed the group over counted it and timed it.
+	var failovers, timed, groups float64
+	for _, sn := range c.Sentinels {
+		failovers += metric(t, sn, "shoal_sentinel_failovers_total")
+		timed += metric(t, sn, "shoal_sentinel_failover_duration_seconds")
+		groups = max(groups, metric(t, sn, "shoal_sentinel_masters", "kind", "group"))
+	}
+	if failovers != 1 || timed != 1 || groups != 1 {
+		t.Errorf("metrics: %v failovers, %v timed, %v groups", failovers, timed, groups)
+	}
+
 	// The old primary comes back (empty): the leader makes it a replica of the new one.
 	back := c.StartServer(pdir, "--port", pport)
 	_, nport, _ := net.SplitHostPort(newAddr)
@@ -234,4 +246,39 @@ func TestLeaderCrashMidFailover(t *testing.T) {
 	c.waitFor("writes on the new primary", func() bool {
 		return c.Client(c.Nodes[1]).Set(ctx, slotKey(0, 1, "k"), 1, 0).Err() == nil
 	})
+}
+
+// metric reads a metric of sentinel s (the sample count of a histogram), among the
+// samples whose label has value (when given).
+func metric(t *testing.T, s *failover.Sentinel, name string, label ...string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	samples:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if len(label) == 2 && lp.GetName() == label[0] && lp.GetValue() != label[1] {
+					continue samples
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return sum
 }
