@@ -63,7 +63,8 @@ fuzz:
 		./slots:FuzzCRC16 \
 		./slots:FuzzDecode \
 		./gossip:FuzzReceive \
-		./gossip:FuzzMeta ; do \
+		./gossip:FuzzMeta \
+		./cmd/shoal:FuzzSentinelConf ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; \

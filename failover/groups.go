@@ -11,8 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/shoal-db/shoal/node/glob"
 	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/sentinelapi"
 )
 
 // Standalone groups: a plain primary + replicas deployment (shoal or Redis servers
@@ -86,8 +89,11 @@ func (f *FSM) groupOp(c groupChange) error {
 	cur, ok := f.groups[g.Name]
 	switch c.Op {
 	case opMonitor:
-		if ok {
+		if ok && (cur.Primary != g.Primary || cur.Quorum != g.Quorum) {
 			return replyError("ERR Duplicated master name")
+		}
+		if ok {
+			return nil // every sentinel of the group told the same (one state for all)
 		}
 		f.groups[g.Name] = &g
 	case opRemove:
@@ -213,9 +219,11 @@ func (s *Sentinel) groupCommand(w *resp.Writer, sub string, args [][]byte) {
 			w.Error("ERR Quorum must be 1 or greater.")
 			return
 		}
-		if _, ok := s.masterNamed(name); ok {
-			w.Error("ERR Duplicated master name")
-			return
+		if _, shard := s.masterNamed(name); shard {
+			if _, group := s.group(name); !group {
+				w.Error("ERR Duplicated master name")
+				return
+			}
 		}
 		c = groupChange{Op: opMonitor, Group: Group{Name: name, Primary: net.JoinHostPort(ip, strconv.Itoa(port)), Quorum: quorum}}
 	case "REMOVE":
@@ -238,7 +246,38 @@ func (s *Sentinel) groupCommand(w *resp.Writer, sub string, args [][]byte) {
 		}
 		c = groupChange{Op: opGroupSet, Group: g}
 	}
-	s.answer(w, s.proposeGroup(c), w.OK)
+	err := s.proposeGroup(c)
+	if errors.Is(err, ErrNotLeader) {
+		// The group's state is one for every sentinel: a follower hands the command to
+		// the leader, so an operator may send it to any (or, as with Redis Sentinel, to
+		// each) of them.
+		err = s.forward(append([]any{sub}, bytesToAny(args)...))
+	}
+	s.answer(w, err, w.OK)
+}
+
+// forward runs SENTINEL args… on the leader; its error replies come back as such.
+func (s *Sentinel) forward(args []any) error {
+	leader := s.leaderRESP()
+	if leader == "" {
+		return ErrNotLeader
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, err := sentinelapi.Leader(ctx, []string{leader}, args...)
+	var re redis.Error
+	if errors.As(err, &re) {
+		return replyError(re.Error())
+	}
+	return err
+}
+
+func bytesToAny(args [][]byte) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = string(a)
+	}
+	return out
 }
 
 // setOption applies one SENTINEL SET option to g.

@@ -64,7 +64,7 @@ var (
 		"Instances this sentinel finds subjectively down now.", nil, nil)
 	descLeader = prometheus.NewDesc("shoal_raft_leader",
 		"1 when this sentinel leads the Raft group.", nil, nil)
-	descTerm = prometheus.NewDesc("shoal_raft_term", "The Raft term.", nil, nil)
+	descTerm   = prometheus.NewDesc("shoal_raft_term", "The Raft term.", nil, nil)
 	descCommit = prometheus.NewDesc("shoal_raft_commit_index",
 		"The index of the last Raft log entry known committed.", nil, nil)
 	descApplied = prometheus.NewDesc("shoal_raft_applied_index",

@@ -28,9 +28,11 @@ func sentinelCmd() *cobra.Command {
 		bootstrap, verbose          bool
 		downAfter, lease            int
 		metricsPort                 int
+		logfile                     string
 	)
 	cmd := &cobra.Command{
-		Use:   "sentinel --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port | --peers id=host:port,...]",
+		Use:   "sentinel [sentinel.conf] --id ID --dir DIR [--port 26379] [--bootstrap | --join host:port | --peers id=host:port,...]",
+		Args:  cobra.MaximumNArgs(1),
 		Short: "Run a sentinel: the Raft group member that owns the cluster's topology",
 		Long: `Run a sentinel. The first sentinel of a cluster starts the group (--bootstrap);
 each other one joins it through any running sentinel's RESP port (--join). Or
@@ -46,13 +48,49 @@ The sentinels probe every data node; the group's leader replaces a primary a
 majority of them find silent for --down-after-milliseconds with its most advanced
 replica, and primaries take writes only under a lease from a majority of the
 sentinels (--lease-milliseconds). The failover timeline is printed on stdout in
-Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
+Redis Sentinel's words (+sdown, +odown, +switch-master ...).
+
+A sentinel.conf file (Redis Sentinel's: port, dir, sentinel monitor, sentinel
+down-after-milliseconds <master> ..., sentinel myid ...) may be given, plus
+directives named as the flags (id, secret, bootstrap yes, join, peers, raft-port,
+bus-port, metrics-port ...); flags win over the file. Its sentinel monitor lines
+put standalone primary/replica groups under the group's watch.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			defer func() {
 				if err != nil {
 					fmt.Fprintln(cmd.ErrOrStderr(), "shoal sentinel:", err)
 				}
 			}()
+			var file *sentinelFile
+			if len(args) == 1 {
+				text, err := os.ReadFile(args[0])
+				if err != nil {
+					return fmt.Errorf("Fatal error, can't open config file '%s': %v", args[0], err)
+				}
+				if file, err = parseSentinelConf(string(text), args[0]); err != nil {
+					return err
+				}
+				for _, w := range file.warnings {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+				}
+				for _, kv := range file.flags {
+					if !cmd.Flags().Changed(kv[0]) {
+						if err := cmd.Flags().Set(kv[0], kv[1]); err != nil {
+							return fmt.Errorf("%s: %s %s: %v", args[0], kv[0], kv[1], err)
+						}
+					}
+				}
+			}
+			events := cmd.OutOrStdout()
+			if logfile != "" {
+				lf, err := os.OpenFile(logfile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+				if err != nil {
+					return fmt.Errorf("Can't open the log file: %v", err)
+				}
+				defer lf.Close()
+				events = lf
+				cmd.SetOut(lf)
+			}
 			if id == "" || dir == "" {
 				return fmt.Errorf("--id and --dir are required")
 			}
@@ -68,7 +106,7 @@ Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 				Bus:       net.JoinHostPort(bind, strconv.Itoa(busPort)),
 				DownAfter: time.Duration(downAfter) * time.Millisecond,
 				Lease:     time.Duration(lease) * time.Millisecond,
-				Events:    cmd.OutOrStdout(),
+				Events:    events,
 			}
 			var peerBus []string
 			if len(peers) > 0 {
@@ -113,6 +151,9 @@ Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 			if len(peerBus) > 0 {
 				go joinPeersBus(s, peerBus) // they may not be up yet
 			}
+			if file != nil {
+				go applySentinelFile(s, file, cmd.ErrOrStderr())
+			}
 			<-sigs
 			return nil
 		},
@@ -131,6 +172,7 @@ Redis Sentinel's words (+sdown, +odown, +switch-master ...).`,
 	f.BoolVar(&verbose, "verbose", false, "log Raft and gossip")
 	f.IntVar(&downAfter, "down-after-milliseconds", 2000, "a node that leaves probes unanswered this long is down")
 	f.IntVar(&lease, "lease-milliseconds", 0, "primaries' write lease (default half of --down-after-milliseconds)")
+	f.StringVar(&logfile, "logfile", "", "write the events and messages to this file instead of stdout")
 	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics, /healthz and /readyz over HTTP on this port (0: off)")
 	return cmd
 }
@@ -177,4 +219,33 @@ func joinSentinel(addr, id, raftAddr string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return sentinelapi.Join(ctx, []string{addr}, id, raftAddr)
+}
+
+// applySentinelFile carries out a sentinel.conf's CONFIG SET values on this sentinel
+// and its monitor lines on the group (through the leader, once there is one; the
+// same group told again by another sentinel's file is no error).
+func applySentinelFile(s *failover.Sentinel, f *sentinelFile, errOut io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, kv := range f.config {
+		if err := sentinelapi.Do(ctx, s.Addr(), "CONFIG", "SET", kv[0], kv[1]).Err(); err != nil {
+			fmt.Fprintf(errOut, "sentinel %s %s: %v\n", kv[0], kv[1], err)
+		}
+	}
+	for _, m := range f.monitors {
+		if _, err := sentinelapi.Leader(ctx, []string{s.Addr()}, "MONITOR", m.name, m.ip, m.port, m.quorum); err != nil {
+			fmt.Fprintf(errOut, "sentinel monitor %s: %v\n", m.name, err)
+			continue
+		}
+		if len(m.settings) == 0 {
+			continue
+		}
+		args := []any{"SET", m.name}
+		for _, kv := range m.settings {
+			args = append(args, kv[0], kv[1])
+		}
+		if _, err := sentinelapi.Leader(ctx, []string{s.Addr()}, args...); err != nil {
+			fmt.Fprintf(errOut, "sentinel settings of %s: %v\n", m.name, err)
+		}
+	}
 }

@@ -127,9 +127,16 @@ func TestSentinelMonitor(t *testing.T) {
 	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "MONITOR", "grp", phost, pport, 2); err != nil {
 		t.Fatalf("SENTINEL MONITOR: %v", err)
 	}
-	if _, err := sentinelapi.Leader(ctx, c.sentinelAddrs(), "MONITOR", "grp", phost, pport, 2); err == nil ||
+	// Told to each sentinel, as Redis Sentinel's operators do: a follower hands it to
+	// the leader, and the same group again is no error; another one of that name is.
+	for i := range c.Sentinels {
+		if err := c.SentinelClient(c.Sentinels[i]).Do(ctx, "SENTINEL", "MONITOR", "grp", phost, pport, 2).Err(); err != nil {
+			t.Errorf("SENTINEL MONITOR on sentinel %d: %v", i, err)
+		}
+	}
+	if err := c.SentinelClient(c.Sentinels[1]).Do(ctx, "SENTINEL", "MONITOR", "grp", phost, pport, 3).Err(); err == nil ||
 		err.Error() != "ERR Duplicated master name" {
-		t.Errorf("SENTINEL MONITOR again: %v", err)
+		t.Errorf("SENTINEL MONITOR of another group of that name: %v", err)
 	}
 	sc := c.sentinelClient(2)
 	c.waitFor("the replicas discovered and probed", func() bool {
