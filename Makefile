@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover fuzz clean
+.PHONY: build run test test-failover test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -37,6 +37,11 @@ test-deps:
 test: test-deps lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(MAKE) fuzz FUZZTIME=5s
+
+# test-failover runs the failover kill tests for 20 rounds each (epochs strictly
+# growing; in safe mode every acknowledged write found).
+test-failover: test-deps
+	SHOAL_FAILOVER_ROUNDS=20 $(GO) test -race -count=1 -timeout 20m -run 'TestFailoverKill|TestSafeMode' ./internal/clustertest
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shoal-db/shoal/node/glob"
 	"github.com/shoal-db/shoal/node/resp"
@@ -62,20 +63,30 @@ func (c *session) send(b []byte) {
 	}
 }
 
-// writer writes what send queued until the connection closes.
+// writer writes what send queued until done closes, and then what is left (a QUIT's
+// +OK); a write error closes the connection.
 func (c *session) writer(done <-chan struct{}) {
 	var buf []byte
 	for {
+		last := false
 		select {
 		case <-done:
-			return
+			last = true
 		case <-c.wake:
 		}
 		c.mu.Lock()
 		buf, c.out = c.out, buf[:0]
 		c.mu.Unlock()
-		if _, err := c.conn.Write(buf); err != nil {
-			c.conn.Close()
+		if len(buf) > 0 {
+			if last {
+				c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			}
+			if _, err := c.conn.Write(buf); err != nil {
+				c.conn.Close()
+				return
+			}
+		}
+		if last {
 			return
 		}
 	}

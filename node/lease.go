@@ -33,8 +33,9 @@ type leaseState struct {
 	lost     atomic.Int64 // times the lease ran out while the node was a primary
 	kick     chan struct{}
 
-	mu        sync.Mutex // one renewal at a time
-	lastStart int64      // when the last renewal started (mono; guarded by mu)
+	mu        sync.Mutex   // one renewal at a time
+	lastStart int64        // when the last renewal started (mono; guarded by mu)
+	lastEnd   atomic.Int64 // when the last renewal ended, granted or not (mono)
 
 	addrMu    sync.Mutex
 	sentinels map[string]bool // RESP addresses of every sentinel seen on the gossip
@@ -80,11 +81,17 @@ func (c *Client) writes(cmd *Command) bool {
 }
 
 // leaseLapsed reports whether the node is a primary without a running write lease.
-// When the lease has run out it first tries one renewal (shared with other callers).
+// When the lease has run out it first tries one renewal (shared with other callers),
+// unless one ended within the renewal interval: a primary cut off from the
+// sentinels answers its clients at once rather than make each wait for a request
+// that will not be answered.
 func (s *Server) leaseLapsed() bool {
 	l := &s.lease
 	if s.mono() < l.until.Load() || !s.needsLease() {
 		return false
+	}
+	if end := l.lastEnd.Load(); end > 0 && s.mono()-end < max(l.every.Load(), int64(25*time.Millisecond)) {
+		return true
 	}
 	s.renewLease(s.mono())
 	return s.mono() >= l.until.Load()
@@ -104,6 +111,7 @@ func (s *Server) renewLease(asked int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), max(time.Duration(l.every.Load())*2, 100*time.Millisecond))
 	defer cancel()
 	d, ok := sentinelapi.Lease(ctx, s.leaseSentinels(), s.cluster.myID)
+	defer l.lastEnd.Store(s.mono())
 	if ok {
 		// 10% off for the clocks' rates.
 		if until := t0 + int64(d)*9/10; until > l.until.Load() {

@@ -39,10 +39,12 @@ var clients sync.Map // addr → *redis.Client
 func Do(ctx context.Context, addr string, args ...any) *redis.Cmd {
 	c, ok := clients.Load(addr)
 	if !ok {
-		// A sentinel answers a proposal within its own 10 s limit.
+		// A sentinel answers a proposal within its own 10 s limit. The caller's context
+		// bounds each call (a lease request to a sentinel behind a partition must not
+		// wait out the read timeout).
 		c, _ = clients.LoadOrStore(addr, redis.NewClient(&redis.Options{Addr: addr, Protocol: 2,
 			DisableIdentity: true, MaxRetries: -1, PoolSize: 4, ConnMaxIdleTime: time.Minute,
-			ReadTimeout: 15 * time.Second}))
+			ReadTimeout: 15 * time.Second, ContextTimeoutEnabled: true}))
 	}
 	return c.(*redis.Client).Do(ctx, append([]any{"SENTINEL"}, args...)...)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os/exec"
 	"slices"
@@ -132,4 +133,89 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestMostAdvancedReplicaWins: of a primary's two replicas, one is stopped (SIGSTOP)
+// while writes go on, so it falls behind; the primary dies (kill -9) and the laggard
+// runs again, answering the sentinels with its older offset: the replica holding
+// every write is promoted, and every acknowledged write is there.
+func TestMostAdvancedReplicaWins(t *testing.T) {
+	bin := buildShoal(t)
+	ctx := context.Background()
+	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
+		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
+	})
+	var sentinels []string
+	for _, s := range c.Sentinels {
+		sentinels = append(sentinels, s.Addr())
+	}
+	var addrs []string
+	var clients []*redis.Client
+	var procs []*exec.Cmd
+	for range 3 {
+		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
+			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
+		addrs = append(addrs, cl.Options().Addr)
+		clients = append(clients, cl)
+		procs = append(procs, cmd)
+	}
+	a := admin.New(sentinels, io.Discard, nil)
+	defer a.Close()
+	if err := a.Create(addrs, 2); err != nil { // node 0 primary, nodes 1 and 2 its replicas
+		t.Fatal(err)
+	}
+	primary, laggard, ahead := clients[0], clients[1], clients[2]
+	offset := func(cl *redis.Client, field string) string {
+		for _, line := range strings.Split(cl.Info(ctx, "replication").Val(), "\r\n") {
+			if v, ok := strings.CutPrefix(line, field+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	waitFor(t, "both replicas in sync", func() bool {
+		primary.Set(ctx, "k", "v", 0)
+		off := offset(primary, "master_repl_offset")
+		return off != "" && offset(laggard, "slave_repl_offset") == off && offset(ahead, "slave_repl_offset") == off
+	})
+	if err := procs[1].Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// The stopped replica's link ends (what its socket holds it would still apply on
+	// waking): the running one reconnects and continues, the stopped one cannot.
+	if err := primary.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []string
+	for i := range 500 {
+		k := fmt.Sprint("key:", i)
+		if primary.Set(ctx, k, i, 0).Err() == nil {
+			acked = append(acked, k)
+		}
+	}
+	waitFor(t, "the running replica in sync", func() bool {
+		return offset(ahead, "slave_repl_offset") == offset(primary, "master_repl_offset")
+	})
+	procs[0].Process.Kill()
+	if err := procs[1].Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a new primary", func() bool {
+		return strings.Contains(ahead.Info(ctx, "replication").Val(), "role:master") ||
+			strings.Contains(laggard.Info(ctx, "replication").Val(), "role:master")
+	})
+	if !strings.Contains(ahead.Info(ctx, "replication").Val(), "role:master") {
+		t.Fatalf("the replica that fell behind was promoted")
+	}
+	for _, k := range acked {
+		if err := ahead.Get(ctx, k).Err(); err != nil {
+			t.Fatalf("acknowledged write %s: %v", k, err)
+		}
+	}
+	ro := redis.NewClient(&redis.Options{Addr: addrs[1], MaxRetries: -1,
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
+	defer ro.Close()
+	waitFor(t, "the laggard catching up from the new primary", func() bool {
+		return ro.Exists(ctx, acked[len(acked)-1]).Val() == 1
+	})
 }

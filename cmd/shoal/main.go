@@ -8,9 +8,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -112,6 +115,20 @@ func runServer(args []string, stderr io.Writer) error {
 	if err := srv.Start(); err != nil {
 		log.Warningf("%v", err)
 		return err
+	}
+	if cfg.MetricsPort > 0 {
+		host := "127.0.0.1"
+		if len(cfg.Bind) > 0 {
+			host = strings.TrimPrefix(cfg.Bind[0], "-")
+		}
+		addr, stop, err := serveMetrics(net.JoinHostPort(host, strconv.Itoa(cfg.MetricsPort)),
+			func() bool { return !srv.Loading() }, srv.Collector())
+		if err != nil {
+			log.Warningf("metrics: %v", err)
+			return err
+		}
+		defer stop()
+		log.Noticef("Metrics on http://%s/metrics", addr)
 	}
 	if cfg.Pidfile != "" {
 		if err := os.WriteFile(cfg.Pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {

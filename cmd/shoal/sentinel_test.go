@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,6 +59,32 @@ func TestSentinelMetrics(t *testing.T) {
 	for _, want := range []string{"shoal_raft_leader 1", "shoal_raft_voters 1", "shoal_sentinel_failovers_total 0",
 		"shoal_raft_term ", "shoal_raft_commit_index ", `shoal_sentinel_masters{kind="shard"} 0`, `shoal_up{role="sentinel"} 1`,
 		"go_goroutines ", "process_resident_memory_bytes "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestServerMetrics: `shoal server --metrics-port` serves the node's metrics
+// (redis_exporter's names), /healthz and /readyz.
+func TestServerMetrics(t *testing.T) {
+	bin := buildShoal(t)
+	mp := freePort(t)
+	_, c := startProc(t, bin, "--metrics-port", fmt.Sprint(mp))
+	waitFor(t, "the server", func() bool { return c.Set(context.Background(), "k", "v", 0).Err() == nil })
+	get := func(path string) (int, string) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", mp, path))
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, "/readyz", func() bool { code, _ := get("/readyz"); return code == 200 })
+	_, body := get("/metrics")
+	for _, want := range []string{"redis_up 1", `redis_db_keys{db="db0"} 1`, "redis_connected_clients ",
+		"redis_commands_processed_total ", "redis_connected_slaves 0", "shoal_write_lease_lost_total 0", "go_goroutines "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,18 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// failoverRounds is how many failovers the kill tests run: $SHOAL_FAILOVER_ROUNDS
+// (make test-failover: 20), else 4 (2 with -short).
+func failoverRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("SHOAL_FAILOVER_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	if testing.Short() {
+		return 2
+	}
+	return 4
 }
 
 // fastFailover starts a cluster whose sentinels find a node down after 400 ms (and
@@ -109,10 +122,7 @@ func TestFailoverKill(t *testing.T) {
 	key := slotKey(0, 2, "k")
 	c.waitFor("the first write", func() bool { return cc.Set(ctx, key, "0", 0).Err() == nil })
 
-	rounds := 4
-	if testing.Short() {
-		rounds = 2
-	}
+	rounds := failoverRounds()
 	_, lastEpoch := c.primaryOf(0)
 	for round := 1; round <= rounds; round++ {
 		old, _ := c.primaryOf(0)
@@ -396,10 +406,7 @@ func TestSafeMode(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
 		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1})
 	defer cc.Close()
-	rounds := 4
-	if testing.Short() {
-		rounds = 2
-	}
+	rounds := failoverRounds()
 	var acked []string
 	for round := range rounds {
 		old, _ := c.primaryOf(0)

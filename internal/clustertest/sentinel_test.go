@@ -90,7 +90,21 @@ func TestSentinelAPI(t *testing.T) {
 		t.Errorf("SENTINEL INFO-CACHE: %v %v", v, err)
 	}
 
-	// A manual failover: a follower's subscribers hear +switch-master.
+	// A manual failover: a follower's subscribers hear +switch-master. (Once every
+	// sentinel has seen the replica replicating: any of them may lead.)
+	c.waitFor("a write to shard 0", func() bool {
+		return c.Client(c.Nodes[0]).Set(ctx, slotKey(0, 2, "k"), 1, 0).Err() == nil
+	})
+	all := []*redis.SentinelClient{c.sentinelClient(0), sc, c.sentinelClient(2)}
+	c.waitFor("every sentinel seeing the replica replicating", func() bool {
+		for _, cl := range all {
+			reps, err := cl.Replicas(ctx, name).Result()
+			if err != nil || len(reps) != 1 || reps[0]["master-link-status"] != "ok" || reps[0]["slave-repl-offset"] == "0" {
+				return false
+			}
+		}
+		return true
+	})
 	sub := c.sentinelClient(2).Subscribe(ctx, "+switch-master")
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {

@@ -174,6 +174,7 @@ type Config struct {
 	ClusterSecret                   string // cluster-secret (shoal's: the gossip's shared key)
 	ShardDurability                 string // shard-durability (shoal's): async or safe
 	ShardDurabilityTimeout          int    // shard-durability-timeout (shoal's), ms
+	MetricsPort                     int    // metrics-port (shoal's): HTTP metrics, 0 = none
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none
