@@ -552,6 +552,7 @@ func clusterDefs() []def {
 		{name: "readwrite", fn: cmdReadwrite, lock: lockNone},
 		{name: "cluster|keyslot", fn: cmdClusterKeyslot, lock: lockNone},
 		{name: "cluster|myid", fn: cmdClusterMyid, lock: lockNone},
+		{name: "cluster|myshardid", fn: cmdClusterMyshardid, lock: lockNone},
 		{name: "cluster|countkeysinslot", fn: cmdClusterCountkeysinslot, lock: lockNone},
 		{name: "cluster|getkeysinslot", fn: cmdClusterGetkeysinslot, lock: lockNone},
 		{name: "cluster|info", fn: cmdClusterInfo, lock: lockNone},
@@ -589,6 +590,22 @@ func cmdClusterKeyslot(c *Client) {
 func cmdClusterMyid(c *Client) {
 	if !c.clusterOn() {
 		return
+	}
+	c.w.BulkString(c.s.cluster.myID)
+}
+
+// cmdClusterMyshardid is CLUSTER MYSHARDID (Redis 7.2): the ID of the node's shard in
+// the topology it follows; a node in no shard yet answers its own ID (as a new Redis
+// node is a shard of its own).
+func cmdClusterMyshardid(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if top := c.s.cluster.top.Load(); top != nil {
+		if sh, ok := top.ShardOf(c.s.cluster.myID); ok {
+			c.w.BulkString(sh.ID)
+			return
+		}
 	}
 	c.w.BulkString(c.s.cluster.myID)
 }

@@ -75,11 +75,13 @@ func TestClusterRedirects(t *testing.T) {
 		S("SET", "bar", "2").Is("QUEUED"),
 		S("EXEC").Is(E("EXECABORT Transaction discarded because of previous errors.")),
 		S("CLUSTER", "MYID").Is(a.ClusterID()),
+		S("CLUSTER", "MYSHARDID").Is(strings.Repeat("1", 40)),
 		S("CLUSTER", "COUNTKEYSINSLOT", "5061").Is(3),
 		S("CLUSTER", "GETKEYSINSLOT", "5061", "10").Is(Check(func(v any) bool { a, ok := v.([]any); return ok && len(a) == 3 })),
 		S("CLUSTER", "COUNTKEYSINSLOT", "16384").Is(E("ERR Invalid or out of range slot")),
 	)
 	transcript(cAddr,
+		S("CLUSTER", "MYSHARDID").Is(strings.Repeat("1", 40)), // a replica: its primary's shard
 		S("GET", "bar").Is(E("MOVED 5061 "+aAddr)),
 		S("READONLY").Is("OK"),
 		S("GET", "bar").Is(nil), // a replica in name only here: no data streamed

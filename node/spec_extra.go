@@ -4,7 +4,8 @@ import "github.com/shoal-db/shoal/node/spec"
 
 // extraSpec returns the facts of the few commands clients send that Redis 7.0 lacks but
 // Redis 7.2 added (CLIENT SETINFO is sent by go-redis and redis-py on connect; CLIENT
-// NO-TOUCH by tooling), as Redis 7.2 reports them; nil for anything else.
+// NO-TOUCH by tooling; CLUSTER MYSHARDID by cluster clients and tooling), as Redis 7.2
+// reports them; nil for anything else.
 func extraSpec(fullName string) *spec.Command {
 	conn := []string{"@slow", "@connection"}
 	flags := []string{"noscript", "loading", "stale"}
@@ -17,6 +18,12 @@ func extraSpec(fullName string) *spec.Command {
 		return c
 	}
 	switch fullName {
+	case "cluster|myshardid":
+		return &spec.Command{Name: "myshardid", FullName: fullName, Arity: 2, FlagNames: []string{"loading", "stale"},
+			Flags: spec.Loading | spec.Stale, Categories: []string{"@slow"}, Tips: []string{"nondeterministic_output"},
+			Parent: spec.Reference().ByName["cluster"],
+			Docs: []any{"summary", "Returns the shard ID of a node.", "since", "7.2.0", "group", "cluster",
+				"complexity", "O(1)"}}
 	case "client|setinfo":
 		c := mk("setinfo", 4)
 		c.Tips = []string{"request_policy:all_nodes", "response_policy:all_succeeded"}
