@@ -195,9 +195,27 @@ func (s *Server) awaitFailoverTarget(done chan struct{}) {
 		f.mu.Unlock()
 		s.log.Noticef("Failover target %s:%d is synced, failing over.", host, port)
 		s.follow(host, port)
+		// The server is a replica now (writes get -READONLY): if the target does not
+		// answer the PSYNC soon, the held writes are let go to meet that rather than
+		// wait for it.
+		wait := failoverAnswerWait
+		if !end.IsZero() {
+			wait = max(wait, time.Until(end))
+		}
+		select {
+		case <-done:
+		case <-s.stop:
+		case <-time.After(wait):
+			s.log.Warningf("Failover target %s:%d has not taken over yet: writes are refused until it does", host, port)
+			s.unpauseClients()
+		}
 		return
 	}
 }
+
+// failoverAnswerWait is how long a failing-over primary holds its clients' writes for
+// the target's answer (at least; TIMEOUT, when longer, counts).
+const failoverAnswerWait = 5 * time.Second
 
 // syncedReplica finds an online replica (host:port when host is set) that has
 // acknowledged the whole stream.
