@@ -69,7 +69,8 @@ fuzz:
 		./slots:FuzzDecode \
 		./gossip:FuzzReceive \
 		./gossip:FuzzMeta \
-		./cmd/shoal:FuzzSentinelConf ; do \
+		./cmd/shoal:FuzzSentinelConf \
+		./proxy:FuzzReadReply ; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg 2>&1); rc=$$?; \

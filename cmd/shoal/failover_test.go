@@ -25,30 +25,8 @@ import (
 // write its clients sent meanwhile is refused — it lost its lease before the replica
 // was promoted — and it turns into a replica of the new primary.
 func TestFailoverStalledPrimary(t *testing.T) {
-	bin := buildShoal(t)
 	ctx := context.Background()
-	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
-		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
-	})
-	var sentinels []string
-	for _, s := range c.Sentinels {
-		sentinels = append(sentinels, s.Addr())
-	}
-	var addrs []string
-	var clients []*redis.Client
-	var procs []*exec.Cmd
-	for range 2 {
-		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
-			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
-		addrs = append(addrs, cl.Options().Addr)
-		clients = append(clients, cl)
-		procs = append(procs, cmd)
-	}
-	a := admin.New(sentinels, io.Discard, nil)
-	defer a.Close()
-	if err := a.Create(addrs, 1); err != nil { // node 0 primary, node 1 its replica
-		t.Fatal(err)
-	}
+	clients, procs := shardProcs(t, 1) // node 0 primary, node 1 its replica
 	primary, replica := clients[0], clients[1]
 	waitFor(t, "a write and the replica linked", func() bool {
 		return primary.Set(ctx, "k", "v", 0).Err() == nil &&
@@ -67,7 +45,7 @@ func TestFailoverStalledPrimary(t *testing.T) {
 		wg   sync.WaitGroup
 	)
 	for w := range 4 {
-		cl := redis.NewClient(&redis.Options{Addr: addrs[0], MaxRetries: -1, PoolSize: 1, ReadTimeout: 30 * time.Second})
+		cl := redis.NewClient(&redis.Options{Addr: clients[0].Options().Addr, MaxRetries: -1, PoolSize: 1, ReadTimeout: 30 * time.Second})
 		defer cl.Close()
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -123,6 +101,35 @@ func TestFailoverStalledPrimary(t *testing.T) {
 	t.Logf("%d writes sent to the stalled primary, all refused", refused)
 }
 
+// shardProcs starts 3 in-process sentinels (down-after 500 ms) and a shard of data
+// node processes — a primary and replicas replicas — and returns clients of the
+// nodes and their processes, in that order.
+func shardProcs(t *testing.T, replicas int) ([]*redis.Client, []*exec.Cmd) {
+	bin := buildShoal(t)
+	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
+		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
+	})
+	var sentinels, addrs []string
+	for _, s := range c.Sentinels {
+		sentinels = append(sentinels, s.Addr())
+	}
+	var clients []*redis.Client
+	var procs []*exec.Cmd
+	for range 1 + replicas {
+		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
+			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
+		addrs = append(addrs, cl.Options().Addr)
+		clients = append(clients, cl)
+		procs = append(procs, cmd)
+	}
+	a := admin.New(sentinels, io.Discard, nil)
+	defer a.Close()
+	if err := a.Create(addrs, replicas); err != nil {
+		t.Fatal(err)
+	}
+	return clients, procs
+}
+
 // waitFor polls cond until it holds, failing the test after 30 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -140,30 +147,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // runs again, answering the sentinels with its older offset: the replica holding
 // every write is promoted, and every acknowledged write is there.
 func TestMostAdvancedReplicaWins(t *testing.T) {
-	bin := buildShoal(t)
 	ctx := context.Background()
-	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
-		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
-	})
-	var sentinels []string
-	for _, s := range c.Sentinels {
-		sentinels = append(sentinels, s.Addr())
-	}
-	var addrs []string
-	var clients []*redis.Client
-	var procs []*exec.Cmd
-	for range 3 {
-		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
-			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
-		addrs = append(addrs, cl.Options().Addr)
-		clients = append(clients, cl)
-		procs = append(procs, cmd)
-	}
-	a := admin.New(sentinels, io.Discard, nil)
-	defer a.Close()
-	if err := a.Create(addrs, 2); err != nil { // node 0 primary, nodes 1 and 2 its replicas
-		t.Fatal(err)
-	}
+	clients, procs := shardProcs(t, 2) // node 0 primary, nodes 1 and 2 its replicas
 	primary, laggard, ahead := clients[0], clients[1], clients[2]
 	offset := func(cl *redis.Client, field string) string {
 		for _, line := range strings.Split(cl.Info(ctx, "replication").Val(), "\r\n") {
@@ -212,7 +197,7 @@ func TestMostAdvancedReplicaWins(t *testing.T) {
 			t.Fatalf("acknowledged write %s: %v", k, err)
 		}
 	}
-	ro := redis.NewClient(&redis.Options{Addr: addrs[1], MaxRetries: -1,
+	ro := redis.NewClient(&redis.Options{Addr: clients[1].Options().Addr, MaxRetries: -1,
 		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
 	defer ro.Close()
 	waitFor(t, "the laggard catching up from the new primary", func() bool {

@@ -44,7 +44,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
 	}
-	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd())
+	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd(), proxyCmd())
 	return root
 }
 

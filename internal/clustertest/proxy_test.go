@@ -1,0 +1,89 @@
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/admin"
+	"github.com/shoal-db/shoal/proxy"
+)
+
+// TestProxy: a plain go-redis Client through the proxy reads and writes keys of
+// every shard, same-slot multi-key commands work, keys in different slots get
+// CROSSSLOT, and after slots move the proxy follows MOVED without the client seeing
+// it.
+func TestProxy(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 3, 3)
+	c.Create(0) // three shards of one primary
+	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer cl.Close()
+	c.waitFor("a write through the proxy", func() bool { return cl.Set(ctx, "k", "v", 0).Err() == nil })
+	for i := range 300 {
+		if err := cl.Set(ctx, fmt.Sprint("key:", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET through the proxy: %v", err)
+		}
+	}
+	for i := range 300 {
+		if v, err := cl.Get(ctx, fmt.Sprint("key:", i)).Int(); err != nil || v != i {
+			t.Fatalf("GET through the proxy: %v %v", v, err)
+		}
+	}
+	var total int64
+	for _, n := range c.Nodes {
+		total += c.Client(n).DBSize(ctx).Val()
+	}
+	if total != 301 {
+		t.Errorf("the nodes hold %d keys, want 301", total)
+	}
+	if err := cl.MSet(ctx, "{u}a", 1, "{u}b", 2).Err(); err != nil {
+		t.Errorf("MSET of one slot: %v", err)
+	}
+	if v := cl.MGet(ctx, "{u}a", "{u}b").Val(); fmt.Sprint(v) != "[1 2]" {
+		t.Errorf("MGET of one slot: %v", v)
+	}
+	if err := cl.MSet(ctx, "a", 1, "b", 2).Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+		t.Errorf("MSET across slots: %v", err)
+	}
+	if v := cl.Ping(ctx).Val(); v != "PONG" {
+		t.Errorf("PING: %q", v)
+	}
+	if err := cl.Do(ctx, "SELECT", "1").Err(); err == nil || err.Error() != "ERR SELECT is not allowed in cluster mode" {
+		t.Errorf("SELECT 1: %v", err)
+	}
+	// A pipeline keeps its order.
+	pipe := cl.Pipeline()
+	var gets []*redis.StringCmd
+	for i := range 100 {
+		gets = append(gets, pipe.Get(ctx, fmt.Sprint("key:", i)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gets {
+		if g.Val() != fmt.Sprint(i) {
+			t.Fatalf("pipelined GET %d: %q", i, g.Val())
+		}
+	}
+	// 2,000 slots of shard 0 move to shard 1 (a reshard with the admin CLI): the
+	// proxy's client goes on reading every key.
+	var out bytes.Buffer
+	if err := c.session(&out).Reshard([]string{c.Nodes[0].ClusterID()}, c.Nodes[1].ClusterID(), 2000, admin.MoveOptions{}); err != nil {
+		t.Fatalf("reshard: %v\n%s", err, out.String())
+	}
+	for i := range 300 {
+		if v, err := cl.Get(ctx, fmt.Sprint("key:", i)).Int(); err != nil || v != i {
+			t.Fatalf("GET through the proxy after the reshard: %v %v", v, err)
+		}
+	}
+}

@@ -1,0 +1,438 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
+)
+
+// Config configures a proxy.
+type Config struct {
+	Addr  string   // where clients connect, "127.0.0.1:6380" ("…:0": any port)
+	Seeds []string // data nodes of the cluster ("host:port"), to learn the slots from
+}
+
+// Proxy is a running proxy. This first version gives each client its own connection
+// to each node it talks to, and handles one request at a time per client (a
+// client's pipeline is answered in order).
+type Proxy struct {
+	cfg   Config
+	ln    net.Listener
+	owner atomic.Pointer[[slots.Count]string] // slot → its primary's address ("": none)
+
+	refreshMu sync.Mutex
+	refreshed time.Time
+
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	done  bool
+	stop  chan struct{}
+}
+
+// Start listens on cfg.Addr and starts serving; the slots are read from the seeds
+// (again every second and after each MOVED).
+func Start(cfg Config) (*Proxy, error) {
+	if len(cfg.Seeds) == 0 {
+		return nil, errors.New("proxy: no cluster node given")
+	}
+	p := &Proxy{cfg: cfg, conns: map[net.Conn]struct{}{}, stop: make(chan struct{})}
+	p.owner.Store(new([slots.Count]string))
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	p.ln = ln
+	p.refresh()
+	p.wg.Add(2)
+	go p.serve()
+	go p.refreshLoop()
+	return p, nil
+}
+
+// Addr is the address clients connect to.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Close stops the proxy and closes every client connection.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	if p.done {
+		p.mu.Unlock()
+		return nil
+	}
+	p.done = true
+	close(p.stop)
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	err := p.ln.Close()
+	p.wg.Wait()
+	return err
+}
+
+func (p *Proxy) refreshLoop() {
+	defer p.wg.Done()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(time.Second):
+		}
+		p.refresh()
+	}
+}
+
+// refresh reads the slots' owners from the first node that answers CLUSTER SLOTS
+// (nodes it learned first, then the seeds), at most every 50 ms.
+func (p *Proxy) refresh() {
+	p.refreshMu.Lock()
+	defer p.refreshMu.Unlock()
+	if time.Since(p.refreshed) < 50*time.Millisecond {
+		return
+	}
+	p.refreshed = time.Now()
+	seen := map[string]bool{}
+	var addrs []string
+	for _, a := range append(p.primaries(), p.cfg.Seeds...) {
+		if !seen[a] {
+			seen[a] = true
+			addrs = append(addrs, a)
+		}
+	}
+	for _, addr := range addrs {
+		cl := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1,
+			PoolSize: 1, DialTimeout: time.Second, ReadTimeout: time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		rs, err := cl.ClusterSlots(ctx).Result()
+		cancel()
+		cl.Close()
+		if err != nil || len(rs) == 0 {
+			continue
+		}
+		owner := new([slots.Count]string)
+		for _, r := range rs {
+			if len(r.Nodes) == 0 {
+				continue
+			}
+			for s := max(r.Start, 0); s <= min(r.End, slots.Count-1); s++ {
+				owner[s] = r.Nodes[0].Addr
+			}
+		}
+		p.owner.Store(owner)
+		return
+	}
+}
+
+// primaries lists the distinct primaries of the current slot map.
+func (p *Proxy) primaries() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range p.owner.Load() {
+		if a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (p *Proxy) serve() {
+	defer p.wg.Done()
+	for {
+		conn, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.done {
+			p.mu.Unlock()
+			conn.Close()
+			return
+		}
+		p.conns[conn] = struct{}{}
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			s := &session{p: p, conn: conn, backends: map[string]*backend{}}
+			s.w.Proto = 2
+			s.loop()
+			s.close()
+			p.mu.Lock()
+			delete(p.conns, conn)
+			p.mu.Unlock()
+		}()
+	}
+}
+
+// session is one client.
+type session struct {
+	p        *Proxy
+	conn     net.Conn
+	w        resp.Writer // replies not yet written
+	backends map[string]*backend
+}
+
+// backend is a session's connection to one node.
+type backend struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+}
+
+func (s *session) close() {
+	s.conn.Close()
+	for _, b := range s.backends {
+		b.conn.Close()
+	}
+}
+
+func (s *session) loop() {
+	rd := resp.NewReader(s.conn, resp.Limits{})
+	for {
+		req, ok, err := rd.Next()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				s.w.Error("ERR " + pe.Msg)
+				s.conn.Write(s.w.B)
+			}
+			return
+		}
+		if !ok {
+			if s.w.Len() > 0 {
+				if _, err := s.conn.Write(s.w.B); err != nil {
+					return
+				}
+				s.w.Reset()
+			}
+			if err := rd.Fill(); err != nil {
+				return
+			}
+			continue
+		}
+		if s.request(req) {
+			s.conn.Write(s.w.B)
+			return
+		}
+	}
+}
+
+// request answers one request; it reports QUIT.
+func (s *session) request(req resp.Request) (quit bool) {
+	args := req.Args
+	name := strings.ToLower(string(args[0]))
+	switch name {
+	case "quit":
+		s.w.OK()
+		return true
+	case "ping":
+		if len(args) > 2 {
+			s.w.Error("ERR wrong number of arguments for 'ping' command")
+		} else if len(args) == 2 {
+			s.w.Bulk(args[1])
+		} else {
+			s.w.Simple("PONG")
+		}
+		return false
+	case "echo":
+		if len(args) != 2 {
+			s.w.Error("ERR wrong number of arguments for 'echo' command")
+		} else {
+			s.w.Bulk(args[1])
+		}
+		return false
+	case "select":
+		if len(args) != 2 {
+			s.w.Error("ERR wrong number of arguments for 'select' command")
+		} else if string(args[1]) == "0" {
+			s.w.OK()
+		} else {
+			s.w.Error("ERR SELECT is not allowed in cluster mode")
+		}
+		return false
+	case "hello":
+		if len(args) > 1 && string(args[1]) != "2" {
+			s.w.Error("NOPROTO unsupported protocol version") // (RESP3 through the proxy: not yet)
+			return false
+		}
+		s.hello()
+		return false
+	case "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe",
+		"unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "reset":
+		s.w.Error(fmt.Sprintf("ERR '%s' is not supported through shoal proxy yet", name))
+		return false
+	}
+	slot, err := s.slotOf(args)
+	if err != "" {
+		s.w.Error(err)
+		return false
+	}
+	s.forward(slot, req.Raw)
+	return false
+}
+
+// hello answers HELLO [2] as the nodes do, naming the proxy.
+func (s *session) hello() {
+	w := &s.w
+	w.Map(7)
+	for _, kv := range [][2]string{{"server", "redis"}, {"version", "7.0.15"}} {
+		w.BulkString(kv[0])
+		w.BulkString(kv[1])
+	}
+	w.BulkString("proto")
+	w.Int(2)
+	w.BulkString("id")
+	w.Int(1)
+	w.BulkString("mode")
+	w.BulkString("proxy")
+	w.BulkString("role")
+	w.BulkString("master")
+	w.BulkString("modules")
+	w.Array(0)
+}
+
+// slotOf is the slot every key of the request hashes to (-1 for a request without
+// keys), or the error to answer (keys in different slots).
+func (s *session) slotOf(args [][]byte) (int, string) {
+	cmd := spec.Reference().ByName[strings.ToLower(string(args[0]))]
+	if cmd == nil {
+		return -1, "" // the node answers unknown commands itself
+	}
+	if cmd.Subs != nil && len(args) > 1 {
+		if sub := cmd.Subs[strings.ToLower(string(args[1]))]; sub != nil {
+			cmd = sub
+		}
+	}
+	slot := -1
+	cross := false
+	cmd.EachKey(args, func(i int, _ *spec.KeySpec) {
+		k := slots.KeySlot(args[i])
+		if slot >= 0 && k != slot {
+			cross = true
+		}
+		slot = k
+	})
+	if cross {
+		return 0, "CROSSSLOT Keys in request don't hash to the same slot"
+	}
+	return slot, ""
+}
+
+// forward sends a request to the primary of slot (any primary for -1) and passes its
+// reply on, following MOVED (the slot map is read again) and ASK.
+func (s *session) forward(slot int, raw []byte) {
+	addr := s.addrFor(slot)
+	asking := false
+	for try := 0; ; try++ {
+		if addr == "" {
+			s.w.Error("CLUSTERDOWN Hash slot not served")
+			return
+		}
+		reply, err := s.roundTrip(addr, raw, asking)
+		if err != nil {
+			s.drop(addr)
+			if try < 2 {
+				s.p.refresh()
+				addr = s.addrFor(slot)
+				continue
+			}
+			s.w.Error("CLUSTERDOWN The cluster is down")
+			return
+		}
+		if try < 5 && len(reply) > 0 && reply[0] == '-' {
+			if target, ok := redirect(reply, "-MOVED "); ok {
+				go s.p.refresh()
+				addr, asking = target, false
+				continue
+			}
+			if target, ok := redirect(reply, "-ASK "); ok {
+				addr, asking = target, true
+				continue
+			}
+		}
+		s.w.Raw(reply)
+		return
+	}
+}
+
+// redirect reads the address of a "-MOVED <slot> <addr>" or "-ASK …" reply.
+func redirect(reply []byte, prefix string) (string, bool) {
+	line, ok := strings.CutPrefix(strings.TrimRight(string(reply), "\r\n"), prefix)
+	if !ok {
+		return "", false
+	}
+	_, addr, ok := strings.Cut(line, " ")
+	return addr, ok && addr != ""
+}
+
+// addrFor is the primary of slot, or any primary for -1.
+func (s *session) addrFor(slot int) string {
+	owner := s.p.owner.Load()
+	if slot >= 0 {
+		return owner[slot]
+	}
+	ps := s.p.primaries()
+	if len(ps) == 0 {
+		return ""
+	}
+	return ps[rand.IntN(len(ps))]
+}
+
+// roundTrip sends raw (after ASKING when asking) on the session's connection to addr
+// and reads the reply.
+func (s *session) roundTrip(addr string, raw []byte, asking bool) ([]byte, error) {
+	b, err := s.backend(addr)
+	if err != nil {
+		return nil, err
+	}
+	if asking {
+		b.bw.WriteString("*1\r\n$6\r\nASKING\r\n")
+	}
+	b.bw.Write(raw)
+	if err := b.bw.Flush(); err != nil {
+		return nil, err
+	}
+	if asking {
+		if _, err := readReply(b.br, nil); err != nil {
+			return nil, err
+		}
+	}
+	return readReply(b.br, nil)
+}
+
+// backend is the session's connection to addr, dialed on first use.
+func (s *session) backend(addr string) (*backend, error) {
+	if b := s.backends[addr]; b != nil {
+		return b, nil
+	}
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	b := &backend{conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10)}
+	s.backends[addr] = b
+	return b, nil
+}
+
+// drop closes the session's connection to addr.
+func (s *session) drop(addr string) {
+	if b := s.backends[addr]; b != nil {
+		b.conn.Close()
+		delete(s.backends, addr)
+	}
+}
