@@ -179,19 +179,40 @@ func (p *Proxy) serve() {
 	}
 }
 
-// session is one client.
+// session is one client. The requests of a client's pipeline are sent on to the
+// nodes as they are read, and their replies collected in order once the pipeline (or
+// a batch of it) is read: a pipeline costs one round trip per node, not one per
+// request.
 type session struct {
 	p        *Proxy
 	conn     net.Conn
 	w        resp.Writer // replies not yet written
 	backends map[string]*backend
+	batch    []pending // requests sent on, their replies not read yet
+	batchLen int       // their bytes
 }
+
+// pending is a request sent on to a node.
+type pending struct {
+	slot int
+	raw  []byte // the request (a copy), to send again after a redirection or an error
+	b    *backend
+}
+
+// A batch is settled (its replies read) past maxBatch requests or maxBatchBytes
+// bytes: small enough that writing it never waits for the node to read (its socket
+// buffer takes it), whatever the node is doing with its replies.
+const (
+	maxBatch      = 128
+	maxBatchBytes = 64 << 10
+)
 
 // backend is a session's connection to one node.
 type backend struct {
-	conn net.Conn
-	br   *bufio.Reader
-	bw   *bufio.Writer
+	conn   net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	broken bool
 }
 
 func (s *session) close() {
@@ -214,6 +235,7 @@ func (s *session) loop() {
 			return
 		}
 		if !ok {
+			s.settle()
 			if s.w.Len() > 0 {
 				if _, err := s.conn.Write(s.w.B); err != nil {
 					return
@@ -226,8 +248,87 @@ func (s *session) loop() {
 			continue
 		}
 		if s.request(req) {
+			s.settle()
 			s.conn.Write(s.w.B)
 			return
+		}
+	}
+}
+
+// send passes a request for slot on to its node without waiting for the reply
+// (settle reads it); a request too big for a batch, or one that cannot be sent, goes
+// the one-at-a-time way.
+func (s *session) send(slot int, raw []byte) {
+	addr := s.addrFor(slot)
+	if addr == "" || len(raw) > maxBatchBytes {
+		s.settle()
+		s.forward(slot, raw)
+		return
+	}
+	b, err := s.backend(addr)
+	if err != nil {
+		s.settle()
+		s.forward(slot, raw)
+		return
+	}
+	if s.batchLen+len(raw) > maxBatchBytes || len(s.batch) >= maxBatch {
+		s.settle()
+	}
+	b.bw.Write(raw)
+	s.batch = append(s.batch, pending{slot: slot, raw: append([]byte(nil), raw...), b: b})
+	s.batchLen += len(raw)
+}
+
+// settle sends the batch's requests and appends their replies to the client's, in
+// order; a redirected request, or one whose node failed, is sent again the
+// one-at-a-time way.
+func (s *session) settle() {
+	if len(s.batch) == 0 {
+		return
+	}
+	for _, p := range s.batch {
+		if !p.b.broken && p.b.bw.Buffered() > 0 {
+			if err := p.b.bw.Flush(); err != nil {
+				s.breakBackend(p.b)
+			}
+		}
+	}
+	// Every reply is read before any request is sent again: a connection must have
+	// no reply outstanding when the one-at-a-time way uses it.
+	replies := make([][]byte, len(s.batch))
+	for i, p := range s.batch {
+		if p.b.broken {
+			continue
+		}
+		reply, err := readReply(p.b.br, nil)
+		if err != nil {
+			s.breakBackend(p.b)
+			continue
+		}
+		replies[i] = reply
+	}
+	for i, p := range s.batch {
+		reply := replies[i]
+		_, moved := redirect(reply, "-MOVED ")
+		_, ask := redirect(reply, "-ASK ")
+		if reply == nil || moved || ask {
+			s.forward(p.slot, p.raw)
+			continue
+		}
+		s.w.Raw(reply)
+	}
+	clear(s.batch)
+	s.batch, s.batchLen = s.batch[:0], 0
+}
+
+// breakBackend closes a connection that failed; the requests still waiting on it are
+// sent again on a new one.
+func (s *session) breakBackend(b *backend) {
+	b.broken = true
+	b.conn.Close()
+	for addr, x := range s.backends {
+		if x == b {
+			delete(s.backends, addr)
 		}
 	}
 }
@@ -236,6 +337,9 @@ func (s *session) loop() {
 func (s *session) request(req resp.Request) (quit bool) {
 	args := req.Args
 	name := strings.ToLower(string(args[0]))
+	if local[name] {
+		s.settle() // the replies before it first
+	}
 	switch name {
 	case "quit":
 		s.w.OK()
@@ -279,12 +383,18 @@ func (s *session) request(req resp.Request) (quit bool) {
 	}
 	slot, err := s.slotOf(args)
 	if err != "" {
+		s.settle()
 		s.w.Error(err)
 		return false
 	}
-	s.forward(slot, req.Raw)
+	s.send(slot, req.Raw)
 	return false
 }
+
+// local are the commands the proxy answers itself.
+var local = map[string]bool{"quit": true, "ping": true, "echo": true, "select": true, "hello": true, "multi": true,
+	"exec": true, "discard": true, "watch": true, "unwatch": true, "subscribe": true, "psubscribe": true,
+	"ssubscribe": true, "unsubscribe": true, "punsubscribe": true, "sunsubscribe": true, "monitor": true, "reset": true}
 
 // hello answers HELLO [2] as the nodes do, naming the proxy.
 func (s *session) hello() {
@@ -432,7 +542,6 @@ func (s *session) backend(addr string) (*backend, error) {
 // drop closes the session's connection to addr.
 func (s *session) drop(addr string) {
 	if b := s.backends[addr]; b != nil {
-		b.conn.Close()
-		delete(s.backends, addr)
+		s.breakBackend(b)
 	}
 }

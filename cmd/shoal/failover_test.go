@@ -192,6 +192,8 @@ func TestMostAdvancedReplicaWins(t *testing.T) {
 	if !strings.Contains(ahead.Info(ctx, "replication").Val(), "role:master") {
 		t.Fatalf("the replica that fell behind was promoted")
 	}
+	// (A new primary serves its slots once the sentinels granted it a lease.)
+	waitFor(t, "the new primary serving", func() bool { return ahead.Set(ctx, "k", "new", 0).Err() == nil })
 	for _, k := range acked {
 		if err := ahead.Get(ctx, k).Err(); err != nil {
 			t.Fatalf("acknowledged write %s: %v", k, err)

@@ -108,14 +108,33 @@ func (n *netns) Dial(ctx context.Context, network, addr string) (net.Conn, error
 	return r.c, r.err
 }
 
-// startNode starts a data node process in cluster mode listening on ip (inside the
-// namespace when ns is set), with shard-durability mode; it is killed when the test
-// ends.
-func startNode(t *testing.T, bin string, ns *netns, ip, mode string) string {
+// freePorts finds n distinct free ports: the listeners stay open until all are
+// found (so no two are the same), and the kernel hands out ports in turn.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	port := freePort(t)
+	var ls []net.Listener
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// startNode starts a data node process in cluster mode listening on ip:port, its
+// gossip on busPort (inside the namespace when ns is set), with shard-durability
+// mode; it is killed when the test ends.
+func startNode(t *testing.T, bin string, ns *netns, ip, mode string, port, busPort int) string {
+	t.Helper()
 	args := []string{"server", "--port", strconv.Itoa(port), "--bind", ip, "--save", "", "--dir", t.TempDir(),
-		"--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret, "--cluster-port", strconv.Itoa(freePort(t)),
+		"--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret, "--cluster-port", strconv.Itoa(busPort),
 		"--repl-diskless-sync-delay", "0", "--shard-durability", mode,
 		"--protected-mode", "no"} // (clients on other addresses than loopback)
 	cmd := exec.Command(bin, args...)
@@ -161,9 +180,10 @@ func partitionPrimary(t *testing.T, bin, mode string) {
 	if mode == "safe" {
 		replicas = 2
 	}
-	addrs := []string{startNode(t, bin, ns, ns.NS, mode)} // the primary, in the namespace
-	for range replicas {
-		addrs = append(addrs, startNode(t, bin, nil, ns.Host, mode)) // its replicas, on the host
+	ports := freePorts(t, 2*(1+replicas))                                     // (one node's gossip port is never another's client port)
+	addrs := []string{startNode(t, bin, ns, ns.NS, mode, ports[0], ports[1])} // the primary, in the namespace
+	for i := range replicas {
+		addrs = append(addrs, startNode(t, bin, nil, ns.Host, mode, ports[2+2*i], ports[3+2*i])) // its replicas, on the host
 	}
 	a := admin.New(sentinels, io.Discard, nil)
 	defer a.Close()
