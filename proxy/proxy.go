@@ -384,6 +384,10 @@ func (s *session) request(req resp.Request) (quit bool) {
 	slot, err := s.slotOf(args)
 	if err != "" {
 		s.settle()
+		if splits[name] != 0 {
+			s.split(name, args)
+			return false
+		}
 		s.w.Error(err)
 		return false
 	}
@@ -445,13 +449,16 @@ func (s *session) slotOf(args [][]byte) (int, string) {
 
 // forward sends a request to the primary of slot (any primary for -1) and passes its
 // reply on, following MOVED (the slot map is read again) and ASK.
-func (s *session) forward(slot int, raw []byte) {
+func (s *session) forward(slot int, raw []byte) { s.w.Raw(s.exchange(slot, raw)) }
+
+// exchange is forward's work: it returns the reply (an error reply when no node
+// answers).
+func (s *session) exchange(slot int, raw []byte) []byte {
 	addr := s.addrFor(slot)
 	asking := false
 	for try := 0; ; try++ {
 		if addr == "" {
-			s.w.Error("CLUSTERDOWN Hash slot not served")
-			return
+			return []byte("-CLUSTERDOWN Hash slot not served\r\n")
 		}
 		reply, err := s.roundTrip(addr, raw, asking)
 		if err != nil {
@@ -461,8 +468,7 @@ func (s *session) forward(slot int, raw []byte) {
 				addr = s.addrFor(slot)
 				continue
 			}
-			s.w.Error("CLUSTERDOWN The cluster is down")
-			return
+			return []byte("-CLUSTERDOWN The cluster is down\r\n")
 		}
 		if try < 5 && len(reply) > 0 && reply[0] == '-' {
 			if target, ok := redirect(reply, "-MOVED "); ok {
@@ -475,8 +481,7 @@ func (s *session) forward(slot int, raw []byte) {
 				continue
 			}
 		}
-		s.w.Raw(reply)
-		return
+		return reply
 	}
 }
 

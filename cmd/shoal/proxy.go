@@ -23,13 +23,13 @@ func proxyCmd() *cobra.Command {
 		Use:   "proxy --cluster host:port,... [--port 6380]",
 		Short: "Run a proxy: one endpoint for clients that cannot follow a cluster's redirections",
 		Long: `Run a proxy in front of a cluster. Clients connect to it as to a single Redis
-server; it sends each request to the primary that owns its keys' slot (keys in
-different slots get CROSSSLOT, as from a cluster node) and follows MOVED and ASK
-itself. It learns the slots from the nodes given with --cluster (CLUSTER SLOTS,
+server; it sends each request to the primary that owns its keys' slot and
+follows MOVED and ASK itself. It learns the slots from the nodes given with --cluster (CLUSTER SLOTS,
 read again every second and after each MOVED).
 
-Not yet through the proxy: MULTI/EXEC, WATCH, (P|S)SUBSCRIBE, MONITOR, RESP3,
-multi-key commands across slots.`,
+MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per slot and
+their replies merged. Not yet through the proxy: MULTI/EXEC, WATCH,
+(P|S)SUBSCRIBE, MONITOR, RESP3.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			defer func() {

@@ -14,9 +14,9 @@ import (
 )
 
 // TestProxy: a plain go-redis Client through the proxy reads and writes keys of
-// every shard, same-slot multi-key commands work, keys in different slots get
-// CROSSSLOT, and after slots move the proxy follows MOVED without the client seeing
-// it.
+// every shard, multi-key commands work within a slot and, split and merged, across
+// slots (MSETNX across slots gets CROSSSLOT), a pipeline keeps its order, and after
+// slots move the proxy follows MOVED without the client seeing it.
 func TestProxy(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 3, 3)
@@ -52,8 +52,28 @@ func TestProxy(t *testing.T) {
 	if v := cl.MGet(ctx, "{u}a", "{u}b").Val(); fmt.Sprint(v) != "[1 2]" {
 		t.Errorf("MGET of one slot: %v", v)
 	}
-	if err := cl.MSet(ctx, "a", 1, "b", 2).Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+	// Across slots: MSET, MGET, DEL, EXISTS, TOUCH, UNLINK are split and merged;
+	// MSETNX (which must be atomic) gets CROSSSLOT.
+	if err := cl.MSet(ctx, "a", 1, "b", 2, "c", 3, "{a}x", 4).Err(); err != nil {
 		t.Errorf("MSET across slots: %v", err)
+	}
+	if v, err := cl.MGet(ctx, "c", "a", "nope", "{a}x", "b").Result(); err != nil || fmt.Sprint(v) != "[3 1 <nil> 4 2]" {
+		t.Errorf("MGET across slots: %v %v", v, err)
+	}
+	if n := cl.Exists(ctx, "a", "b", "nope", "a").Val(); n != 3 {
+		t.Errorf("EXISTS across slots: %d", n)
+	}
+	if n := cl.Touch(ctx, "a", "b", "c").Val(); n != 3 {
+		t.Errorf("TOUCH across slots: %d", n)
+	}
+	if n := cl.Del(ctx, "a", "b", "nope").Val(); n != 2 {
+		t.Errorf("DEL across slots: %d", n)
+	}
+	if n := cl.Unlink(ctx, "c", "{a}x").Val(); n != 2 {
+		t.Errorf("UNLINK across slots: %d", n)
+	}
+	if err := cl.MSetNX(ctx, "a", 1, "b", 2).Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+		t.Errorf("MSETNX across slots: %v", err)
 	}
 	if v := cl.Ping(ctx).Val(); v != "PONG" {
 		t.Errorf("PING: %q", v)
