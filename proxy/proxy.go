@@ -381,6 +381,17 @@ func (s *session) request(req resp.Request) (quit bool) {
 		s.w.Error(fmt.Sprintf("ERR '%s' is not supported through shoal proxy yet", name))
 		return false
 	}
+	full := name
+	if len(args) > 1 {
+		full = name + "|" + strings.ToLower(string(args[1]))
+	}
+	for _, n := range []string{name, full} {
+		if kind := fanouts[n]; kind != "" {
+			s.settle()
+			s.fanout(kind, req.Raw)
+			return false
+		}
+	}
 	slot, err := s.slotOf(args)
 	if err != "" {
 		s.settle()

@@ -13,34 +13,72 @@ import (
 )
 
 // startProc starts the built binary as "shoal server" with args on a free port and
-// waits until it answers PING. The process is killed when the test ends.
+// waits until it answers PING; an argument "{port}" is replaced by another free port.
+// A free port may be taken by someone else before the server binds it: a server that
+// exits at once is started again on new ports. The process is killed when the test
+// ends.
 func startProc(t *testing.T, bin string, args ...string) (*exec.Cmd, *redis.Client) {
 	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(bin, append([]string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", ""}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		full := []string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", ""}
+		for _, a := range args {
+			if a == "{port}" {
+				a = strconv.Itoa(freePort(t))
+			}
+			full = append(full, a)
+		}
+		cmd := exec.Command(bin, full...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		procExits.Store(cmd, exited)
+		go func() {
+			cmd.Wait()
+			close(exited)
+		}()
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, PoolSize: 16})
+		t.Cleanup(func() { c.Close() })
+		if up(c, exited) {
+			return cmd, c
+		}
+		if attempt == 3 {
+			t.Fatal("the server did not start")
+		}
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, PoolSize: 16})
-	t.Cleanup(func() { c.Close() })
+}
+
+// up waits until c's server answers PING (true), exits or 20 s pass (false).
+func up(c *redis.Client, exited chan struct{}) bool {
 	deadline := time.Now().Add(20 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the server did not start")
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return cmd, c
+	return true
 }
+
+// procExits maps the processes startProc started to a channel closed when they exit.
+var procExits sync.Map
 
 func kill9(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	if ch, ok := procExits.Load(cmd); ok {
+		<-ch.(chan struct{})
+	}
 }
 
 // TestAOFKill9: with appendfsync always, every write acknowledged before kill -9 is

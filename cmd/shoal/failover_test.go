@@ -117,7 +117,7 @@ func shardProcs(t *testing.T, replicas int) ([]*redis.Client, []*exec.Cmd) {
 	var procs []*exec.Cmd
 	for range 1 + replicas {
 		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
-			"--cluster-port", strconv.Itoa(freePort(t)), "--repl-diskless-sync-delay", "0")
+			"--cluster-port", "{port}", "--repl-diskless-sync-delay", "0")
 		addrs = append(addrs, cl.Options().Addr)
 		clients = append(clients, cl)
 		procs = append(procs, cmd)

@@ -28,7 +28,8 @@ follows MOVED and ASK itself. It learns the slots from the nodes given with --cl
 read again every second and after each MOVED).
 
 MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per slot and
-their replies merged. Not yet through the proxy: MULTI/EXEC, WATCH,
+their replies merged; DBSIZE, KEYS, FLUSHALL, FLUSHDB and SCRIPT LOAD go to every
+primary. Not yet through the proxy: MULTI/EXEC, WATCH,
 (P|S)SUBSCRIBE, MONITOR, RESP3.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {

@@ -75,6 +75,22 @@ func TestProxy(t *testing.T) {
 	if err := cl.MSetNX(ctx, "a", 1, "b", 2).Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
 		t.Errorf("MSETNX across slots: %v", err)
 	}
+	// Whole-data-set commands go to every primary.
+	if n := cl.DBSize(ctx).Val(); n != total+2 { // (and {u}a, {u}b)
+		t.Errorf("DBSIZE through the proxy: %d, want %d", n, total+2)
+	}
+	if ks := cl.Keys(ctx, "key:1*").Val(); len(ks) != 111 {
+		t.Errorf("KEYS key:1* through the proxy: %d keys", len(ks))
+	}
+	sha, err := cl.ScriptLoad(ctx, "return redis.call('GET', KEYS[1])").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"key:1", "key:2", "key:3", "key:4"} { // (shards 0–2 between them)
+		if v, err := cl.EvalSha(ctx, sha, []string{k}).Result(); err != nil || v != k[4:] {
+			t.Errorf("EVALSHA on %s through the proxy: %v %v", k, v, err)
+		}
+	}
 	if v := cl.Ping(ctx).Val(); v != "PONG" {
 		t.Errorf("PING: %q", v)
 	}
@@ -105,5 +121,8 @@ func TestProxy(t *testing.T) {
 		if v, err := cl.Get(ctx, fmt.Sprint("key:", i)).Int(); err != nil || v != i {
 			t.Fatalf("GET through the proxy after the reshard: %v %v", v, err)
 		}
+	}
+	if err := cl.FlushAll(ctx).Err(); err != nil || cl.DBSize(ctx).Val() != 0 {
+		t.Errorf("FLUSHALL through the proxy: %v, %d keys left", err, cl.DBSize(ctx).Val())
 	}
 }
