@@ -370,11 +370,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 		}
 		return false
 	case "hello":
-		if len(args) > 1 && string(args[1]) != "2" {
-			s.w.Error("NOPROTO unsupported protocol version") // (RESP3 through the proxy: not yet)
-			return false
-		}
-		s.hello()
+		s.hello(args)
 		return false
 	case "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe",
 		"unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "reset":
@@ -411,16 +407,42 @@ var local = map[string]bool{"quit": true, "ping": true, "echo": true, "select": 
 	"exec": true, "discard": true, "watch": true, "unwatch": true, "subscribe": true, "psubscribe": true,
 	"ssubscribe": true, "unsubscribe": true, "punsubscribe": true, "sunsubscribe": true, "monitor": true, "reset": true}
 
-// hello answers HELLO [2] as the nodes do, naming the proxy.
-func (s *session) hello() {
+// hello answers HELLO [protover [SETNAME name]] as the nodes do, naming the proxy.
+// The session's connections to the nodes then speak the protocol chosen (replies pass
+// through as they are).
+func (s *session) hello(args [][]byte) {
 	w := &s.w
+	proto := w.Proto
+	if len(args) > 1 {
+		switch string(args[1]) {
+		case "2", "3":
+			proto = int(args[1][0] - '0')
+		default:
+			w.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		for i := 2; i < len(args); i++ {
+			if strings.EqualFold(string(args[i]), "SETNAME") && i+1 < len(args) {
+				i++
+				continue
+			}
+			w.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
+			return
+		}
+	}
+	if proto != w.Proto {
+		for addr := range s.backends {
+			s.drop(addr) // (dialed again in the new protocol)
+		}
+		w.Proto = proto
+	}
 	w.Map(7)
 	for _, kv := range [][2]string{{"server", "redis"}, {"version", "7.0.15"}} {
 		w.BulkString(kv[0])
 		w.BulkString(kv[1])
 	}
 	w.BulkString("proto")
-	w.Int(2)
+	w.Int(int64(w.Proto))
 	w.BulkString("id")
 	w.Int(1)
 	w.BulkString("mode")
@@ -551,6 +573,18 @@ func (s *session) backend(addr string) (*backend, error) {
 		return nil, err
 	}
 	b := &backend{conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10)}
+	if s.w.Proto == 3 {
+		b.bw.WriteString("*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
+		err := b.bw.Flush()
+		var reply []byte
+		if err == nil {
+			reply, err = readReply(b.br, nil)
+		}
+		if err != nil || len(reply) == 0 || reply[0] == '-' {
+			conn.Close()
+			return nil, fmt.Errorf("proxy: HELLO 3 to %s: %v %q", addr, err, reply)
+		}
+	}
 	s.backends[addr] = b
 	return b, nil
 }

@@ -30,7 +30,7 @@ read again every second and after each MOVED).
 MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per slot and
 their replies merged; DBSIZE, KEYS, FLUSHALL, FLUSHDB and SCRIPT LOAD go to every
 primary. Not yet through the proxy: MULTI/EXEC, WATCH,
-(P|S)SUBSCRIBE, MONITOR, RESP3.`,
+(P|S)SUBSCRIBE, MONITOR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			defer func() {

@@ -91,6 +91,19 @@ func TestProxy(t *testing.T) {
 			t.Errorf("EVALSHA on %s through the proxy: %v %v", k, v, err)
 		}
 	}
+	// The client above speaks RESP3 (go-redis's default); one speaking RESP2 too.
+	if cl.HSet(ctx, "h", "f", "v").Err() != nil || fmt.Sprint(cl.HGetAll(ctx, "h").Val()) != "map[f:v]" {
+		t.Errorf("HSET/HGETALL (a map in RESP3) through the proxy: %v", cl.HGetAll(ctx, "h").Val())
+	}
+	cl2 := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Protocol: 2})
+	defer cl2.Close()
+	if v, err := cl2.MGet(ctx, "key:1", "key:2", "nope").Result(); err != nil || fmt.Sprint(v) != "[1 2 <nil>]" {
+		t.Errorf("MGET in RESP2 through the proxy: %v %v", v, err)
+	}
+	if fmt.Sprint(cl2.HGetAll(ctx, "h").Val()) != "map[f:v]" {
+		t.Errorf("HGETALL in RESP2 through the proxy: %v", cl2.HGetAll(ctx, "h").Val())
+	}
+	cl2.Del(ctx, "h")
 	if v := cl.Ping(ctx).Val(); v != "PONG" {
 		t.Errorf("PING: %q", v)
 	}
