@@ -35,6 +35,7 @@ type Proxy struct {
 
 	refreshMu sync.Mutex
 	refreshed time.Time
+	ids       atomic.Int64 // client IDs given
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -168,7 +169,7 @@ func (p *Proxy) serve() {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			s := &session{p: p, conn: conn, backends: map[string]*backend{}}
+			s := &session{p: p, conn: conn, backends: map[string]*backend{}, id: p.ids.Add(1)}
 			s.w.Proto = 2
 			s.loop()
 			s.close()
@@ -190,6 +191,8 @@ type session struct {
 	backends map[string]*backend
 	batch    []pending // requests sent on, their replies not read yet
 	batchLen int       // their bytes
+	id       int64     // CLIENT ID
+	name     string    // CLIENT SETNAME
 }
 
 // pending is a request sent on to a node.
@@ -372,6 +375,9 @@ func (s *session) request(req resp.Request) (quit bool) {
 	case "hello":
 		s.hello(args)
 		return false
+	case "client":
+		s.client(args)
+		return false
 	case "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe",
 		"unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "reset":
 		s.w.Error(fmt.Sprintf("ERR '%s' is not supported through shoal proxy yet", name))
@@ -402,8 +408,38 @@ func (s *session) request(req resp.Request) (quit bool) {
 	return false
 }
 
+// client answers CLIENT SETNAME / GETNAME / ID / SETINFO for the client's own
+// connection (the nodes see the proxy's); other subcommands go to a node.
+func (s *session) client(args [][]byte) {
+	sub := ""
+	if len(args) > 1 {
+		sub = strings.ToLower(string(args[1]))
+	}
+	switch {
+	case sub == "setname" && len(args) == 3:
+		if strings.ContainsAny(string(args[2]), " \n") {
+			s.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		s.name = string(args[2])
+		s.w.OK()
+	case sub == "getname" && len(args) == 2:
+		if s.name == "" {
+			s.w.Null()
+			return
+		}
+		s.w.BulkString(s.name)
+	case sub == "id" && len(args) == 2:
+		s.w.Int(s.id)
+	case sub == "setinfo" && len(args) == 4:
+		s.w.OK()
+	default:
+		s.send(-1, command(args))
+	}
+}
+
 // local are the commands the proxy answers itself.
-var local = map[string]bool{"quit": true, "ping": true, "echo": true, "select": true, "hello": true, "multi": true,
+var local = map[string]bool{"client": true, "quit": true, "ping": true, "echo": true, "select": true, "hello": true, "multi": true,
 	"exec": true, "discard": true, "watch": true, "unwatch": true, "subscribe": true, "psubscribe": true,
 	"ssubscribe": true, "unsubscribe": true, "punsubscribe": true, "sunsubscribe": true, "monitor": true, "reset": true}
 

@@ -104,6 +104,21 @@ func TestProxy(t *testing.T) {
 		t.Errorf("HGETALL in RESP2 through the proxy: %v", cl2.HGetAll(ctx, "h").Val())
 	}
 	cl2.Del(ctx, "h")
+	// CLIENT SETNAME/GETNAME/ID are the client's own, whichever node it reaches.
+	conn := cl2.Conn()
+	defer conn.Close()
+	if err := conn.ClientSetName(ctx, "app").Err(); err != nil {
+		t.Errorf("CLIENT SETNAME through the proxy: %v", err)
+	}
+	for i := range 10 {
+		if n := conn.ClientGetName(ctx).Val(); n != "app" {
+			t.Fatalf("CLIENT GETNAME %d through the proxy: %q", i, n)
+		}
+		conn.Get(ctx, fmt.Sprint("key:", i)) // (on the way, keys of every shard)
+	}
+	if id, err := conn.ClientID(ctx).Result(); err != nil || id <= 0 {
+		t.Errorf("CLIENT ID through the proxy: %v %v", id, err)
+	}
 	if v := cl.Ping(ctx).Val(); v != "PONG" {
 		t.Errorf("PING: %q", v)
 	}
