@@ -46,7 +46,6 @@ type replicaLine struct {
 
 // probeState is one node's probe record.
 type probeState struct {
-	addr   string    // host:port probed
 	since  time.Time // probing started
 	lastOK time.Time // last valid answer (zero: none yet)
 	info   replInfo
@@ -127,7 +126,7 @@ func (p *prober) sync(want map[string]target) {
 	}
 	for id, t := range want {
 		if _, ok := p.nodes[id]; !ok {
-			st := &probeState{addr: t.addr, target: t, since: time.Now(), stop: make(chan struct{})}
+			st := &probeState{target: t, since: time.Now(), stop: make(chan struct{})}
 			p.nodes[id] = st
 			p.s.wg.Add(1)
 			go p.probe(id, st)
@@ -140,7 +139,7 @@ func (p *prober) probe(id string, st *probeState) {
 	defer p.s.wg.Done()
 	cfg := p.s.cfg
 	timeout := min(cfg.DownAfter/2, time.Second)
-	cl := redis.NewClient(&redis.Options{Addr: st.addr, Username: st.target.user, Password: st.target.pass,
+	cl := redis.NewClient(&redis.Options{Addr: st.target.addr, Username: st.target.user, Password: st.target.pass,
 		Protocol: 2, DisableIdentity: true, MaxRetries: -1,
 		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout})
 	defer cl.Close()

@@ -52,12 +52,13 @@ func (s *Sentinel) watchTopology(top *slots.Topology) {
 
 // watchGroups reports the changes from the groups last applied to groups.
 func (s *Sentinel) watchGroups(groups []Group) {
+	next := map[string]Group{}
+	for _, g := range groups {
+		next[g.Name] = g
+	}
 	s.topMu.Lock()
 	prev := s.lastGroups
-	s.lastGroups = map[string]Group{}
-	for _, g := range groups {
-		s.lastGroups[g.Name] = g
-	}
+	s.lastGroups = next
 	s.topMu.Unlock()
 	for _, g := range groups {
 		old, ok := prev[g.Name]
@@ -75,17 +76,10 @@ func (s *Sentinel) watchGroups(groups []Group) {
 		}
 	}
 	for name, g := range prev {
-		if _, ok := s.lastGroupNamed(name); !ok {
+		if _, ok := next[name]; !ok {
 			s.event("-monitor", fmt.Sprintf("master %s %s", name, spaced(g.Primary)))
 		}
 	}
-}
-
-func (s *Sentinel) lastGroupNamed(name string) (Group, bool) {
-	s.topMu.Lock()
-	defer s.topMu.Unlock()
-	g, ok := s.lastGroups[name]
-	return g, ok
 }
 
 // replicaText names a replica as Redis Sentinel's events do: "slave <ip:port> <ip>
