@@ -62,6 +62,7 @@ type Gossip struct {
 	cfg   Config
 	ml    *memberlist.Memberlist
 	queue *memberlist.TransmitLimitedQueue
+	addr  string // the member's gossip address (set by Start)
 
 	mu    sync.Mutex
 	top   *slots.Topology
@@ -129,6 +130,10 @@ func Start(cfg Config, join []string) (*Gossip, error) {
 	if g.ml, err = memberlist.Create(mc); err != nil {
 		return nil, err
 	}
+	// The address, once: memberlist rewrites its local node in place on each
+	// metadata update (UpdateNode), so reading it later would race with that.
+	n := g.ml.LocalNode()
+	g.addr = net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 	if len(join) > 0 {
 		if _, err := g.ml.Join(join); err != nil {
 			g.ml.Shutdown()
@@ -139,10 +144,7 @@ func Start(cfg Config, join []string) (*Gossip, error) {
 }
 
 // Addr is the member's gossip address.
-func (g *Gossip) Addr() string {
-	n := g.ml.LocalNode()
-	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
-}
+func (g *Gossip) Addr() string { return g.addr }
 
 // Topology is the topology the member holds.
 func (g *Gossip) Topology() *slots.Topology {
