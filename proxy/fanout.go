@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // Commands about the whole data set go to every primary, their replies merged: DBSIZE
@@ -10,27 +11,79 @@ import (
 // each (the first error, else the first reply). Keyless commands not listed go to
 // one primary.
 
-// fanouts maps a command (or "command|subcommand") to how its replies merge.
-var fanouts = map[string]string{"dbsize": "sum", "keys": "concat", "flushall": "first", "flushdb": "first",
-	"script|load": "first", "script|flush": "first"}
+// fanoutKind is how the replies of a command sent to every primary merge ("sum",
+// "concat", "first"), or "" for a command that goes to one node.
+func fanoutKind(name string, args [][]byte) string {
+	switch name {
+	case "dbsize":
+		return "sum"
+	case "keys":
+		return "concat"
+	case "flushall", "flushdb":
+		return "first"
+	case "script":
+		if len(args) > 1 {
+			if sub := strings.ToLower(string(args[1])); sub == "load" || sub == "flush" {
+				return "first"
+			}
+		}
+	}
+	return ""
+}
 
-// fanout answers a command of fanouts; kind says how the replies merge.
+// part is one request of several sent at once: to the owner of slot (addr ""), or
+// to the node at addr.
+type part struct {
+	slot int
+	addr string
+	raw  []byte
+}
+
+// gather sends the parts on the session's links at once and returns their replies in
+// order. A part for a slot that is redirected, or could not be sent, is sent again
+// by exchange; one for an address answers CLUSTERDOWN when the node cannot be reached.
+func (s *session) gather(parts []part) [][]byte {
+	calls := make([]*call, len(parts))
+	for i, pt := range parts {
+		c := s.newCall(pt.slot, pt.raw)
+		addr := pt.addr
+		if addr == "" {
+			addr = s.p.addrFor(pt.slot)
+		}
+		s.dispatch(addr, c)
+		calls[i] = c
+	}
+	s.wt.wait()
+	out := make([][]byte, len(parts))
+	for i, c := range calls {
+		switch {
+		case parts[i].addr == "":
+			out[i] = append([]byte(nil), s.finish(c)...)
+		case c.err != nil:
+			out[i] = []byte("-CLUSTERDOWN The cluster is down\r\n")
+		default:
+			out[i] = append([]byte(nil), c.reply...)
+		}
+		s.release(c)
+	}
+	return out
+}
+
+// fanout sends a command to every primary; kind says how the replies merge.
 func (s *session) fanout(kind string, raw []byte) {
 	ps := s.p.primaries()
 	if len(ps) == 0 {
 		s.w.Error("CLUSTERDOWN Hash slot not served")
 		return
 	}
+	parts := make([]part, len(ps))
+	for i, addr := range ps {
+		parts[i] = part{slot: -1, addr: addr, raw: raw}
+	}
 	var sum int64
 	var elems [][]byte
-	var first []byte
-	for _, addr := range ps {
-		reply, err := s.roundTrip(addr, raw, false)
-		if err != nil {
-			s.drop(addr)
-			s.w.Error("CLUSTERDOWN The cluster is down")
-			return
-		}
+	replies := s.gather(parts)
+	for _, reply := range replies {
 		if len(reply) == 0 || reply[0] == '-' {
 			s.w.Raw(reply)
 			return
@@ -50,10 +103,6 @@ func (s *session) fanout(kind string, raw []byte) {
 				return
 			}
 			elems = append(elems, es...)
-		default:
-			if first == nil {
-				first = reply
-			}
 		}
 	}
 	switch kind {
@@ -65,6 +114,6 @@ func (s *session) fanout(kind string, raw []byte) {
 			s.w.Raw(e)
 		}
 	default:
-		s.w.Raw(first)
+		s.w.Raw(replies[0])
 	}
 }

@@ -37,14 +37,18 @@ func (s *session) split(name string, args [][]byte) {
 		}
 		bySlot[sl] = append(bySlot[sl], i)
 	}
+	parts := make([]part, len(order))
+	for j, sl := range order {
+		cmd := [][]byte{args[0]}
+		for _, i := range bySlot[sl] {
+			cmd = append(cmd, args[i:i+step]...)
+		}
+		parts[j] = part{slot: sl, raw: command(cmd)}
+	}
 	values := make([][]byte, len(args)) // MGET: the value of the key at each position
 	var sum int64
-	for _, sl := range order {
-		part := [][]byte{args[0]}
-		for _, i := range bySlot[sl] {
-			part = append(part, args[i:i+step]...)
-		}
-		reply := s.exchange(sl, command(part))
+	for j, reply := range s.gather(parts) {
+		sl := order[j]
 		if len(reply) == 0 || reply[0] == '-' {
 			s.w.Raw(reply)
 			return
@@ -96,7 +100,7 @@ func command(args [][]byte) []byte {
 func elements(reply []byte) ([][]byte, bool) {
 	br := bufio.NewReader(bytes.NewReader(reply))
 	line, err := br.ReadSlice('\n')
-	if err != nil || len(line) < 4 || line[0] != '*' {
+	if err != nil || len(line) < 4 || (line[0] != '*' && line[0] != '>') {
 		return nil, false
 	}
 	n, err := strconv.Atoi(string(line[1 : len(line)-2]))

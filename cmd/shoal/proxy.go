@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ func proxyCmd() *cobra.Command {
 		seeds []string
 		bind  string
 		port  int
+		cfg   proxy.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy --cluster host:port,... [--port 6380]",
@@ -27,10 +29,12 @@ server; it sends each request to the primary that owns its keys' slot and
 follows MOVED and ASK itself. It learns the slots from the nodes given with --cluster (CLUSTER SLOTS,
 read again every second and after each MOVED).
 
-MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per slot and
-their replies merged; DBSIZE, KEYS, FLUSHALL, FLUSHDB and SCRIPT LOAD go to every
-primary. Not yet through the proxy: MULTI/EXEC, WATCH,
-(P|S)SUBSCRIBE, MONITOR.`,
+Requests of all clients share a few pipelined connections to each node
+(--links). MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per
+slot and their replies merged; DBSIZE, KEYS, FLUSHALL, FLUSHDB, SCRIPT LOAD and
+WAIT go to every primary. MULTI/EXEC (keys of one slot), WATCH, blocking commands
+and (P|S)SUBSCRIBE use connections of the client's own; subscriptions follow
+failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			defer func() {
@@ -41,9 +45,17 @@ primary. Not yet through the proxy: MULTI/EXEC, WATCH,
 			if len(seeds) == 0 {
 				return fmt.Errorf("--cluster is required")
 			}
+			if path := os.Getenv("SHOAL_CPUPROFILE"); path != "" {
+				stop, err := startCPUProfile(path)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-			p, err := proxy.Start(proxy.Config{Addr: net.JoinHostPort(bind, strconv.Itoa(port)), Seeds: seeds})
+			cfg.Addr, cfg.Seeds = net.JoinHostPort(bind, strconv.Itoa(port)), seeds
+			p, err := proxy.Start(cfg)
 			if err != nil {
 				return err
 			}
@@ -57,5 +69,9 @@ primary. Not yet through the proxy: MULTI/EXEC, WATCH,
 	f.StringSliceVar(&seeds, "cluster", nil, "data nodes of the cluster, host:port, comma-separated")
 	f.StringVar(&bind, "bind", "127.0.0.1", "address to listen on")
 	f.IntVar(&port, "port", 6380, "RESP port")
+	f.IntVar(&cfg.Links, "links", 2, "shared connections to each node")
+	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "connecting to a node, and waiting for a reply on a shared connection")
+	f.StringVar(&cfg.User, "node-user", "", "ACL user the proxy authenticates as to the nodes")
+	f.StringVar(&cfg.Password, "node-password", "", "password the proxy authenticates with to the nodes")
 	return cmd
 }

@@ -1,0 +1,287 @@
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/admin"
+	"github.com/shoal-db/shoal/proxy"
+	"github.com/shoal-db/shoal/slots"
+)
+
+// startProxy starts a proxy in front of c (three shards of one primary, created here).
+func startProxy(t *testing.T, c *Cluster) *proxy.Proxy {
+	t.Helper()
+	c.Create(0)
+	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer cl.Close()
+	c.waitFor("a write through the proxy", func() bool { return cl.Set(context.Background(), "k", "v", 0).Err() == nil })
+	return p
+}
+
+// TestProxyTransactions: MULTI/EXEC of one slot runs on its primary; a key of another
+// slot in the transaction gets CROSSSLOT and EXEC EXECABORT; WATCH sees another
+// client's write (EXEC answers nil) and lets an untouched transaction through.
+func TestProxyTransactions(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 3)
+	p := startProxy(t, c)
+	for _, proto := range []int{2, 3} {
+		cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Protocol: proto})
+		defer cl.Close()
+		cmds, err := cl.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Set(ctx, "{tx}a", "1", 0)
+			pipe.Incr(ctx, "{tx}a")
+			pipe.Get(ctx, "{tx}a")
+			return nil
+		})
+		if err != nil || len(cmds) != 3 || cmds[2].(*redis.StringCmd).Val() != "2" {
+			t.Fatalf("RESP%d MULTI/EXEC: %v %v", proto, cmds, err)
+		}
+		// A key of another slot: CROSSSLOT when queued, EXECABORT at EXEC.
+		conn := cl.Conn()
+		if err := conn.Do(ctx, "MULTI").Err(); err != nil {
+			t.Fatal(err)
+		}
+		conn.Do(ctx, "SET", "{tx}a", "x")
+		if err := conn.Do(ctx, "SET", "other", "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+			t.Errorf("RESP%d a key of another slot in MULTI: %v", proto, err)
+		}
+		if err := conn.Do(ctx, "EXEC").Err(); err == nil || !strings.HasPrefix(err.Error(), "EXECABORT") {
+			t.Errorf("RESP%d EXEC after CROSSSLOT: %v", proto, err)
+		}
+		if v := cl.Get(ctx, "{tx}a").Val(); v != "2" {
+			t.Errorf("RESP%d the aborted transaction wrote: %q", proto, v)
+		}
+		if err := conn.Do(ctx, "EXEC").Err(); err == nil || err.Error() != "ERR EXEC without MULTI" {
+			t.Errorf("RESP%d EXEC without MULTI: %v", proto, err)
+		}
+		conn.Close()
+		// WATCH: another client's write between WATCH and EXEC fails the transaction.
+		other := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+		defer other.Close()
+		err = cl.Watch(ctx, func(tx *redis.Tx) error {
+			n, _ := tx.Get(ctx, "{tx}a").Int()
+			other.Set(ctx, "{tx}a", "100", 0)
+			_, err := tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+				pipe.Set(ctx, "{tx}a", n+1, 0)
+				return nil
+			})
+			return err
+		}, "{tx}a")
+		if !errors.Is(err, redis.TxFailedErr) {
+			t.Errorf("RESP%d WATCH with a write in between: %v", proto, err)
+		}
+		err = cl.Watch(ctx, func(tx *redis.Tx) error {
+			n, _ := tx.Get(ctx, "{tx}a").Int()
+			_, err := tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+				pipe.Set(ctx, "{tx}a", n+1, 0)
+				return nil
+			})
+			return err
+		}, "{tx}a")
+		if err != nil || cl.Get(ctx, "{tx}a").Val() != "101" {
+			t.Errorf("RESP%d WATCH untouched: %v %q", proto, err, cl.Get(ctx, "{tx}a").Val())
+		}
+	}
+}
+
+// TestProxyBlocking: BLPOP and XREAD BLOCK wait on the session's own connection
+// (other clients' requests go on meanwhile) and are woken by writes through the
+// proxy; a pipeline of 10,000 mixed commands keeps its order.
+func TestProxyBlocking(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 3)
+	p := startProxy(t, c)
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 8})
+	defer cl.Close()
+	got := make(chan []string, 1)
+	go func() { got <- cl.BLPop(ctx, 0, "queue").Val() }()
+	gotX := make(chan []redis.XStream, 1)
+	go func() { gotX <- cl.XRead(ctx, &redis.XReadArgs{Streams: []string{"stream", "$"}, Block: 0}).Val() }()
+	time.Sleep(100 * time.Millisecond) // (the blocked clients are waiting before the writes)
+	for i := range 100 {               // meanwhile other requests are answered
+		if err := cl.Set(ctx, fmt.Sprint("b", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.RPush(ctx, "queue", "job")
+	cl.XAdd(ctx, &redis.XAddArgs{Stream: "stream", Values: []string{"f", "v"}})
+	select {
+	case v := <-got:
+		if fmt.Sprint(v) != "[queue job]" {
+			t.Errorf("BLPOP through the proxy: %v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("BLPOP through the proxy was not woken")
+	}
+	select {
+	case v := <-gotX:
+		if len(v) != 1 || len(v[0].Messages) != 1 {
+			t.Errorf("XREAD BLOCK through the proxy: %v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("XREAD BLOCK through the proxy was not woken")
+	}
+	// 10,000 mixed commands in one pipeline, keys on every shard.
+	pipe := cl.Pipeline()
+	var cmds []redis.Cmder
+	for i := range 10000 {
+		k := fmt.Sprint("p", i/4%500)
+		switch i % 4 {
+		case 0:
+			cmds = append(cmds, pipe.Set(ctx, k, i, 0))
+		case 1:
+			cmds = append(cmds, pipe.Get(ctx, k))
+		case 2:
+			cmds = append(cmds, pipe.Incr(ctx, k))
+		default:
+			cmds = append(cmds, pipe.Get(ctx, k))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, cmd := range cmds {
+		want := ""
+		switch i % 4 {
+		case 0:
+			want = "OK"
+		case 1:
+			want = fmt.Sprint(i - 1)
+		case 2:
+			want = fmt.Sprint(i - 1)
+		default:
+			want = fmt.Sprint(i - 2)
+		}
+		var v string
+		switch x := cmd.(type) {
+		case *redis.StatusCmd:
+			v = x.Val()
+		case *redis.StringCmd:
+			v = x.Val()
+		case *redis.IntCmd:
+			v = fmt.Sprint(x.Val())
+		}
+		if v != want {
+			t.Fatalf("pipelined command %d (%v): %q, want %q", i, cmd.Args(), v, want)
+		}
+	}
+}
+
+// TestProxyPubSub: SUBSCRIBE and PSUBSCRIBE through the proxy receive what is
+// published on any node; SSUBSCRIBE receives SPUBLISH of its shard, and still does
+// after the channel's slot moved to another primary; the counts are the client's.
+func TestProxyPubSub(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 3)
+	p := startProxy(t, c)
+	for _, proto := range []int{2, 3} {
+		cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Protocol: proto})
+		defer cl.Close()
+		ps := cl.Subscribe(ctx, "news")
+		if err := ps.PSubscribe(ctx, "ev.*"); err != nil {
+			t.Fatal(err)
+		}
+		for want := 1; want <= 2; want++ { // the confirmations, counted by the proxy
+			m, err := ps.ReceiveTimeout(ctx, 5*time.Second)
+			if s, ok := m.(*redis.Subscription); err != nil || !ok || s.Count != want {
+				t.Fatalf("RESP%d confirmation %d: %v %v", proto, want, m, err)
+			}
+		}
+		for i, n := range c.Nodes { // published on each node in turn
+			c.Client(n).Publish(ctx, "news", fmt.Sprint("hello", i))
+			c.Client(n).Publish(ctx, "ev.x", fmt.Sprint("ev", i))
+		}
+		var got []string
+		for range 2 * len(c.Nodes) {
+			m, err := ps.ReceiveTimeout(ctx, 5*time.Second)
+			msg, ok := m.(*redis.Message)
+			if err != nil || !ok {
+				t.Fatalf("RESP%d a message through the proxy: %v %v", proto, m, err)
+			}
+			got = append(got, msg.Channel+"="+msg.Payload)
+		}
+		sort.Strings(got) // (messages published on different nodes come in any order)
+		if fmt.Sprint(got) != "[ev.x=ev0 ev.x=ev1 ev.x=ev2 news=hello0 news=hello1 news=hello2]" {
+			t.Errorf("RESP%d messages through the proxy: %v", proto, got)
+		}
+		ps.Close()
+	}
+	// A shard channel of slot 0 (the first a reshard moves), and its slot moving to
+	// another primary.
+	ch := ""
+	for i := 0; ch == ""; i++ {
+		if slots.KeySlot([]byte(fmt.Sprint("orders", i))) == 0 {
+			ch = fmt.Sprint("orders", i)
+		}
+	}
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer cl.Close()
+	ps := cl.SSubscribe(ctx, ch)
+	defer ps.Close()
+	if m, err := ps.ReceiveTimeout(ctx, 5*time.Second); err != nil {
+		t.Fatalf("SSUBSCRIBE: %v %v", m, err)
+	}
+	spublish := func(msg string) {
+		t.Helper()
+		if err := cl.SPublish(ctx, ch, msg).Err(); err != nil {
+			t.Fatalf("SPUBLISH through the proxy: %v", err)
+		}
+		for {
+			m, err := ps.ReceiveTimeout(ctx, 5*time.Second)
+			msg2, ok := m.(*redis.Message)
+			if ok && msg2.Payload == "probe" {
+				continue // (late from the wait below)
+			}
+			if err != nil || !ok || msg2.Payload != msg {
+				t.Fatalf("SPUBLISH %s through the proxy: %v %v", msg, m, err)
+			}
+			return
+		}
+	}
+	spublish("one")
+	from, to := 0, 0
+	for i, n := range c.Nodes {
+		if ownsSlot(ctx, c.Client(n), 0) {
+			from, to = i, (i+1)%len(c.Nodes)
+		}
+	}
+	var out bytes.Buffer
+	if err := c.session(&out).Reshard([]string{c.Nodes[from].ClusterID()}, c.Nodes[to].ClusterID(), 1, admin.MoveOptions{}); err != nil {
+		t.Fatalf("moving slot 0: %v\n%s", err, out.String())
+	}
+	c.waitFor("the proxy to follow the slot", func() bool {
+		return cl.SPublish(ctx, ch, "probe").Err() == nil && p.Owner(0) == c.Nodes[to].Addr().String()
+	})
+	c.waitFor("the shard subscription on the new owner", func() bool {
+		n, _ := c.Client(c.Nodes[to]).Do(ctx, "PUBSUB", "SHARDNUMSUB", ch).Slice()
+		return len(n) == 2 && n[1] == int64(1)
+	})
+	spublish("two")
+}
+
+// ownsSlot reports whether the node behind cl serves slot.
+func ownsSlot(ctx context.Context, cl *redis.Client, slot int) bool {
+	rs, _ := cl.ClusterSlots(ctx).Result()
+	self := cl.Options().Addr
+	for _, r := range rs {
+		if r.Start <= slot && slot <= r.End && len(r.Nodes) > 0 {
+			return r.Nodes[0].Addr == self
+		}
+	}
+	return false
+}

@@ -1,0 +1,302 @@
+package proxy
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Requests of many clients share a few pipelined connections to each node, links:
+// what the clients send in the same moment reaches a node in one write and comes
+// back in one read, so a node (and the proxy) spends a system call on many requests,
+// not on each. A link's writer goroutine writes everything queued since its last
+// write; its reader goroutine reads the replies in the order the requests went and
+// hands each to its call. Requests that need a connection's state (MULTI, WATCH,
+// blocking commands, subscriptions) never go on a link: a session dials its own
+// connection for them.
+
+// errLinkDown is a call's error when its link failed before the reply came: the
+// request may or may not have run.
+var errLinkDown = errors.New("proxy: connection to the node lost")
+
+// call is one request on a link and, once done, its reply.
+type call struct {
+	raw     []byte // the request; "ASKING" first when asking
+	asking  bool   // raw starts with ASKING, whose reply is skipped
+	reply   []byte // the reply, exactly as the node sent it
+	err     error  // errLinkDown, a read error, or nil
+	written bool   // the request went to the node (after an error: it may have run)
+	slot    int    // the request's slot (-1: none), to send it again after a redirection
+	w       *waiter
+}
+
+// done completes c.
+func (c *call) done(err error) {
+	c.err = err
+	c.w.done()
+}
+
+// waiter counts a session's calls not done yet; the session sleeps on wake until the
+// count reaches zero.
+type waiter struct {
+	left atomic.Int32
+	wake chan struct{}
+}
+
+func newWaiter() *waiter {
+	w := &waiter{wake: make(chan struct{}, 1)}
+	w.left.Store(1) // the session's own count, dropped in wait
+	return w
+}
+
+func (w *waiter) add() { w.left.Add(1) }
+
+func (w *waiter) done() {
+	if w.left.Add(-1) == 0 {
+		w.wake <- struct{}{}
+	}
+}
+
+// wait returns once every call added is done.
+func (w *waiter) wait() {
+	if w.left.Add(-1) != 0 {
+		<-w.wake
+	}
+	w.left.Store(1)
+}
+
+// link is one shared pipelined connection to a node.
+type link struct {
+	addr     string
+	conn     net.Conn
+	timeout  time.Duration // a reply must come within this of the previous one
+	inflight chan *call    // written (or being written), replies not read yet
+	kick     chan struct{} // wakes the writer
+
+	mu    sync.Mutex
+	queue []*call // waiting for the writer
+	spare []*call
+	dead  bool
+}
+
+// inflightCap bounds the requests written to a link whose replies have not been read.
+const inflightCap = 4096
+
+// dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
+// first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
+func dialLink(addr string, proto int, auth []byte, timeout time.Duration) (*link, error) {
+	conn, err := dialNode(addr, proto, auth, timeout)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
+	go l.write()
+	go l.read()
+	return l, nil
+}
+
+// dialNode opens a connection to addr and prepares it: AUTH (when auth holds a
+// command), HELLO 3 when proto is 3.
+func dialNode(addr string, proto int, auth []byte, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var hello []byte
+	hello = append(hello, auth...)
+	n := 0
+	if len(auth) > 0 {
+		n++
+	}
+	if proto == 3 {
+		hello = append(hello, "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"...)
+		n++
+	}
+	if n == 0 {
+		return conn, nil
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
+	br := bufio.NewReader(conn)
+	_, err = conn.Write(hello)
+	for i := 0; i < n && err == nil; i++ {
+		var reply []byte
+		if reply, err = readReply(br, nil); err == nil && (len(reply) == 0 || reply[0] == '-') {
+			err = fmt.Errorf("%s", trimReply(reply))
+		}
+	}
+	if err == nil && br.Buffered() > 0 {
+		err = ErrReply
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("proxy: preparing a connection to %s: %w", addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// send queues c on the link; false when the link has failed (c is untouched).
+func (l *link) send(c *call) bool {
+	l.mu.Lock()
+	if l.dead {
+		l.mu.Unlock()
+		return false
+	}
+	c.w.add()
+	l.queue = append(l.queue, c)
+	first := len(l.queue) == 1
+	l.mu.Unlock()
+	if first {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// isDead reports whether the link has failed.
+func (l *link) isDead() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dead
+}
+
+// fail marks the link failed and closes its connection; the calls not answered get
+// errLinkDown.
+func (l *link) fail() {
+	l.mu.Lock()
+	already := l.dead
+	l.dead = true
+	l.mu.Unlock()
+	if !already {
+		l.conn.Close()
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *link) write() {
+	bw := bufio.NewWriterSize(l.conn, 64<<10)
+	defer close(l.inflight)
+	for range l.kick {
+		// Let the sessions that are ready to run queue their requests first: a
+		// session's kick would otherwise run the writer before them (one write each).
+		runtime.Gosched()
+		l.mu.Lock()
+		batch, dead := l.queue, l.dead
+		l.queue, l.spare = l.spare[:0], batch
+		l.mu.Unlock()
+		if dead {
+			for _, c := range batch {
+				c.done(errLinkDown)
+			}
+			clear(batch)
+			return
+		}
+		for _, c := range batch {
+			c.written = true
+			select {
+			case l.inflight <- c:
+			default:
+				// Full: what is buffered must reach the node for replies to come.
+				bw.Flush()
+				l.inflight <- c
+			}
+			bw.Write(c.raw)
+		}
+		clear(batch)
+		if bw.Flush() != nil {
+			l.fail()
+		}
+	}
+}
+
+func (l *link) read() {
+	br := bufio.NewReaderSize(l.conn, 64<<10)
+	var err error
+	for c := range l.inflight {
+		if err == nil {
+			if br.Buffered() == 0 {
+				l.conn.SetReadDeadline(time.Now().Add(l.timeout))
+			}
+			if c.asking {
+				var skip []byte
+				skip, err = readReply(br, c.reply[:0])
+				c.reply = skip
+			}
+			if err == nil {
+				c.reply, err = readReply(br, c.reply[:0])
+			}
+			if err != nil {
+				l.fail()
+			}
+		}
+		if err != nil {
+			c.done(errLinkDown)
+			continue
+		}
+		c.done(nil)
+	}
+}
+
+// links is the proxy's shared connections: per node and protocol, a few links, a
+// session using always the same one (its requests to a node stay in order).
+type links struct {
+	n       int // links per node and protocol
+	auth    []byte
+	timeout time.Duration
+	mu      sync.Mutex
+	m       map[linkKey]*link
+	closed  bool
+}
+
+type linkKey struct {
+	addr  string
+	proto int
+	i     int
+}
+
+// get is link i (mod n) to addr in proto, dialed when there is none or it failed.
+func (ls *links) get(addr string, proto int, i int) (*link, error) {
+	k := linkKey{addr, proto, i % ls.n}
+	ls.mu.Lock()
+	l := ls.m[k]
+	ls.mu.Unlock()
+	if l != nil && !l.isDead() {
+		return l, nil
+	}
+	nl, err := dialLink(addr, proto, ls.auth, ls.timeout)
+	if err != nil {
+		return nil, err
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.closed {
+		nl.fail()
+		return nil, errLinkDown
+	}
+	if l := ls.m[k]; l != nil && !l.isDead() { // another session dialed it meanwhile
+		nl.fail()
+		return l, nil
+	}
+	ls.m[k] = nl
+	return nl, nil
+}
+
+// closeAll fails every link.
+func (ls *links) closeAll() {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.closed = true
+	for _, l := range ls.m {
+		l.fail()
+	}
+}

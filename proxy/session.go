@@ -1,0 +1,415 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
+)
+
+// session is one client. The requests of a client's pipeline go on to the nodes' links
+// as they are read, and their replies are collected in order once the pipeline (or a
+// batch of it) is read: a pipeline costs one round trip, whatever the nodes it spans.
+type session struct {
+	p    *Proxy
+	conn net.Conn
+	wmu  sync.Mutex // held while writing to conn (pub/sub messages come from other goroutines)
+	w    resp.Writer
+	lane int // which of a node's links the session uses
+	id   int64
+	name string // CLIENT SETNAME
+
+	wt       *waiter
+	batch    []*call // calls sent, replies not collected yet
+	batchLen int
+	free     []*call
+
+	own map[string]*backend // the session's own connections, by node address
+	tx  *txState            // MULTI … EXEC being queued
+	wch *watchState         // WATCH in force
+	sub *subState           // subscriptions (nil: none)
+}
+
+// A batch is settled (its replies collected) past maxBatch requests or
+// maxBatchBytes bytes, which bounds what a session holds.
+const (
+	maxBatch      = 256
+	maxBatchBytes = 1 << 20
+)
+
+func newSession(p *Proxy, conn net.Conn, id int64) *session {
+	s := &session{p: p, conn: conn, id: id, lane: int(id), wt: newWaiter(), own: map[string]*backend{}}
+	s.w.Proto = 2
+	return s
+}
+
+func (s *session) close() {
+	s.conn.Close()
+	s.settle()
+	s.sub.close()
+	for _, b := range s.own {
+		b.conn.Close()
+	}
+}
+
+func (s *session) loop() {
+	rd := resp.NewReader(s.conn, resp.Limits{})
+	for {
+		req, ok, err := rd.Next()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				s.settle()
+				s.w.Error("ERR " + pe.Msg)
+				s.flush()
+			}
+			return
+		}
+		if !ok {
+			s.settle()
+			if s.flush() != nil {
+				return
+			}
+			if err := rd.Fill(); err != nil {
+				return
+			}
+			continue
+		}
+		if s.request(req) {
+			s.settle()
+			s.flush()
+			return
+		}
+	}
+}
+
+// flush writes the replies gathered.
+func (s *session) flush() error {
+	if s.w.Len() == 0 {
+		return nil
+	}
+	s.wmu.Lock()
+	_, err := s.conn.Write(s.w.B)
+	s.wmu.Unlock()
+	s.w.Reset()
+	return err
+}
+
+// kind is how the proxy handles a command.
+type kind uint8
+
+const (
+	kRoute    kind = iota // to the node owning its keys' slot (any primary without keys)
+	kLocal                // answered by the proxy (local)
+	kSplit                // split per slot when its keys span slots (split.go)
+	kFanout               // sent to every primary (fanout.go)
+	kTx                   // MULTI, EXEC, DISCARD, WATCH, UNWATCH (tx.go)
+	kSub                  // (un)subscribing (pubsub.go)
+	kBlocking             // on the session's own connection (it may wait long)
+	kRefused              // not through the proxy
+)
+
+// kinds maps lower-case command names to their handling; names not listed are kRoute
+// (kBlocking when the command table flags them blocking).
+var kinds = map[string]kind{
+	"quit": kLocal, "ping": kLocal, "echo": kLocal, "select": kLocal, "hello": kLocal, "client": kLocal,
+	"reset": kLocal, "readonly": kLocal, "readwrite": kLocal, "asking": kLocal, "wait": kLocal,
+	"mget": kSplit, "mset": kSplit, "del": kSplit, "unlink": kSplit, "exists": kSplit, "touch": kSplit,
+	"dbsize": kFanout, "keys": kFanout, "flushall": kFanout, "flushdb": kFanout, "script": kFanout,
+	"multi": kTx, "exec": kTx, "discard": kTx, "watch": kTx, "unwatch": kTx,
+	"subscribe": kSub, "psubscribe": kSub, "ssubscribe": kSub, "unsubscribe": kSub, "punsubscribe": kSub,
+	"sunsubscribe": kSub,
+	"monitor":      kRefused, "sync": kRefused, "psync": kRefused,
+}
+
+// lookup is the command's handling and table entry (nil: unknown to the table), from
+// its name in any case, without allocating.
+func lookup(name []byte) (kind, *spec.Command, string) {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return kRoute, nil, ""
+	}
+	low := buf[:len(name)]
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	cmd := spec.Reference().ByName[string(low)]
+	k, ok := kinds[string(low)]
+	if !ok && cmd != nil && cmd.Has(spec.Blocking) {
+		k = kBlocking
+	}
+	if cmd != nil {
+		return k, cmd, cmd.Name
+	}
+	return k, nil, ""
+}
+
+// request answers one request; it reports QUIT.
+func (s *session) request(req resp.Request) (quit bool) {
+	args := req.Args
+	k, cmd, name := lookup(args[0])
+	if s.tx != nil && !(k == kTx || name == "quit" || name == "reset") {
+		s.queue(cmd, args, req.Raw)
+		return false
+	}
+	if s.w.Proto == 2 && k != kSub && s.sub.subscribed() && name != "ping" && name != "quit" && name != "reset" {
+		s.settle()
+		s.w.Error(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", strings.ToLower(string(args[0]))))
+		return false
+	}
+	switch k {
+	case kLocal:
+		s.settle() // the replies before it first
+		return s.local(name, args)
+	case kTx:
+		s.settle()
+		s.txCommand(name, cmd, args)
+		return false
+	case kSub:
+		s.settle()
+		s.subscribe(name, args)
+		return false
+	case kRefused:
+		s.settle()
+		s.w.Error(fmt.Sprintf("ERR '%s' is not supported through shoal proxy", name))
+		return false
+	case kFanout:
+		if kind := fanoutKind(name, args); kind != "" {
+			s.settle()
+			s.fanout(kind, req.Raw)
+			return false
+		}
+	}
+	slot, err := slotOf(cmd, args)
+	if err != "" {
+		s.settle()
+		if k == kSplit {
+			s.split(name, args)
+			return false
+		}
+		s.w.Error(err)
+		return false
+	}
+	if k == kBlocking && (name != "xread" && name != "xreadgroup" || hasArg(args, "block")) {
+		s.settle()
+		s.w.Raw(s.ownExchange(slot, req.Raw))
+		return false
+	}
+	s.send(slot, req.Raw)
+	return false
+}
+
+// hasArg reports whether an argument after the name is word (in any case).
+func hasArg(args [][]byte, word string) bool {
+	for _, a := range args[1:] {
+		if strings.EqualFold(string(a), word) {
+			return true
+		}
+	}
+	return false
+}
+
+// slotOf is the slot every key of the request hashes to (-1 for a request without
+// keys or a command unknown to the table, which the node answers), or the error to
+// answer (keys in different slots).
+func slotOf(cmd *spec.Command, args [][]byte) (int, string) {
+	if cmd == nil {
+		return -1, ""
+	}
+	if cmd.Subs != nil && len(args) > 1 {
+		if sub := cmd.Subs[strings.ToLower(string(args[1]))]; sub != nil {
+			cmd = sub
+		}
+	}
+	slot := -1
+	cross := false
+	cmd.EachKey(args, func(i int, _ *spec.KeySpec) {
+		k := slots.KeySlot(args[i])
+		if slot >= 0 && k != slot {
+			cross = true
+		}
+		slot = k
+	})
+	if cross {
+		return 0, "CROSSSLOT Keys in request don't hash to the same slot"
+	}
+	return slot, ""
+}
+
+// newCall is a call for raw (copied) to slot's node, from the session's free list.
+func (s *session) newCall(slot int, raw []byte) *call {
+	var c *call
+	if n := len(s.free); n > 0 {
+		c, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		c = &call{w: s.wt}
+	}
+	c.raw = append(c.raw[:0], raw...)
+	c.slot, c.asking, c.err, c.written = slot, false, nil, false
+	return c
+}
+
+// release returns c to the free list (dropping buffers grown big).
+func (s *session) release(c *call) {
+	if cap(c.raw) > 64<<10 {
+		c.raw = nil
+	}
+	if cap(c.reply) > 64<<10 {
+		c.reply = nil
+	}
+	s.free = append(s.free, c)
+}
+
+// dispatch sends c on the session's link to addr; a call that cannot be sent gets
+// errLinkDown (unsent: it is safe to send again).
+func (s *session) dispatch(addr string, c *call) {
+	if addr != "" {
+		if l, err := s.p.links.get(addr, s.w.Proto, s.lane); err == nil && l.send(c) {
+			return
+		}
+	}
+	c.err = errLinkDown
+}
+
+// send passes a request for slot on to its node without waiting for the reply
+// (settle collects it).
+func (s *session) send(slot int, raw []byte) {
+	if len(s.batch) >= maxBatch || s.batchLen+len(raw) > maxBatchBytes {
+		s.settle()
+	}
+	c := s.newCall(slot, raw)
+	s.dispatch(s.p.addrFor(slot), c)
+	s.batch = append(s.batch, c)
+	s.batchLen += len(raw)
+}
+
+// settle waits for the batch's replies and appends them to the client's in order; a
+// redirected request, or one whose node could not be reached, is sent again the
+// one-at-a-time way.
+func (s *session) settle() {
+	if len(s.batch) == 0 {
+		return
+	}
+	s.wt.wait()
+	for _, c := range s.batch {
+		s.w.Raw(s.finish(c))
+		s.release(c)
+	}
+	clear(s.batch)
+	s.batch, s.batchLen = s.batch[:0], 0
+}
+
+// finish is a done call's reply to pass on: its own, or after a redirection or an
+// unsent request the reply of exchange.
+func (s *session) finish(c *call) []byte {
+	if c.err != nil {
+		if c.written {
+			return []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
+		}
+		return s.exchange(c.slot, c.raw)
+	}
+	if isRedirect(c.reply) {
+		return s.exchange(c.slot, c.raw)
+	}
+	return c.reply
+}
+
+// isRedirect reports whether reply is MOVED or ASK.
+func isRedirect(reply []byte) bool {
+	return len(reply) > 4 && reply[0] == '-' && (bytes.HasPrefix(reply, []byte("-MOVED ")) || bytes.HasPrefix(reply, []byte("-ASK ")))
+}
+
+// exchange sends a request to the primary of slot (any primary for -1) on the
+// session's link and returns its reply, following MOVED (the slot map is read again)
+// and ASK; an error reply when no node answers.
+func (s *session) exchange(slot int, raw []byte) []byte {
+	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
+		c := s.newCall(slot, raw)
+		defer s.release(c)
+		if asking {
+			c.raw = append(append(c.raw[:0], "*1\r\n$6\r\nASKING\r\n"...), raw...)
+			c.asking = true
+		}
+		s.dispatch(addr, c)
+		s.wt.wait()
+		if c.err != nil {
+			return nil, c.err, c.written
+		}
+		return append([]byte(nil), c.reply...), nil, false
+	})
+}
+
+// ownExchange is exchange on the session's own connections (for commands that may
+// block, or that need the connection's state).
+func (s *session) ownExchange(slot int, raw []byte) []byte {
+	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
+		reply, err := s.roundTrip(addr, raw, asking)
+		if err != nil {
+			s.drop(addr)
+		}
+		return reply, err, err != nil && !errors.Is(err, errDial)
+	})
+}
+
+// redirected runs one request through try until it is neither redirected nor failed
+// before it was sent (then on a node found by reading the slot map again).
+func (s *session) redirected(slot int, raw []byte, try func(addr string, raw []byte, asking bool) (reply []byte, err error, written bool)) []byte {
+	addr := s.p.addrFor(slot)
+	asking := false
+	for n := 0; ; n++ {
+		if addr == "" {
+			return []byte("-CLUSTERDOWN Hash slot not served\r\n")
+		}
+		reply, err, written := try(addr, raw, asking)
+		if err != nil {
+			if written {
+				return []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
+			}
+			if n < 2 {
+				s.p.refresh()
+				addr = s.p.addrFor(slot)
+				continue
+			}
+			return []byte("-CLUSTERDOWN The cluster is down\r\n")
+		}
+		if n < 5 && len(reply) > 0 && reply[0] == '-' {
+			if target, ok := redirect(reply, "-MOVED "); ok {
+				go s.p.refresh()
+				addr, asking = target, false
+				continue
+			}
+			if target, ok := redirect(reply, "-ASK "); ok {
+				addr, asking = target, true
+				continue
+			}
+		}
+		return reply
+	}
+}
+
+// redirect reads the address of a "-MOVED <slot> <addr>" or "-ASK …" reply.
+func redirect(reply []byte, prefix string) (string, bool) {
+	line, ok := strings.CutPrefix(strings.TrimRight(string(reply), "\r\n"), prefix)
+	if !ok {
+		return "", false
+	}
+	_, addr, ok := strings.Cut(line, " ")
+	return addr, ok && addr != ""
+}
+
+// trimReply is a reply without its type byte and line end (for messages).
+func trimReply(reply []byte) string {
+	if len(reply) > 0 {
+		reply = reply[1:]
+	}
+	return strings.TrimRight(string(reply), "\r\n")
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# bench-proxy.sh — the proxy against the cluster behind it, in the same run: a shoal
+# cluster of 3 primaries (one sentinel), then redis-benchmark -c 50 at -P 1 and
+# -P 16, SET and GET, once with --cluster straight to the nodes and once through
+# `shoal proxy` (requests/s, and the ratio proxy/direct); and the p50 latency of
+# one client (-c 1 -P 1) both ways, whose difference is what the proxy adds to a
+# request.
+#
+# The nodes run on CPU 0; redis-benchmark and the proxy on CPU 1 (a proxy usually
+# runs beside its clients), where taskset exists and there are 2 CPUs.
+#
+# Usage: scripts/bench-proxy.sh
+# Needs: bin/shoal (make build), redis-benchmark, redis-cli.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+
+start_sentinel
+bus=$(grep -o 'bus 127.0.0.1:[0-9]*' "$work/sentinel.log" | head -1 | cut -d: -f2)
+ports=()
+for i in 0 1 2; do
+	p=$(free_port)
+	mkdir -p "$work/n$i"
+	"${SERVER_CPU[@]}" ./bin/shoal server --port "$p" --bind 127.0.0.1 --save "" --dir "$work/n$i" \
+		--cluster-enabled yes --cluster-secret bench --cluster-port "$(free_port)" --loglevel warning >>"$work/n$i.log" 2>&1 &
+	pids+=($!)
+	wait_ready "$p"
+	redis-cli -p "$p" CLUSTER MEET 127.0.0.1 "$sp" "$bus" >/dev/null
+	ports+=("$p")
+done
+redis-cli --cluster create "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}" --cluster-yes >"$work/create.log" 2>&1
+until redis-cli -p "${ports[0]}" CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.05; done
+pp=$(free_port)
+"${CLIENT_CPU[@]}" ./bin/shoal proxy --port "$pp" --cluster "127.0.0.1:${ports[0]}" >"$work/proxy.log" 2>&1 &
+pids+=($!)
+wait_ready "$pp"
+
+# bench how test clients pipeline requests: "rps p50_ms" of one redis-benchmark run.
+bench() {
+	local how=$1 t=$2 c=$3 p=$4 n=$5 target=(-p "${ports[0]}" --cluster)
+	[ "$how" = proxy ] && target=(-p "$pp")
+	"${CLIENT_CPU[@]}" redis-benchmark "${target[@]}" -t "$t" -c "$c" -n "$n" -P "$p" -r 100000 --csv 2>/dev/null |
+		awk -F'","' -v t="${t^^}" '$1 == "\"" t { gsub(/"/, "", $2); gsub(/"/, "", $5); print int($2), $5 }'
+}
+declare -A R
+for how in direct proxy; do
+	for p in 1 16; do
+		n=$((p == 1 ? 300000 : 2000000))
+		for t in set get; do
+			R[$how,$t$p]=$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1)
+		done
+	done
+	R[$how,lat]=$(bench "$how" get 1 1 50000 | cut -d' ' -f2)
+done
+
+echo "# shoal proxy vs the same cluster of 3 primaries direct; $(nproc) cores${SERVER_CPU:+, nodes on CPU 0, redis-benchmark and the proxy on CPU 1}"
+printf "%-44s %10s %10s %8s\n" "" direct proxy ratio
+row() { printf "%-44s %10s %10s %8s\n" "$1" "${R[direct,$2]}" "${R[proxy,$2]}" "$(ratio "${R[proxy,$2]}" "${R[direct,$2]}")"; }
+row "redis-benchmark -c 50 SET -P 1 (req/s)" set1
+row "redis-benchmark -c 50 GET -P 1 (req/s)" get1
+row "redis-benchmark -c 50 SET -P 16 (req/s)" set16
+row "redis-benchmark -c 50 GET -P 16 (req/s)" get16
+printf "%-44s %10s %10s %8s\n" "GET p50, one client (ms)" "${R[direct,lat]}" "${R[proxy,lat]}" \
+	"+$(awk -v a="${R[proxy,lat]}" -v b="${R[direct,lat]}" 'BEGIN { printf "%d µs", (a - b) * 1000 }')"
