@@ -43,7 +43,7 @@ func cmdKeys(c *Client) {
 		db.ScanSlotN(storage.Cursor(s), math.MaxInt, now, collect)
 		c.unlockSlot(s)
 	}
-	if s := patternSlot(pat); s >= 0 {
+	if s := slots.PatternSlot(pat); s >= 0 {
 		visit(s)
 	} else {
 		for s := db.NextNonEmpty(0); s >= 0; s = db.NextNonEmpty(s + 1) {
@@ -80,7 +80,7 @@ func cmdScan(c *Client) {
 		kl.add(k)
 	}
 	cur := storage.Cursor(cursor)
-	only := patternSlot(opt.pattern)
+	only := slots.PatternSlot(opt.pattern)
 	done := false
 	switch {
 	case only < 0:
@@ -201,27 +201,6 @@ func parseScanOptions(c *Client, from int, allowType bool) (scanOptions, bool) {
 	return opt, true
 }
 
-// patternSlot returns the only slot whose keys can match the glob pattern, or -1: a
-// pattern that starts with literal text up to a non-empty hash tag ("user:{42}:*")
-// matches only keys with that tag, so KEYS and SCAN visit that slot alone. Any glob
-// character or escape before the tag closes makes the slot unknown.
-func patternSlot(pat []byte) int {
-	open := -1
-	for i, ch := range pat {
-		switch {
-		case ch == '*' || ch == '?' || ch == '[' || ch == '\\':
-			return -1
-		case ch == '{' && open < 0:
-			open = i
-		case ch == '}' && open >= 0:
-			if i == open+1 {
-				return -1 // "{}": the whole key is hashed
-			}
-			return slots.KeySlot(pat[:i+1])
-		}
-	}
-	return -1
-}
 
 // keyList collects keys (copied) for a reply in one buffer.
 type keyList struct {

@@ -89,30 +89,6 @@ func TestParseScanCursor(t *testing.T) {
 	}
 }
 
-func TestPatternSlot(t *testing.T) {
-	for pat, want := range map[string]int{
-		"{user1}:*":  slot([]byte("user1")),
-		"a{b}*":      slot([]byte("b")),
-		"{a{b}*":     slot([]byte("a{b")),
-		"x{a}{b}?":   slot([]byte("a")),
-		"*":          -1,
-		"a*{b}":      -1,
-		"{a*}":       -1,
-		"{a?}":       -1,
-		"{[ab]}":     -1,
-		`{a\}}`:      -1,
-		"{}{a}":      -1,
-		"{nobrace":   -1,
-		"plain-key":  -1,
-		"":           -1,
-		"}{x}":       slot([]byte("x")),
-		"{x}\\*more": slot([]byte("x")),
-	} {
-		if got := patternSlot([]byte(pat)); got != want {
-			t.Errorf("patternSlot(%q) = %d, want %d", pat, got, want)
-		}
-	}
-}
 
 // A whole SCAN pass returns every key once when nothing changes; MATCH, TYPE and a
 // hash-tagged pattern filter it; COUNT bounds a call's work.

@@ -7,7 +7,7 @@ import (
 )
 
 // local answers a command the proxy handles itself (kinds' kLocal); it reports QUIT.
-func (s *session) local(name string, args [][]byte) (quit bool) {
+func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 	w := &s.w
 	switch name {
 	case "quit":
@@ -59,6 +59,12 @@ func (s *session) local(name string, args [][]byte) (quit bool) {
 		w.Simple("RESET")
 	case "wait":
 		s.wait(args)
+	case "scan":
+		s.scan(args, raw)
+	case "randomkey":
+		s.randomKey(args)
+	case "info":
+		s.info(args)
 	}
 	return false
 }

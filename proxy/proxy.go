@@ -1,18 +1,13 @@
 package proxy
 
 import (
-	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/gossip"
 )
 
 // Config configures a proxy.
@@ -28,6 +23,13 @@ type Config struct {
 	// User and Password, when Password is set, authenticate the proxy's connections
 	// to the nodes (AUTH).
 	User, Password string
+	// Secret, when set, is the cluster secret: the proxy is then a gossip member
+	// bound at GossipAddr ("127.0.0.1:0" when empty), joining the members at Join (the
+	// nodes' cluster buses from CLUSTER NODES when empty), and follows every topology
+	// the sentinels commit as it is pushed.
+	Secret     string
+	GossipAddr string
+	Join       []string
 }
 
 // Proxy is a running proxy.
@@ -38,9 +40,13 @@ type Proxy struct {
 	links links
 	auth  []byte // the AUTH command for the nodes, or nil
 
+	gossip    *gossip.Gossip
+	mapMu     sync.Mutex // installing a slot map
 	refreshMu sync.Mutex
 	refreshed time.Time
-	ids       atomic.Int64 // client IDs given
+	ids       atomic.Int64 // client IDs given (and so connections accepted)
+	commands  atomic.Int64 // requests read
+	started   time.Time
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -50,8 +56,9 @@ type Proxy struct {
 	stop  chan struct{}
 }
 
-// Start listens on cfg.Addr and starts serving; the slots are read from the seeds
-// (again every second and after each MOVED).
+// Start listens on cfg.Addr and starts serving; the slots are read from the seeds,
+// then followed by gossip (with cfg.Secret) or read again every second and after
+// each MOVED.
 func Start(cfg Config) (*Proxy, error) {
 	if len(cfg.Seeds) == 0 {
 		return nil, errors.New("proxy: no cluster node given")
@@ -62,7 +69,7 @@ func Start(cfg Config) (*Proxy, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	p := &Proxy{cfg: cfg, conns: map[net.Conn]struct{}{}, subs: map[*subState]struct{}{}, stop: make(chan struct{})}
+	p := &Proxy{cfg: cfg, started: time.Now(), conns: map[net.Conn]struct{}{}, subs: map[*subState]struct{}{}, stop: make(chan struct{})}
 	if cfg.Password != "" {
 		args := [][]byte{[]byte("AUTH"), []byte(cfg.Password)}
 		if cfg.User != "" {
@@ -78,6 +85,15 @@ func Start(cfg Config) (*Proxy, error) {
 	}
 	p.ln = ln
 	p.refresh()
+	if cfg.Secret != "" {
+		if p.cfg.GossipAddr == "" {
+			p.cfg.GossipAddr = "127.0.0.1:0"
+		}
+		if err := p.startGossip(); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	p.wg.Add(2)
 	go p.serve()
 	go p.refreshLoop()
@@ -103,114 +119,11 @@ func (p *Proxy) Close() error {
 	err := p.ln.Close()
 	p.wg.Wait()
 	p.links.closeAll()
+	if p.gossip != nil {
+		p.gossip.Close()
+	}
 	return err
 }
-
-func (p *Proxy) refreshLoop() {
-	defer p.wg.Done()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-time.After(time.Second):
-		}
-		p.refresh()
-	}
-}
-
-// refresh reads the slots' owners from the first node that answers CLUSTER SLOTS
-// (nodes it learned first, then the seeds), at most every 50 ms.
-func (p *Proxy) refresh() {
-	p.refreshMu.Lock()
-	defer p.refreshMu.Unlock()
-	if time.Since(p.refreshed) < 50*time.Millisecond {
-		return
-	}
-	p.refreshed = time.Now()
-	seen := map[string]bool{}
-	var addrs []string
-	for _, a := range append(p.primaries(), p.cfg.Seeds...) {
-		if !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	for _, addr := range addrs {
-		cl := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1,
-			PoolSize: 1, DialTimeout: time.Second, ReadTimeout: time.Second, Username: p.cfg.User, Password: p.cfg.Password})
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		rs, err := cl.ClusterSlots(ctx).Result()
-		cancel()
-		cl.Close()
-		if err != nil || len(rs) == 0 {
-			continue
-		}
-		m := &slotMap{addrs: []string{""}}
-		index := map[string]uint16{}
-		for _, r := range rs {
-			if len(r.Nodes) == 0 {
-				continue
-			}
-			addr := r.Nodes[0].Addr
-			i, ok := index[addr]
-			if !ok {
-				i = uint16(len(m.addrs))
-				index[addr] = i
-				m.addrs = append(m.addrs, addr)
-				m.primaries = append(m.primaries, addr)
-			}
-			for s := max(r.Start, 0); s <= min(r.End, slots.Count-1); s++ {
-				m.owner[s] = i
-			}
-		}
-		sort.Strings(m.primaries)
-		if old := p.slots.Swap(m); !old.same(m) {
-			p.mu.Lock()
-			for st := range p.subs {
-				go st.moved()
-			}
-			p.mu.Unlock()
-		}
-		return
-	}
-}
-
-// Owner is the address of slot's primary as the proxy knows it ("": none).
-func (p *Proxy) Owner(slot int) string { return p.addrFor(slot) }
-
-// addrFor is the primary of slot, or any primary for -1.
-func (p *Proxy) addrFor(slot int) string {
-	m := p.slots.Load()
-	if slot >= 0 {
-		return m.addrs[m.owner[slot]]
-	}
-	ps := m.primaries
-	if len(ps) == 0 {
-		return ""
-	}
-	return ps[rand.IntN(len(ps))]
-}
-
-// slotMap is the cluster's slots as the proxy last read them.
-type slotMap struct {
-	owner     [slots.Count]uint16 // slot → its primary, an index into addrs (0: none)
-	addrs     []string            // "", then the primaries' addresses
-	primaries []string            // the distinct primaries, sorted
-}
-
-// same reports whether m and o give every slot the same primary.
-func (m *slotMap) same(o *slotMap) bool {
-	for s := range m.owner {
-		if m.addrs[m.owner[s]] != o.addrs[o.owner[s]] {
-			return false
-		}
-	}
-	return true
-}
-
-// primaries lists the distinct primaries of the current slot map (not to be
-// modified).
-func (p *Proxy) primaries() []string { return p.slots.Load().primaries }
 
 func (p *Proxy) serve() {
 	defer p.wg.Done()

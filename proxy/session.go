@@ -25,6 +25,8 @@ type session struct {
 	id   int64
 	name string // CLIENT SETNAME
 
+	commands int64 // requests read since last counted in the proxy's total
+
 	wt       *waiter
 	batch    []*call // calls sent, replies not collected yet
 	batchLen int
@@ -73,6 +75,8 @@ func (s *session) loop() {
 		}
 		if !ok {
 			s.settle()
+			s.p.commands.Add(s.commands)
+			s.commands = 0
 			if s.flush() != nil {
 				return
 			}
@@ -120,6 +124,7 @@ const (
 var kinds = map[string]kind{
 	"quit": kLocal, "ping": kLocal, "echo": kLocal, "select": kLocal, "hello": kLocal, "client": kLocal,
 	"reset": kLocal, "readonly": kLocal, "readwrite": kLocal, "asking": kLocal, "wait": kLocal,
+	"scan": kLocal, "randomkey": kLocal, "info": kLocal,
 	"mget": kSplit, "mset": kSplit, "del": kSplit, "unlink": kSplit, "exists": kSplit, "touch": kSplit,
 	"dbsize": kFanout, "keys": kFanout, "flushall": kFanout, "flushdb": kFanout, "script": kFanout,
 	"multi": kTx, "exec": kTx, "discard": kTx, "watch": kTx, "unwatch": kTx,
@@ -157,6 +162,7 @@ func lookup(name []byte) (kind, *spec.Command, string) {
 func (s *session) request(req resp.Request) (quit bool) {
 	args := req.Args
 	k, cmd, name := lookup(args[0])
+	s.commands++
 	if s.tx != nil && !(k == kTx || name == "quit" || name == "reset") {
 		s.queue(cmd, args, req.Raw)
 		return false
@@ -169,7 +175,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 	switch k {
 	case kLocal:
 		s.settle() // the replies before it first
-		return s.local(name, args)
+		return s.local(name, args, req.Raw)
 	case kTx:
 		s.settle()
 		s.txCommand(name, cmd, args)

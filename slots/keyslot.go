@@ -50,3 +50,25 @@ func HashTag(key []byte) []byte {
 
 // KeySlot returns the hash slot of key, as CLUSTER KEYSLOT answers.
 func KeySlot(key []byte) int { return int(CRC16(HashTag(key)) & (Count - 1)) }
+
+// PatternSlot returns the only slot whose keys can match the glob pattern, or -1: a
+// pattern that starts with literal text up to a non-empty hash tag ("user:{42}:*")
+// matches only keys with that tag, so KEYS and SCAN visit that slot alone. Any glob
+// character or escape before the tag closes makes the slot unknown.
+func PatternSlot(pat []byte) int {
+	open := -1
+	for i, ch := range pat {
+		switch {
+		case ch == '*' || ch == '?' || ch == '[' || ch == '\\':
+			return -1
+		case ch == '{' && open < 0:
+			open = i
+		case ch == '}' && open >= 0:
+			if i == open+1 {
+				return -1 // "{}": the whole key is hashed
+			}
+			return KeySlot(pat[:i+1])
+		}
+	}
+	return -1
+}

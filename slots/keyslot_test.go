@@ -62,3 +62,28 @@ func FuzzCRC16(f *testing.F) {
 		}
 	})
 }
+
+func TestPatternSlot(t *testing.T) {
+	for pat, want := range map[string]int{
+		"{user1}:*":  KeySlot([]byte("user1")),
+		"a{b}*":      KeySlot([]byte("b")),
+		"{a{b}*":     KeySlot([]byte("a{b")),
+		"x{a}{b}?":   KeySlot([]byte("a")),
+		"*":          -1,
+		"a*{b}":      -1,
+		"{a*}":       -1,
+		"{a?}":       -1,
+		"{[ab]}":     -1,
+		`{a\}}`:      -1,
+		"{}{a}":      -1,
+		"{nobrace":   -1,
+		"plain-key":  -1,
+		"":           -1,
+		"}{x}":       KeySlot([]byte("x")),
+		"{x}\\*more": KeySlot([]byte("x")),
+	} {
+		if got := PatternSlot([]byte(pat)); got != want {
+			t.Errorf("PatternSlot(%q) = %d, want %d", pat, got, want)
+		}
+	}
+}

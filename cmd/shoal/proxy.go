@@ -26,8 +26,10 @@ func proxyCmd() *cobra.Command {
 		Short: "Run a proxy: one endpoint for clients that cannot follow a cluster's redirections",
 		Long: `Run a proxy in front of a cluster. Clients connect to it as to a single Redis
 server; it sends each request to the primary that owns its keys' slot and
-follows MOVED and ASK itself. It learns the slots from the nodes given with --cluster (CLUSTER SLOTS,
-read again every second and after each MOVED).
+follows MOVED and ASK itself. It learns the slots from the nodes given with
+--cluster; with --cluster-secret it then joins the cluster's gossip and follows
+each committed topology as it is pushed, else it reads CLUSTER SLOTS again every
+second and after each MOVED.
 
 Requests of all clients share a few pipelined connections to each node
 (--links). MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across slots are split per
@@ -71,6 +73,9 @@ failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 	f.IntVar(&port, "port", 6380, "RESP port")
 	f.IntVar(&cfg.Links, "links", 2, "shared connections to each node")
 	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "connecting to a node, and waiting for a reply on a shared connection")
+	f.StringVar(&cfg.Secret, "cluster-secret", "", "the cluster secret: follow topology changes by gossip as they are committed (else poll CLUSTER SLOTS)")
+	f.StringVar(&cfg.GossipAddr, "gossip-addr", "", "gossip address with --cluster-secret, host:port (default 127.0.0.1, any port)")
+	f.StringSliceVar(&cfg.Join, "join", nil, "gossip addresses to join (default: the nodes' cluster buses, from CLUSTER NODES)")
 	f.StringVar(&cfg.User, "node-user", "", "ACL user the proxy authenticates as to the nodes")
 	f.StringVar(&cfg.Password, "node-password", "", "password the proxy authenticates with to the nodes")
 	return cmd

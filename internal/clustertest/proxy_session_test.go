@@ -17,13 +17,21 @@ import (
 	"github.com/shoal-db/shoal/slots"
 )
 
-// startProxy starts a proxy in front of c (three shards of one primary, created here).
-func startProxy(t *testing.T, c *Cluster) *proxy.Proxy {
+// startProxy starts a proxy in front of c (three shards of one primary, created here);
+// with gossip it follows the topology as a gossip member (else by CLUSTER SLOTS).
+func startProxy(t *testing.T, c *Cluster, gossip bool) *proxy.Proxy {
 	t.Helper()
-	c.Create(0)
-	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()}})
+	epoch := c.Create(0)
+	cfg := proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()}}
+	if gossip {
+		cfg.Secret = Secret
+	}
+	p, err := proxy.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gossip {
+		c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
 	}
 	t.Cleanup(func() { p.Close() })
 	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
@@ -38,7 +46,7 @@ func startProxy(t *testing.T, c *Cluster) *proxy.Proxy {
 func TestProxyTransactions(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 3)
-	p := startProxy(t, c)
+	p := startProxy(t, c, false)
 	for _, proto := range []int{2, 3} {
 		cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Protocol: proto})
 		defer cl.Close()
@@ -105,7 +113,7 @@ func TestProxyTransactions(t *testing.T) {
 func TestProxyBlocking(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 3)
-	p := startProxy(t, c)
+	p := startProxy(t, c, true)
 	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 8})
 	defer cl.Close()
 	got := make(chan []string, 1)
@@ -184,11 +192,12 @@ func TestProxyBlocking(t *testing.T) {
 
 // TestProxyPubSub: SUBSCRIBE and PSUBSCRIBE through the proxy receive what is
 // published on any node; SSUBSCRIBE receives SPUBLISH of its shard, and still does
-// after the channel's slot moved to another primary; the counts are the client's.
+// after the channel's slot moved to another primary (the proxy, a gossip member, hears
+// of the move as the nodes do); the counts are the client's.
 func TestProxyPubSub(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 3)
-	p := startProxy(t, c)
+	p := startProxy(t, c, true)
 	for _, proto := range []int{2, 3} {
 		cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Protocol: proto})
 		defer cl.Close()

@@ -125,6 +125,36 @@ func TestProxy(t *testing.T) {
 	if err := cl.Do(ctx, "SELECT", "1").Err(); err == nil || err.Error() != "ERR SELECT is not allowed in cluster mode" {
 		t.Errorf("SELECT 1: %v", err)
 	}
+	// SCAN walks every primary with one cursor; RANDOMKEY finds a key; INFO sums the
+	// keyspace.
+	seen := map[string]bool{}
+	for cursor := uint64(0); ; {
+		keys, next, err := cl.Scan(ctx, cursor, "key:*", 50).Result()
+		if err != nil {
+			t.Fatalf("SCAN through the proxy: %v", err)
+		}
+		for _, k := range keys {
+			seen[k] = true
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	if len(seen) != 300 {
+		t.Errorf("a SCAN pass through the proxy saw %d keys, want 300", len(seen))
+	}
+	if keys, _, err := cl.Scan(ctx, 0, "{u}*", 1000).Result(); err != nil || fmt.Sprint(keys) != "[{u}a {u}b]" && fmt.Sprint(keys) != "[{u}b {u}a]" {
+		t.Errorf("SCAN of a hash-tagged pattern: %v %v", keys, err)
+	}
+	if k, err := cl.RandomKey(ctx).Result(); err != nil || k == "" {
+		t.Errorf("RANDOMKEY through the proxy: %q %v", k, err)
+	}
+	if info := cl.Info(ctx, "keyspace").Val(); !strings.Contains(info, fmt.Sprintf("db0:keys=%d,", total+2)) {
+		t.Errorf("INFO keyspace through the proxy: %q", info)
+	}
+	if info := cl.Info(ctx).Val(); !strings.Contains(info, "redis_mode:proxy") || !strings.Contains(info, "proxy_primaries:3") {
+		t.Errorf("INFO through the proxy: %q", info)
+	}
 	// A pipeline keeps its order.
 	pipe := cl.Pipeline()
 	var gets []*redis.StringCmd
