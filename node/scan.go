@@ -201,7 +201,6 @@ func parseScanOptions(c *Client, from int, allowType bool) (scanOptions, bool) {
 	return opt, true
 }
 
-
 // keyList collects keys (copied) for a reply in one buffer.
 type keyList struct {
 	buf  []byte

@@ -89,7 +89,6 @@ func TestParseScanCursor(t *testing.T) {
 	}
 }
 
-
 // A whole SCAN pass returns every key once when nothing changes; MATCH, TYPE and a
 // hash-tagged pattern filter it; COUNT bounds a call's work.
 func TestScanPass(t *testing.T) {
