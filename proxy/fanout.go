@@ -73,7 +73,7 @@ func (s *session) gather(parts []part) [][]byte {
 func (s *session) fanout(kind string, raw []byte) {
 	ps := s.p.primaries()
 	if len(ps) == 0 {
-		s.w.Error("CLUSTERDOWN Hash slot not served")
+		s.fail("CLUSTERDOWN Hash slot not served")
 		return
 	}
 	parts := make([]part, len(ps))
@@ -92,14 +92,14 @@ func (s *session) fanout(kind string, raw []byte) {
 		case "sum":
 			n, err := strconv.ParseInt(string(bytes.TrimRight(reply[1:], "\r\n")), 10, 64)
 			if reply[0] != ':' || err != nil {
-				s.w.Error("ERR unexpected reply from a node")
+				s.fail("ERR unexpected reply from a node")
 				return
 			}
 			sum += n
 		case "concat":
 			es, ok := elements(reply)
 			if !ok {
-				s.w.Error("ERR unexpected reply from a node")
+				s.fail("ERR unexpected reply from a node")
 				return
 			}
 			elems = append(elems, es...)

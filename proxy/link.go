@@ -26,12 +26,13 @@ var errLinkDown = errors.New("proxy: connection to the node lost")
 
 // call is one request on a link and, once done, its reply.
 type call struct {
-	raw     []byte // the request; "ASKING" first when asking
-	asking  bool   // raw starts with ASKING, whose reply is skipped
-	reply   []byte // the reply, exactly as the node sent it
-	err     error  // errLinkDown, a read error, or nil
-	written bool   // the request went to the node (after an error: it may have run)
-	slot    int    // the request's slot (-1: none), to send it again after a redirection
+	raw     []byte    // the request; "ASKING" first when asking
+	asking  bool      // raw starts with ASKING, whose reply is skipped
+	reply   []byte    // the reply, exactly as the node sent it
+	err     error     // errLinkDown, a read error, or nil
+	written bool      // the request went to the node (after an error: it may have run)
+	sent    time.Time // when its batch was written
+	slot    int       // the request's slot (-1: none), to send it again after a redirection
 	w       *waiter
 }
 
@@ -72,6 +73,7 @@ func (w *waiter) wait() {
 
 // link is one shared pipelined connection to a node.
 type link struct {
+	stats    *stats
 	addr     string
 	conn     net.Conn
 	timeout  time.Duration // a reply must come within this of the previous one
@@ -89,12 +91,12 @@ const inflightCap = 4096
 
 // dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
 // first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
-func dialLink(addr string, proto int, auth []byte, timeout time.Duration) (*link, error) {
+func dialLink(addr string, proto int, auth []byte, timeout time.Duration, st *stats) (*link, error) {
 	conn, err := dialNode(addr, proto, auth, timeout)
 	if err != nil {
 		return nil, err
 	}
-	l := &link{addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
+	l := &link{stats: st, addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
 	go l.write()
 	go l.read()
 	return l, nil
@@ -175,6 +177,7 @@ func (l *link) fail() {
 	l.dead = true
 	l.mu.Unlock()
 	if !already {
+		l.stats.lostConns.Add(1)
 		l.conn.Close()
 		select {
 		case l.kick <- struct{}{}:
@@ -201,8 +204,9 @@ func (l *link) write() {
 			clear(batch)
 			return
 		}
+		now := time.Now()
 		for _, c := range batch {
-			c.written = true
+			c.written, c.sent = true, now
 			select {
 			case l.inflight <- c:
 			default:
@@ -222,9 +226,11 @@ func (l *link) write() {
 func (l *link) read() {
 	br := bufio.NewReaderSize(l.conn, 64<<10)
 	var err error
+	var now time.Time
 	for c := range l.inflight {
 		if err == nil {
-			if br.Buffered() == 0 {
+			fresh := br.Buffered() == 0 // (the reply is read from the socket, not what a read brought before)
+			if fresh {
 				l.conn.SetReadDeadline(time.Now().Add(l.timeout))
 			}
 			if c.asking {
@@ -237,6 +243,11 @@ func (l *link) read() {
 			}
 			if err != nil {
 				l.fail()
+			} else {
+				if fresh || now.IsZero() {
+					now = time.Now()
+				}
+				l.stats.latency.Observe(now.Sub(c.sent).Seconds())
 			}
 		}
 		if err != nil {
@@ -250,6 +261,7 @@ func (l *link) read() {
 // links is the proxy's shared connections: per node and protocol, a few links, a
 // session using always the same one (its requests to a node stay in order).
 type links struct {
+	stats   *stats
 	n       int // links per node and protocol
 	auth    []byte
 	timeout time.Duration
@@ -273,7 +285,7 @@ func (ls *links) get(addr string, proto int, i int) (*link, error) {
 	if l != nil && !l.isDead() {
 		return l, nil
 	}
-	nl, err := dialLink(addr, proto, ls.auth, ls.timeout)
+	nl, err := dialLink(addr, proto, ls.auth, ls.timeout, ls.stats)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 	case "ping":
 		switch {
 		case len(args) > 2:
-			w.Error("ERR wrong number of arguments for 'ping' command")
+			s.fail("ERR wrong number of arguments for 'ping' command")
 		case s.sub != nil && w.Proto == 2: // in subscribed mode, as Redis answers
 			w.Array(2)
 			w.BulkString("pong")
@@ -32,21 +32,21 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 		}
 	case "echo":
 		if len(args) != 2 {
-			w.Error("ERR wrong number of arguments for 'echo' command")
+			s.fail("ERR wrong number of arguments for 'echo' command")
 		} else {
 			w.Bulk(args[1])
 		}
 	case "select":
 		if len(args) != 2 {
-			w.Error("ERR wrong number of arguments for 'select' command")
+			s.fail("ERR wrong number of arguments for 'select' command")
 		} else if string(args[1]) == "0" {
 			w.OK()
 		} else {
-			w.Error("ERR SELECT is not allowed in cluster mode")
+			s.fail("ERR SELECT is not allowed in cluster mode")
 		}
 	case "readonly", "readwrite", "asking":
 		if len(args) != 1 {
-			w.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+			s.fail(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
 		} else {
 			w.OK()
 		}
@@ -101,7 +101,7 @@ func (s *session) client(args [][]byte) {
 	switch {
 	case sub == "setname" && len(args) == 3:
 		if strings.ContainsAny(string(args[2]), " \n") {
-			s.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			s.fail("ERR Client names cannot contain spaces, newlines or special characters.")
 			return
 		}
 		s.name = string(args[2])
@@ -133,7 +133,7 @@ func (s *session) hello(args [][]byte) {
 		case "2", "3":
 			proto = int(args[1][0] - '0')
 		default:
-			w.Error("NOPROTO unsupported protocol version")
+			s.fail("NOPROTO unsupported protocol version")
 			return
 		}
 		for i := 2; i < len(args); i++ {
@@ -142,7 +142,7 @@ func (s *session) hello(args [][]byte) {
 				name = string(args[i])
 				continue
 			}
-			w.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
+			s.fail(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
 			return
 		}
 	}
@@ -175,20 +175,20 @@ func (s *session) hello(args [][]byte) {
 // less a second (0, no limit, is capped too).
 func (s *session) wait(args [][]byte) {
 	if len(args) != 3 {
-		s.w.Error("ERR wrong number of arguments for 'wait' command")
+		s.fail("ERR wrong number of arguments for 'wait' command")
 		return
 	}
 	if _, err := strconv.ParseInt(string(args[1]), 10, 64); err != nil {
-		s.w.Error("ERR value is not an integer or out of range")
+		s.fail("ERR value is not an integer or out of range")
 		return
 	}
 	ms, err := strconv.ParseInt(string(args[2]), 10, 64)
 	if err != nil {
-		s.w.Error("ERR timeout is not an integer or out of range")
+		s.fail("ERR timeout is not an integer or out of range")
 		return
 	}
 	if ms < 0 {
-		s.w.Error("ERR timeout is negative")
+		s.fail("ERR timeout is negative")
 		return
 	}
 	if limit := s.p.cfg.Timeout.Milliseconds() - 1000; ms == 0 || ms > limit {
@@ -200,7 +200,7 @@ func (s *session) wait(args [][]byte) {
 		parts = append(parts, part{slot: -1, addr: addr, raw: raw})
 	}
 	if len(parts) == 0 {
-		s.w.Error("CLUSTERDOWN Hash slot not served")
+		s.fail("CLUSTERDOWN Hash slot not served")
 		return
 	}
 	least := int64(-1)

@@ -39,6 +39,7 @@ type Proxy struct {
 	slots atomic.Pointer[slotMap]
 	links links
 	auth  []byte // the AUTH command for the nodes, or nil
+	stats *stats
 
 	gossip    *gossip.Gossip
 	mapMu     sync.Mutex // installing a slot map
@@ -77,7 +78,8 @@ func Start(cfg Config) (*Proxy, error) {
 		}
 		p.auth = command(args)
 	}
-	p.links = links{n: cfg.Links, auth: p.auth, timeout: cfg.Timeout, m: map[linkKey]*link{}}
+	p.stats = newStats()
+	p.links = links{stats: p.stats, n: cfg.Links, auth: p.auth, timeout: cfg.Timeout, m: map[linkKey]*link{}}
 	p.slots.Store(&slotMap{addrs: []string{""}})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

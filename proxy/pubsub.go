@@ -119,7 +119,7 @@ func (s *session) subscribe(name string, args [][]byte) {
 		}
 	}
 	if sub && len(args) < 2 {
-		s.w.Error("ERR wrong number of arguments for '" + name + "' command")
+		s.fail("ERR wrong number of arguments for '" + name + "' command")
 		return
 	}
 	slot := -1
@@ -127,7 +127,7 @@ func (s *session) subscribe(name string, args [][]byte) {
 		for _, a := range args[1:] {
 			k := slots.KeySlot(a)
 			if slot >= 0 && k != slot {
-				s.w.Error("CROSSSLOT Keys in request don't hash to the same slot")
+				s.fail("CROSSSLOT Keys in request don't hash to the same slot")
 				return
 			}
 			slot = k

@@ -68,7 +68,7 @@ func (s *session) loop() {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				s.settle()
-				s.w.Error("ERR " + pe.Msg)
+				s.fail("ERR " + pe.Msg)
 				s.flush()
 			}
 			return
@@ -169,7 +169,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 	}
 	if s.w.Proto == 2 && k != kSub && s.sub.subscribed() && name != "ping" && name != "quit" && name != "reset" {
 		s.settle()
-		s.w.Error(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", strings.ToLower(string(args[0]))))
+		s.fail(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", strings.ToLower(string(args[0]))))
 		return false
 	}
 	switch k {
@@ -186,7 +186,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 		return false
 	case kRefused:
 		s.settle()
-		s.w.Error(fmt.Sprintf("ERR '%s' is not supported through shoal proxy", name))
+		s.fail(fmt.Sprintf("ERR '%s' is not supported through shoal proxy", name))
 		return false
 	case kFanout:
 		if kind := fanoutKind(name, args); kind != "" {
@@ -202,7 +202,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 			s.split(name, args)
 			return false
 		}
-		s.w.Error(err)
+		s.fail(err)
 		return false
 	}
 	if k == kBlocking && (name != "xread" && name != "xreadgroup" || hasArg(args, "block")) {
@@ -212,6 +212,12 @@ func (s *session) request(req resp.Request) (quit bool) {
 	}
 	s.send(slot, req.Raw)
 	return false
+}
+
+// fail answers an error of the proxy's own (msg with its class: "ERR …").
+func (s *session) fail(msg string) {
+	s.w.Error(msg)
+	s.p.stats.errorReply([]byte("-" + msg))
 }
 
 // hasArg reports whether an argument after the name is word (in any case).
@@ -317,16 +323,17 @@ func (s *session) settle() {
 // finish is a done call's reply to pass on: its own, or after a redirection or an
 // unsent request the reply of exchange.
 func (s *session) finish(c *call) []byte {
-	if c.err != nil {
-		if c.written {
-			return []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
-		}
-		return s.exchange(c.slot, c.raw)
+	reply := c.reply
+	switch {
+	case c.err != nil && c.written:
+		reply = []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
+	case c.err != nil || isRedirect(c.reply):
+		reply = s.exchange(c.slot, c.raw)
 	}
-	if isRedirect(c.reply) {
-		return s.exchange(c.slot, c.raw)
+	if len(reply) > 0 && reply[0] == '-' {
+		s.p.stats.errorReply(reply)
 	}
-	return c.reply
+	return reply
 }
 
 // isRedirect reports whether reply is MOVED or ASK.
@@ -389,11 +396,13 @@ func (s *session) redirected(slot int, raw []byte, try func(addr string, raw []b
 		}
 		if n < 5 && len(reply) > 0 && reply[0] == '-' {
 			if target, ok := redirect(reply, "-MOVED "); ok {
+				s.p.stats.moved.Add(1)
 				go s.p.refresh()
 				addr, asking = target, false
 				continue
 			}
 			if target, ok := redirect(reply, "-ASK "); ok {
+				s.p.stats.ask.Add(1)
 				addr, asking = target, true
 				continue
 			}

@@ -24,7 +24,7 @@ var splits = map[string]int{"mget": 1, "del": 1, "unlink": 1, "exists": 1, "touc
 func (s *session) split(name string, args [][]byte) {
 	step := splits[name]
 	if (len(args)-1)%step != 0 || len(args) < 2 {
-		s.w.Error("ERR wrong number of arguments for '" + name + "' command")
+		s.fail("ERR wrong number of arguments for '" + name + "' command")
 		return
 	}
 	// The keys' positions by slot, slots in the order they first appear.
@@ -58,7 +58,7 @@ func (s *session) split(name string, args [][]byte) {
 		case "mget":
 			elems, ok := elements(reply)
 			if !ok || len(elems) != len(bySlot[sl]) {
-				s.w.Error("ERR unexpected reply from a node to MGET")
+				s.fail("ERR unexpected reply from a node to MGET")
 				return
 			}
 			for j, i := range bySlot[sl] {
@@ -67,7 +67,7 @@ func (s *session) split(name string, args [][]byte) {
 		default:
 			n, err := strconv.ParseInt(string(bytes.TrimRight(reply[1:], "\r\n")), 10, 64)
 			if reply[0] != ':' || err != nil {
-				s.w.Error("ERR unexpected reply from a node to " + name)
+				s.fail("ERR unexpected reply from a node to " + name)
 				return
 			}
 			sum += n

@@ -36,15 +36,15 @@ func (s *session) queue(cmd *spec.Command, args [][]byte, raw []byte) {
 	switch {
 	case cmd == nil:
 		tx.aborted = true
-		s.w.Error(unknownCommand(args))
+		s.fail(unknownCommand(args))
 		return
 	case !cmd.ArityOK(len(args)):
 		tx.aborted = true
-		s.w.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+		s.fail(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
 		return
 	case kinds[name] == kSub || kinds[name] == kRefused || cmd.Has(spec.NoMulti):
 		tx.aborted = true
-		s.w.Error("ERR Command not allowed inside a transaction")
+		s.fail("ERR Command not allowed inside a transaction")
 		return
 	}
 	slot, err := slotOf(cmd, args)
@@ -53,7 +53,7 @@ func (s *session) queue(cmd *spec.Command, args [][]byte, raw []byte) {
 	}
 	if err != "" {
 		tx.aborted = true
-		s.w.Error(err)
+		s.fail(err)
 		return
 	}
 	if slot >= 0 {
@@ -80,20 +80,20 @@ func (s *session) txCommand(name string, cmd *spec.Command, args [][]byte) {
 		if s.tx != nil {
 			s.tx.aborted = true
 		}
-		w.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+		s.fail(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
 		return
 	}
 	switch name {
 	case "multi":
 		if s.tx != nil {
-			w.Error("ERR MULTI calls can not be nested")
+			s.fail("ERR MULTI calls can not be nested")
 			return
 		}
 		s.tx = &txState{slot: -1}
 		w.OK()
 	case "discard":
 		if s.tx == nil {
-			w.Error("ERR DISCARD without MULTI")
+			s.fail("ERR DISCARD without MULTI")
 			return
 		}
 		s.tx = nil
@@ -101,21 +101,21 @@ func (s *session) txCommand(name string, cmd *spec.Command, args [][]byte) {
 		w.OK()
 	case "exec":
 		if s.tx == nil {
-			w.Error("ERR EXEC without MULTI")
+			s.fail("ERR EXEC without MULTI")
 			return
 		}
 		tx := s.tx
 		s.tx = nil
 		if tx.aborted {
 			s.unwatch()
-			w.Error("EXECABORT Transaction discarded because of previous errors.")
+			s.fail("EXECABORT Transaction discarded because of previous errors.")
 			return
 		}
 		w.Raw(s.exec(tx))
 		s.unwatch()
 	case "watch":
 		if s.tx != nil {
-			w.Error("ERR WATCH inside MULTI is not allowed")
+			s.fail("ERR WATCH inside MULTI is not allowed")
 			return
 		}
 		s.watch(cmd, args)
@@ -132,7 +132,7 @@ func (s *session) watch(cmd *spec.Command, args [][]byte) {
 		err = "CROSSSLOT Keys in request don't hash to the same slot"
 	}
 	if err != "" {
-		s.w.Error(err)
+		s.fail(err)
 		return
 	}
 	addr := s.p.addrFor(slot)
@@ -140,21 +140,21 @@ func (s *session) watch(cmd *spec.Command, args [][]byte) {
 		addr = s.wch.addr
 	}
 	if addr == "" {
-		s.w.Error("CLUSTERDOWN Hash slot not served")
+		s.fail("CLUSTERDOWN Hash slot not served")
 		return
 	}
 	reply, e := s.roundTrip(addr, command(args), false)
 	if e != nil {
 		s.drop(addr)
 		s.wch = nil
-		s.w.Error("CLUSTERDOWN The cluster is down")
+		s.fail("CLUSTERDOWN The cluster is down")
 		return
 	}
 	if target, ok := redirect(reply, "-MOVED "); ok && s.wch == nil {
 		go s.p.refresh()
 		if reply, e = s.roundTrip(target, command(args), false); e != nil {
 			s.drop(target)
-			s.w.Error("CLUSTERDOWN The cluster is down")
+			s.fail("CLUSTERDOWN The cluster is down")
 			return
 		}
 		addr = target

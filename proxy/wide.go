@@ -22,12 +22,12 @@ import (
 // tag names one slot walks that slot's primary alone.
 func (s *session) scan(args [][]byte, raw []byte) {
 	if len(args) < 2 {
-		s.w.Error("ERR wrong number of arguments for 'scan' command")
+		s.fail("ERR wrong number of arguments for 'scan' command")
 		return
 	}
 	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
 	if err != nil {
-		s.w.Error("ERR invalid cursor")
+		s.fail("ERR invalid cursor")
 		return
 	}
 	only := -1
@@ -49,7 +49,7 @@ func (s *session) scan(args [][]byte, raw []byte) {
 	}
 	next, err := strconv.ParseUint(trimBulk(elems[0]), 10, 64)
 	if err != nil {
-		s.w.Error("ERR unexpected reply from a node to SCAN")
+		s.fail("ERR unexpected reply from a node to SCAN")
 		return
 	}
 	if next == 0 && only < 0 {
@@ -69,7 +69,7 @@ func (s *session) scan(args [][]byte, raw []byte) {
 // key.
 func (s *session) randomKey(args [][]byte) {
 	if len(args) != 1 {
-		s.w.Error("ERR wrong number of arguments for 'randomkey' command")
+		s.fail("ERR wrong number of arguments for 'randomkey' command")
 		return
 	}
 	ps := append([]string(nil), s.p.primaries()...)

@@ -20,6 +20,7 @@ func proxyCmd() *cobra.Command {
 		bind  string
 		port  int
 		cfg   proxy.Config
+		mport int
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy --cluster host:port,... [--port 6380]",
@@ -62,6 +63,15 @@ failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 				return err
 			}
 			defer p.Close()
+			if mport > 0 {
+				addr, stop, err := serveMetrics(net.JoinHostPort(bind, strconv.Itoa(mport)),
+					func() bool { return p.Owner(0) != "" }, p.Collector())
+				if err != nil {
+					return err
+				}
+				defer stop()
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", addr)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "proxy on %s for the cluster of %v\n", p.Addr(), seeds)
 			<-sigs
 			return nil
@@ -71,6 +81,7 @@ failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 	f.StringSliceVar(&seeds, "cluster", nil, "data nodes of the cluster, host:port, comma-separated")
 	f.StringVar(&bind, "bind", "127.0.0.1", "address to listen on")
 	f.IntVar(&port, "port", 6380, "RESP port")
+	f.IntVar(&mport, "metrics-port", 0, "serve Prometheus metrics, /healthz and /readyz over HTTP on this port (0: off)")
 	f.IntVar(&cfg.Links, "links", 2, "shared connections to each node")
 	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "connecting to a node, and waiting for a reply on a shared connection")
 	f.StringVar(&cfg.Secret, "cluster-secret", "", "the cluster secret: follow topology changes by gossip as they are committed (else poll CLUSTER SLOTS)")

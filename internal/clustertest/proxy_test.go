@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/admin"
@@ -182,5 +183,36 @@ func TestProxy(t *testing.T) {
 	}
 	if err := cl.FlushAll(ctx).Err(); err != nil || cl.DBSize(ctx).Val() != 0 {
 		t.Errorf("FLUSHALL through the proxy: %v, %d keys left", err, cl.DBSize(ctx).Val())
+	}
+	// The metrics count what happened.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(p.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			switch {
+			case m.GetCounter() != nil:
+				got[name] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				got[name] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				got[name] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	for name, least := range map[string]float64{"shoal_proxy_requests_total": 700, "shoal_proxy_connections_received_total": 2,
+		"shoal_proxy_connected_clients": 1, "shoal_proxy_primaries": 3, "shoal_proxy_node_latency_seconds": 700,
+		"shoal_proxy_error_replies_total/CROSSSLOT": 1, "shoal_proxy_redirects_followed_total/moved": 1} {
+		if got[name] < least {
+			t.Errorf("metric %s = %v, want at least %v", name, got[name], least)
+		}
 	}
 }
