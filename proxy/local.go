@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 		} else {
 			w.OK()
 		}
+	case "auth":
+		s.auth(args)
 	case "hello":
 		s.hello(args)
 	case "client":
@@ -69,6 +72,36 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 	return false
 }
 
+// auth is AUTH [user] password, checked against the proxy's requirepass (as the
+// default user).
+func (s *session) auth(args [][]byte) {
+	if len(args) < 2 || len(args) > 3 {
+		s.fail("ERR wrong number of arguments for 'auth' command")
+		return
+	}
+	if s.p.cfg.RequirePass == "" && len(args) == 2 {
+		s.fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		return
+	}
+	if !s.checkPass(args[1:]) {
+		s.fail("WRONGPASS invalid username-password pair or user is disabled.")
+		return
+	}
+	s.authed = true
+	s.w.OK()
+}
+
+// checkPass reports whether [user] password names the default user and the
+// proxy's password.
+func (s *session) checkPass(up [][]byte) bool {
+	pass := up[len(up)-1]
+	if len(up) == 2 && string(up[0]) != "default" {
+		return false
+	}
+	want := s.p.cfg.RequirePass
+	return want == "" || subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
 // reset is RESET: the transaction, watched keys, subscriptions, name and protocol
 // are dropped.
 func (s *session) reset() {
@@ -77,6 +110,7 @@ func (s *session) reset() {
 	s.sub.close()
 	s.sub = nil
 	s.name = ""
+	s.authed = s.p.cfg.RequirePass == ""
 	if s.w.Proto != 2 {
 		s.dropOwn()
 		s.w.Proto = 2
@@ -136,15 +170,30 @@ func (s *session) hello(args [][]byte) {
 			s.fail("NOPROTO unsupported protocol version")
 			return
 		}
+		authed := s.authed
 		for i := 2; i < len(args); i++ {
 			if strings.EqualFold(string(args[i]), "SETNAME") && i+1 < len(args) {
 				i++
 				name = string(args[i])
 				continue
 			}
+			if strings.EqualFold(string(args[i]), "AUTH") && i+2 < len(args) {
+				if !s.checkPass(args[i+1 : i+3]) {
+					s.fail("WRONGPASS invalid username-password pair or user is disabled.")
+					return
+				}
+				authed = true
+				i += 2
+				continue
+			}
 			s.fail(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
 			return
 		}
+		s.authed = authed
+	}
+	if !s.authed {
+		s.fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
 	}
 	s.name = name
 	if proto != w.Proto {

@@ -30,6 +30,16 @@ type Config struct {
 	Secret     string
 	GossipAddr string
 	Join       []string
+
+	// RequirePass, when set, is the password clients must give (AUTH or HELLO … AUTH,
+	// as the default user) before anything else, as with requirepass.
+	RequirePass string
+	// MaxClients bounds the client connections (10000 when 0); past it a client gets
+	// "ERR max number of clients reached" and is closed.
+	MaxClients int
+	// IdleTimeout closes a client idle that long (0: never), as timeout does; clients
+	// in a blocking command or subscribed are not idle.
+	IdleTimeout time.Duration
 }
 
 // Proxy is a running proxy.
@@ -69,6 +79,9 @@ func Start(cfg Config) (*Proxy, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 10000
 	}
 	p := &Proxy{cfg: cfg, started: time.Now(), conns: map[net.Conn]struct{}{}, subs: map[*subState]struct{}{}, stop: make(chan struct{})}
 	if cfg.Password != "" {
@@ -139,6 +152,13 @@ func (p *Proxy) serve() {
 			p.mu.Unlock()
 			conn.Close()
 			return
+		}
+		if len(p.conns) >= p.cfg.MaxClients {
+			p.mu.Unlock()
+			p.stats.errorReply([]byte("-ERR"))
+			conn.Write([]byte("-ERR max number of clients reached\r\n"))
+			conn.Close()
+			continue
 		}
 		p.conns[conn] = struct{}{}
 		p.mu.Unlock()

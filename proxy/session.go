@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shoal-db/shoal/node/resp"
 	"github.com/shoal-db/shoal/node/spec"
@@ -32,6 +33,8 @@ type session struct {
 	batchLen int
 	free     []*call
 
+	authed bool // the client authenticated (or no password is required)
+
 	own map[string]*backend // the session's own connections, by node address
 	tx  *txState            // MULTI … EXEC being queued
 	wch *watchState         // WATCH in force
@@ -46,7 +49,8 @@ const (
 )
 
 func newSession(p *Proxy, conn net.Conn, id int64) *session {
-	s := &session{p: p, conn: conn, id: id, lane: int(id), wt: newWaiter(), own: map[string]*backend{}}
+	s := &session{p: p, conn: conn, id: id, lane: int(id), wt: newWaiter(), own: map[string]*backend{},
+		authed: p.cfg.RequirePass == ""}
 	s.w.Proto = 2
 	return s
 }
@@ -62,6 +66,7 @@ func (s *session) close() {
 
 func (s *session) loop() {
 	rd := resp.NewReader(s.conn, resp.Limits{})
+	rd.SetUnauthenticated(!s.authed)
 	for {
 		req, ok, err := rd.Next()
 		if err != nil {
@@ -79,6 +84,14 @@ func (s *session) loop() {
 			s.commands = 0
 			if s.flush() != nil {
 				return
+			}
+			rd.SetUnauthenticated(!s.authed)
+			if t := s.p.cfg.IdleTimeout; t > 0 {
+				if s.sub.subscribed() {
+					s.conn.SetReadDeadline(time.Time{})
+				} else {
+					s.conn.SetReadDeadline(time.Now().Add(t))
+				}
 			}
 			if err := rd.Fill(); err != nil {
 				return
@@ -123,7 +136,7 @@ const (
 // (kBlocking when the command table flags them blocking).
 var kinds = map[string]kind{
 	"quit": kLocal, "ping": kLocal, "echo": kLocal, "select": kLocal, "hello": kLocal, "client": kLocal,
-	"reset": kLocal, "readonly": kLocal, "readwrite": kLocal, "asking": kLocal, "wait": kLocal,
+	"reset": kLocal, "auth": kLocal, "readonly": kLocal, "readwrite": kLocal, "asking": kLocal, "wait": kLocal,
 	"scan": kLocal, "randomkey": kLocal, "info": kLocal,
 	"mget": kSplit, "mset": kSplit, "del": kSplit, "unlink": kSplit, "exists": kSplit, "touch": kSplit,
 	"dbsize": kFanout, "keys": kFanout, "flushall": kFanout, "flushdb": kFanout, "script": kFanout,
@@ -163,6 +176,11 @@ func (s *session) request(req resp.Request) (quit bool) {
 	args := req.Args
 	k, cmd, name := lookup(args[0])
 	s.commands++
+	if !s.authed && name != "auth" && name != "hello" && name != "quit" && name != "reset" {
+		s.settle()
+		s.fail("NOAUTH Authentication required.")
+		return false
+	}
 	if s.tx != nil && !(k == kTx || name == "quit" || name == "reset") {
 		s.queue(cmd, args, req.Raw)
 		return false

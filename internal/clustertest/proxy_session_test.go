@@ -1,10 +1,12 @@
 package clustertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"testing"
@@ -104,6 +106,34 @@ func TestProxyTransactions(t *testing.T) {
 		if err != nil || cl.Get(ctx, "{tx}a").Val() != "101" {
 			t.Errorf("RESP%d WATCH untouched: %v %q", proto, err, cl.Get(ctx, "{tx}a").Val())
 		}
+	}
+	// A proxy with a password and room for two clients.
+	p2, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()},
+		RequirePass: "sesame", MaxClients: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	anon := redis.NewClient(&redis.Options{Addr: p2.Addr(), MaxRetries: -1, Protocol: 2, PoolSize: 1})
+	defer anon.Close()
+	if err := anon.Get(ctx, "k").Err(); err == nil || err.Error() != "NOAUTH Authentication required." {
+		t.Errorf("a command before AUTH: %v", err)
+	}
+	if err := anon.Do(ctx, "AUTH", "wrong").Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Errorf("AUTH with a wrong password: %v", err)
+	}
+	authed := redis.NewClient(&redis.Options{Addr: p2.Addr(), MaxRetries: -1, Password: "sesame", PoolSize: 1})
+	defer authed.Close()
+	if v, err := authed.Get(ctx, "{tx}a").Result(); err != nil || v != "101" {
+		t.Errorf("GET after HELLO 3 AUTH: %q %v", v, err)
+	}
+	third, err := net.Dial("tcp", p2.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if line, err := bufio.NewReader(third).ReadString('\n'); line != "-ERR max number of clients reached\r\n" {
+		t.Errorf("a third client of a proxy with maxclients 2: %q %v", line, err)
 	}
 }
 
