@@ -158,6 +158,10 @@ func (s *Server) waitBlocked(c *Client) {
 	case <-timer:
 	case <-c.waker:
 	case <-s.stop:
+		// Shutting down: the connection closes unanswered (a timeout reply would tell
+		// the client the wait ended).
+		reply = false
+		c.closeAfter = true
 	case <-gone:
 		// The client left: no reply, and nothing it pipelined after this runs.
 		reply = false

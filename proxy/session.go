@@ -225,7 +225,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 	}
 	if k == kBlocking && (name != "xread" && name != "xreadgroup" || hasArg(args, "block")) {
 		s.settle()
-		s.w.Raw(s.ownExchange(slot, req.Raw))
+		s.w.Raw(s.blockingExchange(slot, req.Raw))
 		return false
 	}
 	s.send(slot, req.Raw)
@@ -390,6 +390,35 @@ func (s *session) ownExchange(slot int, raw []byte) []byte {
 		return reply, err, err != nil && !errors.Is(err, errDial)
 	})
 }
+
+// blockingExchange is ownExchange for a blocking command: when the node fails while
+// the command waits, the command is sent again once the slot has another primary
+// (after a failover), for up to failoverWait. (An element the old primary handed
+// out just as it failed, its reply lost, is lost, as for a client that retries.)
+func (s *session) blockingExchange(slot int, raw []byte) []byte {
+	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
+		deadline := time.Now().Add(failoverWait)
+		for {
+			reply, err := s.roundTrip(addr, raw, asking)
+			if err == nil {
+				return reply, nil, false
+			}
+			s.drop(addr)
+			for next := s.p.addrFor(slot); next == addr || next == ""; next = s.p.addrFor(slot) {
+				if time.Now().After(deadline) {
+					return nil, err, !errors.Is(err, errDial)
+				}
+				time.Sleep(50 * time.Millisecond)
+				s.p.refresh()
+			}
+			addr, asking = s.p.addrFor(slot), false
+		}
+	})
+}
+
+// failoverWait is how long a blocking command whose node failed waits for its slot's
+// new primary.
+const failoverWait = 30 * time.Second
 
 // redirected runs one request through try until it is neither redirected nor failed
 // before it was sent (then on a node found by reading the slot map again).

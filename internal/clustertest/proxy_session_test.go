@@ -324,3 +324,150 @@ func ownsSlot(ctx context.Context, cl *redis.Client, slot int) bool {
 	}
 	return false
 }
+
+// TestProxyReshardUnderLoad: clients writing and reading through the proxy while
+// slots move between primaries (keys migrating with ASK, then MOVED) see no error,
+// and every acknowledged write is there afterwards.
+func TestProxyReshardUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 3)
+	p := startProxy(t, c, true)
+	const workers, keys = 4, 200
+	stop := make(chan struct{})
+	type result struct {
+		errs []string
+		last map[string]int // key → the last value acknowledged
+	}
+	results := make(chan result, workers)
+	for w := range workers {
+		go func() {
+			cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 2})
+			defer cl.Close()
+			r := result{last: map[string]int{}}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- r
+					return
+				default:
+				}
+				k := fmt.Sprintf("w%d:%d", w, i%keys)
+				pipe := cl.Pipeline()
+				set := pipe.Set(ctx, k, i, 0)
+				get := pipe.Get(ctx, k)
+				mget := pipe.MGet(ctx, k, fmt.Sprintf("w%d:%d", w, (i+1)%keys))
+				if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+					r.errs = append(r.errs, fmt.Sprintf("%s: %v", k, err))
+					continue
+				}
+				if set.Err() != nil || get.Val() != fmt.Sprint(i) || len(mget.Val()) != 2 || mget.Val()[0] != fmt.Sprint(i) {
+					r.errs = append(r.errs, fmt.Sprintf("%s: SET %v, GET %q, MGET %v", k, set.Err(), get.Val(), mget.Val()))
+					continue
+				}
+				r.last[k] = i
+			}
+		}()
+	}
+	var out bytes.Buffer
+	a := c.session(&out)
+	if err := a.Reshard([]string{c.Nodes[0].ClusterID()}, c.Nodes[1].ClusterID(), 3000, admin.MoveOptions{Batch: 16, Pipeline: 10}); err != nil {
+		t.Fatalf("reshard: %v\n%s", err, out.String())
+	}
+	if err := a.Reshard([]string{c.Nodes[1].ClusterID()}, c.Nodes[2].ClusterID(), 2000, admin.MoveOptions{Batch: 16, Pipeline: 10}); err != nil {
+		t.Fatalf("reshard: %v\n%s", err, out.String())
+	}
+	close(stop)
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer cl.Close()
+	writes := 0
+	for range workers {
+		r := <-results
+		for _, e := range r.errs {
+			t.Errorf("a client of the proxy during the reshard: %s", e)
+		}
+		for k, v := range r.last {
+			writes++
+			if got := cl.Get(ctx, k).Val(); got != fmt.Sprint(v) {
+				t.Errorf("%s = %q after the reshard, want %d", k, got, v)
+			}
+		}
+	}
+	if writes < workers*keys/2 {
+		t.Errorf("only %d keys written during the reshard", writes)
+	}
+}
+
+// TestProxyFailover: the primary of a shard dies while a client of the proxy waits
+// in BLPOP on one of its keys and is subscribed to a channel and a shard channel of
+// it; after the sentinels promote its replica, the BLPOP is answered by a push made
+// through the proxy, messages published reach the subscriber, and requests go on.
+func TestProxyFailover(t *testing.T) {
+	ctx := context.Background()
+	c := fastFailover(t, 3, 4, nil)
+	epoch := c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
+	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[2].Addr().String()}, Secret: Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 4})
+	defer cl.Close()
+	queue, channel := slotKey(0, 2, "queue"), slotKey(0, 2, "orders")
+	c.waitFor("a write through the proxy", func() bool { return cl.Set(ctx, queue+"x", "1", 0).Err() == nil })
+	ps := cl.Subscribe(ctx, "news")
+	defer ps.Close()
+	if _, err := ps.ReceiveTimeout(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.SSubscribe(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.ReceiveTimeout(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	popped := make(chan []string, 1)
+	go func() {
+		v, err := cl.BLPop(ctx, 0, queue).Result()
+		if err != nil {
+			v = []string{err.Error()}
+		}
+		popped <- v
+	}()
+	old, _ := c.primaryOf(0)
+	c.waitFor("the BLPOP waiting on shard 0's primary", func() bool {
+		info := c.Client(c.Nodes[c.nodeIndex(old)]).Info(ctx, "clients").Val()
+		return strings.Contains(info, "blocked_clients:1")
+	})
+	c.RestartNode(c.nodeIndex(old), func() {
+		c.waitFor("a new primary for shard 0 and the proxy following it", func() bool {
+			p0, _ := c.primaryOf(0)
+			return p0 != old && p0 != "" && p.Owner(slots.KeySlot([]byte(queue))) == c.Nodes[c.nodeIndex(p0)].Addr().String()
+		})
+		c.waitFor("a push through the proxy", func() bool { return cl.RPush(ctx, queue, "job").Err() == nil })
+		select {
+		case v := <-popped:
+			if fmt.Sprint(v) != fmt.Sprintf("[%s job]", queue) {
+				t.Errorf("BLPOP through the proxy across the failover: %v", v)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("BLPOP through the proxy not answered after the failover")
+		}
+		for _, kind := range []string{"news", channel} {
+			c.waitFor("a message on "+kind+" after the failover", func() bool {
+				var err error
+				if kind == "news" {
+					err = cl.Publish(ctx, "news", "after").Err()
+				} else {
+					err = cl.SPublish(ctx, channel, "after").Err()
+				}
+				if err != nil {
+					return false
+				}
+				m, err := ps.ReceiveTimeout(ctx, 500*time.Millisecond)
+				msg, ok := m.(*redis.Message)
+				return err == nil && ok && msg.Channel == kind && msg.Payload == "after"
+			})
+		}
+	})
+}
