@@ -74,6 +74,7 @@ func (w *waiter) wait() {
 // link is one shared pipelined connection to a node.
 type link struct {
 	stats    *stats
+	lat      *atomic.Int64 // the node's recent reply latency (links.lat)
 	addr     string
 	conn     net.Conn
 	timeout  time.Duration // a reply must come within this of the previous one
@@ -91,20 +92,21 @@ const inflightCap = 4096
 
 // dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
 // first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
-func dialLink(addr string, proto int, auth []byte, timeout time.Duration, st *stats) (*link, error) {
-	conn, err := dialNode(addr, proto, auth, timeout)
+func dialLink(addr string, proto int, auth []byte, timeout time.Duration, readOnly bool, st *stats, lat *atomic.Int64) (*link, error) {
+	conn, err := dialNode(addr, proto, auth, timeout, readOnly)
 	if err != nil {
 		return nil, err
 	}
-	l := &link{stats: st, addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
+	l := &link{stats: st, lat: lat, addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
 	go l.write()
 	go l.read()
 	return l, nil
 }
 
 // dialNode opens a connection to addr and prepares it: AUTH (when auth holds a
-// command), HELLO 3 when proto is 3.
-func dialNode(addr string, proto int, auth []byte, timeout time.Duration) (net.Conn, error) {
+// command), HELLO 3 when proto is 3, READONLY when readOnly (a replica then serves
+// reads of its shard's slots).
+func dialNode(addr string, proto int, auth []byte, timeout time.Duration, readOnly bool) (net.Conn, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
@@ -117,6 +119,10 @@ func dialNode(addr string, proto int, auth []byte, timeout time.Duration) (net.C
 	}
 	if proto == 3 {
 		hello = append(hello, "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"...)
+		n++
+	}
+	if readOnly {
+		hello = append(hello, "*1\r\n$8\r\nREADONLY\r\n"...)
 		n++
 	}
 	if n == 0 {
@@ -247,7 +253,9 @@ func (l *link) read() {
 				if fresh || now.IsZero() {
 					now = time.Now()
 				}
-				l.stats.latency.Observe(now.Sub(c.sent).Seconds())
+				d := now.Sub(c.sent)
+				l.stats.latency.Observe(d.Seconds())
+				l.lat.Store((7*l.lat.Load() + int64(d)) / 8)
 			}
 		}
 		if err != nil {
@@ -261,13 +269,15 @@ func (l *link) read() {
 // links is the proxy's shared connections: per node and protocol, a few links, a
 // session using always the same one (its requests to a node stay in order).
 type links struct {
-	stats   *stats
-	n       int // links per node and protocol
-	auth    []byte
-	timeout time.Duration
-	mu      sync.Mutex
-	m       map[linkKey]*link
-	closed  bool
+	stats    *stats
+	n        int // links per node and protocol
+	auth     []byte
+	readOnly bool     // links send READONLY first (reads may go to replicas)
+	lat      sync.Map // address → *atomic.Int64: the recent reply latency (ns, a moving average)
+	timeout  time.Duration
+	mu       sync.Mutex
+	m        map[linkKey]*link
+	closed   bool
 }
 
 type linkKey struct {
@@ -285,7 +295,8 @@ func (ls *links) get(addr string, proto int, i int) (*link, error) {
 	if l != nil && !l.isDead() {
 		return l, nil
 	}
-	nl, err := dialLink(addr, proto, ls.auth, ls.timeout, ls.stats)
+	lat, _ := ls.lat.LoadOrStore(addr, new(atomic.Int64))
+	nl, err := dialLink(addr, proto, ls.auth, ls.timeout, ls.readOnly, ls.stats, lat.(*atomic.Int64))
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +312,14 @@ func (ls *links) get(addr string, proto int, i int) (*link, error) {
 	}
 	ls.m[k] = nl
 	return nl, nil
+}
+
+// latency is the recent reply latency of the node at addr (0 before any reply).
+func (ls *links) latency(addr string) int64 {
+	if v, ok := ls.lat.Load(addr); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 // closeAll fails every link.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,12 @@ type Config struct {
 	GossipAddr string
 	Join       []string
 
+	// ReadFrom is where read-only commands go: ReadPrimary (the default),
+	// ReadReplicas (a replica of the slot's shard, the primary when it has none) or
+	// ReadNearest (whichever of them answered fastest lately). Replicas may lag: a
+	// client reading from them may not see its own latest writes.
+	ReadFrom string
+
 	// RequirePass, when set, is the password clients must give (AUTH or HELLO … AUTH,
 	// as the default user) before anything else, as with requirepass.
 	RequirePass string
@@ -41,6 +48,13 @@ type Config struct {
 	// in a blocking command or subscribed are not idle.
 	IdleTimeout time.Duration
 }
+
+// Read policies (Config.ReadFrom).
+const (
+	ReadPrimary  = "primary"
+	ReadReplicas = "replicas"
+	ReadNearest  = "nearest"
+)
 
 // Proxy is a running proxy.
 type Proxy struct {
@@ -80,6 +94,13 @@ func Start(cfg Config) (*Proxy, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	switch cfg.ReadFrom {
+	case "":
+		cfg.ReadFrom = ReadPrimary
+	case ReadPrimary, ReadReplicas, ReadNearest:
+	default:
+		return nil, fmt.Errorf("proxy: read-from %q: want primary, replicas or nearest", cfg.ReadFrom)
+	}
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = 10000
 	}
@@ -92,7 +113,7 @@ func Start(cfg Config) (*Proxy, error) {
 		p.auth = command(args)
 	}
 	p.stats = newStats()
-	p.links = links{stats: p.stats, n: cfg.Links, auth: p.auth, timeout: cfg.Timeout, m: map[linkKey]*link{}}
+	p.links = links{stats: p.stats, n: cfg.Links, auth: p.auth, readOnly: cfg.ReadFrom != ReadPrimary, timeout: cfg.Timeout, m: map[linkKey]*link{}}
 	p.slots.Store(&slotMap{addrs: []string{""}})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -298,7 +298,7 @@ func (st *subState) conn(class, slot int) *subConn {
 	if addr == "" || st.closed {
 		return nil
 	}
-	conn, err := dialNode(addr, st.s.w.Proto, st.s.p.auth, st.s.p.cfg.Timeout)
+	conn, err := dialNode(addr, st.s.w.Proto, st.s.p.auth, st.s.p.cfg.Timeout, false)
 	if err != nil {
 		return nil
 	}

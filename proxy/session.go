@@ -228,7 +228,11 @@ func (s *session) request(req resp.Request) (quit bool) {
 		s.w.Raw(s.blockingExchange(slot, req.Raw))
 		return false
 	}
-	s.send(slot, req.Raw)
+	addr := ""
+	if s.p.cfg.ReadFrom != ReadPrimary && slot >= 0 && k == kRoute && cmd != nil && cmd.Has(spec.ReadOnly) {
+		addr = s.p.readAddr(slot, s.lane)
+	}
+	s.send(addr, slot, req.Raw)
 	return false
 }
 
@@ -310,14 +314,17 @@ func (s *session) dispatch(addr string, c *call) {
 	c.err = errLinkDown
 }
 
-// send passes a request for slot on to its node without waiting for the reply
-// (settle collects it).
-func (s *session) send(slot int, raw []byte) {
+// send passes a request for slot on to the node at addr (its primary when "") without
+// waiting for the reply (settle collects it).
+func (s *session) send(addr string, slot int, raw []byte) {
 	if len(s.batch) >= maxBatch || s.batchLen+len(raw) > maxBatchBytes {
 		s.settle()
 	}
 	c := s.newCall(slot, raw)
-	s.dispatch(s.p.addrFor(slot), c)
+	if addr == "" {
+		addr = s.p.addrFor(slot)
+	}
+	s.dispatch(addr, c)
 	s.batch = append(s.batch, c)
 	s.batchLen += len(raw)
 }

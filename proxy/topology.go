@@ -30,12 +30,13 @@ type slotMap struct {
 	epoch     uint64              // the topology's epoch (0: read from CLUSTER SLOTS)
 	owner     [slots.Count]uint16 // slot → its primary, an index into addrs (0: none)
 	addrs     []string            // "", then the primaries' addresses
+	replicas  [][]string          // by index into addrs: the primary's replicas
 	primaries []string            // the distinct primaries, sorted
 }
 
-// newSlotMap builds a slot map from (address, ranges) pairs.
+// newSlotMap builds a slot map from (address, replicas, ranges) triples.
 func newSlotMap(epoch uint64, owners []slotOwner) *slotMap {
-	m := &slotMap{epoch: epoch, addrs: []string{""}}
+	m := &slotMap{epoch: epoch, addrs: []string{""}, replicas: [][]string{nil}}
 	index := map[string]uint16{}
 	for _, o := range owners {
 		i, ok := index[o.addr]
@@ -43,6 +44,7 @@ func newSlotMap(epoch uint64, owners []slotOwner) *slotMap {
 			i = uint16(len(m.addrs))
 			index[o.addr] = i
 			m.addrs = append(m.addrs, o.addr)
+			m.replicas = append(m.replicas, o.replicas)
 			m.primaries = append(m.primaries, o.addr)
 		}
 		for s := max(o.start, 0); s <= min(o.end, slots.Count-1); s++ {
@@ -55,7 +57,33 @@ func newSlotMap(epoch uint64, owners []slotOwner) *slotMap {
 
 type slotOwner struct {
 	addr       string
+	replicas   []string
 	start, end int
+}
+
+// readAddr is where a read-only request for slot goes under the read policy: its
+// primary, one of its replicas (chosen by lane), or the one of them whose replies
+// have come fastest lately.
+func (p *Proxy) readAddr(slot, lane int) string {
+	m := p.slots.Load()
+	i := m.owner[slot]
+	rs := m.replicas[i]
+	if len(rs) == 0 {
+		return m.addrs[i]
+	}
+	switch p.cfg.ReadFrom {
+	case ReadReplicas:
+		return rs[lane%len(rs)]
+	case ReadNearest:
+		best, bestLat := m.addrs[i], p.links.latency(m.addrs[i])
+		for _, r := range rs {
+			if lat := p.links.latency(r); lat < bestLat {
+				best, bestLat = r, lat
+			}
+		}
+		return best
+	}
+	return m.addrs[i]
 }
 
 // same reports whether m and o give every slot the same primary.
@@ -97,8 +125,14 @@ func fromTopology(top *slots.Topology) *slotMap {
 			continue
 		}
 		addr := net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+		var replicas []string
+		for _, id := range sh.Replicas {
+			if r, ok := top.Node(id); ok {
+				replicas = append(replicas, net.JoinHostPort(r.IP, strconv.Itoa(r.Port)))
+			}
+		}
 		for _, r := range sh.Slots {
-			owners = append(owners, slotOwner{addr, r.Start, r.End})
+			owners = append(owners, slotOwner{addr, replicas, r.Start, r.End})
 		}
 	}
 	return newSlotMap(top.Epoch(), owners)
@@ -219,7 +253,11 @@ func (p *Proxy) refresh() {
 		var owners []slotOwner
 		for _, r := range rs {
 			if len(r.Nodes) > 0 {
-				owners = append(owners, slotOwner{r.Nodes[0].Addr, r.Start, r.End})
+				var replicas []string
+				for _, n := range r.Nodes[1:] {
+					replicas = append(replicas, n.Addr)
+				}
+				owners = append(owners, slotOwner{r.Nodes[0].Addr, replicas, r.Start, r.End})
 			}
 		}
 		p.install(newSlotMap(0, owners))

@@ -82,6 +82,7 @@ failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 	f.StringVar(&bind, "bind", "127.0.0.1", "address to listen on")
 	f.IntVar(&port, "port", 6380, "RESP port")
 	f.IntVar(&mport, "metrics-port", 0, "serve Prometheus metrics, /healthz and /readyz over HTTP on this port (0: off)")
+	f.StringVar(&cfg.ReadFrom, "read-from", "primary", "where read-only commands go: primary, replicas (may lag behind) or nearest")
 	f.StringVar(&cfg.RequirePass, "requirepass", "", "password clients must give (AUTH) before anything else")
 	f.IntVar(&cfg.MaxClients, "maxclients", 10000, "client connections at most")
 	f.DurationVar(&cfg.IdleTimeout, "client-timeout", 0, "close a client idle this long (0: never)")
