@@ -19,9 +19,15 @@ import (
 // ends.
 func startProc(t *testing.T, bin string, args ...string) (*exec.Cmd, *redis.Client) {
 	t.Helper()
+	return startRole(t, bin, "server", append([]string{"--save", ""}, args...)...)
+}
+
+// startRole is startProc for "shoal <role> --port P --bind 127.0.0.1 args…".
+func startRole(t *testing.T, bin, role string, args ...string) (*exec.Cmd, *redis.Client) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
 		port := freePort(t)
-		full := []string{"server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", ""}
+		full := []string{role, "--port", strconv.Itoa(port), "--bind", "127.0.0.1"}
 		for _, a := range args {
 			if a == "{port}" {
 				a = strconv.Itoa(freePort(t))
@@ -48,7 +54,7 @@ func startProc(t *testing.T, bin string, args ...string) (*exec.Cmd, *redis.Clie
 			return cmd, c
 		}
 		if attempt == 3 {
-			t.Fatal("the server did not start")
+			t.Fatalf("shoal %s did not start", role)
 		}
 	}
 }
