@@ -7,7 +7,10 @@
 # request.
 #
 # The nodes run on CPU 0; redis-benchmark and the proxy on CPU 1 (a proxy usually
-# runs beside its clients), where taskset exists and there are 2 CPUs.
+# runs beside its clients), where taskset exists and there are 2 CPUs. On such a
+# machine the proxy takes its CPU from the benchmark client (or, elsewhere, from the
+# nodes), so the script also reports the CPU time each spends per request: the
+# proxy's against the nodes' is what it costs where it has a core of its own.
 #
 # Usage: scripts/bench-proxy.sh
 # Needs: bin/shoal (make build), redis-benchmark, redis-cli.
@@ -32,9 +35,14 @@ done
 redis-cli --cluster create "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}" --cluster-yes >"$work/create.log" 2>&1
 until redis-cli -p "${ports[0]}" CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.05; done
 pp=$(free_port)
-"${CLIENT_CPU[@]}" ./bin/shoal proxy --port "$pp" --cluster "127.0.0.1:${ports[0]}" >"$work/proxy.log" 2>&1 &
+"${CLIENT_CPU[@]}" ./bin/shoal proxy --port "$pp" --cluster "127.0.0.1:${ports[0]}" --cluster-secret bench >"$work/proxy.log" 2>&1 &
 pids+=($!)
+proxy_pid=$!
 wait_ready "$pp"
+node_pids=$(for p in "${ports[@]}"; do redis-cli -p "$p" INFO server | awk -F: '/^process_id/ { print $2 + 0 }'; done)
+# cpu_ticks pid…: user+system CPU time of the processes, in clock ticks.
+cpu_ticks() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'; }
+hz=$(getconf CLK_TCK)
 
 # bench how test clients pipeline requests: "rps p50_ms" of one redis-benchmark run.
 bench() {
@@ -48,7 +56,13 @@ for how in direct proxy; do
 	for p in 1 16; do
 		n=$((p == 1 ? 300000 : 2000000))
 		for t in set get; do
+			# shellcheck disable=SC2086
+			n0=$(cpu_ticks $node_pids) p0=$(cpu_ticks "$proxy_pid")
 			R[$how,$t$p]=$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1)
+			# shellcheck disable=SC2086
+			n1=$(cpu_ticks $node_pids) p1=$(cpu_ticks "$proxy_pid")
+			R[$how,ncpu$t$p]=$(awk -v d=$((n1 - n0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", d / hz / n * 1e6 }')
+			R[$how,pcpu$t$p]=$(awk -v d=$((p1 - p0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", d / hz / n * 1e6 }')
 		done
 	done
 	R[$how,lat]=$(bench "$how" get 1 1 50000 | cut -d' ' -f2)
@@ -61,5 +75,12 @@ row "redis-benchmark -c 50 SET -P 1 (req/s)" set1
 row "redis-benchmark -c 50 GET -P 1 (req/s)" get1
 row "redis-benchmark -c 50 SET -P 16 (req/s)" set16
 row "redis-benchmark -c 50 GET -P 16 (req/s)" get16
+echo
+echo "# CPU time per request (µs): the nodes' (direct), the nodes' and the proxy's (through the proxy)"
+printf "%-44s %10s %10s %10s\n" "" nodes nodes proxy
+for k in set1 get1 set16 get16; do
+	printf "%-44s %10s %10s %10s\n" "${k^^}" "${R[direct,ncpu$k]}" "${R[proxy,ncpu$k]}" "${R[proxy,pcpu$k]}"
+done
+echo
 printf "%-44s %10s %10s %8s\n" "GET p50, one client (ms)" "${R[direct,lat]}" "${R[proxy,lat]}" \
 	"+$(awk -v a="${R[proxy,lat]}" -v b="${R[direct,lat]}" 'BEGIN { printf "%d µs", (a - b) * 1000 }')"

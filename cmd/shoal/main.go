@@ -45,6 +45,12 @@ func rootCmd() *cobra.Command {
 		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
 	}
 	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd(), proxyCmd())
+	// Errors are reported by each command (SilenceErrors); those of its flags come
+	// before it runs.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		fmt.Fprintf(c.ErrOrStderr(), "%s: %v\n", c.CommandPath(), err)
+		return err
+	})
 	return root
 }
 
