@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-failover test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover fuzz clean
+.PHONY: build run test test-failover test-proxy test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -42,6 +42,11 @@ test: test-deps lint
 # growing; in safe mode every acknowledged write found).
 test-failover: test-deps
 	SHOAL_FAILOVER_ROUNDS=20 $(GO) test -race -count=1 -timeout 20m -run 'TestFailoverKill|TestSafeMode' ./internal/clustertest
+
+# test-proxy runs the node's command transcripts through `shoal proxy` in front of a
+# cluster of three primaries (scripts/proxy-transcripts.sh).
+test-proxy: build test-deps
+	./scripts/proxy-transcripts.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -82,7 +87,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover
+bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -101,6 +106,9 @@ bench-cluster: build test-deps
 
 bench-convergence: build test-deps
 	./scripts/bench-convergence.sh
+
+bench-proxy: build test-deps
+	./scripts/bench-proxy.sh
 
 bench-failover: build test-deps
 	./scripts/bench-failover.sh

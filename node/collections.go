@@ -116,7 +116,7 @@ func scanCollCmd[T interface {
 	storage.Value
 	comparable
 }](c *Client, pairs bool, step func(v T, cursor uint64, emit func(key, val []byte)) uint64) {
-	cursor, ok := parseScanCursor(c.args[2])
+	cursor, ok := resp.ParseCursor(c.args[2])
 	if !ok {
 		c.Err(errInvalidCursor)
 		return

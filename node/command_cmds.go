@@ -344,18 +344,16 @@ func cmdCommandGetkeys(c *Client) {
 	}
 }
 
-// keyFlags returns the key-spec flags of the spec that yielded argument i.
+// keyFlags returns the key-spec flags of the first spec that yielded argument i.
 func keyFlags(cmd *spec.Command, args [][]byte, i int) []string {
-	for k := range cmd.KeySpecs {
-		one := &spec.Command{KeySpecs: cmd.KeySpecs[k : k+1]}
-		idx, _ := one.Keys(args, nil)
-		for _, j := range idx {
-			if j == i {
-				return cmd.KeySpecs[k].Flags
-			}
+	var flags []string
+	found := false
+	cmd.EachKey(args, func(j int, ks *spec.KeySpec) {
+		if j == i && !found {
+			flags, found = ks.Flags, true
 		}
-	}
-	return nil
+	})
+	return flags
 }
 
 func cmdCommandHelp(c *Client) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"reflect"
 	"slices"
@@ -192,7 +193,11 @@ func connTranscript(t *testing.T, n int, steps ...step) {
 // connTranscriptWith is connTranscript against servers configured by directives.
 func connTranscriptWith(t *testing.T, n int, directives []string, steps ...step) {
 	t.Helper()
-	for _, tg := range servers(t, directives...) {
+	targets := servers(t, directives...)
+	if tg, ok := proxyTarget(t, directives); ok {
+		targets = append(targets, tg)
+	}
+	for _, tg := range targets {
 		t.Run(tg.name, func(t *testing.T) {
 			c := newClient(t, tg.addr, 2)
 			conns := make([]*redis.Conn, n)
@@ -209,6 +214,9 @@ func connTranscriptWith(t *testing.T, n int, directives []string, steps ...step)
 						t.Fatalf("%v: transport error %v", s.cmd, err)
 					}
 					got = E(err.Error())
+				}
+				if tg.name == "proxy" && clusterRestriction(s.want, got) {
+					t.Skipf("[conn %d] %v: %v (a cluster's restriction)", s.conn, fmtCmd(s.cmd), got)
 				}
 				if !matches(s.want, got) {
 					t.Errorf("[conn %d] %v\n  got  %#v\n  want %#v", s.conn, fmtCmd(s.cmd), got, s.want)
@@ -230,6 +238,9 @@ func runTranscript(t *testing.T, c *redis.Client, steps []step) {
 				t.Fatalf("%v: transport error %v", s.cmd, err)
 			}
 			got = E(err.Error())
+		}
+		if strings.Contains(t.Name(), "/proxy") && clusterRestriction(s.want, got) { // (see proxyTarget)
+			t.Skipf("%v: %v (a cluster's restriction)", fmtCmd(s.cmd), got)
 		}
 		if !matches(s.want, got) {
 			t.Errorf("%v\n  got  %#v\n  want %#v", fmtCmd(s.cmd), got, s.want)
@@ -289,10 +300,65 @@ func transcript(t *testing.T, steps ...step) {
 }
 
 // transcriptWith is transcript speaking protocol proto to servers started with
-// directives ("name", "value", …).
+// directives ("name", "value", …); without directives, also through the proxy of
+// $SHOAL_TRANSCRIPT_PROXY when set (proxyTarget).
 func transcriptWith(t *testing.T, proto int, directives []string, steps ...step) {
 	t.Helper()
 	eachServerProto(t, proto, directives, func(t *testing.T, c *redis.Client) { runTranscript(t, c, steps) })
+	if tg, ok := proxyTarget(t, directives); ok {
+		t.Run(tg.name, func(t *testing.T) { runTranscript(t, newClient(t, tg.addr, proto), steps) })
+	}
+}
+
+// proxyTarget is the proxy named by $SHOAL_TRANSCRIPT_PROXY (host:port of a `shoal
+// proxy` in front of a cluster, emptied here with FLUSHALL), for transcripts that
+// need no directives: scripts/proxy-transcripts.sh runs the transcripts through one.
+// A transcript there stops, skipped, at the first reply that is a cluster's
+// restriction (keys of several slots, SELECT, MOVE …) rather than what it expects.
+func proxyTarget(t *testing.T, directives []string) (target, bool) {
+	addr := os.Getenv("SHOAL_TRANSCRIPT_PROXY")
+	if addr == "" || len(directives) > 0 {
+		return target{}, false
+	}
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		t.Fatalf("FLUSHALL through the proxy at %s: %v", addr, err)
+	}
+	// The configuration a transcript changed (CONFIG SET goes to every primary) is
+	// set back to what the cluster started with.
+	cfg, err := c.ConfigGet(ctx, "*").Result()
+	if err != nil {
+		t.Fatalf("CONFIG GET * through the proxy: %v", err)
+	}
+	if proxyConfig == nil {
+		proxyConfig = cfg
+	}
+	for k, v := range cfg {
+		if base, ok := proxyConfig[k]; ok && base != v {
+			c.ConfigSet(ctx, k, base)
+		}
+	}
+	return target{"proxy", addr}, true
+}
+
+// proxyConfig is the configuration of the cluster behind $SHOAL_TRANSCRIPT_PROXY
+// before the first transcript.
+var proxyConfig map[string]string
+
+// clusterRestriction reports whether got is an error a cluster gives where a single
+// server would not.
+func clusterRestriction(want, got any) bool {
+	e, ok := got.(E)
+	if !ok {
+		return false
+	}
+	if w, ok := want.(E); ok && w == e {
+		return false
+	}
+	low := strings.ToLower(string(e))
+	return strings.HasPrefix(string(e), "CROSSSLOT ") || strings.Contains(low, "in cluster mode") ||
+		strings.Contains(low, "is not supported through shoal proxy")
 }
 
 // eachServer runs fn against shoal and the real redis-server (when installed), each a

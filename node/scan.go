@@ -60,7 +60,7 @@ func cmdKeys(c *Client) {
 // a slot is skipped only while it is empty, and within a slot the table's reverse-binary
 // cursor survives resizes.
 func cmdScan(c *Client) {
-	cursor, ok := parseScanCursor(c.args[1])
+	cursor, ok := resp.ParseCursor(c.args[1])
 	if !ok {
 		c.Err(errInvalidCursor)
 		return
@@ -117,41 +117,6 @@ func cmdScan(c *Client) {
 	c.w.Array(2)
 	c.w.Bulk(strconv.AppendUint(num[:0], uint64(cur), 10))
 	kl.write(&c.w)
-}
-
-// parseScanCursor parses a SCAN-family cursor as Redis does (C's strtoul in base 10): an
-// optional sign, digits, no leading space; a negative number wraps around; the empty
-// string is 0. It reports false for anything else or an overflow ("ERR invalid cursor").
-func parseScanCursor(b []byte) (uint64, bool) {
-	for i, ch := range b { // the argument is a C string to Redis
-		if ch == 0 {
-			b = b[:i]
-			break
-		}
-	}
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := false
-	digits := b
-	if b[0] == '+' || b[0] == '-' {
-		neg, digits = b[0] == '-', b[1:]
-	}
-	if len(digits) == 0 {
-		return 0, false
-	}
-	var v uint64
-	for _, ch := range digits {
-		d := uint64(ch - '0')
-		if d > 9 || v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
 }
 
 // scanOptions are the options of SCAN, HSCAN, SSCAN and ZSCAN.

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"maps"
-	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -71,22 +70,6 @@ func TestScanErrors(t *testing.T) {
 		S("SCAN", "0", "TYPE", "list").Is([]any{"0", []any{}}),
 		S("SCAN", "0", "TYPE", "none").Is([]any{"0", []any{}}),
 	)
-}
-
-func TestParseScanCursor(t *testing.T) {
-	for in, want := range map[string]uint64{
-		"0": 0, "": 0, "+7": 7, "-0": 0, "-1": math.MaxUint64, "18446744073709551615": math.MaxUint64,
-		"-18446744073709551615": 1, "12\x00junk": 12, "\x00": 0,
-	} {
-		if got, ok := parseScanCursor([]byte(in)); !ok || got != want {
-			t.Errorf("parseScanCursor(%q) = %d, %v; want %d", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{" 1", "\t1", "1 ", "x", "+", "-", "0x1", "18446744073709551616", "1.0"} {
-		if _, ok := parseScanCursor([]byte(in)); ok {
-			t.Errorf("parseScanCursor(%q) accepted", in)
-		}
-	}
 }
 
 // A whole SCAN pass returns every key once when nothing changes; MATCH, TYPE and a

@@ -301,7 +301,7 @@ func zrankGeneric(c *Client, rev bool) {
 // default 10 gives about 5 members), at most 10×COUNT buckets per call. MATCH filters
 // the members afterwards.
 func cmdZscan(c *Client) {
-	cursor, ok := parseScanCursor(c.args[2])
+	cursor, ok := resp.ParseCursor(c.args[2])
 	if !ok {
 		c.Err(errInvalidCursor)
 		return

@@ -7,9 +7,9 @@ import (
 )
 
 // Commands about the whole data set go to every primary, their replies merged: DBSIZE
-// summed, KEYS concatenated, FLUSHALL, FLUSHDB and SCRIPT LOAD / SCRIPT FLUSH sent to
-// each (the first error, else the first reply). Keyless commands not listed go to
-// one primary.
+// summed, KEYS concatenated; FLUSHALL, FLUSHDB, SCRIPT LOAD|FLUSH, FUNCTION
+// LOAD|FLUSH|DELETE|RESTORE and CONFIG SET|RESETSTAT|REWRITE sent to each (the first
+// error, else the first reply). Keyless commands not listed go to one primary.
 
 // fanoutKind is how the replies of a command sent to every primary merge ("sum",
 // "concat", "first"), or "" for a command that goes to one node.
@@ -21,9 +21,17 @@ func fanoutKind(name string, args [][]byte) string {
 		return "concat"
 	case "flushall", "flushdb":
 		return "first"
-	case "script":
+	case "script", "function":
 		if len(args) > 1 {
-			if sub := strings.ToLower(string(args[1])); sub == "load" || sub == "flush" {
+			switch strings.ToLower(string(args[1])) {
+			case "load", "flush", "delete", "restore":
+				return "first"
+			}
+		}
+	case "config":
+		if len(args) > 1 {
+			switch strings.ToLower(string(args[1])) {
+			case "set", "resetstat", "rewrite":
 				return "first"
 			}
 		}

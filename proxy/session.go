@@ -140,10 +140,11 @@ var kinds = map[string]kind{
 	"scan": kLocal, "randomkey": kLocal, "info": kLocal,
 	"mget": kSplit, "mset": kSplit, "del": kSplit, "unlink": kSplit, "exists": kSplit, "touch": kSplit,
 	"dbsize": kFanout, "keys": kFanout, "flushall": kFanout, "flushdb": kFanout, "script": kFanout,
+	"function": kFanout, "config": kFanout,
 	"multi": kTx, "exec": kTx, "discard": kTx, "watch": kTx, "unwatch": kTx,
 	"subscribe": kSub, "psubscribe": kSub, "ssubscribe": kSub, "unsubscribe": kSub, "punsubscribe": kSub,
 	"sunsubscribe": kSub,
-	"monitor":      kRefused, "sync": kRefused, "psync": kRefused,
+	"monitor":      kRefused, "sync": kRefused, "psync": kRefused, "acl": kRefused,
 }
 
 // lookup is the command's handling and table entry (nil: unknown to the table), from
@@ -181,7 +182,7 @@ func (s *session) request(req resp.Request) (quit bool) {
 		s.fail("NOAUTH Authentication required.")
 		return false
 	}
-	if s.tx != nil && !(k == kTx || name == "quit" || name == "reset") {
+	if s.tx != nil && !(k == kTx && name != "unwatch" || name == "quit" || name == "reset") {
 		s.queue(cmd, args, req.Raw)
 		return false
 	}

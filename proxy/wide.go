@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-db/shoal/node/resp"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -18,51 +19,84 @@ import (
 // scan is SCAN cursor [MATCH p] [COUNT n] [TYPE t]. A node's cursor holds the slot it
 // is in (its low 14 bits), so the proxy sends each call to the primary of the
 // cursor's slot; when that node has walked all its slots from there (cursor 0), the
-// walk goes on at the first later slot another primary serves. A pattern whose hash
-// tag names one slot walks that slot's primary alone.
+// walk goes on at the first later slot another primary serves, within the same call
+// while it has found fewer than COUNT keys (so a small keyspace is walked in one call,
+// as on one server). A pattern whose hash tag names one slot walks that slot's
+// primary alone.
 func (s *session) scan(args [][]byte, raw []byte) {
 	if len(args) < 2 {
 		s.fail("ERR wrong number of arguments for 'scan' command")
 		return
 	}
-	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := resp.ParseCursor(args[1])
+	if !ok {
 		s.fail("ERR invalid cursor")
 		return
 	}
-	only := -1
+	only, count := -1, 10
 	for i := 2; i+1 < len(args); i += 2 {
-		if strings.EqualFold(string(args[i]), "match") {
+		switch strings.ToLower(string(args[i])) {
+		case "match":
 			only = slots.PatternSlot(args[i+1])
+		case "count":
+			if n, err := strconv.Atoi(string(args[i+1])); err == nil && n > 0 {
+				count = n
+			}
 		}
 	}
 	slot := int(cursor & (slots.Count - 1))
 	if cursor == 0 && only >= 0 {
 		slot = only
 	}
-	addr := s.p.addrFor(slot)
-	reply := s.exchange(slot, raw)
-	elems, ok := elements(reply)
-	if !ok || len(elems) != 2 {
-		s.w.Raw(reply) // an error
-		return
-	}
-	next, err := strconv.ParseUint(trimBulk(elems[0]), 10, 64)
-	if err != nil {
-		s.fail("ERR unexpected reply from a node to SCAN")
-		return
-	}
-	if next == 0 && only < 0 {
-		for t := slot + 1; t < slots.Count; t++ {
-			if a := s.p.addrFor(t); a != "" && a != addr {
-				next = uint64(t)
-				break
+	var keys [][]byte
+	for {
+		addr := s.p.addrFor(slot)
+		reply := s.exchange(slot, raw)
+		elems, ok := elements(reply)
+		if !ok || len(elems) != 2 {
+			s.w.Raw(reply) // an error
+			return
+		}
+		next, err := strconv.ParseUint(trimBulk(elems[0]), 10, 64)
+		found, ok := elements(elems[1])
+		if err != nil || !ok {
+			s.fail("ERR unexpected reply from a node to SCAN")
+			return
+		}
+		keys = append(keys, found...)
+		if next == 0 && only < 0 {
+			for t := slot + 1; t < slots.Count; t++ {
+				if a := s.p.addrFor(t); a != "" && a != addr {
+					next = uint64(t)
+					break
+				}
 			}
 		}
+		if next == 0 || next&(slots.Count-1) == next && len(keys) < count {
+			// Done, or a fresh start on the next primary with room left: on to it.
+			if next == 0 {
+				s.w.Array(2)
+				s.w.BulkString("0")
+				s.writeKeys(keys)
+				return
+			}
+			slot = int(next)
+			raw = command(append([][]byte{args[0], []byte(strconv.FormatUint(next, 10))}, args[2:]...))
+			continue
+		}
+		s.w.Array(2)
+		s.w.BulkString(strconv.FormatUint(next, 10))
+		s.writeKeys(keys)
+		return
 	}
-	s.w.Array(2)
-	s.w.BulkString(strconv.FormatUint(next, 10))
-	s.w.Raw(elems[1])
+}
+
+// writeKeys writes an array of the (encoded) keys.
+func (s *session) writeKeys(keys [][]byte) {
+	s.w.Array(len(keys))
+	for _, k := range keys {
+		s.w.Raw(k)
+	}
 }
 
 // randomKey is RANDOMKEY: the primaries are asked in a random order until one has a

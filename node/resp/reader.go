@@ -582,3 +582,38 @@ func splitArgs(line []byte, args [][]byte, out []byte) (_ [][]byte, ok bool) {
 		args = append(args, out[begin:len(out):len(out)])
 	}
 }
+
+// ParseCursor parses a SCAN-family cursor as Redis does (C's strtoul in base 10): an
+// optional sign, digits, no leading space; a negative number wraps around; the empty
+// string is 0. It reports false for anything else or an overflow ("ERR invalid cursor").
+func ParseCursor(b []byte) (uint64, bool) {
+	for i, ch := range b { // the argument is a C string to Redis
+		if ch == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := false
+	digits := b
+	if b[0] == '+' || b[0] == '-' {
+		neg, digits = b[0] == '-', b[1:]
+	}
+	if len(digits) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range digits {
+		d := uint64(ch - '0')
+		if d > 9 || v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -573,5 +574,21 @@ func BenchmarkReaderPipeline(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		nextRequest(b, r)
+	}
+}
+
+func TestParseScanCursor(t *testing.T) {
+	for in, want := range map[string]uint64{
+		"0": 0, "": 0, "+7": 7, "-0": 0, "-1": math.MaxUint64, "18446744073709551615": math.MaxUint64,
+		"-18446744073709551615": 1, "12\x00junk": 12, "\x00": 0,
+	} {
+		if got, ok := ParseCursor([]byte(in)); !ok || got != want {
+			t.Errorf("ParseCursor(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{" 1", "\t1", "1 ", "x", "+", "-", "0x1", "18446744073709551616", "1.0"} {
+		if _, ok := ParseCursor([]byte(in)); ok {
+			t.Errorf("ParseCursor(%q) accepted", in)
+		}
 	}
 }

@@ -12,7 +12,8 @@ var ErrKeyNum = errors.New("invalid number of keys")
 // Keys appends to out the argument indices of the keys in args (args[0] is the command
 // name; for a subcommand args[1] is its name) by evaluating c's key specs, as Redis's
 // getKeysFromCommand does; specs of type "unknown" are skipped (the handler knows those
-// keys: SORT's STORE, BY and GET). Indices are appended in spec order and may repeat.
+// keys: SORT's BY and GET patterns), except SORT's STORE destination, found as Redis's
+// sortGetKeys finds it. Indices are appended in spec order and may repeat.
 func (c *Command) Keys(args [][]byte, out []int) ([]int, error) {
 	err := c.EachKey(args, func(i int, _ *KeySpec) { out = append(out, i) })
 	return out, err
@@ -84,6 +85,11 @@ func (c *Command) EachKey(args [][]byte, fn func(i int, ks *KeySpec)) error {
 			}
 		}
 	}
+	if c.FullName == "sort" && len(c.KeySpecs) > 0 {
+		if i := sortStore(args); i > 0 {
+			fn(i, &c.KeySpecs[len(c.KeySpecs)-1])
+		}
+	}
 	return nil
 }
 
@@ -99,4 +105,22 @@ func parseNonNeg(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
+}
+
+// sortStore is the index of SORT's STORE destination in args (0: none): the options
+// are walked as Redis's sortGetKeys walks them (LIMIT takes two arguments, BY and GET
+// one), the last STORE winning.
+func sortStore(args [][]byte) int {
+	store := 0
+	for i := 2; i < len(args); i++ {
+		switch {
+		case bytes.EqualFold(args[i], []byte("limit")):
+			i += 2
+		case bytes.EqualFold(args[i], []byte("get")), bytes.EqualFold(args[i], []byte("by")):
+			i++
+		case bytes.EqualFold(args[i], []byte("store")) && i+1 < len(args):
+			store = i + 1 // (the destination is then read as an option too, as Redis does)
+		}
+	}
+	return store
 }
