@@ -150,6 +150,12 @@ func (s *session) client(args [][]byte) {
 		s.w.Int(s.id)
 	case sub == "setinfo" && len(args) == 4:
 		s.w.OK()
+	case sub == "tracking" || sub == "caching" || sub == "getredir" || sub == "trackinginfo" ||
+		sub == "reply" && !(len(args) == 3 && strings.EqualFold(string(args[2]), "on")):
+		// On a connection the node shares between clients these would unpair its replies.
+		s.fail(fmt.Sprintf("ERR 'client|%s' is not supported through shoal proxy", sub))
+	case sub == "reply":
+		s.w.OK()
 	default:
 		s.w.Raw(s.exchange(-1, command(args)))
 	}

@@ -144,7 +144,8 @@ var kinds = map[string]kind{
 	"multi": kTx, "exec": kTx, "discard": kTx, "watch": kTx, "unwatch": kTx,
 	"subscribe": kSub, "psubscribe": kSub, "ssubscribe": kSub, "unsubscribe": kSub, "punsubscribe": kSub,
 	"sunsubscribe": kSub,
-	"monitor":      kRefused, "sync": kRefused, "psync": kRefused, "acl": kRefused,
+	"monitor":      kRefused, "sync": kRefused, "psync": kRefused, "acl": kRefused, "shutdown": kRefused,
+	"replicaof": kRefused, "slaveof": kRefused, "failover": kRefused,
 }
 
 // lookup is the command's handling and table entry (nil: unknown to the table), from
