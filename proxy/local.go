@@ -109,6 +109,8 @@ func (s *session) reset() {
 	s.unwatch()
 	s.sub.close()
 	s.sub = nil
+	s.track.close()
+	s.track = nil
 	s.name = ""
 	s.authed = s.p.cfg.RequirePass == ""
 	if s.w.Proto != 2 {
@@ -150,9 +152,19 @@ func (s *session) client(args [][]byte) {
 		s.w.Int(s.id)
 	case sub == "setinfo" && len(args) == 4:
 		s.w.OK()
-	case sub == "tracking" || sub == "caching" || sub == "getredir" || sub == "trackinginfo" ||
+	case sub == "tracking":
+		s.tracking(args)
+	case sub == "caching" && len(args) == 3:
+		s.w.OK() // (tracking broadcasts: every change is told)
+	case sub == "getredir" && len(args) == 2:
+		if s.track != nil {
+			s.w.Int(0)
+		} else {
+			s.w.Int(-1)
+		}
+	case sub == "trackinginfo" ||
 		sub == "reply" && !(len(args) == 3 && strings.EqualFold(string(args[2]), "on")):
-		// On a connection the node shares between clients these would unpair its replies.
+		// On a connection the node shares between clients REPLY would unpair its replies.
 		s.fail(fmt.Sprintf("ERR 'client|%s' is not supported through shoal proxy", sub))
 	case sub == "reply":
 		s.w.OK()
@@ -204,6 +216,8 @@ func (s *session) hello(args [][]byte) {
 	s.name = name
 	if proto != w.Proto {
 		s.dropOwn() // (dialed again in the new protocol)
+		s.track.close()
+		s.track = nil
 		w.Proto = proto
 	}
 	w.Map(7)

@@ -49,6 +49,9 @@ type Config struct {
 	IdleTimeout time.Duration
 }
 
+// mover is a session's state that follows the slot map (subscriptions, tracking).
+type mover interface{ moved() }
+
 // Read policies (Config.ReadFrom).
 const (
 	ReadPrimary  = "primary"
@@ -73,12 +76,12 @@ type Proxy struct {
 	commands  atomic.Int64 // requests read
 	started   time.Time
 
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	subs  map[*subState]struct{} // sessions with subscriptions
-	done  bool
-	stop  chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	movers map[mover]struct{} // sessions' subscriptions and tracking, told of slot map changes
+	done   bool
+	stop   chan struct{}
 }
 
 // Start listens on cfg.Addr and starts serving; the slots are read from the seeds,
@@ -104,7 +107,7 @@ func Start(cfg Config) (*Proxy, error) {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = 10000
 	}
-	p := &Proxy{cfg: cfg, started: time.Now(), conns: map[net.Conn]struct{}{}, subs: map[*subState]struct{}{}, stop: make(chan struct{})}
+	p := &Proxy{cfg: cfg, started: time.Now(), conns: map[net.Conn]struct{}{}, movers: map[mover]struct{}{}, stop: make(chan struct{})}
 	if cfg.Password != "" {
 		args := [][]byte{[]byte("AUTH"), []byte(cfg.Password)}
 		if cfg.User != "" {

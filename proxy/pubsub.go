@@ -95,7 +95,7 @@ func (st *subState) close() {
 		return
 	}
 	st.s.p.mu.Lock()
-	delete(st.s.p.subs, st)
+	delete(st.s.p.movers, st)
 	st.s.p.mu.Unlock()
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -146,7 +146,7 @@ func (s *session) subscribe(name string, args [][]byte) {
 		}
 		s.sub = &subState{s: s, names: [3]map[string]bool{{}, {}, {}}, shards: map[string]*subConn{}}
 		s.p.mu.Lock()
-		s.p.subs[s.sub] = struct{}{}
+		s.p.movers[s.sub] = struct{}{}
 		s.p.mu.Unlock()
 	}
 	s.flush() // the replies before it first: the confirmations come from elsewhere
@@ -269,16 +269,7 @@ func joinOuts(exp []expectation) []byte {
 }
 
 // write writes b to the client.
-func (st *subState) write(b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	st.s.wmu.Lock()
-	st.s.conn.SetWriteDeadline(time.Now().Add(st.s.p.cfg.Timeout))
-	st.s.conn.Write(b)
-	st.s.conn.SetWriteDeadline(time.Time{})
-	st.s.wmu.Unlock()
-}
+func (st *subState) write(b []byte) { st.s.writeAsync(b) }
 
 // conn is the connection serving class (and slot, for shard channels), dialed when
 // there is none; nil when the node cannot be reached. With st.mu held.
@@ -571,9 +562,6 @@ func (st *subState) attachOwed(owed []byte) {
 
 // moved re-places the shard channels after the slot map changed.
 func (st *subState) moved() {
-	if st == nil {
-		return
-	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.closed && len(st.names[clShard]) > 0 {

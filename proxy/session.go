@@ -35,10 +35,11 @@ type session struct {
 
 	authed bool // the client authenticated (or no password is required)
 
-	own map[string]*backend // the session's own connections, by node address
-	tx  *txState            // MULTI … EXEC being queued
-	wch *watchState         // WATCH in force
-	sub *subState           // subscriptions (nil: none)
+	own   map[string]*backend // the session's own connections, by node address
+	tx    *txState            // MULTI … EXEC being queued
+	wch   *watchState         // WATCH in force
+	sub   *subState           // subscriptions (nil: none)
+	track *trackState         // CLIENT TRACKING (nil: off)
 }
 
 // A batch is settled (its replies collected) past maxBatch requests or
@@ -59,6 +60,7 @@ func (s *session) close() {
 	s.conn.Close()
 	s.settle()
 	s.sub.close()
+	s.track.close()
 	for _, b := range s.own {
 		b.conn.Close()
 	}
@@ -104,6 +106,22 @@ func (s *session) loop() {
 			return
 		}
 	}
+}
+
+// writeAsync writes b to the client from another goroutine than the session's
+// (pushes: messages, invalidations); a client that does not read for the proxy's
+// timeout is disconnected.
+func (s *session) writeAsync(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.conn.SetWriteDeadline(time.Now().Add(s.p.cfg.Timeout))
+	if _, err := s.conn.Write(b); err != nil {
+		s.conn.Close()
+	}
+	s.conn.SetWriteDeadline(time.Time{})
 }
 
 // flush writes the replies gathered.

@@ -109,8 +109,8 @@ func (p *Proxy) install(m *slotMap) {
 	p.mapMu.Unlock()
 	if !old.same(m) {
 		p.mu.Lock()
-		for st := range p.subs {
-			go st.moved()
+		for m := range p.movers {
+			go m.moved()
 		}
 		p.mu.Unlock()
 	}

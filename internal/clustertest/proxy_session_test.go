@@ -223,7 +223,8 @@ func TestProxyBlocking(t *testing.T) {
 // TestProxyPubSub: SUBSCRIBE and PSUBSCRIBE through the proxy receive what is
 // published on any node; SSUBSCRIBE receives SPUBLISH of its shard, and still does
 // after the channel's slot moved to another primary (the proxy, a gossip member, hears
-// of the move as the nodes do); the counts are the client's.
+// of the move as the nodes do), as a BLPOP waiting on a key of that slot is answered
+// by a push after the move; the counts are the client's.
 func TestProxyPubSub(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 3)
@@ -293,6 +294,18 @@ func TestProxyPubSub(t *testing.T) {
 		}
 	}
 	spublish("one")
+	// A BLPOP waiting on a key of slot 0 while the slot moves.
+	queue := ""
+	for i := 0; queue == ""; i++ {
+		if slots.KeySlot([]byte(fmt.Sprint("queue", i))) == 0 {
+			queue = fmt.Sprint("queue", i)
+		}
+	}
+	popped := make(chan string, 1)
+	go func() {
+		v, err := cl.BLPop(ctx, 0, queue).Result()
+		popped <- fmt.Sprint(v, err)
+	}()
 	from, to := 0, 0
 	for i, n := range c.Nodes {
 		if ownsSlot(ctx, c.Client(n), 0) {
@@ -306,6 +319,15 @@ func TestProxyPubSub(t *testing.T) {
 	c.waitFor("the proxy to follow the slot", func() bool {
 		return cl.SPublish(ctx, ch, "probe").Err() == nil && p.Owner(0) == c.Nodes[to].Addr().String()
 	})
+	c.waitFor("a push through the proxy", func() bool { return cl.RPush(ctx, queue, "job").Err() == nil })
+	select {
+	case v := <-popped:
+		if v != fmt.Sprintf("[%s job] <nil>", queue) {
+			t.Errorf("BLPOP through the proxy across a slot move: %s", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("BLPOP through the proxy not answered after its slot moved")
+	}
 	c.waitFor("the shard subscription on the new owner", func() bool {
 		n, _ := c.Client(c.Nodes[to]).Do(ctx, "PUBSUB", "SHARDNUMSUB", ch).Slice()
 		return len(n) == 2 && n[1] == int64(1)
@@ -513,5 +535,55 @@ func TestProxyReadFromReplicas(t *testing.T) {
 	}
 	if gets(0) != "0" && gets(2) != "0" {
 		t.Errorf("both primaries served GETs (%s and %s) with read-from replicas and nearest", gets(0), gets(2))
+	}
+}
+
+// TestProxyTracking: a RESP3 client with CLIENT TRACKING ON through the proxy is told
+// of a change another client makes to a key of any shard (the proxy tracks in
+// broadcasting mode on the client's own connections to the primaries); in RESP2 the
+// proxy refuses it.
+func TestProxyTracking(t *testing.T) {
+	c := Start(t, 1, 3)
+	p := startProxy(t, c, true)
+	conn, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	// expect reads until want shows up in what the proxy sent.
+	expect := func(want string) {
+		t.Helper()
+		var got strings.Builder
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for !strings.Contains(got.String(), want) {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("waiting for %q: %v; got %q", want, err, got.String())
+			}
+			got.WriteString(line)
+		}
+	}
+	fmt.Fprint(conn, "CLIENT TRACKING ON\r\n")
+	expect("-ERR CLIENT TRACKING through shoal proxy needs RESP3")
+	fmt.Fprint(conn, "HELLO 3\r\nCLIENT TRACKING ON PREFIX user:\r\nGET user:1\r\nPING\r\n")
+	expect("+PONG")
+	other := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer other.Close()
+	for i := range 20 { // keys of every shard
+		other.Set(context.Background(), fmt.Sprint("user:", i), "v", 0)
+		expect(fmt.Sprintf("user:%d\r\n", i))
+	}
+	other.Set(context.Background(), "other", "v", 0) // not a tracked prefix
+	fmt.Fprint(conn, "CLIENT TRACKING OFF\r\nPING\r\n")
+	line := ""
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for !strings.HasPrefix(line, "+PONG") {
+		if line, err = br.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, "other") {
+			t.Errorf("an invalidation of a key outside the tracked prefixes")
+		}
 	}
 }

@@ -320,11 +320,10 @@ func parseSave(cur string, args []string, ld *loadState) (string, string) {
 	var out []string
 	for j, a := range args {
 		n, ok := strtoll(a, 10, false)
-		if !ok || j%2 == 0 && n < 1 || j%2 == 1 && n < 0 {
+		// (changes is a C int to Redis, which wraps a larger count to a negative one that
+		// its own CONFIG REWRITE then cannot load: refused here)
+		if !ok || j%2 == 0 && n < 1 || j%2 == 1 && (n < 0 || n > math.MaxInt32) {
 			return "", "Invalid save parameters"
-		}
-		if j%2 == 1 {
-			n = int64(int32(n)) // changes is a C int
 		}
 		out = append(out, strconv.FormatInt(n, 10))
 	}
