@@ -137,6 +137,22 @@ func (a *Admin) waitEpoch(addrs []string, epoch uint64) []string {
 	}
 }
 
+// waitLease waits (up to the session's timeout) until the node at addr holds its
+// write lease, as INFO cluster says: a primary just made (a new shard) takes writes,
+// and so the keys migrated to it, only once the sentinels granted it one. A node that
+// does not say goes on at once.
+func (a *Admin) waitLease(addr string) {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	for ctx.Err() == nil {
+		info, err := a.client(addr).Info(ctx, "cluster").Result()
+		if err != nil || !strings.Contains(info, "cluster_write_lease:0") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitAll waits until every node of the topology follows it, or fails naming those
 // that do not.
 func (a *Admin) waitAll(top *slots.Topology) error {

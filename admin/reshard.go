@@ -304,6 +304,7 @@ func (a *Admin) moveBatch(batch []slotMove, opts MoveOptions) (int, error) {
 	if behind := a.waitEpoch([]string{src, dst}, epoch); len(behind) > 0 {
 		return 0, fmt.Errorf("slots %s: the migration was committed but %s do not follow it", rs, strings.Join(behind, ", "))
 	}
+	a.waitLease(dst)
 	ctx, cancel := context.WithTimeout(context.Background(), a.Timeout+opts.MigrateTimeout)
 	defer cancel()
 	c := a.client(src)

@@ -467,6 +467,36 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	return false
 }
 
+// scriptRoute is the error a script gets for a command whose keys this node does not
+// serve (as Redis's scriptVerifyClusterState answers), or "". The caller's READONLY and
+// ASKING count, as they do for the script's own keys.
+func (s *Server) scriptRoute(caller *Client, cmd *Command, args [][]byte) string {
+	top := s.cluster.top.Load()
+	if top == nil {
+		return ""
+	}
+	idx, _ := cmd.Keys(args, nil)
+	if len(idx) == 0 {
+		return ""
+	}
+	q := slots.Query{Write: cmd.Has(spec.Write), Asking: caller.asking, ReadOnly: caller.readOnly}
+	for _, i := range idx {
+		q.Keys = append(q.Keys, args[i])
+	}
+	cfg := s.config()
+	st := slots.State{Self: s.cluster.myID, AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
+		Down: cfg.ClusterRequireFullCoverage && !top.Covered()}
+	switch top.Route(st, q).Outcome {
+	case slots.Serve, slots.CrossSlot: // (keys of several slots: the script's own business, as in Redis 7.0)
+		return ""
+	case slots.Down:
+		return "ERR Script attempted to execute a command while the cluster is down"
+	case slots.DownReadOnly:
+		return "ERR Script attempted to execute a write command while the cluster is down and readonly"
+	}
+	return "ERR Script attempted to access a non local key in a cluster node"
+}
+
 // endpointType is how redirects name nodes (cluster-preferred-endpoint-type).
 func endpointType(cfg *conf.Config) slots.Endpoint {
 	switch cfg.ClusterPreferredEndpoint {

@@ -535,6 +535,11 @@ func (run *scriptRun) exec(args [][]byte) ([]byte, string) {
 		}
 		run.wrote.Store(true)
 	}
+	if s.cluster.enabled && !run.caller.obeys() {
+		if msg := s.scriptRoute(run.caller, cmd, args); msg != "" {
+			return nil, msg
+		}
+	}
 	f.args = args
 	f.cmd = cmd
 	f.w.Reset()

@@ -134,7 +134,7 @@ func dialNode(addr string, proto int, auth []byte, timeout time.Duration, readOn
 	for i := 0; i < n && err == nil; i++ {
 		var reply []byte
 		if reply, err = readReply(br, nil); err == nil && (len(reply) == 0 || reply[0] == '-') {
-			err = fmt.Errorf("%s", trimReply(reply))
+			err = &replyError{trimReply(reply)}
 		}
 	}
 	if err == nil && br.Buffered() > 0 {
@@ -147,6 +147,11 @@ func dialNode(addr string, proto int, auth []byte, timeout time.Duration, readOn
 	conn.SetDeadline(time.Time{})
 	return conn, nil
 }
+
+// replyError is a node's error reply to what prepares a connection (AUTH, HELLO).
+type replyError struct{ msg string }
+
+func (e *replyError) Error() string { return e.msg }
 
 // send queues c on the link; false when the link has failed (c is untouched).
 func (l *link) send(c *call) bool {
@@ -284,11 +289,13 @@ type linkKey struct {
 	addr  string
 	proto int
 	i     int
+	cred  string // the AUTH the links send ("": the proxy's own)
 }
 
-// get is link i (mod n) to addr in proto, dialed when there is none or it failed.
-func (ls *links) get(addr string, proto int, i int) (*link, error) {
-	k := linkKey{addr, proto, i % ls.n}
+// get is link i (mod n) to addr in proto, authenticated with cred (an AUTH command;
+// nil: the proxy's own), dialed when there is none or it failed.
+func (ls *links) get(addr string, proto int, i int, cred []byte) (*link, error) {
+	k := linkKey{addr, proto, i % ls.n, string(cred)}
 	ls.mu.Lock()
 	l := ls.m[k]
 	ls.mu.Unlock()
@@ -296,7 +303,11 @@ func (ls *links) get(addr string, proto int, i int) (*link, error) {
 		return l, nil
 	}
 	lat, _ := ls.lat.LoadOrStore(addr, new(atomic.Int64))
-	nl, err := dialLink(addr, proto, ls.auth, ls.timeout, ls.readOnly, ls.stats, lat.(*atomic.Int64))
+	auth := ls.auth
+	if cred != nil {
+		auth = cred
+	}
+	nl, err := dialLink(addr, proto, auth, ls.timeout, ls.readOnly, ls.stats, lat.(*atomic.Int64))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,6 +56,8 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 		s.auth(args)
 	case "hello":
 		s.hello(args)
+	case "acl":
+		s.acl(args, raw)
 	case "client":
 		s.client(args)
 	case "reset":
@@ -72,23 +75,79 @@ func (s *session) local(name string, args [][]byte, raw []byte) (quit bool) {
 	return false
 }
 
-// auth is AUTH [user] password, checked against the proxy's requirepass (as the
-// default user).
+// auth is AUTH [user] password. With the proxy's own password (requirepass) it is
+// checked against it, as the default user; without, it is passed through: a node
+// checks it, and the session's connections to the nodes then authenticate as that
+// user (so the nodes' ACL rules apply to what it sends).
 func (s *session) auth(args [][]byte) {
 	if len(args) < 2 || len(args) > 3 {
 		s.fail("ERR wrong number of arguments for 'auth' command")
 		return
 	}
-	if s.p.cfg.RequirePass == "" && len(args) == 2 {
-		s.fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	if err := s.login(args[1:]); err != "" {
+		s.fail(err)
 		return
 	}
-	if !s.checkPass(args[1:]) {
-		s.fail("WRONGPASS invalid username-password pair or user is disabled.")
-		return
-	}
-	s.authed = true
 	s.w.OK()
+}
+
+// login authenticates the session with [user] password (see auth); it returns the
+// error to answer, or "".
+func (s *session) login(up [][]byte) string {
+	if s.p.cfg.RequirePass != "" {
+		if !s.checkPass(up) {
+			return "WRONGPASS invalid username-password pair or user is disabled."
+		}
+		s.authed, s.user = true, "default"
+		return ""
+	}
+	cmd := command(append([][]byte{[]byte("AUTH")}, up...))
+	addr := s.p.addrFor(-1)
+	if addr == "" {
+		return "CLUSTERDOWN Hash slot not served"
+	}
+	conn, err := dialNode(addr, 2, cmd, s.p.cfg.Timeout, false)
+	if err != nil {
+		var re *replyError
+		if errors.As(err, &re) {
+			return re.msg
+		}
+		return "CLUSTERDOWN The cluster is down"
+	}
+	conn.Close()
+	s.user = "default"
+	if len(up) == 2 {
+		s.user = string(up[0])
+	}
+	s.cred, s.authed = cmd, true
+	// What was dialed as the former user goes.
+	s.dropOwn()
+	s.sub.close()
+	s.sub = nil
+	s.track.close()
+	s.track = nil
+	return ""
+}
+
+// acl answers ACL: WHOAMI is the session's user; SETUSER and DELUSER go to every
+// primary (a user exists on every node); the rest to one primary.
+func (s *session) acl(args [][]byte, raw []byte) {
+	sub := ""
+	if len(args) > 1 {
+		sub = strings.ToLower(string(args[1]))
+	}
+	switch {
+	case sub == "whoami" && len(args) == 2:
+		user := s.user
+		if user == "" {
+			user = "default"
+		}
+		s.w.BulkString(user)
+	case sub == "setuser" || sub == "deluser":
+		s.fanout("first", raw)
+	default:
+		s.w.Raw(s.exchange(-1, raw))
+	}
 }
 
 // checkPass reports whether [user] password names the default user and the
@@ -113,6 +172,10 @@ func (s *session) reset() {
 	s.track = nil
 	s.name = ""
 	s.authed = s.p.cfg.RequirePass == ""
+	if s.cred != nil {
+		s.cred, s.user = nil, ""
+		s.dropOwn()
+	}
 	if s.w.Proto != 2 {
 		s.dropOwn()
 		s.w.Proto = 2
@@ -196,8 +259,8 @@ func (s *session) hello(args [][]byte) {
 				continue
 			}
 			if strings.EqualFold(string(args[i]), "AUTH") && i+2 < len(args) {
-				if !s.checkPass(args[i+1 : i+3]) {
-					s.fail("WRONGPASS invalid username-password pair or user is disabled.")
+				if err := s.login(args[i+1 : i+3]); err != "" {
+					s.fail(err)
 					return
 				}
 				authed = true

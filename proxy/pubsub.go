@@ -289,7 +289,7 @@ func (st *subState) conn(class, slot int) *subConn {
 	if addr == "" || st.closed {
 		return nil
 	}
-	conn, err := dialNode(addr, st.s.w.Proto, st.s.p.auth, st.s.p.cfg.Timeout, false)
+	conn, err := dialNode(addr, st.s.w.Proto, st.s.authCmd(), st.s.p.cfg.Timeout, false)
 	if err != nil {
 		return nil
 	}

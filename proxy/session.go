@@ -33,7 +33,9 @@ type session struct {
 	batchLen int
 	free     []*call
 
-	authed bool // the client authenticated (or no password is required)
+	authed bool   // the client authenticated (or no password is required)
+	cred   []byte // the AUTH the client gave, passed to the nodes (nil: the proxy's own)
+	user   string // the user it authenticated as
 
 	own   map[string]*backend // the session's own connections, by node address
 	tx    *txState            // MULTI … EXEC being queued
@@ -162,7 +164,8 @@ var kinds = map[string]kind{
 	"multi": kTx, "exec": kTx, "discard": kTx, "watch": kTx, "unwatch": kTx,
 	"subscribe": kSub, "psubscribe": kSub, "ssubscribe": kSub, "unsubscribe": kSub, "punsubscribe": kSub,
 	"sunsubscribe": kSub,
-	"monitor":      kRefused, "sync": kRefused, "psync": kRefused, "acl": kRefused, "shutdown": kRefused,
+	"acl":          kLocal,
+	"monitor":      kRefused, "sync": kRefused, "psync": kRefused, "shutdown": kRefused,
 	"replicaof": kRefused, "slaveof": kRefused, "failover": kRefused,
 }
 
@@ -256,6 +259,15 @@ func (s *session) request(req resp.Request) (quit bool) {
 	return false
 }
 
+// authCmd is the AUTH command the session's connections to the nodes send (nil:
+// none).
+func (s *session) authCmd() []byte {
+	if s.cred != nil {
+		return s.cred
+	}
+	return s.p.auth
+}
+
 // fail answers an error of the proxy's own (msg with its class: "ERR …").
 func (s *session) fail(msg string) {
 	s.w.Error(msg)
@@ -327,7 +339,7 @@ func (s *session) release(c *call) {
 // errLinkDown (unsent: it is safe to send again).
 func (s *session) dispatch(addr string, c *call) {
 	if addr != "" {
-		if l, err := s.p.links.get(addr, s.w.Proto, s.lane); err == nil && l.send(c) {
+		if l, err := s.p.links.get(addr, s.w.Proto, s.lane, s.cred); err == nil && l.send(c) {
 			return
 		}
 	}
@@ -448,27 +460,46 @@ func (s *session) blockingExchange(slot int, raw []byte) []byte {
 const failoverWait = 30 * time.Second
 
 // redirected runs one request through try until it is neither redirected nor failed
-// before it was sent (then on a node found by reading the slot map again).
+// before it was sent. After a redirection or a node that cannot be reached it goes on
+// (where MOVED or ASK says, or where the slot map says after reading it again), a
+// little slower each time, for up to redirectWait: a node may learn of a new
+// topology a moment after the proxy or its peers, and the client is not to see a
+// redirection.
 func (s *session) redirected(slot int, raw []byte, try func(addr string, raw []byte, asking bool) (reply []byte, err error, written bool)) []byte {
 	addr := s.p.addrFor(slot)
 	asking := false
+	var deadline time.Time
 	for n := 0; ; n++ {
+		if n > 0 {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(redirectWait)
+			}
+			if n > 2 {
+				time.Sleep(min(time.Duration(n)*10*time.Millisecond, 100*time.Millisecond))
+			}
+		}
+		late := !deadline.IsZero() && time.Now().After(deadline)
 		if addr == "" {
-			return []byte("-CLUSTERDOWN Hash slot not served\r\n")
+			if late {
+				return []byte("-CLUSTERDOWN Hash slot not served\r\n")
+			}
+			s.p.refresh()
+			addr = s.p.addrFor(slot)
+			continue
 		}
 		reply, err, written := try(addr, raw, asking)
 		if err != nil {
 			if written {
 				return []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
 			}
-			if n < 2 {
-				s.p.refresh()
-				addr = s.p.addrFor(slot)
-				continue
+			if late {
+				return []byte("-CLUSTERDOWN The cluster is down\r\n")
 			}
-			return []byte("-CLUSTERDOWN The cluster is down\r\n")
+			s.p.refresh()
+			addr, asking = s.p.addrFor(slot), false
+			continue
 		}
-		if n < 5 && len(reply) > 0 && reply[0] == '-' {
+		if !late && len(reply) > 0 && reply[0] == '-' {
 			if target, ok := redirect(reply, "-MOVED "); ok {
 				s.p.stats.moved.Add(1)
 				go s.p.refresh()
@@ -484,6 +515,10 @@ func (s *session) redirected(slot int, raw []byte, try func(addr string, raw []b
 		return reply
 	}
 }
+
+// redirectWait bounds how long a request keeps following redirections and nodes that
+// cannot be reached.
+const redirectWait = 3 * time.Second
 
 // redirect reads the address of a "-MOVED <slot> <addr>" or "-ASK …" reply.
 func redirect(reply []byte, prefix string) (string, bool) {

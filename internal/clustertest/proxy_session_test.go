@@ -107,6 +107,31 @@ func TestProxyTransactions(t *testing.T) {
 			t.Errorf("RESP%d WATCH untouched: %v %q", proto, err, cl.Get(ctx, "{tx}a").Val())
 		}
 	}
+	// Without a password of its own, the proxy passes AUTH through: a user made with
+	// ACL SETUSER (sent to every primary) is who the client's requests run as.
+	admin := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer admin.Close()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "on", ">pw", "~app:*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	app := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Username: "app", Password: "pw"})
+	defer app.Close()
+	for i := range 10 { // keys of every shard
+		if err := app.Set(ctx, fmt.Sprint("app:", i), i, 0).Err(); err != nil {
+			t.Errorf("SET as app through the proxy: %v", err)
+		}
+	}
+	if err := app.Set(ctx, "other", 1, 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("SET of a key app may not touch: %v", err)
+	}
+	if v := app.Do(ctx, "ACL", "WHOAMI").Val(); v != "app" {
+		t.Errorf("ACL WHOAMI through the proxy: %v", v)
+	}
+	wrong := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Username: "app", Password: "nope", Protocol: 2})
+	defer wrong.Close()
+	if err := wrong.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Errorf("a wrong password through the proxy: %v", err)
+	}
 	// A proxy with a password and room for two clients.
 	p2, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[0].Addr().String()},
 		RequirePass: "sesame", MaxClients: 2})
