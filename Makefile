@@ -1,5 +1,5 @@
 # shoal — build, run, test.
-#   make run    build and start a standalone server on 127.0.0.1:6379
+#   make run    build and start a local cluster (shoal lab: sentinels, shards, a proxy)
 #   make test   lint, then every test (installs redis-server/redis-tools for the comparison
 #               tests when it can)
 
@@ -8,12 +8,17 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-failover test-proxy test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
+.PHONY: build run run-server test test-failover test-proxy test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
 
+# run starts the lab: a whole cluster on this machine (shoal lab; Ctrl-C stops it);
+# run-server a standalone server on 127.0.0.1:6379.
 run: build
+	./$(BIN) lab $(ARGS)
+
+run-server: build
 	./$(BIN) server $(ARGS)
 
 # test-deps installs what the comparison tests and benchmarks use when the machine can

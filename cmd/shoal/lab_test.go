@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// syncBuf is a bytes.Buffer safe for a process's output and the test's reads.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestLab: `shoal lab` brings up sentinels, two shards of a primary and a replica and
+// a proxy, prints them, serves clients through the proxy and in cluster mode, stops
+// every process on SIGINT, and started again on its directory resumes the same
+// cluster with its data.
+func TestLab(t *testing.T) {
+	ctx := context.Background()
+	bin := buildShoal(t)
+	dir := t.TempDir()
+	// Ports base…base+500 and the nodes' gossip ports (+10000) must be free: a base
+	// below the ephemeral range, tried until its ports are.
+	base := 0
+	for base == 0 {
+		b := 12000 + rand.IntN(7000)
+		free := true
+		for _, p := range []int{b, b + 1, b + 2, b + 3, b + 100, b + 200, b + 201, b + 300, b + 400, b + 500, b + 10000, b + 1100, b + 2100} {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if free {
+			base = b
+		}
+	}
+	run := func() (*exec.Cmd, *syncBuf, chan struct{}) {
+		out := &syncBuf{}
+		cmd := exec.Command(bin, "lab", "--shards", "2", "--replicas", "1", "--sentinels", "3",
+			"--base-port", fmt.Sprint(base), "--dir", dir)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		t.Cleanup(func() {
+			cmd.Process.Signal(syscall.SIGINT)
+			<-done
+		})
+		waitFor(t, "the lab's table", func() bool {
+			select {
+			case <-done:
+				t.Fatalf("the lab exited:\n%s", out.String())
+			default:
+			}
+			return strings.Contains(out.String(), "Ctrl-C stops the lab")
+		})
+		return cmd, out, done
+	}
+	cmd, out, done := run()
+	for _, want := range []string{"creating the cluster", "primary, slots 0-8191", "replica of 127.0.0.1:", "sentinel", "proxy",
+		fmt.Sprintf("redis-cli -p %d", base+200), fmt.Sprintf("http://127.0.0.1:%d/metrics", base+500)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the lab's output lacks %q:\n%s", want, out.String())
+		}
+	}
+	proxy := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", base+200), MaxRetries: -1})
+	defer proxy.Close()
+	for i := range 20 {
+		if err := proxy.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET through the lab's proxy: %v", err)
+		}
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{fmt.Sprintf("127.0.0.1:%d", base)}})
+	defer cc.Close()
+	if v, err := cc.Get(ctx, "k7").Result(); err != nil || v != "7" {
+		t.Errorf("GET in cluster mode: %q %v", v, err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the lab did not stop on SIGINT")
+	}
+	if !cmd.ProcessState.Success() {
+		t.Errorf("the lab exited with %v:\n%s", cmd.ProcessState, out.String())
+	}
+	for _, p := range []int{base, base + 3, base + 100, base + 200} {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			c.Close()
+			t.Errorf("port %d still answers after the lab stopped", p)
+		}
+	}
+	// Again on the same directory: the same cluster, the same data.
+	_, out, _ = run()
+	if !strings.Contains(out.String(), "resumes") {
+		t.Errorf("the lab started again did not resume:\n%s", out.String())
+	}
+	waitFor(t, "a read through the resumed lab's proxy", func() bool { return proxy.Get(ctx, "k19").Val() == "19" })
+}
