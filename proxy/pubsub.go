@@ -94,9 +94,7 @@ func (st *subState) close() {
 	if st == nil {
 		return
 	}
-	st.s.p.mu.Lock()
-	delete(st.s.p.movers, st)
-	st.s.p.mu.Unlock()
+	st.s.p.forget(st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.closed = true
@@ -145,9 +143,7 @@ func (s *session) subscribe(name string, args [][]byte) {
 			return
 		}
 		s.sub = &subState{s: s, names: [3]map[string]bool{{}, {}, {}}, shards: map[string]*subConn{}}
-		s.p.mu.Lock()
-		s.p.movers[s.sub] = struct{}{}
-		s.p.mu.Unlock()
+		s.p.follow(s.sub)
 	}
 	s.flush() // the replies before it first: the confirmations come from elsewhere
 	names := make([]string, 0, len(args)-1)
@@ -411,25 +407,14 @@ func (st *subState) lost(sc *subConn) {
 // resubscribe makes the session's channels and patterns on a new connection, trying
 // until a node takes them or the session ends.
 func (st *subState) resubscribe(owed []byte) {
-	for try := 0; ; try++ {
-		if try > 0 {
-			time.Sleep(min(time.Duration(try)*100*time.Millisecond, time.Second))
-			st.s.p.refresh()
-		}
-		st.mu.Lock()
-		if st.closed {
-			st.mu.Unlock()
-			return
-		}
+	retrying(st.s.p, &st.mu, func() bool { return st.closed }, func() bool {
 		if len(st.names[clChannel])+len(st.names[clPattern]) == 0 {
-			st.mu.Unlock()
 			st.write(owed)
-			return
+			return true
 		}
 		sc := st.conn(clChannel, -1)
 		if sc == nil {
-			st.mu.Unlock()
-			continue
+			return false
 		}
 		var raw []byte
 		n := 0
@@ -455,8 +440,25 @@ func (st *subState) resubscribe(owed []byte) {
 		if _, err := sc.conn.Write(raw); err != nil {
 			sc.conn.Close()
 		}
-		st.mu.Unlock()
-		return
+		return true
+	})
+}
+
+// retrying calls step with mu held until it reports success or closed (also called
+// with mu held) says the session ended, each new try after a growing pause and a
+// fresh read of the slot map.
+func retrying(p *Proxy, mu *sync.Mutex, closed, step func() bool) {
+	for try := 0; ; try++ {
+		if try > 0 {
+			time.Sleep(min(time.Duration(try)*100*time.Millisecond, time.Second))
+			p.refresh()
+		}
+		mu.Lock()
+		done := closed() || step()
+		mu.Unlock()
+		if done {
+			return
+		}
 	}
 }
 
@@ -473,25 +475,15 @@ func (st *subState) retry(class, slot int) {
 // primary holds where they belong now, moving them off connections to nodes that no
 // longer own their slots; owed is written once they are made.
 func (st *subState) rehome(owed []byte) {
-	for try := 0; ; try++ {
-		if try > 0 {
-			time.Sleep(min(time.Duration(try)*100*time.Millisecond, time.Second))
-			st.s.p.refresh()
+	retrying(st.s.p, &st.mu, func() bool { return st.closed }, func() bool {
+		if !st.placeShards() {
+			return false
 		}
-		st.mu.Lock()
-		if st.closed {
-			st.mu.Unlock()
-			return
-		}
-		if st.placeShards() {
-			// Every shard channel is on its owner's connection (owed goes with the last
-			// subscription made, or now).
-			st.attachOwed(owed)
-			st.mu.Unlock()
-			return
-		}
-		st.mu.Unlock()
-	}
+		// Every shard channel is on its owner's connection (owed goes with the last
+		// subscription made, or now).
+		st.attachOwed(owed)
+		return true
+	})
 }
 
 // placeShards moves each shard channel to its slot's primary: it reports whether all

@@ -116,6 +116,19 @@ func (p *Proxy) install(m *slotMap) {
 	}
 }
 
+// follow registers m to be told of slot map changes; forget ends it.
+func (p *Proxy) follow(m mover) {
+	p.mu.Lock()
+	p.movers[m] = struct{}{}
+	p.mu.Unlock()
+}
+
+func (p *Proxy) forget(m mover) {
+	p.mu.Lock()
+	delete(p.movers, m)
+	p.mu.Unlock()
+}
+
 // fromTopology is the slot map of a committed topology.
 func fromTopology(top *slots.Topology) *slotMap {
 	var owners []slotOwner

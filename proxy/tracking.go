@@ -80,9 +80,7 @@ func (s *session) tracking(args [][]byte) {
 		return
 	}
 	s.track = t
-	s.p.mu.Lock()
-	s.p.movers[t] = struct{}{}
-	s.p.mu.Unlock()
+	s.p.follow(t)
 	s.w.OK()
 }
 
@@ -178,23 +176,13 @@ const flushAll = ">2\r\n$10\r\ninvalidate\r\n_\r\n"
 // replace gives every primary a tracking connection again, trying until it succeeds
 // or tracking ends, then tells the client to drop its cache.
 func (t *trackState) replace() {
-	for try := 0; ; try++ {
-		if try > 0 {
-			time.Sleep(min(time.Duration(try)*100*time.Millisecond, time.Second))
-			t.s.p.refresh()
+	retrying(t.s.p, &t.mu, func() bool { return t.closed }, func() bool {
+		if t.placeLocked() != nil {
+			return false
 		}
-		t.mu.Lock()
-		if t.closed {
-			t.mu.Unlock()
-			return
-		}
-		err := t.placeLocked()
-		t.mu.Unlock()
-		if err == nil {
-			t.s.writeAsync([]byte(flushAll))
-			return
-		}
-	}
+		t.s.writeAsync([]byte(flushAll))
+		return true
+	})
 }
 
 // moved places the connections again after the slot map changed (a new primary).
@@ -220,9 +208,7 @@ func (t *trackState) close() {
 	if t == nil {
 		return
 	}
-	t.s.p.mu.Lock()
-	delete(t.s.p.movers, t)
-	t.s.p.mu.Unlock()
+	t.s.p.forget(t)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closed = true

@@ -43,6 +43,27 @@ start_sentinel() {
 	wait_ready "$sp"
 }
 
+# start_shoal_cluster n: starts n cluster-enabled shoal nodes (on SERVER_CPU) and makes
+# them a cluster of n primaries under the sentinel of start_sentinel (call it first);
+# sets ports to their ports.
+start_shoal_cluster() {
+	ports=()
+	local i p addrs=()
+	for ((i = 0; i < $1; i++)); do
+		p=$(free_port)
+		mkdir -p "$work/n$i"
+		"${SERVER_CPU[@]}" ./bin/shoal server --port "$p" --bind 127.0.0.1 --save "" --dir "$work/n$i" \
+			--cluster-enabled yes --cluster-secret bench --cluster-port "$(free_port)" --loglevel warning >>"$work/n$i.log" 2>&1 &
+		pids+=($!)
+		wait_ready "$p"
+		ports+=("$p")
+		addrs+=("127.0.0.1:$p")
+	done
+	./bin/shoal cluster --sentinels "127.0.0.1:$sp" create "${addrs[@]}" >"$work/create.log" 2>&1 ||
+		{ cat "$work/create.log" >&2; exit 1; }
+	until redis-cli -p "${ports[0]}" CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.05; done
+}
+
 # gen_keys n file: n SET commands (key:i → val:i) as RESP, for redis-cli --pipe.
 gen_keys() {
 	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { k = "key:" i; v = "val:" i;

@@ -20,20 +20,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 
 start_sentinel
-bus=$(grep -o 'bus 127.0.0.1:[0-9]*' "$work/sentinel.log" | head -1 | cut -d: -f2)
-ports=()
-for i in 0 1 2; do
-	p=$(free_port)
-	mkdir -p "$work/n$i"
-	"${SERVER_CPU[@]}" ./bin/shoal server --port "$p" --bind 127.0.0.1 --save "" --dir "$work/n$i" \
-		--cluster-enabled yes --cluster-secret bench --cluster-port "$(free_port)" --loglevel warning >>"$work/n$i.log" 2>&1 &
-	pids+=($!)
-	wait_ready "$p"
-	redis-cli -p "$p" CLUSTER MEET 127.0.0.1 "$sp" "$bus" >/dev/null
-	ports+=("$p")
-done
-redis-cli --cluster create "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}" --cluster-yes >"$work/create.log" 2>&1
-until redis-cli -p "${ports[0]}" CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.05; done
+start_shoal_cluster 3
 pp=$(free_port)
 "${CLIENT_CPU[@]}" ./bin/shoal proxy --port "$pp" --cluster "127.0.0.1:${ports[0]}" --cluster-secret bench >"$work/proxy.log" 2>&1 &
 pids+=($!)

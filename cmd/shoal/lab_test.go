@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/internal/clustertest"
 )
-
-// syncBuf is a bytes.Buffer safe for a process's output and the test's reads.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // TestLab: `shoal lab` brings up sentinels, two shards of a primary and a replica and
 // a proxy, prints them, serves clients through the proxy and in cluster mode, stops
@@ -60,8 +42,8 @@ func TestLab(t *testing.T) {
 			base = b
 		}
 	}
-	run := func() (*exec.Cmd, *syncBuf, chan struct{}) {
-		out := &syncBuf{}
+	run := func() (*exec.Cmd, *clustertest.SyncBuffer, chan struct{}) {
+		out := &clustertest.SyncBuffer{}
 		cmd := exec.Command(bin, "lab", "--shards", "2", "--replicas", "1", "--sentinels", "3",
 			"--base-port", fmt.Sprint(base), "--dir", dir)
 		cmd.Stdout, cmd.Stderr = out, out

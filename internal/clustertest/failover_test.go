@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +17,6 @@ import (
 	"github.com/shoal-db/shoal/node"
 	"github.com/shoal-db/shoal/slots"
 )
-
-// syncBuffer is an io.Writer safe for concurrent use (the sentinels' event logs).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // failoverRounds is how many failovers the kill tests run: $SHOAL_FAILOVER_ROUNDS
 // (make test-failover: 20), else 4 (2 with -short).
@@ -51,7 +32,7 @@ func failoverRounds() int {
 
 // fastFailover starts a cluster whose sentinels find a node down after 400 ms (and
 // still promote a replica whose link has been down for 20 s).
-func fastFailover(t *testing.T, sentinels, nodes int, events *syncBuffer) *Cluster {
+func fastFailover(t *testing.T, sentinels, nodes int, events *SyncBuffer) *Cluster {
 	return StartTuned(t, sentinels, nodes, func(cfg *failover.SentinelConfig) {
 		cfg.DownAfter, cfg.ProbeEvery, cfg.ValidityFactor = 400*time.Millisecond, 50*time.Millisecond, 50
 		if events != nil {
@@ -111,7 +92,7 @@ func slotKey(i, shards int, tag string) string {
 // primary comes back as a replica of the new one. Several rounds, back and forth.
 func TestFailoverKill(t *testing.T) {
 	ctx := context.Background()
-	events := &syncBuffer{}
+	events := &SyncBuffer{}
 	c := fastFailover(t, 3, 4, events)
 	c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
 	// go-redis reads the slots again only on MOVED or every ClusterStateReloadInterval
@@ -185,7 +166,7 @@ func (c *Cluster) replicaOf(i int) string {
 // found down but not replaced; once the sentinels are back, it is.
 func TestNoMajorityNoFailover(t *testing.T) {
 	ctx := context.Background()
-	c := fastFailover(t, 3, 4, &syncBuffer{})
+	c := fastFailover(t, 3, 4, &SyncBuffer{})
 	epoch := c.Create(1)
 	p2 := c.Client(c.Nodes[2]) // primary of shard 1
 	key := slotKey(1, 2, "k")

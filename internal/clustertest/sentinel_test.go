@@ -130,7 +130,7 @@ func spacedAddr(n *node.Server) string { return strings.Replace(n.Addr().String(
 // of the new one.
 func TestSentinelMonitor(t *testing.T) {
 	ctx := context.Background()
-	var events syncBuffer
+	var events SyncBuffer
 	c := fastFailover(t, 3, 0, &events)
 	pdir := t.TempDir()
 	servers := []*node.Server{c.StartServer(pdir, "--port", "0")}
@@ -231,7 +231,7 @@ func TestSentinelMonitor(t *testing.T) {
 // the failover.
 func TestLeaderCrashMidFailover(t *testing.T) {
 	ctx := context.Background()
-	var events syncBuffer
+	var events SyncBuffer
 	var c *Cluster
 	crashed := make(chan string, 3)
 	c = StartTuned(t, 3, 2, func(cfg *failover.SentinelConfig) {
