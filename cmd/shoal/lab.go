@@ -67,12 +67,15 @@ Started again on the same --dir, it resumes the same cluster with its data.`,
 	f.StringVar(&cfg.dir, "dir", "./lab", "where the processes keep their data and logs")
 	f.StringVar(&cfg.secret, "secret", "lab", "the cluster secret")
 	f.BoolVar(&cfg.noProxy, "no-proxy", false, "run no proxy")
+	cmd.AddCommand(labKillCmd())
 	return cmd
 }
 
 // labProc is a process of the lab.
 type labProc struct {
 	role, name, addr, metrics string
+	port, metricsPort         int
+	args                      []string // as started (to start it again)
 	cmd                       *exec.Cmd
 	done                      chan struct{} // closed when it has exited
 }
@@ -90,6 +93,7 @@ func runLab(cfg labConfig, out io.Writer) error {
 	defer signal.Stop(sigs)
 	var procs []*labProc
 	defer func() { stopLab(procs) }()
+	exits := make(chan *labProc, 256)
 	start := func(role, name string, port, metrics int, args ...string) (*labProc, error) {
 		dir := filepath.Join(cfg.dir, name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -100,19 +104,29 @@ func runLab(cfg labConfig, out io.Writer) error {
 			return nil, err
 		}
 		defer log.Close()
-		args = append(args, "--metrics-port", strconv.Itoa(metrics))
-		c := exec.Command(exe, args...)
+		c := exec.Command(exe, append(args, "--metrics-port", strconv.Itoa(metrics))...)
 		c.Dir, c.Stdout, c.Stderr = dir, log, log
 		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // (Ctrl-C reaches the lab, which stops them in order)
 		if err := c.Start(); err != nil {
 			return nil, err
 		}
 		p := &labProc{role: role, name: name, addr: "127.0.0.1:" + strconv.Itoa(port),
-			metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), cmd: c, done: make(chan struct{})}
+			metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), port: port, metricsPort: metrics,
+			args: args, cmd: c, done: make(chan struct{})}
 		go func() {
 			c.Wait()
 			close(p.done)
+			select {
+			case exits <- p:
+			default:
+			}
 		}()
+		for i, q := range procs {
+			if q.name == name { // started again
+				procs[i] = p
+				return p, nil
+			}
+		}
 		procs = append(procs, p)
 		return p, nil
 	}
@@ -134,7 +148,7 @@ func runLab(cfg labConfig, out io.Writer) error {
 		port := cfg.nodePort(i)
 		if _, err := start("node", fmt.Sprintf("node-%d", port), port, cfg.base+300+i, "server",
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", ".", "--cluster-enabled", "yes",
-			"--cluster-secret", cfg.secret, "--appendonly", "yes"); err != nil {
+			"--cluster-secret", cfg.secret, "--appendonly", "yes", "--repl-diskless-sync-delay", "0"); err != nil {
 			return err
 		}
 		nodes = append(nodes, fmt.Sprintf("127.0.0.1:%d", port))
@@ -163,6 +177,9 @@ func runLab(cfg labConfig, out io.Writer) error {
 			return err
 		}
 	}
+	if err := replicasInSync(nodes, 60*time.Second); err != nil {
+		return err
+	}
 	if !cfg.noProxy {
 		port := cfg.proxyPort()
 		p, err := start("proxy", fmt.Sprintf("proxy-%d", port), port, cfg.base+500, "proxy",
@@ -176,13 +193,70 @@ func runLab(cfg labConfig, out io.Writer) error {
 		}
 	}
 	printLab(out, cfg, procs, nodes[0])
-	select {
-	case <-sigs:
-		fmt.Fprintln(out, "stopping the lab")
-	case p := <-exited(procs):
-		return fmt.Errorf("%s %s exited (see %s)", p.role, p.addr, filepath.Join(cfg.dir, p.name, p.role+".log"))
+	// A process that exits (a crash, or `shoal lab kill`) is started again after a
+	// moment: long enough for the sentinels to fail its shard over, so it comes back
+	// as a replica.
+	for {
+		select {
+		case <-sigs:
+			fmt.Fprintln(out, "stopping the lab")
+			return nil
+		case p := <-exits:
+			fmt.Fprintf(out, "%s %s exited (%v); starting it again in %v\n", p.role, p.addr, p.cmd.ProcessState, labRestartDelay)
+			select {
+			case <-sigs:
+				fmt.Fprintln(out, "stopping the lab")
+				return nil
+			case <-time.After(labRestartDelay):
+			}
+			if _, err := start(p.role, p.name, p.port, p.metricsPort, p.args...); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+}
+
+// labRestartDelay is how long the lab waits before starting an exited process again.
+const labRestartDelay = 5 * time.Second
+
+// labKillCmd is `shoal lab kill <port>`: a failure drill.
+func labKillCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "kill <port>",
+		Short: "Kill a process of a running lab (SIGKILL); the lab starts it again 5 s later",
+		Long: `Kill the lab's process listening on 127.0.0.1:<port> with SIGKILL, as a crash.
+Kill a primary to watch the sentinels promote its replica (redis-cli -p <sentinel
+port> SENTINEL MASTERS, or the lab's output) and the old primary come back as a
+replica when the lab starts it again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			defer func() {
+				if err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "shoal lab kill:", err)
+				}
+			}()
+			cl := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + args[0], MaxRetries: -1, DisableIdentity: true})
+			defer cl.Close()
+			info, err := cl.Info(context.Background(), "server").Result()
+			if err != nil {
+				return fmt.Errorf("nothing answers on port %s: %w", args[0], err)
+			}
+			pid := 0
+			for _, line := range strings.Split(info, "\r\n") {
+				if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+					pid, _ = strconv.Atoi(v)
+				}
+			}
+			if pid <= 0 {
+				return fmt.Errorf("the process on port %s does not say its process_id", args[0])
+			}
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "killed the process on port %s (pid %d)\n", args[0], pid)
+			return nil
+		},
+	}
 }
 
 // waitPing waits until p answers PING; an error if it exits, does not answer within
@@ -206,6 +280,29 @@ func waitPing(p *labProc, d time.Duration, sigs chan os.Signal) error {
 	return nil
 }
 
+// replicasInSync waits up to d until every replica among the nodes has its link to
+// its primary up (its first synchronization done): until then a primary's failure
+// would lose what it holds.
+func replicasInSync(nodes []string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for _, addr := range nodes {
+		cl := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DisableIdentity: true})
+		for {
+			info, err := cl.Info(context.Background(), "replication").Result()
+			if err == nil && (strings.Contains(info, "role:master") || strings.Contains(info, "master_link_status:up")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				cl.Close()
+				return fmt.Errorf("the replica %s did not synchronize with its primary", addr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cl.Close()
+	}
+	return nil
+}
+
 // clusterOK waits up to d until the node at addr is in a cluster serving every slot.
 func clusterOK(addr string, d time.Duration) bool {
 	cl := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DisableIdentity: true})
@@ -216,18 +313,6 @@ func clusterOK(addr string, d time.Duration) bool {
 		}
 	}
 	return false
-}
-
-// exited delivers the first process of procs that exits.
-func exited(procs []*labProc) <-chan *labProc {
-	ch := make(chan *labProc, len(procs))
-	for _, p := range procs {
-		go func() {
-			<-p.done
-			ch <- p
-		}()
-	}
-	return ch
 }
 
 // stopLab stops the processes with SIGTERM (SIGKILL after 10 s): the proxy, then

@@ -88,6 +88,28 @@ func TestLab(t *testing.T) {
 	if v, err := cc.Get(ctx, "k7").Result(); err != nil || v != "7" {
 		t.Errorf("GET in cluster mode: %q %v", v, err)
 	}
+	// The kill drill: the first primary dies, its replica takes over, and the lab
+	// starts it again as a replica; clients of the proxy go on. (WAIT first: the
+	// replicas have every write.)
+	if n, err := proxy.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 through the proxy: %d %v", n, err)
+	}
+	if b, err := exec.Command(bin, "lab", "kill", fmt.Sprint(base)).CombinedOutput(); err != nil {
+		t.Fatalf("shoal lab kill: %v\n%s", err, b)
+	}
+	first := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", base), MaxRetries: -1})
+	defer first.Close()
+	waitFor(t, "the killed primary back as a replica", func() bool {
+		return strings.Contains(first.Info(ctx, "replication").Val(), "role:slave")
+	})
+	if !strings.Contains(out.String(), "starting it again") {
+		t.Errorf("the lab did not say it starts the killed node again:\n%s", out.String())
+	}
+	for i := range 20 {
+		if v, err := proxy.Get(ctx, fmt.Sprint("k", i)).Result(); err != nil || v != fmt.Sprint(i) {
+			t.Errorf("GET k%d through the proxy after the drill: %q %v", i, v, err)
+		}
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
