@@ -118,6 +118,15 @@ func runServer(args []string, stderr io.Writer) error {
 	// accept connections" shuts down cleanly too.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// The PID file exists before any client is served (as with Redis, whose event
+	// loop starts after it is written).
+	if cfg.Pidfile != "" {
+		if err := os.WriteFile(cfg.Pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warningf("Failed to write PID file: %v", err)
+		} else {
+			defer os.Remove(cfg.Pidfile)
+		}
+	}
 	if err := srv.Start(); err != nil {
 		log.Warningf("%v", err)
 		return err
@@ -135,13 +144,6 @@ func runServer(args []string, stderr io.Writer) error {
 		}
 		defer stop()
 		log.Noticef("Metrics on http://%s/metrics", addr)
-	}
-	if cfg.Pidfile != "" {
-		if err := os.WriteFile(cfg.Pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
-			log.Warningf("Failed to write PID file: %v", err)
-		} else {
-			defer os.Remove(cfg.Pidfile)
-		}
 	}
 	select {
 	case sig := <-sigs:
