@@ -432,15 +432,25 @@ func (s *session) ownExchange(slot int, raw []byte) []byte {
 
 // blockingExchange is ownExchange for a blocking command: when the node fails while
 // the command waits, the command is sent again once the slot has another primary
-// (after a failover), for up to failoverWait. (An element the old primary handed
+// (after a failover), for up to failoverWait, and again while that primary answers
+// CLUSTERDOWN (before its first write lease) or TRYAGAIN. (An element the old primary handed
 // out just as it failed, its reply lost, is lost, as for a client that retries.)
 func (s *session) blockingExchange(slot int, raw []byte) []byte {
 	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
 		deadline := time.Now().Add(failoverWait)
 		for {
 			reply, err := s.roundTrip(addr, raw, asking)
-			if err == nil {
+			if err == nil && !(isDown(reply) && time.Now().Before(deadline)) {
 				return reply, nil, false
+			}
+			if err == nil {
+				// A primary just promoted may refuse until its first lease: try again.
+				time.Sleep(50 * time.Millisecond)
+				addr, asking = s.p.addrFor(slot), false
+				if addr == "" {
+					return reply, nil, false
+				}
+				continue
 			}
 			s.drop(addr)
 			for next := s.p.addrFor(slot); next == addr || next == ""; next = s.p.addrFor(slot) {
@@ -453,6 +463,11 @@ func (s *session) blockingExchange(slot int, raw []byte) []byte {
 			addr, asking = s.p.addrFor(slot), false
 		}
 	})
+}
+
+// isDown reports whether reply is CLUSTERDOWN or TRYAGAIN.
+func isDown(reply []byte) bool {
+	return bytes.HasPrefix(reply, []byte("-CLUSTERDOWN ")) || bytes.HasPrefix(reply, []byte("-TRYAGAIN "))
 }
 
 // failoverWait is how long a blocking command whose node failed waits for its slot's
