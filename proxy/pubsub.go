@@ -206,7 +206,7 @@ func (st *subState) send(class, slot int, cmd *sentCmd, exp []expectation) {
 	sc := st.conn(class, slot)
 	if sc == nil {
 		st.write(joinOuts(exp)) // confirmed: the subscriptions are made when a node is back
-		go st.retry(class, slot)
+		go st.retry(class)
 		return
 	}
 	if class == clShard {
@@ -463,7 +463,7 @@ func retrying(p *Proxy, mu *sync.Mutex, closed, step func() bool) {
 }
 
 // retry makes the subscriptions of class again once a node serves them.
-func (st *subState) retry(class, slot int) {
+func (st *subState) retry(class int) {
 	if class != clShard {
 		st.resubscribe(nil)
 		return

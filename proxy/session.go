@@ -383,7 +383,7 @@ func (s *session) finish(c *call) []byte {
 	reply := c.reply
 	switch {
 	case c.err != nil && c.written:
-		reply = []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
+		reply = []byte(lostReply)
 	case c.err != nil || isRedirect(c.reply):
 		reply = s.exchange(c.slot, c.raw)
 	}
@@ -392,6 +392,9 @@ func (s *session) finish(c *call) []byte {
 	}
 	return reply
 }
+
+// lostReply answers a request whose node connection failed after it was written.
+const lostReply = "-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n"
 
 // isRedirect reports whether reply is MOVED or ASK.
 func isRedirect(reply []byte) bool {
@@ -418,23 +421,12 @@ func (s *session) exchange(slot int, raw []byte) []byte {
 	})
 }
 
-// ownExchange is exchange on the session's own connections (for commands that may
-// block, or that need the connection's state).
-func (s *session) ownExchange(slot int, raw []byte) []byte {
-	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
-		reply, err := s.roundTrip(addr, raw, asking)
-		if err != nil {
-			s.drop(addr)
-		}
-		return reply, err, err != nil && !errors.Is(err, errDial)
-	})
-}
-
-// blockingExchange is ownExchange for a blocking command: when the node fails while
-// the command waits, the command is sent again once the slot has another primary
-// (after a failover), for up to failoverWait, and again while that primary answers
-// CLUSTERDOWN (before its first write lease) or TRYAGAIN. (An element the old primary handed
-// out just as it failed, its reply lost, is lost, as for a client that retries.)
+// blockingExchange is exchange on the session's own connections, for a blocking
+// command (it may wait long): when the node fails while the command waits, the
+// command is sent again once the slot has another primary (after a failover), for up
+// to failoverWait, and again while that primary answers CLUSTERDOWN (before its first
+// write lease) or TRYAGAIN. (An element the old primary handed out just as it failed,
+// its reply lost, is lost, as for a client that retries.)
 func (s *session) blockingExchange(slot int, raw []byte) []byte {
 	return s.redirected(slot, raw, func(addr string, raw []byte, asking bool) ([]byte, error, bool) {
 		deadline := time.Now().Add(failoverWait)
@@ -505,7 +497,7 @@ func (s *session) redirected(slot int, raw []byte, try func(addr string, raw []b
 		reply, err, written := try(addr, raw, asking)
 		if err != nil {
 			if written {
-				return []byte("-ERR shoal proxy: the connection to the node was lost; the command may or may not have run\r\n")
+				return []byte(lostReply)
 			}
 			if late {
 				return []byte("-CLUSTERDOWN The cluster is down\r\n")
