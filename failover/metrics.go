@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shoal-db/shoal/gossip"
 )
 
 // The sentinel's Prometheus metrics, read when scraped (nothing on the failover path
@@ -81,6 +82,9 @@ func (c sentinelCollector) Describe(ch chan<- *prometheus.Desc) {
 		descTerm, descCommit, descApplied, descLast, descVoters, descEpoch, descUp} {
 		ch <- d
 	}
+	for _, d := range gossip.Descs {
+		ch <- d
+	}
 	m := c.s.metrics
 	m.duration.Describe(ch)
 	for _, x := range []prometheus.Counter{m.sdowns, m.odowns, m.grants, m.refused} {
@@ -123,6 +127,7 @@ func (c sentinelCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descVoters, float64(len(s.store.Voters())))
 	gauge(descEpoch, float64(s.store.Topology().Epoch()))
 	gauge(descUp, 1, "sentinel")
+	s.gossip.CollectMetrics(ch)
 	m := s.metrics
 	m.duration.Collect(ch)
 	for _, x := range []prometheus.Counter{m.sdowns, m.odowns, m.grants, m.refused} {

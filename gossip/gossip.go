@@ -70,6 +70,7 @@ type Gossip struct {
 
 	memMu   sync.Mutex
 	members map[string]Member // live members by name (see Members)
+	gone    map[string]bool   // members that left (true) or failed (false), until they come back
 }
 
 // Message kinds on the wire (the first byte).
@@ -124,7 +125,7 @@ func Start(cfg Config, join []string) (*Gossip, error) {
 		mc.PushPullInterval = 5 * time.Second
 	}
 	mc.Delegate = (*delegate)(g)
-	g.members = map[string]Member{}
+	g.members, g.gone = map[string]Member{}, map[string]bool{}
 	mc.Events = (*events)(g)
 	g.queue = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return g.ml.NumMembers() }, RetransmitMult: 3}
 	if g.ml, err = memberlist.Create(mc); err != nil {
@@ -182,13 +183,41 @@ func (e *events) NotifyUpdate(n *memberlist.Node) { e.set(n) }
 func (e *events) NotifyLeave(n *memberlist.Node) {
 	e.memMu.Lock()
 	delete(e.members, n.Name)
+	if len(e.gone) < maxGone {
+		e.gone[n.Name] = n.State == memberlist.StateLeft
+	}
 	e.memMu.Unlock()
 }
+
+// maxGone bounds how many departed members MemberStates remembers.
+const maxGone = 4096
+
+// MemberStates counts the members this one knows by state: "alive" (live, this one
+// included), "failed" (found dead by the failure detector) and "left" (left on
+// purpose), the last two since this process started or until they come back.
+func (g *Gossip) MemberStates() map[string]int {
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	out := map[string]int{"alive": len(g.members), "failed": 0, "left": 0}
+	for _, left := range g.gone {
+		if left {
+			out["left"]++
+		} else {
+			out["failed"]++
+		}
+	}
+	return out
+}
+
+// HealthScore is memberlist's awareness score of this member: 0 when it keeps up
+// with the failure detector's probes, higher while it is too slow to.
+func (g *Gossip) HealthScore() int { return g.ml.GetHealthScore() }
 
 func (e *events) set(n *memberlist.Node) {
 	m := Member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))), Meta: slices.Clone(n.Meta)}
 	e.memMu.Lock()
 	e.members[n.Name] = m
+	delete(e.gone, n.Name)
 	e.memMu.Unlock()
 }
 

@@ -46,6 +46,32 @@ func (s *Server) endpoint(n slots.Node) string {
 	return n.IP
 }
 
+// clusterHealth is what CLUSTER INFO and the metrics say of a topology: slots
+// assigned, slots served by a primary, shards serving slots, nodes known, and whether
+// the cluster is ok (every slot served, or some when cluster-require-full-coverage is
+// no).
+type clusterHealth struct {
+	assigned, slotsOK, size, known int
+	ok                             bool
+}
+
+func (s *Server) clusterHealth(top *slots.Topology) clusterHealth {
+	var h clusterHealth
+	for _, sh := range top.Shards() {
+		n := sh.Slots.Len()
+		h.assigned += n
+		if sh.Primary != "" {
+			h.slotsOK += n
+			if n > 0 {
+				h.size++
+			}
+		}
+	}
+	h.known = max(len(top.Nodes()), 1)
+	h.ok = h.slotsOK > 0 && (h.slotsOK == slots.Count || !s.config().ClusterRequireFullCoverage)
+	return h
+}
+
 // cmdClusterInfo is CLUSTER INFO, with Redis 7.0's fields.
 func cmdClusterInfo(c *Client) {
 	s := c.s
@@ -53,30 +79,20 @@ func cmdClusterInfo(c *Client) {
 		return
 	}
 	top := s.joinedView()
-	assigned, ok, size := 0, 0, 0
-	for _, sh := range top.Shards() {
-		n := sh.Slots.Len()
-		assigned += n
-		if sh.Primary != "" {
-			ok += n
-			if n > 0 {
-				size++
-			}
-		}
-	}
+	h := s.clusterHealth(top)
 	state := "ok"
-	if cfg := s.config(); ok < slots.Count && cfg.ClusterRequireFullCoverage || ok == 0 {
+	if !h.ok {
 		state = "fail"
 	}
 	var b strings.Builder
 	for _, kv := range [][2]string{
 		{"cluster_state", state},
-		{"cluster_slots_assigned", strconv.Itoa(assigned)},
-		{"cluster_slots_ok", strconv.Itoa(ok)},
+		{"cluster_slots_assigned", strconv.Itoa(h.assigned)},
+		{"cluster_slots_ok", strconv.Itoa(h.slotsOK)},
 		{"cluster_slots_pfail", "0"},
-		{"cluster_slots_fail", strconv.Itoa(assigned - ok)},
-		{"cluster_known_nodes", strconv.Itoa(max(len(top.Nodes()), 1))},
-		{"cluster_size", strconv.Itoa(size)},
+		{"cluster_slots_fail", strconv.Itoa(h.assigned - h.slotsOK)},
+		{"cluster_known_nodes", strconv.Itoa(h.known)},
+		{"cluster_size", strconv.Itoa(h.size)},
 		{"cluster_current_epoch", strconv.FormatUint(top.Epoch(), 10)},
 		{"cluster_my_epoch", strconv.FormatUint(top.Epoch(), 10)},
 		{"cluster_stats_messages_sent", "0"},

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shoal-db/shoal/gossip"
 )
 
 // The proxy's Prometheus metrics, read when scraped: the hot path adds to counters a
@@ -68,10 +69,12 @@ var (
 	descPrimaries = prometheus.NewDesc("shoal_proxy_primaries", "Primaries serving slots, as the proxy knows them.", nil, nil)
 	descLost      = prometheus.NewDesc("shoal_proxy_node_connections_lost_total",
 		"Shared connections to nodes that failed (their unanswered requests got an error or were sent again).", nil, nil)
+	descUp = prometheus.NewDesc("shoal_up", "1: the process answers.", []string{"role"}, nil)
 )
 
 func (c proxyCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRequests, descConns, descAccepted, descErrors, descRedirects, descEpoch, descPrimaries, descLost} {
+	for _, d := range append([]*prometheus.Desc{descRequests, descConns, descAccepted, descErrors, descRedirects, descEpoch,
+		descPrimaries, descLost, descUp}, gossip.Descs...) {
 		ch <- d
 	}
 	c.p.stats.latency.Describe(ch)
@@ -101,5 +104,7 @@ func (c proxyCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descEpoch, int64(m.epoch))
 	gauge(descPrimaries, int64(len(m.primaries)))
 	counter(descLost, p.stats.lostConns.Load())
+	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1, "proxy")
 	p.stats.latency.Collect(ch)
+	p.gossip.CollectMetrics(ch)
 }

@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,6 +116,7 @@ func TestLab(t *testing.T) {
 			t.Errorf("GET k%d through the proxy after the drill: %q %v", i, v, err)
 		}
 	}
+	checkLabMetrics(t, base)
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
@@ -131,4 +138,87 @@ func TestLab(t *testing.T) {
 		t.Errorf("the lab started again did not resume:\n%s", out.String())
 	}
 	waitFor(t, "a read through the resumed lab's proxy", func() bool { return proxy.Get(ctx, "k19").Val() == "19" })
+}
+
+// checkLabMetrics scrapes every role of the lab at base (after a failover, so the
+// failover series exist): each serves the names the README and the dashboard rely on,
+// and every metric a query of deploy/grafana/shoal-dashboard.json names exists.
+func checkLabMetrics(t *testing.T, base int) {
+	t.Helper()
+	roles := map[string][]int{"node": {base + 300, base + 301, base + 302, base + 303},
+		"sentinel": {base + 400, base + 401, base + 402}, "proxy": {base + 500}}
+	want := map[string][]string{
+		"node": {"redis_up", "redis_instance_info", "redis_connected_clients", "redis_commands_processed_total",
+			"redis_commands_total", "redis_commands_duration_seconds_total", "redis_keyspace_hits_total",
+			"redis_keyspace_misses_total", "redis_memory_used_bytes", "redis_db_keys", "redis_connected_slaves",
+			"redis_master_repl_offset", "redis_cluster_state", "redis_cluster_slots_ok", "redis_cluster_current_epoch",
+			"shoal_write_lease_held", "shoal_gossip_members"},
+		"sentinel": {"shoal_up", "shoal_raft_term", "shoal_raft_leader", "shoal_raft_commit_index", "shoal_cluster_epoch",
+			"shoal_sentinel_failovers_total", "shoal_gossip_members"},
+		"proxy": {"shoal_up", "shoal_proxy_requests_total", "shoal_proxy_redirects_followed_total",
+			"shoal_proxy_node_latency_seconds_bucket", "shoal_gossip_members"},
+	}
+	names := map[string]bool{}
+	sample := regexp.MustCompile(`(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]`)
+	for role, ports := range roles {
+		for _, port := range ports {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+			if err != nil {
+				t.Fatalf("scraping the %s on metrics port %d: %v", role, port, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			have := map[string]bool{}
+			for _, m := range sample.FindAllStringSubmatch(string(b), -1) {
+				have[m[1]], names[m[1]] = true, true
+			}
+			for _, w := range want[role] {
+				if !have[w] {
+					t.Errorf("the %s on metrics port %d does not export %s", role, port, w)
+				}
+			}
+		}
+	}
+	// The dashboard's queries name only metrics that exist.
+	raw, err := os.ReadFile("../../deploy/grafana/shoal-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exprs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "expr" {
+					exprs = append(exprs, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	var dash any
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	walk(dash)
+	if len(exprs) < 10 {
+		t.Fatalf("the dashboard has %d queries", len(exprs))
+	}
+	metric := regexp.MustCompile(`\b(?:redis|shoal)_[a-z0-9_]+`)
+	var missing []string
+	for _, e := range exprs {
+		for _, n := range metric.FindAllString(e, -1) {
+			if !names[n] && !slices.Contains(missing, n) {
+				missing = append(missing, n)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the dashboard's queries name metrics no role exports: %v", missing)
+	}
 }

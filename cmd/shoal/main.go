@@ -137,7 +137,7 @@ func runServer(args []string, stderr io.Writer) error {
 			host = strings.TrimPrefix(cfg.Bind[0], "-")
 		}
 		addr, stop, err := serveMetrics(net.JoinHostPort(host, strconv.Itoa(cfg.MetricsPort)),
-			func() bool { return !srv.Loading() }, srv.Collector())
+			func() bool { return !srv.Loading() }, srv.SlotCollector(), srv.Collector())
 		if err != nil {
 			log.Warningf("metrics: %v", err)
 			return err

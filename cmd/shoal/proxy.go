@@ -65,7 +65,7 @@ failovers and slot moves. Not through the proxy: MONITOR, SYNC/PSYNC.`,
 			defer p.Close()
 			if mport > 0 {
 				addr, stop, err := serveMetrics(net.JoinHostPort(bind, strconv.Itoa(mport)),
-					func() bool { return p.Owner(0) != "" }, p.Collector())
+					func() bool { return p.Owner(0) != "" }, nil, p.Collector())
 				if err != nil {
 					return err
 				}

@@ -131,7 +131,7 @@ put standalone primary/replica groups under the group's watch.`,
 			fmt.Fprintf(out, "sentinel %s: RESP %s, Raft %s, bus %s\n", id, s.Addr(), s.RaftAddr(), s.BusAddr())
 			if metricsPort > 0 {
 				addr, stop, err := serveMetrics(net.JoinHostPort(bind, strconv.Itoa(metricsPort)),
-					func() bool { return s.Store().LeaderAddr() != "" }, s.Collector())
+					func() bool { return s.Store().LeaderAddr() != "" }, nil, s.Collector())
 				if err != nil {
 					return fmt.Errorf("metrics: %w", err)
 				}

@@ -37,7 +37,7 @@ func TestSentinelMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	addr, stop, err := serveMetrics("127.0.0.1:0", func() bool { return s.Store().LeaderAddr() != "" }, s.Collector())
+	addr, stop, err := serveMetrics("127.0.0.1:0", func() bool { return s.Store().LeaderAddr() != "" }, nil, s.Collector())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +84,15 @@ func TestServerMetrics(t *testing.T) {
 	waitFor(t, "/readyz", func() bool { code, _ := get("/readyz"); return code == 200 })
 	_, body := get("/metrics")
 	for _, want := range []string{"redis_up 1", `redis_db_keys{db="db0"} 1`, "redis_connected_clients ",
-		"redis_commands_processed_total ", "redis_connected_slaves 0", "shoal_write_lease_lost_total 0", "go_goroutines "} {
+		"redis_commands_processed_total ", "redis_connected_slaves 0", "shoal_shard_durability_timeouts_total 0", "go_goroutines ",
+		`redis_commands_total{cmd="set"} 1`, `redis_commands_duration_seconds_total{cmd="set"} `, "redis_keyspace_misses_total ",
+		"redis_memory_used_bytes ", `redis_instance_info{redis_mode="standalone",redis_version="7.0.15",role="master",`,
+		"redis_aof_enabled 0", "redis_uptime_in_seconds "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	if _, body := get("/metrics/slots"); !strings.Contains(body, `shoal_slot_keys{slot="7629"} 1`) { // (CLUSTER KEYSLOT k)
+		t.Errorf("/metrics/slots: %s", body)
 	}
 }
