@@ -62,6 +62,21 @@ func (a *Admin) Create(addrs []string, replicas int) error {
 	return a.settle()
 }
 
+// Created reports whether the sentinels' layout assigns slots already: a cluster was
+// created (what `shoal cluster create --if-new` checks first).
+func (a *Admin) Created() (bool, error) {
+	top, err := a.topology()
+	if err != nil {
+		return false, err
+	}
+	for _, sh := range top.Shards() {
+		if sh.Slots.Len() > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // settle waits until every node follows the committed topology, then checks it.
 func (a *Admin) settle() error {
 	top, err := a.topology()

@@ -47,13 +47,25 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	}
 
 	var replicas int
+	var ifNew bool
 	create := &cobra.Command{
-		Use:   "create host:port... [--replicas N]",
+		Use:   "create host:port... [--replicas N] [--if-new]",
 		Short: "Make a cluster of empty cluster-enabled nodes: primaries with the slots split evenly, and replicas",
 		Args:  cobra.MinimumNArgs(1),
-		RunE:  run(func(a *admin.Admin, args []string) error { return a.Create(args, replicas) }),
+		RunE: run(func(a *admin.Admin, args []string) error {
+			if ifNew {
+				if made, err := a.Created(); err != nil || made {
+					if made {
+						fmt.Fprintln(cmd.OutOrStdout(), "The sentinels hold a layout with slots already: nothing to create.")
+					}
+					return err
+				}
+			}
+			return a.Create(args, replicas)
+		}),
 	}
 	create.Flags().IntVar(&replicas, "replicas", 0, "replicas per primary")
+	create.Flags().BoolVar(&ifNew, "if-new", false, "do nothing when the sentinels' layout assigns slots already (a step run on every start)")
 
 	check := &cobra.Command{
 		Use:   "check",

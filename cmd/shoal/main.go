@@ -44,7 +44,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Version:       node.ShoalVersion + " (redis " + node.Version + " compatible)",
 	}
-	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd(), proxyCmd(), labCmd())
+	root.AddCommand(serverCmd(), sentinelCmd(), clusterCmd(), proxyCmd(), labCmd(), pingCmd())
 	// Errors are reported by each command (SilenceErrors); those of its flags come
 	// before it runs.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

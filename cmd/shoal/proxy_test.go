@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/shoal-db/shoal/admin"
 	"github.com/shoal-db/shoal/internal/clustertest"
 )
 
@@ -28,10 +27,13 @@ func TestProxyProcess(t *testing.T) {
 			"--cluster-port", "{port}")
 		addrs = append(addrs, cl.Options().Addr)
 	}
-	a := admin.New([]string{c.Sentinels[0].Addr()}, io.Discard, nil)
-	defer a.Close()
-	if err := a.Create(addrs, 0); err != nil {
-		t.Fatal(err)
+	// shoal cluster create --if-new, as a compose or Kubernetes start-up step runs it:
+	// the cluster the first time, nothing the second.
+	for i, want := range []string{"[OK] All 16384 slots covered", "nothing to create"} {
+		out, err := exec.Command(bin, append([]string{"cluster", "--sentinels", c.Sentinels[0].Addr(), "create", "--if-new"}, addrs...)...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("shoal cluster create --if-new (run %d): %v\n%s", i+1, err, out)
+		}
 	}
 	mp := freePort(t)
 	proc, cl := startRole(t, bin, "proxy", "--cluster", addrs[0], "--cluster-secret", clustertest.Secret,

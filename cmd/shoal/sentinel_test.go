@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -94,5 +95,14 @@ func TestServerMetrics(t *testing.T) {
 	}
 	if _, body := get("/metrics/slots"); !strings.Contains(body, `shoal_slot_keys{slot="7629"} 1`) { // (CLUSTER KEYSLOT k)
 		t.Errorf("/metrics/slots: %s", body)
+	}
+	// shoal ping, the containers' health check: 0 when answered, 1 otherwise.
+	for _, args := range [][]string{{"ping", c.Options().Addr}, {"ping", c.Options().Addr, "--ready"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil || !strings.Contains(string(out), "PONG") {
+			t.Errorf("shoal %v: %v %s", args, err, out)
+		}
+	}
+	if err := exec.Command(bin, "ping", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--timeout", "1s").Run(); err == nil {
+		t.Error("shoal ping of a closed port exited 0")
 	}
 }
