@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run run-server test test-failover test-proxy test-deps lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
+.PHONY: build run run-server test test-failover test-proxy test-deps image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -52,6 +52,15 @@ test-failover: test-deps
 # cluster of three primaries (scripts/proxy-transcripts.sh).
 test-proxy: build test-deps
 	./scripts/proxy-transcripts.sh
+
+# image builds the FROM scratch image shoal:latest from bin/shoal (deploy/Dockerfile).
+image: build
+	docker build -f deploy/Dockerfile -t shoal:latest .
+
+# compose-smoke brings the compose lab up, drills a failover and takes it down
+# (scripts/compose-smoke.sh; skipped where no Docker engine answers).
+compose-smoke: build test-deps
+	./scripts/compose-smoke.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

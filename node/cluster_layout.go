@@ -315,6 +315,12 @@ func cmdClusterReplicate(c *Client) {
 	id := string(c.args[2])
 	top := s.clusterView()
 	if _, ok := top.Node(id); !ok {
+		// The gossip may not have brought a node just added elsewhere yet: ask the
+		// sentinels before refusing.
+		s.syncTopology()
+		top = s.clusterView()
+	}
+	if _, ok := top.Node(id); !ok {
 		c.Err("ERR Unknown node " + id)
 		return
 	}
