@@ -95,6 +95,7 @@ func TestApplyChanges(t *testing.T) {
 		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: ""},                      // no node
 		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: ""},          // no slots
 		{Op: slots.OpClearMigration, Slots: "7"},                                   // not migrating
+		{Op: slots.OpSetNodeAddr, Node: slots.Node{ID: nid('z'), IP: "10.0.0.9"}},  // unknown node
 	} {
 		r := applyAll(f, 100, []slots.Change{c})[0]
 		if r.Err == nil || r.Epoch != 13 {
@@ -108,6 +109,7 @@ func TestApplyChanges(t *testing.T) {
 		{Op: slots.OpClearMigration, Slots: "4990-4999"},
 		{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "5000-5460"},
 		{Op: slots.OpSetPrimary, Shard: nid('1'), NodeID: nid('d')},
+		{Op: slots.OpSetNodeAddr, Node: slots.Node{ID: nid('e'), IP: "10.1.2.3", Port: 6379, BusPort: 16379}},
 	})
 	for _, r := range rs {
 		if r.Err != nil {
@@ -115,10 +117,13 @@ func TestApplyChanges(t *testing.T) {
 		}
 	}
 	top = f.Topology()
+	if n, _ := top.Node(nid('e')); n.IP != "10.1.2.3" || n.Port != 6379 || n.BusPort != 16379 {
+		t.Errorf("after OpSetNodeAddr: %+v", n)
+	}
 	if len(top.Migrations()) != 0 {
 		t.Errorf("migrations left after the hand-off: %v", top.Migrations())
 	}
-	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 17 {
+	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 18 {
 		t.Errorf("after the move: owner of 5000 %s, epoch %d", s.ID, top.Epoch())
 	}
 	if s, _ := top.ShardOf(nid('a')); s.Primary != nid('d') || len(s.Replicas) != 1 || s.Replicas[0] != nid('a') {
@@ -151,7 +156,7 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	var cs []slots.Change
 	for range n {
 		var c slots.Change
-		switch slots.Op(1 + rnd.IntN(11)) {
+		switch slots.Op(1 + rnd.IntN(12)) {
 		case slots.OpAddNode:
 			c = slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
 		case slots.OpRemoveNode:
@@ -174,6 +179,8 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 			c = slots.Change{Op: slots.OpClearMigration, Slots: fmt.Sprint(rnd.IntN(slots.Count))}
 		case slots.OpForgetNode:
 			c = slots.Change{Op: slots.OpForgetNode, NodeID: pick()}
+		case slots.OpSetNodeAddr:
+			c = slots.Change{Op: slots.OpSetNodeAddr, Node: slots.Node{ID: pick(), IP: "10.0.0.2", Port: 7000 + rnd.IntN(10)}}
 		}
 		switch rnd.IntN(4) {
 		case 0: // a request sent again: applied once

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,8 +93,9 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 	s.goTracked(s.saveNodesConfs)
 	s.goTracked(func() { s.announce(g) })
 	s.goTracked(s.keepLease)
-	if len(s.cluster.peers) > 0 {
-		s.goTracked(func() { s.rejoin(g, s.cluster.peers) })
+	peers := slices.Concat(s.cluster.peers, strings.FieldsFunc(cfg.ClusterJoin, func(r rune) bool { return r == ',' || r == ' ' }))
+	if len(peers) > 0 {
+		s.goTracked(func() { s.rejoin(g, peers) })
 	}
 	return nil
 }
@@ -115,9 +117,11 @@ func (s *Server) nodeMeta() gossip.NodeMeta {
 }
 
 // announce re-announces the node's metadata every second while it changes (role,
-// shard, replication offset), until the server stops.
+// shard, replication offset), and has the topology follow this node's address when
+// it differs from what the topology lists, until the server stops.
 func (s *Server) announce(g *gossip.Gossip) {
 	last := s.nodeMeta()
+	var retry time.Time
 	for {
 		select {
 		case <-s.stop:
@@ -127,6 +131,18 @@ func (s *Server) announce(g *gossip.Gossip) {
 		if m := s.nodeMeta(); m != last {
 			last = m
 			g.Update()
+		}
+		// A node restarted on another address (a container or pod given a new IP)
+		// has the topology say where it is now.
+		if n, ok := s.clusterView().Node(s.cluster.myID); ok && time.Now().After(retry) {
+			if self := s.selfNode(); n.IP != self.IP || n.Port != self.Port || n.BusPort != self.BusPort || n.Hostname != self.Hostname {
+				if err := s.propose(slots.Change{Op: slots.OpSetNodeAddr, Node: self}); err != nil {
+					s.log.Warningf("Could not announce this node's new address %s:%d to the sentinels: %v", self.IP, self.Port, err)
+					retry = time.Now().Add(5 * time.Second)
+				} else {
+					s.log.Noticef("This node's address is now %s:%d (bus port %d)", self.IP, self.Port, self.BusPort)
+				}
+			}
 		}
 	}
 }
@@ -324,7 +340,7 @@ func (s *Server) saveNodesConf(top *slots.Topology) {
 func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
 	for len(g.Members()) <= 1 {
 		if err := g.Join(peers...); err == nil {
-			s.log.Noticef("Rejoined the cluster through the nodes of %s", s.cluster.confPath)
+			s.log.Noticef("Joined the cluster's gossip (through %s)", strings.Join(peers, ", "))
 			return
 		}
 		select {

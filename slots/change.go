@@ -34,8 +34,12 @@ const (
 	// replica simply goes; a primary only with its shard, which must serve no slots
 	// and have no replicas left (CLUSTER FORGET, redis-cli --cluster del-node).
 	OpForgetNode Op = 11
+	// OpSetNodeAddr: Node, listed already under its ID, is now reached at its IP,
+	// Port, BusPort and Hostname (a node restarted on a new address: a container or
+	// pod given another IP).
+	OpSetNodeAddr Op = 12
 
-	opLast = OpForgetNode
+	opLast = OpSetNodeAddr
 )
 
 // Change is one topology change: an op and the fields it uses.
@@ -118,6 +122,12 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 	switch c.Op {
 	case OpAddNode:
 		nodes = append(nodes, c.Node)
+	case OpSetNodeAddr:
+		i := slices.IndexFunc(nodes, func(n Node) bool { return n.ID == c.Node.ID })
+		if i < 0 {
+			return nil, fmt.Errorf("no node %s", c.Node.ID)
+		}
+		nodes[i].IP, nodes[i].Port, nodes[i].BusPort, nodes[i].Hostname = c.Node.IP, c.Node.Port, c.Node.BusPort, c.Node.Hostname
 	case OpRemoveNode:
 		if _, inShard := cur.ShardOf(c.NodeID); inShard {
 			return nil, fmt.Errorf("node %s is still in a shard", c.NodeID)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -67,7 +68,7 @@ Started again on the same --dir, it resumes the same cluster with its data.`,
 	f.StringVar(&cfg.dir, "dir", "./lab", "where the processes keep their data and logs")
 	f.StringVar(&cfg.secret, "secret", "lab", "the cluster secret")
 	f.BoolVar(&cfg.noProxy, "no-proxy", false, "run no proxy")
-	cmd.AddCommand(labKillCmd())
+	cmd.AddCommand(labKillCmd(), labPauseCmd())
 	return cmd
 }
 
@@ -193,6 +194,8 @@ func runLab(cfg labConfig, out io.Writer) error {
 		}
 	}
 	printLab(out, cfg, procs, nodes[0])
+	stopWatch := watchSentinels(sentinels, out)
+	defer stopWatch()
 	// A process that exits (a crash, or `shoal lab kill`) is started again after a
 	// moment: long enough for the sentinels to fail its shard over, so it comes back
 	// as a replica.
@@ -216,6 +219,50 @@ func runLab(cfg labConfig, out io.Writer) error {
 	}
 }
 
+// watchSentinels prints, until stopped, what the sentinels announce of failovers
+// (+switch-master) and of nodes going down and coming back (+sdown, -sdown, +odown),
+// each event once though several sentinels announce it.
+func watchSentinels(addrs []string, out io.Writer) (stop func()) {
+	var mu sync.Mutex
+	seen := map[string]time.Time{}
+	var closers []func() error
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, Protocol: 2})
+		ps := c.PSubscribe(context.Background(), "+switch-master", "+sdown", "-sdown", "+odown")
+		closers = append(closers, ps.Close, c.Close)
+		go func() {
+			for m := range ps.Channel() { // (closed by stop)
+				f := strings.Fields(m.Payload)
+				if len(f) == 0 || f[0] == "sentinel" {
+					continue
+				}
+				line := m.Channel + " " + m.Payload
+				mu.Lock()
+				dup := time.Since(seen[line]) < 10*time.Second
+				seen[line] = time.Now()
+				mu.Unlock()
+				if dup {
+					continue
+				}
+				switch {
+				case m.Channel == "+switch-master" && len(f) == 5:
+					fmt.Fprintf(out, "%s failover: %s:%s is the new primary of the shard of %s:%s\n",
+						time.Now().Format("15:04:05"), f[3], f[4], f[1], f[2])
+				case len(f) >= 4: // <master|slave> <name> <ip> <port> …
+					what := map[string]string{"+sdown": "down (to one sentinel)", "+odown": "down (the sentinels agree)", "-sdown": "answers again"}[m.Channel]
+					role := map[string]string{"master": "primary", "slave": "replica"}[f[0]]
+					fmt.Fprintf(out, "%s %s %s:%s %s\n", time.Now().Format("15:04:05"), role, f[2], f[3], what)
+				}
+			}
+		}()
+	}
+	return func() {
+		for _, f := range closers {
+			f()
+		}
+	}
+}
+
 // labRestartDelay is how long the lab waits before starting an exited process again.
 const labRestartDelay = 5 * time.Second
 
@@ -235,20 +282,9 @@ replica when the lab starts it again.`,
 					fmt.Fprintln(cmd.ErrOrStderr(), "shoal lab kill:", err)
 				}
 			}()
-			cl := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + args[0], MaxRetries: -1, DisableIdentity: true})
-			defer cl.Close()
-			info, err := cl.Info(context.Background(), "server").Result()
+			pid, err := labPID(args[0])
 			if err != nil {
-				return fmt.Errorf("nothing answers on port %s: %w", args[0], err)
-			}
-			pid := 0
-			for _, line := range strings.Split(info, "\r\n") {
-				if v, ok := strings.CutPrefix(line, "process_id:"); ok {
-					pid, _ = strconv.Atoi(v)
-				}
-			}
-			if pid <= 0 {
-				return fmt.Errorf("the process on port %s does not say its process_id", args[0])
+				return err
 			}
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				return err
@@ -257,6 +293,67 @@ replica when the lab starts it again.`,
 			return nil
 		},
 	}
+}
+
+// labPauseCmd is `shoal lab pause <port> [--for 15s]`: the partition drill.
+func labPauseCmd() *cobra.Command {
+	var d time.Duration
+	cmd := &cobra.Command{
+		Use:   "pause <port> [--for 15s]",
+		Short: "Cut a process of a running lab off from everyone for a while (SIGSTOP, then SIGCONT)",
+		Long: `Stop the lab's process listening on 127.0.0.1:<port> (SIGSTOP) for --for, then let
+it go on (SIGCONT): to the others it is cut off as by a network partition, and it
+comes back with the view it had. Pause a primary for longer than the sentinels'
+down-after (2 s) to watch its replica promoted while it is away, and the old
+primary, back, find it lost its lease and its shard and rejoin as a replica.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			defer func() {
+				if err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "shoal lab pause:", err)
+				}
+			}()
+			pid, err := labPID(args[0])
+			if err != nil {
+				return err
+			}
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				return err
+			}
+			defer syscall.Kill(pid, syscall.SIGCONT) // (also when interrupted)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "paused the process on port %s (pid %d) for %v\n", args[0], pid, d)
+			select {
+			case <-time.After(d):
+			case <-sigs:
+			}
+			fmt.Fprintf(out, "the process on port %s goes on\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&d, "for", 15*time.Second, "how long the process stays stopped")
+	return cmd
+}
+
+// labPID is the process ID of the lab's process on 127.0.0.1:port, as INFO says.
+func labPID(port string) (int, error) {
+	cl := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1, DisableIdentity: true})
+	defer cl.Close()
+	info, err := cl.Info(context.Background(), "server").Result()
+	if err != nil {
+		return 0, fmt.Errorf("nothing answers on port %s: %w", port, err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			if pid, _ := strconv.Atoi(v); pid > 0 {
+				return pid, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("the process on port %s does not say its process_id", port)
 }
 
 // waitPing waits until p answers PING; an error if it exits, does not answer within
@@ -383,6 +480,10 @@ func printLab(out io.Writer, cfg labConfig, procs []*labProc, seed string) {
 		fmt.Fprintf(out, "  redis-cli -p %d                    (through the proxy, any client)\n", cfg.proxyPort())
 	}
 	fmt.Fprintf(out, "  redis-cli -p %d SENTINEL MASTERS   (the sentinels)\n", cfg.sentinelPort(0))
-	fmt.Fprintf(out, "  shoal cluster --sentinels 127.0.0.1:%d check\n", cfg.sentinelPort(0))
+	exe := os.Args[0]
+	fmt.Fprintf(out, "  %s cluster --sentinels 127.0.0.1:%d check\n", exe, cfg.sentinelPort(0))
+	fmt.Fprintf(out, "Drills, from another terminal (failovers and nodes going down show below):\n")
+	fmt.Fprintf(out, "  %s lab kill %s             (crash a primary: its replica takes over; the lab starts it again as a replica)\n", exe, firstPort)
+	fmt.Fprintf(out, "  %s lab pause %s --for 15s  (cut a primary off for 15 s, as a network partition)\n", exe, firstPort)
 	fmt.Fprintf(out, "Data and logs under %s. Ctrl-C stops the lab.\n", cfg.dir)
 }

@@ -111,6 +111,14 @@ func TestLab(t *testing.T) {
 	if !strings.Contains(out.String(), "starting it again") {
 		t.Errorf("the lab did not say it starts the killed node again:\n%s", out.String())
 	}
+	waitFor(t, "the lab printing the failover", func() bool { return strings.Contains(out.String(), "failover: ") })
+	// The pause drill stops a process for a while; it answers again after.
+	if b, err := exec.Command(bin, "lab", "pause", fmt.Sprint(base), "--for", "1s").CombinedOutput(); err != nil || !strings.Contains(string(b), "goes on") {
+		t.Fatalf("shoal lab pause: %v\n%s", err, b)
+	}
+	if err := first.Ping(ctx).Err(); err != nil {
+		t.Errorf("PING after the pause drill: %v", err)
+	}
 	for i := range 20 {
 		if v, err := proxy.Get(ctx, fmt.Sprint("k", i)).Result(); err != nil || v != fmt.Sprint(i) {
 			t.Errorf("GET k%d through the proxy after the drill: %q %v", i, v, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -424,4 +425,49 @@ func TestBlockedRedirect(t *testing.T) {
 	if err := <-stays; err == nil || err.Error() != "CLUSTERDOWN The cluster is down" {
 		t.Errorf("BLPOP once the cluster is down: %v", err)
 	}
+}
+
+// TestNodeNewAddress: a node restarted on another port (as a container or pod comes
+// back on another IP) has the topology follow it: the sentinels list its new address,
+// and cluster-aware clients find its slots there.
+func TestNodeNewAddress(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 3)
+	c.Create(0) // node 1 serves 5461-10922; "c" is in slot 7365
+	old := c.Nodes[1].Addr().String()
+	id := c.Nodes[1].ClusterID()
+	c.Nodes[1].Close()
+	n := c.StartNode(c.nodeDirs[1], "--port", "0")
+	if n.ClusterID() != id || n.Addr().String() == old {
+		t.Fatalf("restarted as %s at %s (was %s at %s)", n.ClusterID(), n.Addr(), id, old)
+	}
+	_, port, _ := net.SplitHostPort(n.Addr().String())
+	c.waitFor("the sentinels listing the node's new address", func() bool {
+		top, err := sentinelapi.Topology(ctx, c.sentinelAddrs())
+		if err != nil {
+			return false
+		}
+		node, _ := top.Node(id)
+		return strconv.Itoa(node.Port) == port
+	})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
+	defer cc.Close()
+	c.waitFor("a write to the moved node's slot", func() bool { return cc.Set(ctx, "c", "v", 0).Err() == nil })
+	if v, err := c.Client(n).Get(ctx, "c").Result(); err != nil || v != "v" {
+		t.Errorf("GET c on the node at its new address: %q %v", v, err)
+	}
+}
+
+// TestClusterJoin: a node given cluster-join (the sentinels' gossip address, as a
+// Kubernetes manifest names it) finds the cluster with no CLUSTER MEET.
+func TestClusterJoin(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 0)
+	n := c.StartNode(t.TempDir(), "--port", "0", "--cluster-join", "nowhere.invalid:1 "+c.Sentinels[0].BusAddr())
+	c.waitFor("CLUSTER ADDSLOTSRANGE through the sentinel it joined", func() bool {
+		return c.Client(n).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err() == nil
+	})
+	c.waitFor("the cluster ok", func() bool {
+		return strings.Contains(c.Client(n).ClusterInfo(ctx).Val(), "cluster_state:ok")
+	})
 }

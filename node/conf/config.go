@@ -172,6 +172,7 @@ type Config struct {
 	ClusterAnnouncePort             int    // cluster-announce-port
 	ClusterAnnounceHostname         string // cluster-announce-hostname
 	ClusterSecret                   string // cluster-secret (shoal's: the gossip's shared key)
+	ClusterJoin                     string // cluster-join (shoal's): gossip addresses joined at start, space- or comma-separated
 	ShardDurability                 string // shard-durability (shoal's): async or safe
 	ShardDurabilityTimeout          int    // shard-durability-timeout (shoal's), ms
 	MetricsPort                     int    // metrics-port (shoal's): HTTP metrics, 0 = none

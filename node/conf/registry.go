@@ -158,6 +158,9 @@ var registry = [...]directive{
 	// shoal's own: the key every member of the cluster's gossip shares (hidden from
 	// CONFIG GET *, which lists Redis's directives only).
 	str("cluster-secret", "", fImpl|fHidden|fSensitive|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterSecret })),
+	// shoal's: gossip addresses (host:port, names resolved on every attempt) joined at
+	// start until one answers, e.g. the sentinels' where their IPs change (Kubernetes).
+	str("cluster-join", "", fImpl|fHidden|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ClusterJoin })),
 	// shoal's: a primary acknowledges a write only once a replica has it (safe), or at
 	// once as Redis does (async); a safe write not acknowledged by a replica within
 	// shard-durability-timeout milliseconds closes the client's connection.
