@@ -74,12 +74,14 @@ var (
 		"The index of the last Raft log entry stored.", nil, nil)
 	descVoters = prometheus.NewDesc("shoal_raft_voters", "Voting members of the sentinel group.", nil, nil)
 	descEpoch  = prometheus.NewDesc("shoal_cluster_epoch", "The epoch of the committed topology.", nil, nil)
-	descUp     = prometheus.NewDesc("shoal_up", "1: the process answers.", []string{"role"}, nil)
+	descMoving = prometheus.NewDesc("shoal_cluster_slots_migrating",
+		"Slots the committed topology marks migrating (a reshard or a redis-cli --cluster move in progress).", nil, nil)
+	descUp = prometheus.NewDesc("shoal_up", "1: the process answers.", []string{"role"}, nil)
 )
 
 func (c sentinelCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descFailovers, descVoteRounds, descEvents, descMasters, descDown, descLeader,
-		descTerm, descCommit, descApplied, descLast, descVoters, descEpoch, descUp} {
+		descTerm, descCommit, descApplied, descLast, descVoters, descEpoch, descMoving, descUp} {
 		ch <- d
 	}
 	for _, d := range gossip.Descs {
@@ -125,7 +127,9 @@ func (c sentinelCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descApplied, float64(r.AppliedIndex()))
 	gauge(descLast, float64(r.LastIndex()))
 	gauge(descVoters, float64(len(s.store.Voters())))
-	gauge(descEpoch, float64(s.store.Topology().Epoch()))
+	top := s.store.Topology()
+	gauge(descEpoch, float64(top.Epoch()))
+	gauge(descMoving, float64(len(top.Migrations())))
 	gauge(descUp, 1, "sentinel")
 	s.gossip.CollectMetrics(ch)
 	m := s.metrics

@@ -58,7 +58,7 @@ func TestSentinelMetrics(t *testing.T) {
 	}
 	_, body := get("/metrics")
 	for _, want := range []string{"shoal_raft_leader 1", "shoal_raft_voters 1", "shoal_sentinel_failovers_total 0",
-		"shoal_raft_term ", "shoal_raft_commit_index ", `shoal_sentinel_masters{kind="shard"} 0`, `shoal_up{role="sentinel"} 1`,
+		"shoal_raft_term ", "shoal_raft_commit_index ", "shoal_cluster_slots_migrating 0", `shoal_sentinel_masters{kind="shard"} 0`, `shoal_up{role="sentinel"} 1`,
 		"go_goroutines ", "process_resident_memory_bytes "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
