@@ -3,6 +3,8 @@ package admin
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -27,6 +29,10 @@ type MoveOptions struct {
 	// Replace overwrites keys that exist on the target already (MIGRATE REPLACE);
 	// without it such a key stops the move with BUSYKEY.
 	Replace bool
+	// Classic moves slots as redis-cli --cluster does (SETSLOT-style migrations and
+	// MIGRATE, clients redirected with ASK meanwhile) instead of shoal's own moves
+	// (slots.Move: the keys streamed, then one hand-off under a short write pause).
+	Classic bool
 }
 
 func (o MoveOptions) withDefaults() MoveOptions {
@@ -246,21 +252,32 @@ func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold f
 	return a.move(plan, opts)
 }
 
-// move carries out a plan, batch by batch: each batch of slots between one pair of
-// shards is marked migrating (one commit), its keys are moved with MIGRATE, and it is
-// handed to the target shard (one commit). Clients are redirected throughout as with
-// Redis: ASK for keys already moved, MOVED once the batch is handed over.
+// move carries out a plan, batch by batch. By default each batch of slots between
+// one pair of shards is one move of shoal's own (moveAtomic). With opts.Classic, a
+// batch (at most opts.Batch slots) is marked migrating (one commit), its keys are
+// moved with MIGRATE, and it is handed to the target shard (one commit); clients are
+// redirected throughout as with Redis: ASK for keys already moved, MOVED once the
+// batch is handed over.
 func (a *Admin) move(plan []slotMove, opts MoveOptions) error {
 	opts = opts.withDefaults()
 	start, total := time.Now(), len(plan)
 	a.progress.Start(fmt.Sprintf("moving %d slots", len(plan)), len(plan))
 	keys := 0
 	for len(plan) > 0 {
-		n := 1
-		for n < len(plan) && n < opts.Batch && plan[n].from.shard.ID == plan[0].from.shard.ID && plan[n].to.shard.ID == plan[0].to.shard.ID {
+		n, limit := 1, opts.Batch
+		if !opts.Classic {
+			limit = len(plan)
+		}
+		for n < len(plan) && n < limit && plan[n].from.shard.ID == plan[0].from.shard.ID && plan[n].to.shard.ID == plan[0].to.shard.ID {
 			n++
 		}
-		k, err := a.moveBatch(plan[:n], opts)
+		var k int
+		var err error
+		if opts.Classic {
+			k, err = a.moveBatch(plan[:n], opts)
+		} else {
+			k, err = a.moveAtomic(plan[:n])
+		}
 		keys += k
 		if err != nil {
 			a.progress.Finish()
@@ -287,6 +304,54 @@ func slotsOf(plan []slotMove) []int {
 		out[i] = m.slot
 	}
 	return out
+}
+
+// moveAtomic moves the slots of batch (all from one shard to one other) as one move
+// of shoal's own: it commits the move's start, and waits until the source's primary
+// has streamed the keys and handed the slots off (or the move was rolled back). It
+// returns how many keys the slots held when it began.
+func (a *Admin) moveAtomic(batch []slotMove) (int, error) {
+	from, to := batch[0].from, batch[0].to
+	rs := slots.RangesOf(slotsOf(batch)...)
+	ctx, cancel := a.ctx()
+	cmds, err := a.client(endpoint(from.node)).Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, sl := range slotsOf(batch) {
+			p.ClusterCountKeysInSlot(ctx, sl)
+		}
+		return nil
+	})
+	cancel()
+	keys := 0
+	for _, c := range cmds {
+		keys += int(c.(*redis.IntCmd).Val())
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: CLUSTER COUNTKEYSINSLOT: %w", endpoint(from.node), err)
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	move := hex.EncodeToString(id[:])
+	if _, err := a.propose(slots.Change{Op: slots.OpBeginMove, Move: move, Shard: from.shard.ID, To: to.shard.ID, Slots: rs.String()}); err != nil {
+		return 0, err
+	}
+	for {
+		time.Sleep(50 * time.Millisecond)
+		top, err := a.topology()
+		if err != nil {
+			continue // (the sentinels may be electing a leader: the move goes on)
+		}
+		if slices.ContainsFunc(top.Moves(), func(m slots.Move) bool { return m.ID == move }) {
+			continue
+		}
+		if sh, _ := top.Owner(rs[0].Start); sh.ID != to.shard.ID {
+			return 0, fmt.Errorf("move %s of slots %s from %s to %s was rolled back (see the source's log)",
+				move, rs, endpoint(from.node), endpoint(to.node))
+		}
+		if behind := a.waitEpoch([]string{endpoint(to.node), endpoint(from.node)}, top.Epoch()); len(behind) > 0 {
+			return keys, fmt.Errorf("slots %s: the hand-off was committed but %s do not follow it", rs, strings.Join(behind, ", "))
+		}
+		return keys, nil
+	}
 }
 
 // moveBatch moves the slots of batch (all from one shard to one other) and returns how

@@ -120,10 +120,45 @@ func TestApplyChanges(t *testing.T) {
 	if n, _ := top.Node(nid('e')); n.IP != "10.1.2.3" || n.Port != 6379 || n.BusPort != 16379 {
 		t.Errorf("after OpSetNodeAddr: %+v", n)
 	}
+	// shoal's own moves: one handed off, one rolled back; overlapping or conflicting
+	// changes refused meanwhile.
+	for _, c := range []struct {
+		ch slots.Change
+		ok bool
+	}{
+		{slots.Change{Op: slots.OpBeginMove, Move: "m1", Shard: nid('1'), To: nid('3'), Slots: "0-99"}, true},
+		{slots.Change{Op: slots.OpBeginMove, Move: "m2", Shard: nid('1'), To: nid('2'), Slots: "50-60"}, false}, // slots in m1
+		{slots.Change{Op: slots.OpBeginMove, Move: "m1", Shard: nid('1'), To: nid('2'), Slots: "200"}, false},   // m1 exists
+		{slots.Change{Op: slots.OpBeginMove, Move: "m4", Shard: nid('1'), To: nid('1'), Slots: "300"}, false},   // to itself
+		{slots.Change{Op: slots.OpBeginMove, Move: "m5", Shard: nid('2'), To: nid('1'), Slots: "0"}, false},     // not its slot
+		{slots.Change{Op: slots.OpSetMigration, Slots: "10", NodeID: nid('b')}, false},                          // moving
+		{slots.Change{Op: slots.OpMoveSlots, Shard: nid('1'), To: nid('2'), Slots: "10"}, false},                // moving
+		{slots.Change{Op: slots.OpMovePhase, Move: "m1", Phase: slots.MoveHandingOff}, true},
+		{slots.Change{Op: slots.OpEndMove, Move: "m1", Phase: "finished"}, false},
+		{slots.Change{Op: slots.OpEndMove, Move: "m1", Phase: slots.MoveDone}, true},
+		{slots.Change{Op: slots.OpEndMove, Move: "m1", Phase: slots.MoveDone}, false}, // over already
+		{slots.Change{Op: slots.OpBeginMove, Move: "m3", Shard: nid('1'), To: nid('2'), Slots: "100-199"}, true},
+		{slots.Change{Op: slots.OpEndMove, Move: "m3", Phase: slots.MoveRolledBack}, true},
+	} {
+		r := applyAll(f, 300, []slots.Change{c.ch})[0]
+		if (r.Err == nil) != c.ok {
+			t.Errorf("%+v: %v", c.ch, r.Err)
+		}
+	}
+	top = f.Topology()
+	if s, _ := top.Owner(50); s.ID != nid('3') || len(top.Moves()) != 0 {
+		t.Errorf("after the move: owner of 50 %s, moves %v", s.ID, top.Moves())
+	}
+	if s, _ := top.Owner(150); s.ID != nid('1') {
+		t.Errorf("after the rolled-back move: owner of 150 %s", s.ID)
+	}
+	if back, err := slots.Decode(top.Encode()); err != nil || string(back.Encode()) != string(top.Encode()) {
+		t.Errorf("round trip: %v", err)
+	}
 	if len(top.Migrations()) != 0 {
 		t.Errorf("migrations left after the hand-off: %v", top.Migrations())
 	}
-	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 18 {
+	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 23 {
 		t.Errorf("after the move: owner of 5000 %s, epoch %d", s.ID, top.Epoch())
 	}
 	if s, _ := top.ShardOf(nid('a')); s.Primary != nid('d') || len(s.Replicas) != 1 || s.Replicas[0] != nid('a') {
@@ -156,7 +191,7 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 	var cs []slots.Change
 	for range n {
 		var c slots.Change
-		switch slots.Op(1 + rnd.IntN(12)) {
+		switch slots.Op(1 + rnd.IntN(15)) {
 		case slots.OpAddNode:
 			c = slots.Change{Op: slots.OpAddNode, Node: slots.Node{ID: pick(), IP: "10.0.0.1", Port: 7000 + rnd.IntN(10)}}
 		case slots.OpRemoveNode:
@@ -181,6 +216,12 @@ func randomChanges(rnd *rand.Rand, n int) []slots.Change {
 			c = slots.Change{Op: slots.OpForgetNode, NodeID: pick()}
 		case slots.OpSetNodeAddr:
 			c = slots.Change{Op: slots.OpSetNodeAddr, Node: slots.Node{ID: pick(), IP: "10.0.0.2", Port: 7000 + rnd.IntN(10)}}
+		case slots.OpBeginMove:
+			c = slots.Change{Op: slots.OpBeginMove, Move: fmt.Sprint("m", rnd.IntN(3)), Shard: shard(), To: shard(), Slots: rng()}
+		case slots.OpMovePhase:
+			c = slots.Change{Op: slots.OpMovePhase, Move: fmt.Sprint("m", rnd.IntN(3)), Phase: slots.MoveHandingOff}
+		case slots.OpEndMove:
+			c = slots.Change{Op: slots.OpEndMove, Move: fmt.Sprint("m", rnd.IntN(3)), Phase: []string{slots.MoveDone, slots.MoveRolledBack}[rnd.IntN(2)]}
 		}
 		switch rnd.IntN(4) {
 		case 0: // a request sent again: applied once

@@ -110,9 +110,27 @@ func (s *Server) captureLocked(c *Client, b *bgsave) {
 }
 
 // captureKey captures the slot of key before an expiry removes it (stripe held).
-func (s *Server) captureKey(key []byte) {
+func (s *Server) captureKey(key []byte) { s.captureSlot(slots.KeySlot(key)) }
+
+// captureSlot captures slot for the snapshots running — a background save's, a slot
+// move's (move.go) — before it changes. The caller holds its stripe.
+func (s *Server) captureSlot(slot int) {
 	if b := s.snapshot.Load(); b != nil {
-		b.capture(s.eng, slots.KeySlot(key))
+		b.capture(s.eng, slot)
+	}
+	if m := s.moving.Load(); m != nil {
+		m.snap.capture(s.eng, slot)
+	}
+}
+
+// captureWrites captures, for the snapshots running, the slots c's command holds
+// before it changes them (stripes held).
+func (s *Server) captureWrites(c *Client) {
+	if b := s.snapshot.Load(); b != nil {
+		s.captureLocked(c, b)
+	}
+	if m := s.moving.Load(); m != nil {
+		s.captureLocked(c, m.snap)
 	}
 }
 

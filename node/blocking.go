@@ -361,9 +361,7 @@ func (s *Server) serveOne(k blockKey) bool {
 
 	c := w.c
 	s.eng.Lock(&c.locks)
-	if b := s.snapshot.Load(); b != nil {
-		s.captureLocked(c, b)
-	}
+	s.captureWrites(c)
 	c.dirty = 0
 	served := w.try(c)
 	if served && (s.feeding() || len(c.prop) > 0) {

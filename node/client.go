@@ -57,6 +57,7 @@ type Client struct {
 	// Cluster mode: ASKING (for the next command, or the transaction being queued) and
 	// READONLY.
 	asking, readOnly bool
+	importing        string   // the slot move this connection imports for (CLUSTER SYNCSLOTS), "" if none
 	routeKeys        [][]byte // reused by the redirect check
 	replOff          int64    // the replication offset after this client's last write (WAIT)
 	// replaying marks a client whose commands are replayed, not checked (AOF loading):

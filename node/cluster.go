@@ -368,6 +368,7 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 			if latest := s.cluster.top.Load(); latest == top {
 				s.reconcileRole(top)
 				s.redirectBlocked(top)
+				s.followMoves(top)
 				s.kickLease()
 				select { // the saver writes the latest topology to cluster-config-file
 				case s.cluster.save <- struct{}{}:
@@ -394,8 +395,8 @@ func (c *Client) clusterOn() bool {
 // answers the redirect when it does not run here; false means the command is done.
 func (s *Server) redirect(c *Client, cmd *Command) bool {
 	c.routed = false
-	if c.obeys() {
-		return true
+	if c.obeys() || c.importing != "" {
+		return true // (an import session writes the slots of its move: move_import.go)
 	}
 	top := s.cluster.top.Load()
 	cfg := s.config()
@@ -457,10 +458,8 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 		// A slot this node imports, asked about without ASKING: the client has seen
 		// the hand-off that has not reached this node yet (sending it back would
 		// bounce it between the two ends until it gives up). Catch up and decide again.
-		if d.Outcome == slots.Moved {
-			if m, ok := top.Migration(d.Slot); ok && m.Target == s.cluster.myID && s.refreshTopology(top.Epoch()) {
-				d = s.cluster.top.Load().Route(st, q)
-			}
+		if d.Outcome == slots.Moved && s.importsSlot(top, d.Slot) && s.refreshTopology(top.Epoch()) {
+			d = s.cluster.top.Load().Route(st, q)
 		}
 	}
 	if d.Outcome == slots.Serve && d.Slot >= 0 && s.leaseLapsed() {
@@ -624,6 +623,7 @@ func clusterDefs() []def {
 		{name: "cluster|links", fn: cmdClusterLinks, lock: lockNone},
 		{name: "cluster|bumpepoch", fn: cmdClusterBumpepoch, lock: lockNone},
 		{name: "cluster|help", fn: cmdClusterHelp, lock: lockNone},
+		{name: "cluster|syncslots", fn: cmdClusterSyncslots, lock: lockNone},
 	}
 }
 

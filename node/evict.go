@@ -238,9 +238,7 @@ func (s *Server) evictKey(dbi int, key []byte) bool {
 	db := s.eng.DB(dbi).ForWrite()
 	s.eng.LockSlot(slot)
 	defer s.eng.UnlockSlot(slot)
-	if b := s.snapshot.Load(); b != nil {
-		b.capture(s.eng, slot)
-	}
+	s.captureSlot(slot)
 	if !db.Delete(slot, key) {
 		return false
 	}

@@ -185,8 +185,8 @@ func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
 		return true
 	}
 	func() {
-		if b := s.snapshot.Load(); b != nil && cmd.Has(spec.Write) {
-			s.captureLocked(c, b) // before the handler changes anything: see bgsave.go
+		if cmd.Has(spec.Write) {
+			s.captureWrites(c) // before the handler changes anything: see bgsave.go
 		}
 		defer func() {
 			if s.feeding() || len(c.prop) > 0 {
@@ -245,8 +245,8 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 			c.keySlots = append(c.keySlots, slots.KeySlot(c.args[i]))
 		}
 	}
-	if b := s.snapshot.Load(); b != nil && cmd.Has(spec.Write) {
-		s.captureLocked(c, b)
+	if cmd.Has(spec.Write) {
+		s.captureWrites(c)
 	}
 	func() {
 		defer func() {

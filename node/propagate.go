@@ -25,7 +25,9 @@ func (c *Client) propagating() bool { return c.s.feeding() }
 
 // feeding reports whether anything consumes propagated commands: the AOF, or the
 // replication stream.
-func (s *Server) feeding() bool { return s.aofLog.Load() != nil || s.repl.active.Load() }
+func (s *Server) feeding() bool {
+	return s.aofLog.Load() != nil || s.repl.active.Load() || s.moving.Load() != nil
+}
 
 // propagateAs makes args what the current command propagates, instead of its own
 // arguments.
@@ -79,6 +81,9 @@ func (s *Server) flushProp(c *Client) {
 			c.safeOff = c.replOff
 		}
 	}
+	if m := s.moving.Load(); m != nil {
+		m.record(s, c.prop)
+	}
 	clear(c.prop)
 	c.prop = c.prop[:0]
 }
@@ -92,6 +97,9 @@ func (s *Server) propagateDel(db int, key []byte, lazy bool) {
 	}
 	if s.repl.active.Load() && !s.up.following.Load() {
 		s.replFeed([]aof.Cmd{cmd})
+	}
+	if m := s.moving.Load(); m != nil {
+		m.record(s, []aof.Cmd{cmd})
 	}
 }
 

@@ -74,6 +74,8 @@ type Server struct {
 	tlsAddr         string // the TLS listener's address
 	persist         persistStats
 	snapshot        atomic.Pointer[bgsave]  // the background save running, nil if none
+	moving          atomic.Pointer[mover]   // the slot move this node sends, nil if none (move.go)
+	movers          moverSet                // slot moves this node runs as their source
 	aofLog          atomic.Pointer[aof.Log] // the AOF being appended to, nil when off
 	aof             aofState
 	loading         loadState

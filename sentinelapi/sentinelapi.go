@@ -117,6 +117,14 @@ func Propose(ctx context.Context, addrs []string, ch slots.Change) (uint64, erro
 	return uint64(epoch), nil
 }
 
+// IsRefusal reports whether err is the sentinels' definite answer (an error reply
+// other than NOTLEADER: the change was refused), not a failure that leaves the outcome
+// unknown.
+func IsRefusal(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && !strings.HasPrefix(err.Error(), "NOTLEADER")
+}
+
 // Join adds the sentinel id (Raft address raftAddr) to the group and returns the
 // leader's gossip address.
 func Join(ctx context.Context, addrs []string, id, raftAddr string) (string, error) {

@@ -38,8 +38,14 @@ const (
 	// Port, BusPort and Hostname (a node restarted on a new address: a container or
 	// pod given another IP).
 	OpSetNodeAddr Op = 12
+	// OpBeginMove: shoal's own migration Move (an ID) of Slots from Shard to To begins,
+	// streaming; OpMovePhase sets its Phase; OpEndMove ends it with Phase done (the
+	// slots are To's from this epoch: the hand-off) or rolled-back (they stay).
+	OpBeginMove Op = 13
+	OpMovePhase Op = 14
+	OpEndMove   Op = 15
 
-	opLast = OpSetNodeAddr
+	opLast = OpEndMove
 )
 
 // Change is one topology change: an op and the fields it uses.
@@ -52,6 +58,8 @@ type Change struct {
 	Replicas []string `json:"replicas,omitempty"`
 	Slots    string   `json:"slots,omitempty"` // "a-b c", as slots.ParseRanges reads
 	To       string   `json:"to,omitempty"`
+	Move     string   `json:"move,omitempty"`  // a Move's ID
+	Phase    string   `json:"phase,omitempty"` // a Move's phase
 	// Req, when set, identifies the request that proposed the change: the sentinel
 	// group applies a request once, however often it is sent (a proposer that lost
 	// the answer sends it again). Apply ignores it.
@@ -104,6 +112,7 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 	nodes := cur.Nodes()
 	shards := slices.Clone(cur.Shards())
 	migrations := cur.Migrations()
+	moves := cur.Moves()
 	shard := func(id string) (int, error) {
 		for i, s := range shards {
 			if s.ID == id {
@@ -238,8 +247,17 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 				migrations = append(migrations, Migration{Slot: slot, Source: owner.Primary, Target: c.NodeID})
 			}
 		}
+	case OpBeginMove, OpMovePhase, OpEndMove:
+		var err error
+		if moves, err = applyMove(c, shards, moves); err != nil {
+			return nil, err
+		}
 	default:
 		panic(fmt.Sprintf("slots: op %d has no apply", c.Op))
 	}
-	return New(cur.Epoch()+1, nodes, shards, migrations)
+	t, err := New(cur.Epoch()+1, nodes, shards, migrations)
+	if err != nil {
+		return nil, err
+	}
+	return t.withMoves(moves)
 }

@@ -16,6 +16,12 @@ type wireTopology struct {
 	Nodes      []Node      `json:"nodes"`
 	Shards     []wireShard `json:"shards"`
 	Migrations []Migration `json:"migrations,omitempty"`
+	Moves      []wireMove  `json:"moves,omitempty"`
+}
+
+type wireMove struct {
+	Move
+	Slots string `json:"slots"`
 }
 
 type wireShard struct {
@@ -38,6 +44,9 @@ func (t *Topology) Encode() []byte {
 		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String(), Since: s.Since}
 	}
 	w.Migrations = t.Migrations()
+	for _, m := range t.moves {
+		w.Moves = append(w.Moves, wireMove{Move: m, Slots: m.Slots.String()})
+	}
 	b, err := json.Marshal(w)
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal
@@ -64,6 +73,16 @@ func Decode(b []byte) (*Topology, error) {
 	}
 	t, err := New(w.Epoch, w.Nodes, shards, w.Migrations)
 	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	moves := make([]Move, len(w.Moves))
+	for i, m := range w.Moves {
+		if moves[i].Slots, err = parseSortedRanges(m.Slots); err != nil {
+			return nil, fmt.Errorf("topology: move %s: %w", m.ID, err)
+		}
+		moves[i].ID, moves[i].From, moves[i].To, moves[i].Phase = m.ID, m.From, m.To, m.Phase
+	}
+	if t, err = t.withMoves(moves); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
 	return t, nil

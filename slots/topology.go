@@ -45,7 +45,8 @@ type Topology struct {
 	owner      [Count]int16
 	shardOf    map[string]int // node ID → index in shards
 	migrations map[int]Migration
-	covered    bool // every slot has an owner with a primary
+	moves      []Move // by ID (move.go)
+	covered    bool   // every slot has an owner with a primary
 }
 
 // New builds a topology and checks it: node IDs unique and known to their shards, every

@@ -102,10 +102,11 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 
 	var opts admin.MoveOptions
 	moveFlags := func(c *cobra.Command) {
-		c.Flags().IntVar(&opts.Batch, "batch", 64, "slots moved under one pair of commits")
-		c.Flags().IntVar(&opts.Pipeline, "pipeline", 100, "keys per MIGRATE")
-		c.Flags().DurationVar(&opts.MigrateTimeout, "timeout", 0, "MIGRATE timeout (default 60s)")
-		c.Flags().BoolVar(&opts.Replace, "replace", false, "overwrite keys the target has already (MIGRATE REPLACE)")
+		c.Flags().IntVar(&opts.Batch, "batch", 64, "slots moved under one pair of commits (--classic)")
+		c.Flags().IntVar(&opts.Pipeline, "pipeline", 100, "keys per MIGRATE (--classic)")
+		c.Flags().DurationVar(&opts.MigrateTimeout, "timeout", 0, "MIGRATE timeout (default 60s; --classic)")
+		c.Flags().BoolVar(&opts.Replace, "replace", false, "overwrite keys the target has already (MIGRATE REPLACE; --classic)")
+		c.Flags().BoolVar(&opts.Classic, "classic", false, "move slots as redis-cli --cluster does (MIGRATE, ASK redirections) instead of shoal's own moves")
 	}
 	var from, to string
 	var count int

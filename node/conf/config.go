@@ -176,6 +176,7 @@ type Config struct {
 	ShardDurability                 string // shard-durability (shoal's): async or safe
 	ShardDurabilityTimeout          int    // shard-durability-timeout (shoal's), ms
 	MetricsPort                     int    // metrics-port (shoal's): HTTP metrics, 0 = none
+	MovePauseBudget                 int    // move-pause-budget (shoal's), ms: a slot move's longest write pause
 
 	vals []string // canonical (CONFIG GET) value of every directive, by registry index
 	file string   // absolute path of the config file, "" if none

@@ -166,6 +166,9 @@ var registry = [...]directive{
 	// shard-durability-timeout milliseconds closes the client's connection.
 	enum("shard-durability", fImpl|fHidden, "async,safe", "async", strF(func(c *Config) *string { return &c.ShardDurability })),
 	number("shard-durability-timeout", "", fImpl|fHidden, 1, intMax, "2000", intF(func(c *Config) *int { return &c.ShardDurabilityTimeout })),
+	// shoal's: how long a slot move (slots.Move) may pause writes for its hand-off, ms;
+	// a hand-off that would take longer is put off and tried again.
+	number("move-pause-budget", "", fImpl|fHidden, 1, 60000, "100", intF(func(c *Config) *int { return &c.MovePauseBudget })),
 	// shoal's: the HTTP port of /metrics, /healthz and /readyz (0: none).
 	number("metrics-port", "", fImpl|fHidden|fImmutable, 0, 65535, "0", intF(func(c *Config) *int { return &c.MetricsPort })),
 	str("cluster-config-file", "", fImpl|fImmutable, "nodes.conf", nil, strF(func(c *Config) *string { return &c.ClusterConfigFile })),

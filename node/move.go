@@ -1,0 +1,511 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/sentinelapi"
+	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/aof"
+)
+
+// shoal's own slot migration, the source side: a move (slots.Move, committed by the
+// sentinels) of slots from this node's shard to another is run by the shard's primary.
+//
+//  1. It connects to the target shard's primary and opens an import session
+//     (CLUSTER SYNCSLOTS id slots: the target drops whatever it has of those slots and
+//     takes this connection's writes to them).
+//  2. At an instant T (every stripe held) the moving slots become pending in a
+//     fork-less snapshot of their own (bgsave.go's capture: a write to a pending slot
+//     serializes the slot first) and every write to them from T on is recorded (the
+//     tail: propagated commands whose key is in a moving slot).
+//  3. It sends the snapshot, slot by slot as AOF commands (collections in batches of
+//     elements), then the tail as it grows, until what is left is small.
+//  4. The hand-off: writes on this node pause (CLIENT PAUSE WRITE's barrier), the rest
+//     of the tail goes, the target confirms it applied everything, and the sentinels
+//     commit the move done — the slots are the target's from that epoch. This node
+//     follows the new epoch before the pause ends, so paused writers get MOVED. If the
+//     target does not confirm within move-pause-budget the pause ends and the hand-off
+//     is tried again later.
+//  5. The moved slots' keys are deleted here.
+//
+// Any failure starts the move again from 1 (the target drops what it got); after
+// moveAttempts failures in a row the move is rolled back. A failover of either shard
+// leaves the move to the new primaries: the source's new primary starts it again.
+
+// mover is a move in progress on its source: the snapshot of the moving slots and
+// the tail of their writes.
+type mover struct {
+	move slots.Move
+	snap *bgsave
+
+	mu     sync.Mutex
+	tail   []byte // RESP commands of the writes to the moving slots not yet sent
+	failed string // why the tail cannot go on (a FLUSHALL …): the move starts again
+}
+
+// maxMoveTail bounds the writes a move holds while the target catches up.
+const maxMoveTail = 256 << 20
+
+// moveAttempts is how many failed attempts in a row roll a move back.
+const moveAttempts = 10
+
+// record adds the writes among cmds to the moving slots to the tail. The caller
+// holds the commands' stripes.
+func (m *mover) record(s *Server, cmds []aof.Cmd) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range cmds {
+		if len(c.Args) == 0 || c.DB > 0 {
+			continue
+		}
+		cmd := s.table.lookup(c.Args[0])
+		if cmd == nil {
+			continue
+		}
+		if cmd.subs != nil && len(c.Args) > 1 {
+			if sub := cmd.subcommand(c.Args[1]); sub != nil {
+				cmd = sub
+			}
+		}
+		slot := -1
+		cmd.EachKey(c.Args, func(i int, _ *spec.KeySpec) {
+			if slot < 0 {
+				slot = slots.KeySlot(c.Args[i])
+			}
+		})
+		switch {
+		case slot < 0:
+			if cmd.Name == "flushall" || cmd.Name == "flushdb" {
+				m.failed = "the data set was flushed"
+			}
+		case m.move.Slots.Contains(slot):
+			m.tail = aof.AppendCommand(m.tail, c.Args...)
+			if len(m.tail) > maxMoveTail {
+				m.failed = "the target fell too far behind"
+			}
+		}
+	}
+}
+
+// takeTail returns the tail recorded so far and empties it; err when the move cannot
+// go on.
+func (m *mover) takeTail(buf []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failed != "" {
+		return buf, errors.New(m.failed)
+	}
+	buf = append(buf, m.tail...)
+	m.tail = m.tail[:0]
+	return buf, nil
+}
+
+// moverSet is the moves this node runs as their source, by ID.
+type moverSet struct {
+	mu      sync.Mutex
+	running map[string]chan struct{} // closed to stop the move's goroutine
+}
+
+// followMoves starts the moves top gives this node as their source's primary and
+// stops those it no longer does (ended, or the shard has another primary now).
+func (s *Server) followMoves(top *slots.Topology) {
+	ms := &s.movers
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	mine := map[string]slots.Move{}
+	if sh, ok := top.ShardOf(s.cluster.myID); ok && sh.Primary == s.cluster.myID {
+		for _, m := range top.Moves() {
+			if m.From == sh.ID {
+				mine[m.ID] = m
+			}
+		}
+	}
+	for id, stop := range ms.running {
+		if _, ok := mine[id]; !ok {
+			close(stop)
+			delete(ms.running, id)
+		}
+	}
+	for id, m := range mine {
+		if _, ok := ms.running[id]; ok {
+			continue
+		}
+		if ms.running == nil {
+			ms.running = map[string]chan struct{}{}
+		}
+		stop := make(chan struct{})
+		ms.running[id] = stop
+		s.goTracked(func() { s.runMove(m, stop) })
+	}
+}
+
+// runMove runs a move until it ends or stop closes.
+func (s *Server) runMove(m slots.Move, stop chan struct{}) {
+	defer func() {
+		ms := &s.movers
+		ms.mu.Lock()
+		if ms.running[m.ID] == stop {
+			delete(ms.running, m.ID)
+		}
+		ms.mu.Unlock()
+	}()
+	for failures := 0; ; {
+		done, err := s.moveOnce(m, stop)
+		if done || stopped(stop, s.stop) {
+			return
+		}
+		failures++
+		s.log.Warningf("Slot move %s (slots %s): %v (attempt %d)", m.ID, m.Slots, err, failures)
+		if failures >= moveAttempts {
+			if err := s.proposeMoveEnd(m.ID, slots.MoveRolledBack); err != nil {
+				s.log.Warningf("Slot move %s: rolling back: %v", m.ID, err)
+			} else {
+				s.log.Noticef("Slot move %s rolled back after %d failed attempts", m.ID, failures)
+				return
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-s.stop:
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// stopped reports whether any of chans is closed.
+func stopped(chans ...chan struct{}) bool {
+	for _, c := range chans {
+		select {
+		case <-c:
+			return true
+		default:
+		}
+	}
+	return false
+}
+
+// moveOnce makes one attempt at a move: done when it ended (here or elsewhere).
+func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err error) {
+	top := s.clusterView()
+	to, ok := top.ShardOf(m.To)
+	var target slots.Node
+	if !ok {
+		for _, sh := range top.Shards() {
+			if sh.ID == m.To {
+				to, ok = sh, true
+			}
+		}
+	}
+	if ok && to.Primary != "" {
+		target, ok = top.Node(to.Primary)
+	}
+	if !ok || target.ID == "" {
+		return false, fmt.Errorf("the target shard %s has no primary", m.To)
+	}
+	addr := net.JoinHostPort(target.IP, strconv.Itoa(target.Port))
+	cfg := s.config()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	link := &moveLink{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 256<<10),
+		acks: make(chan string, 16)}
+	if cfg.Masterauth != "" {
+		args := [][]byte{[]byte("AUTH"), []byte(cfg.Masterauth)}
+		if cfg.Masteruser != "" {
+			args = [][]byte{[]byte("AUTH"), []byte(cfg.Masteruser), []byte(cfg.Masterauth)}
+		}
+		link.send(aof.AppendCommand(nil, args...))
+	}
+	link.send(aof.AppendCommand(nil, []byte("CLUSTER"), []byte("SYNCSLOTS"), []byte(m.ID), []byte(m.Slots.String())))
+	go link.readReplies()
+	if err := link.sync(30 * time.Second); err != nil {
+		return false, fmt.Errorf("opening the import on %s: %w", addr, err)
+	}
+
+	mv := &mover{move: m, snap: &bgsave{now: s.eng.Now(), aofFormat: true}}
+	for _, r := range m.Slots {
+		for slot := r.Start; slot <= r.End; slot++ {
+			mv.snap.pending[slot] = true
+		}
+	}
+	var all storage.LockSet
+	all.AddAll()
+	s.eng.Lock(&all)
+	if !s.moving.CompareAndSwap(nil, mv) {
+		s.eng.Unlock(&all)
+		return false, errors.New("another move from this node is running")
+	}
+	s.eng.Unlock(&all)
+	defer s.moving.CompareAndSwap(mv, nil)
+	s.log.Noticef("Slot move %s: sending slots %s to %s", m.ID, m.Slots, addr)
+
+	// The snapshot, slot by slot (a slot written to meanwhile was captured already).
+	var buf []byte
+	for _, r := range m.Slots {
+		for slot := r.Start; slot <= r.End; slot++ {
+			s.eng.LockSlot(slot)
+			mv.snap.capture(s.eng, slot)
+			s.eng.UnlockSlot(slot)
+			mv.snap.mu.Lock()
+			for _, ch := range mv.snap.chunks {
+				buf = append(buf, ch...)
+			}
+			mv.snap.chunks = mv.snap.chunks[:0]
+			err := mv.snap.err
+			mv.snap.mu.Unlock()
+			if err != nil {
+				return false, err
+			}
+			if len(buf) >= 256<<10 {
+				if err := link.send(buf); err != nil {
+					return false, err
+				}
+				buf = buf[:0]
+			}
+			if stopped(stop, s.stop) {
+				return false, errors.New("stopped")
+			}
+		}
+	}
+	if err := link.send(buf); err != nil {
+		return false, err
+	}
+	// The tail, until what is left is small enough to hand off.
+	budget := time.Duration(cfg.MovePauseBudget) * time.Millisecond
+	for try := 0; ; try++ {
+		if stopped(stop, s.stop) {
+			return false, errors.New("stopped")
+		}
+		for {
+			if buf, err = mv.takeTail(buf[:0]); err != nil {
+				return false, err
+			}
+			if err := link.send(buf); err != nil {
+				return false, err
+			}
+			if err := link.sync(time.Minute); err != nil {
+				return false, err
+			}
+			if mv.tailLen() < 64<<10 {
+				break
+			}
+		}
+		done, err := s.handOff(m, mv, link, budget)
+		if done || err != nil {
+			return done, err
+		}
+		if try%10 == 9 {
+			s.log.Warningf("Slot move %s: the target did not catch up within move-pause-budget (%v) in %d tries", m.ID, budget, try+1)
+		}
+		time.Sleep(time.Duration(10*(try%10+1)) * time.Millisecond)
+	}
+}
+
+// tailLen is the size of the tail not yet sent.
+func (m *mover) tailLen() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tail)
+}
+
+// handOff pauses writes, sends the rest of the tail and, if the target confirms
+// within budget, commits the move done and follows the new epoch before writes go
+// on. done is false (and err nil) when the target was too slow: the caller tries
+// again.
+func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Duration) (done bool, err error) {
+	start := time.Now()
+	s.pauseClients(start.Add(time.Minute), false, true)
+	defer s.unpauseClients()
+	buf, err := mv.takeTail(nil)
+	if err != nil {
+		return false, err
+	}
+	if err := link.send(buf); err != nil {
+		return false, err
+	}
+	if err := link.sync(budget - time.Since(start)); err != nil {
+		if errors.Is(err, errMoveSlow) {
+			return false, nil
+		}
+		return false, err
+	}
+	// Everything written to the slots is on the target: commit. The outcome must be
+	// known before writes go on here (a commit that happened unseen would lose them),
+	// so an uncertain answer is asked again, with the same request ID.
+	if err := s.proposeMoveEnd(m.ID, slots.MoveDone); err != nil {
+		return false, err
+	}
+	s.log.Noticef("Slot move %s: slots %s handed off (writes paused %v)", m.ID, m.Slots, time.Since(start).Round(time.Millisecond))
+	s.moving.CompareAndSwap(mv, nil)
+	s.goTracked(func() { s.dropMovedSlots(m.Slots) })
+	return true, nil
+}
+
+// proposeMoveEnd commits the end of move id and waits until this node follows it.
+// A refusal (the move is gone: ended elsewhere, or cancelled) is an error; an
+// uncertain outcome is asked again with the same request until a sentinel answers.
+func (s *Server) proposeMoveEnd(id, phase string) error {
+	var req [12]byte
+	rand.Read(req[:])
+	ch := slots.Change{Op: slots.OpEndMove, Move: id, Phase: phase, Req: hex.EncodeToString(req[:])}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		epoch, err := sentinelapi.Propose(ctx, s.sentinels(), ch)
+		if err == nil {
+			err = s.awaitEpoch(ctx, epoch)
+			cancel()
+			return err
+		}
+		cancel()
+		if sentinelapi.IsRefusal(err) || time.Now().After(deadline) {
+			return errReply(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// dropMovedSlots deletes this node's keys of slots it no longer owns after a move,
+// a slot at a time (each deletion propagated, so replicas and the AOF follow).
+func (s *Server) dropMovedSlots(rs slots.Ranges) {
+	db := s.eng.DB(0).ForWrite()
+	for _, r := range rs {
+		for slot := r.Start; slot <= r.End; slot++ {
+			s.eng.LockSlot(slot)
+			s.dropSlotKeys(db, slot)
+			s.eng.UnlockSlot(slot)
+		}
+	}
+}
+
+// moveLink is the source's connection to the target: commands written, replies read
+// by readReplies; sync waits until the target answered everything sent.
+type moveLink struct {
+	conn net.Conn
+	r    *bufio.Reader
+	w    *bufio.Writer
+	acks chan string // sync tokens echoed back; closed with the first error
+	err  error       // set before acks closes
+	seq  int
+}
+
+var errMoveSlow = errors.New("the target did not answer in time")
+
+// send writes buf (whole commands) to the target.
+func (l *moveLink) send(buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	l.conn.SetWriteDeadline(time.Now().Add(time.Minute))
+	if _, err := l.w.Write(buf); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sync flushes what was sent and an ECHO of a fresh token, and waits up to d for the
+// token: the target has applied everything before it.
+func (l *moveLink) sync(d time.Duration) error {
+	l.seq++
+	token := "shoal-move-sync-" + strconv.Itoa(l.seq)
+	if err := l.send(aof.AppendCommand(nil, []byte("ECHO"), []byte(token))); err != nil {
+		return err
+	}
+	if err := l.w.Flush(); err != nil {
+		return err
+	}
+	timer := time.NewTimer(max(d, time.Millisecond))
+	defer timer.Stop()
+	for {
+		select {
+		case got, ok := <-l.acks:
+			if !ok {
+				return l.err
+			}
+			if got == token {
+				return nil
+			}
+		case <-timer.C:
+			return errMoveSlow
+		}
+	}
+}
+
+// readReplies reads the target's replies: the first error reply (or a failed read)
+// ends the link; echoed sync tokens go to acks.
+func (l *moveLink) readReplies() {
+	for {
+		tok, err := readMoveReply(l.r, 0)
+		if err != nil {
+			l.err = err
+			close(l.acks)
+			return
+		}
+		if tok != "" {
+			l.acks <- tok
+		}
+	}
+}
+
+// readMoveReply reads one RESP2 reply: an error reply is returned as an error; a bulk
+// string holding a sync token is returned; anything else is skipped.
+func readMoveReply(r *bufio.Reader, depth int) (string, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	if len(line) < 3 || depth > 8 {
+		return "", errors.New("the target's reply is malformed")
+	}
+	body := string(line[1 : len(line)-2])
+	switch line[0] {
+	case '-':
+		return "", fmt.Errorf("the target answered: %s", body)
+	case '+', ':':
+		return "", nil
+	case '$':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < -1 || n > 512<<20 {
+			return "", errors.New("the target's reply is malformed")
+		}
+		if n < 0 {
+			return "", nil
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return "", err
+		}
+		if s := string(b[:n]); len(s) > 16 && s[:16] == "shoal-move-sync-" {
+			return s, nil
+		}
+		return "", nil
+	case '*':
+		n, err := strconv.Atoi(body)
+		if err != nil || n > 1<<20 {
+			return "", errors.New("the target's reply is malformed")
+		}
+		for range max(n, 0) {
+			if _, err := readMoveReply(r, depth+1); err != nil {
+				return "", err
+			}
+		}
+		return "", nil
+	}
+	return "", errors.New("the target's reply is malformed")
+}
