@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/slots"
 )
 
 // The sentinel's Prometheus metrics, read when scraped (nothing on the failover path
@@ -75,13 +76,15 @@ var (
 	descVoters = prometheus.NewDesc("shoal_raft_voters", "Voting members of the sentinel group.", nil, nil)
 	descEpoch  = prometheus.NewDesc("shoal_cluster_epoch", "The epoch of the committed topology.", nil, nil)
 	descMoving = prometheus.NewDesc("shoal_cluster_slots_migrating",
-		"Slots the committed topology marks migrating (a reshard or a redis-cli --cluster move in progress).", nil, nil)
+		"Slots the committed topology has moving: Redis-style migrations (redis-cli --cluster) and shoal's slot moves.", nil, nil)
+	descMoves = prometheus.NewDesc("shoal_cluster_slot_moves",
+		"Slot moves (shoal's own migration) under way in the committed topology, by phase.", []string{"phase"}, nil)
 	descUp = prometheus.NewDesc("shoal_up", "1: the process answers.", []string{"role"}, nil)
 )
 
 func (c sentinelCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descFailovers, descVoteRounds, descEvents, descMasters, descDown, descLeader,
-		descTerm, descCommit, descApplied, descLast, descVoters, descEpoch, descMoving, descUp} {
+		descTerm, descCommit, descApplied, descLast, descVoters, descEpoch, descMoving, descMoves, descUp} {
 		ch <- d
 	}
 	for _, d := range gossip.Descs {
@@ -129,7 +132,16 @@ func (c sentinelCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descVoters, float64(len(s.store.Voters())))
 	top := s.store.Topology()
 	gauge(descEpoch, float64(top.Epoch()))
-	gauge(descMoving, float64(len(top.Migrations())))
+	moving := 0
+	phases := map[string]int{slots.MovePreparing: 0, slots.MoveStreaming: 0, slots.MoveCatchingUp: 0, slots.MoveHandingOff: 0}
+	for _, m := range top.Moves() {
+		phases[m.Phase]++
+		moving += m.Slots.Len()
+	}
+	gauge(descMoving, float64(len(top.Migrations())+moving))
+	for phase, n := range phases {
+		gauge(descMoves, float64(n), phase)
+	}
 	gauge(descUp, 1, "sentinel")
 	s.gossip.CollectMetrics(ch)
 	m := s.metrics

@@ -369,6 +369,7 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 				s.reconcileRole(top)
 				s.redirectBlocked(top)
 				s.followMoves(top)
+				s.followImports(cur, top)
 				s.kickLease()
 				select { // the saver writes the latest topology to cluster-config-file
 				case s.cluster.save <- struct{}{}:
@@ -395,8 +396,15 @@ func (c *Client) clusterOn() bool {
 // answers the redirect when it does not run here; false means the command is done.
 func (s *Server) redirect(c *Client, cmd *Command) bool {
 	c.routed = false
-	if c.obeys() || c.importing != "" {
-		return true // (an import session writes the slots of its move: move_import.go)
+	if c.obeys() {
+		return true
+	}
+	if c.importing != "" { // an import session writes the slots of its move while it lasts
+		if !s.importing(c.importing) {
+			c.reject("ERR move " + c.importing + " is over")
+			return false
+		}
+		return true
 	}
 	top := s.cluster.top.Load()
 	cfg := s.config()
@@ -624,6 +632,9 @@ func clusterDefs() []def {
 		{name: "cluster|bumpepoch", fn: cmdClusterBumpepoch, lock: lockNone},
 		{name: "cluster|help", fn: cmdClusterHelp, lock: lockNone},
 		{name: "cluster|syncslots", fn: cmdClusterSyncslots, lock: lockNone},
+		{name: "cluster|migrateslots", fn: cmdClusterMigrateslots, lock: lockNone},
+		{name: "cluster|getslotmigrations", fn: cmdClusterGetslotmigrations, lock: lockNone},
+		{name: "cluster|cancelslotmigrations", fn: cmdClusterCancelslotmigrations, lock: lockNone},
 	}
 }
 

@@ -84,7 +84,14 @@ var (
 	descLeaseLost    = desc("shoal_write_lease_lost_total", "Times this primary's write lease ran out.")
 	descSafeTimeouts = desc("shoal_shard_durability_timeouts_total",
 		"Safe-mode writes no replica acknowledged within shard-durability-timeout (their connection closed).")
-	descSlotKeys = desc("shoal_slot_keys", "Keys in a hash slot (slots holding keys only).", "slot")
+	descSlotKeys    = desc("shoal_slot_keys", "Keys in a hash slot (slots holding keys only).", "slot")
+	descMoveRunning = desc("shoal_slot_move_running", "1 while this node sends a slot move (shoal's own migration).")
+	descMoveKeys    = desc("shoal_slot_move_keys", "Keys the moving slots held when the running move's snapshot began.")
+	descMoveSent    = desc("shoal_slot_move_keys_sent", "Keys of the running move sent so far.")
+	descMoveBytes   = desc("shoal_slot_move_bytes_sent", "Bytes of the running move sent so far (keys, then writes).")
+	descMovesDone   = desc("shoal_slot_moves_handed_off_total", "Slot moves this node handed off as their source.")
+	descMoveFails   = desc("shoal_slot_move_attempts_failed_total", "Attempts at slot moves that failed here (each started again).")
+	descMovesBack   = desc("shoal_slot_moves_rolled_back_total", "Slot moves this node rolled back after failing again and again.")
 )
 
 var nodeDescs = []*prometheus.Desc{descNodeUp, descInfo, descUptime, descStartTime, descClients, descBlocked,
@@ -93,7 +100,8 @@ var nodeDescs = []*prometheus.Desc{descNodeUp, descInfo, descUptime, descStartTi
 	descMemPeak, descMemDataset, descMemMax, descDBKeys, descDBExpiring, descLoading, descDirty, descLastSave, descBgsave,
 	descBgsaveOK, descAOF, descReplicas, descReplOffset, descSlaveOffset, descSlaveLag, descReplLagBytes, descLinkUp,
 	descLastIO, descSyncing, descSlaveOff, descClusterOn, descClusterState, descSlotsAssign, descSlotsOK, descSlotsFail,
-	descKnownNodes, descClusterSize, descEpoch, descLeaseHeld, descLeaseLost, descSafeTimeouts}
+	descKnownNodes, descClusterSize, descEpoch, descLeaseHeld, descLeaseLost, descSafeTimeouts, descMoveRunning,
+	descMoveKeys, descMoveSent, descMoveBytes, descMovesDone, descMoveFails, descMovesBack}
 
 func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append(nodeDescs, gossip.Descs...) {
@@ -197,6 +205,16 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		m.gauge(descLeaseHeld, float64(b2i(s.lease.held.Load())))
 		m.counter(descLeaseLost, s.lease.lost.Load())
 		s.cluster.gossip.Load().CollectMetrics(ch)
+		mv := s.moving.Load()
+		m.gauge(descMoveRunning, float64(b2i(mv != nil)))
+		if mv != nil {
+			m.gauge(descMoveKeys, float64(mv.keys.Load()))
+			m.gauge(descMoveSent, float64(mv.keysSent.Load()))
+			m.gauge(descMoveBytes, float64(mv.bytesSent.Load()))
+		}
+		m.counter(descMovesDone, s.movers.handedOff.Load())
+		m.counter(descMoveFails, s.movers.failed.Load())
+		m.counter(descMovesBack, s.movers.rolledBack.Load())
 	}
 	m.counter(descSafeTimeouts, st.safeTimeouts.Load())
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-db/shoal/node/spec"
@@ -47,8 +48,11 @@ import (
 // mover is a move in progress on its source: the snapshot of the moving slots and
 // the tail of their writes.
 type mover struct {
-	move slots.Move
-	snap *bgsave
+	move  slots.Move
+	snap  *bgsave
+	start time.Time
+	// Progress: keys in the moving slots at T, keys and bytes sent so far.
+	keys, keysSent, bytesSent atomic.Int64
 
 	mu     sync.Mutex
 	tail   []byte // RESP commands of the writes to the moving slots not yet sent
@@ -112,10 +116,12 @@ func (m *mover) takeTail(buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
-// moverSet is the moves this node runs as their source, by ID.
+// moverSet is the moves this node runs as their source, by ID, and their counts.
 type moverSet struct {
 	mu      sync.Mutex
 	running map[string]chan struct{} // closed to stop the move's goroutine
+
+	handedOff, failed, rolledBack atomic.Int64 // moves handed off, attempts failed, moves rolled back
 }
 
 // followMoves starts the moves top gives this node as their source's primary and
@@ -167,11 +173,13 @@ func (s *Server) runMove(m slots.Move, stop chan struct{}) {
 			return
 		}
 		failures++
+		s.movers.failed.Add(1)
 		s.log.Warningf("Slot move %s (slots %s): %v (attempt %d)", m.ID, m.Slots, err, failures)
 		if failures >= moveAttempts {
 			if err := s.proposeMoveEnd(m.ID, slots.MoveRolledBack); err != nil {
 				s.log.Warningf("Slot move %s: rolling back: %v", m.ID, err)
 			} else {
+				s.movers.rolledBack.Add(1)
 				s.log.Noticef("Slot move %s rolled back after %d failed attempts", m.ID, failures)
 				return
 			}
@@ -238,7 +246,8 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		return false, fmt.Errorf("opening the import on %s: %w", addr, err)
 	}
 
-	mv := &mover{move: m, snap: &bgsave{now: s.eng.Now(), aofFormat: true}}
+	mv := &mover{move: m, snap: &bgsave{now: s.eng.Now(), aofFormat: true}, start: time.Now()}
+	db := s.eng.DB(0)
 	for _, r := range m.Slots {
 		for slot := r.Start; slot <= r.End; slot++ {
 			mv.snap.pending[slot] = true
@@ -251,15 +260,24 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		s.eng.Unlock(&all)
 		return false, errors.New("another move from this node is running")
 	}
+	for _, r := range m.Slots {
+		for slot := r.Start; slot <= r.End; slot++ {
+			mv.keys.Add(int64(db.SlotSize(slot)))
+		}
+	}
 	s.eng.Unlock(&all)
 	defer s.moving.CompareAndSwap(mv, nil)
-	s.log.Noticef("Slot move %s: sending slots %s to %s", m.ID, m.Slots, addr)
+	s.log.Noticef("Slot move %s: sending slots %s (%d keys) to %s", m.ID, m.Slots, mv.keys.Load(), addr)
+	s.setMovePhase(m.ID, slots.MoveStreaming)
 
 	// The snapshot, slot by slot (a slot written to meanwhile was captured already).
 	var buf []byte
 	for _, r := range m.Slots {
 		for slot := r.Start; slot <= r.End; slot++ {
 			s.eng.LockSlot(slot)
+			if mv.snap.pending[slot] {
+				mv.keysSent.Add(int64(db.SlotSize(slot)))
+			}
 			mv.snap.capture(s.eng, slot)
 			s.eng.UnlockSlot(slot)
 			mv.snap.mu.Lock()
@@ -273,6 +291,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 				return false, err
 			}
 			if len(buf) >= 256<<10 {
+				mv.bytesSent.Add(int64(len(buf)))
 				if err := link.send(buf); err != nil {
 					return false, err
 				}
@@ -283,9 +302,12 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 			}
 		}
 	}
+	mv.bytesSent.Add(int64(len(buf)))
 	if err := link.send(buf); err != nil {
 		return false, err
 	}
+	mv.keysSent.Store(mv.keys.Load())
+	s.setMovePhase(m.ID, slots.MoveCatchingUp)
 	// The tail, until what is left is small enough to hand off.
 	budget := time.Duration(cfg.MovePauseBudget) * time.Millisecond
 	for try := 0; ; try++ {
@@ -296,6 +318,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 			if buf, err = mv.takeTail(buf[:0]); err != nil {
 				return false, err
 			}
+			mv.bytesSent.Add(int64(len(buf)))
 			if err := link.send(buf); err != nil {
 				return false, err
 			}
@@ -305,6 +328,9 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 			if mv.tailLen() < 64<<10 {
 				break
 			}
+		}
+		if try == 0 {
+			s.setMovePhase(m.ID, slots.MoveHandingOff)
 		}
 		done, err := s.handOff(m, mv, link, budget)
 		if done || err != nil {
@@ -351,10 +377,22 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 	if err := s.proposeMoveEnd(m.ID, slots.MoveDone); err != nil {
 		return false, err
 	}
-	s.log.Noticef("Slot move %s: slots %s handed off (writes paused %v)", m.ID, m.Slots, time.Since(start).Round(time.Millisecond))
+	s.movers.handedOff.Add(1)
+	s.log.Noticef("Slot move %s: slots %s handed off after %v (writes paused %v)", m.ID, m.Slots,
+		time.Since(mv.start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	s.moving.CompareAndSwap(mv, nil)
 	s.goTracked(func() { s.dropMovedSlots(m.Slots) })
 	return true, nil
+}
+
+// setMovePhase records where a move stands in the sentinels' topology (best effort:
+// the phase informs operators; the move goes on whatever it says).
+func (s *Server) setMovePhase(id, phase string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := sentinelapi.Propose(ctx, s.sentinels(), slots.Change{Op: slots.OpMovePhase, Move: id, Phase: phase}); err != nil {
+		s.log.Verbosef("Slot move %s: recording phase %s: %v", id, phase, err)
+	}
 }
 
 // proposeMoveEnd commits the end of move id and waits until this node follows it.

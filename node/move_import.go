@@ -1,6 +1,12 @@
 package node
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
 	"github.com/shoal-db/shoal/slots"
 	"github.com/shoal-db/shoal/storage"
 )
@@ -73,4 +79,184 @@ func (s *Server) dropSlotKeys(db *storage.DB, slot int) {
 			s.propagateDel(0, k, true)
 		}
 	}
+}
+
+// importing reports whether move id, to this node's shard, is still under way.
+func (s *Server) importing(id string) bool {
+	top := s.clusterView()
+	sh, ok := top.ShardOf(s.cluster.myID)
+	if !ok {
+		return false
+	}
+	for _, m := range top.Moves() {
+		if m.ID == id {
+			return m.To == sh.ID
+		}
+	}
+	return false
+}
+
+// followImports drops, on the primary of a move's target shard, what a move that
+// ended without handing its slots over (rolled back, cancelled) had sent: the slots
+// are not this shard's. It waits a moment first, so that a write of the import session
+// that passed its check before the move ended is done.
+func (s *Server) followImports(prev, top *slots.Topology) {
+	if prev == nil {
+		return
+	}
+	sh, ok := top.ShardOf(s.cluster.myID)
+	if !ok || sh.Primary != s.cluster.myID {
+		return
+	}
+	var drop slots.Ranges
+	for _, m := range prev.Moves() {
+		if m.To != sh.ID || slices.ContainsFunc(top.Moves(), func(x slots.Move) bool { return x.ID == m.ID }) {
+			continue
+		}
+		drop = drop.Union(m.Slots.Minus(sh.Slots))
+	}
+	if drop.Len() == 0 {
+		return
+	}
+	s.goTracked(func() {
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(time.Second):
+		}
+		// Not the slots that are this shard's now, or that another move brings here.
+		now := s.clusterView()
+		if sh, ok := now.ShardOf(s.cluster.myID); ok {
+			drop = drop.Minus(sh.Slots)
+			for _, m := range now.Moves() {
+				if m.To == sh.ID {
+					drop = drop.Minus(m.Slots)
+				}
+			}
+		}
+		if drop.Len() > 0 {
+			s.log.Noticef("Dropping the keys a slot move that did not hand off sent here (slots %s)", drop)
+			s.dropMovedSlots(drop)
+		}
+	})
+}
+
+// cmdClusterMigrateslots is CLUSTER MIGRATESLOTS SLOTSRANGE start end [start end …]
+// NODE node-id [SLOTSRANGE … NODE …] (Valkey 9's form): moves of the given slots,
+// which must be this primary's shard's, to the shard of each node named, with shoal's
+// own migration. It answers once the moves are committed; they run in the background
+// (CLUSTER GETSLOTMIGRATIONS shows them).
+func cmdClusterMigrateslots(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	top := s.clusterView()
+	mine, ok := top.ShardOf(s.cluster.myID)
+	if !ok || mine.Primary != s.cluster.myID {
+		c.Err("ERR only the primary of a shard can move its slots")
+		return
+	}
+	type group struct {
+		slots slots.Ranges
+		to    string
+	}
+	var groups []group
+	var cur slots.Ranges
+	args := c.args[2:]
+	for len(args) > 0 {
+		switch {
+		case equalFold(args[0], "SLOTSRANGE"):
+			args = args[1:]
+			for len(args) >= 2 && !equalFold(args[0], "NODE") && !equalFold(args[0], "SLOTSRANGE") {
+				a, err1 := strconv.Atoi(string(args[0]))
+				b, err2 := strconv.Atoi(string(args[1]))
+				if err1 != nil || err2 != nil || a < 0 || b < a || b >= slots.Count {
+					c.Err("ERR Invalid or out of range slot")
+					return
+				}
+				cur = cur.Union(slots.Ranges{{Start: a, End: b}})
+				args = args[2:]
+			}
+		case equalFold(args[0], "NODE") && len(args) >= 2 && cur.Len() > 0:
+			sh, ok := top.ShardOf(string(args[1]))
+			if !ok || sh.ID == mine.ID {
+				c.Err("ERR Unknown node or a node of this shard " + string(args[1]))
+				return
+			}
+			if cur.Minus(mine.Slots).Len() != 0 {
+				c.Err("ERR slots " + cur.Minus(mine.Slots).String() + " are not this shard's")
+				return
+			}
+			groups = append(groups, group{cur, sh.ID})
+			cur, args = nil, args[2:]
+		default:
+			c.Err(errSyntax)
+			return
+		}
+	}
+	if len(groups) == 0 || cur.Len() > 0 {
+		c.Err(errSyntax)
+		return
+	}
+	for _, g := range groups {
+		var id [8]byte
+		rand.Read(id[:])
+		if err := s.propose(slots.Change{Op: slots.OpBeginMove, Move: hex.EncodeToString(id[:]), Shard: mine.ID, To: g.to,
+			Slots: g.slots.String()}); err != nil {
+			c.Err(err.Error())
+			return
+		}
+	}
+	c.OK()
+}
+
+// cmdClusterGetslotmigrations is CLUSTER GETSLOTMIGRATIONS: the moves under way, each
+// a map (id, slots, source and target shards, phase), with the progress of the one
+// this node sends (keys, keys-sent, bytes-sent, elapsed-ms).
+func cmdClusterGetslotmigrations(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	moves := c.s.clusterView().Moves()
+	running := c.s.moving.Load()
+	c.w.Array(len(moves))
+	for _, m := range moves {
+		kv := [][2]string{{"id", m.ID}, {"slots", m.Slots.String()}, {"source", m.From}, {"target", m.To}, {"phase", m.Phase}}
+		if running != nil && running.move.ID == m.ID {
+			kv = append(kv, [2]string{"keys", strconv.FormatInt(running.keys.Load(), 10)},
+				[2]string{"keys-sent", strconv.FormatInt(running.keysSent.Load(), 10)},
+				[2]string{"bytes-sent", strconv.FormatInt(running.bytesSent.Load(), 10)},
+				[2]string{"elapsed-ms", strconv.FormatInt(time.Since(running.start).Milliseconds(), 10)})
+		}
+		c.w.Map(len(kv))
+		for _, p := range kv {
+			c.w.BulkString(p[0])
+			c.w.BulkString(p[1])
+		}
+	}
+}
+
+// cmdClusterCancelslotmigrations is CLUSTER CANCELSLOTMIGRATIONS: the moves from or to
+// this node's shard are rolled back (the slots stay their source's); it answers how
+// many.
+func cmdClusterCancelslotmigrations(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	s := c.s
+	top := s.clusterView()
+	sh, ok := top.ShardOf(s.cluster.myID)
+	n := 0
+	for _, m := range top.Moves() {
+		if !ok || m.From != sh.ID && m.To != sh.ID {
+			continue
+		}
+		if err := s.propose(slots.Change{Op: slots.OpEndMove, Move: m.ID, Phase: slots.MoveRolledBack}); err != nil {
+			c.Err(err.Error())
+			return
+		}
+		n++
+	}
+	c.w.Int(int64(n))
 }

@@ -1,11 +1,17 @@
 package node
 
-import "github.com/shoal-db/shoal/node/spec"
+import (
+	"strings"
+
+	"github.com/shoal-db/shoal/node/spec"
+)
 
 // extraSpec returns the facts of the few commands clients send that Redis 7.0 lacks but
 // Redis 7.2 added (CLIENT SETINFO is sent by go-redis and redis-py on connect; CLIENT
 // NO-TOUCH by tooling; CLUSTER MYSHARDID by cluster clients and tooling), as Redis 7.2
-// reports them; nil for anything else.
+// reports them, and of shoal's own slot-move commands (CLUSTER MIGRATESLOTS,
+// GETSLOTMIGRATIONS and CANCELSLOTMIGRATIONS, named as Valkey 9 names them, and the
+// internal SYNCSLOTS); nil for anything else.
 func extraSpec(fullName string) *spec.Command {
 	conn := []string{"@slow", "@connection"}
 	flags := []string{"noscript", "loading", "stale"}
@@ -30,6 +36,20 @@ func extraSpec(fullName string) *spec.Command {
 			Parent: spec.Reference().ByName["cluster"],
 			Docs: []any{"summary", "Opens the import session of a slot move (shoal's own migration; sent by the source node).",
 				"since", "7.0.15", "group", "cluster", "complexity", "O(N) where N is the number of keys dropped"}}
+	case "cluster|migrateslots", "cluster|getslotmigrations", "cluster|cancelslotmigrations": // Valkey 9's names
+		name, _ := strings.CutPrefix(fullName, "cluster|")
+		c := &spec.Command{Name: name, FullName: fullName, Arity: -2, FlagNames: []string{"admin", "stale"},
+			Flags: spec.Admin | spec.Stale, Categories: []string{"@admin", "@slow", "@dangerous"},
+			Parent: spec.Reference().ByName["cluster"],
+			Docs: []any{"summary", map[string]string{
+				"migrateslots":         "Moves slots, with their keys, to another shard in one hand-off (shoal's own migration).",
+				"getslotmigrations":    "Lists the slot moves under way and their progress.",
+				"cancelslotmigrations": "Rolls back the slot moves from or to this node's shard.",
+			}[name], "since", "7.0.15", "group", "cluster", "complexity", "O(N) where N is the number of slot ranges"}}
+		if name == "migrateslots" {
+			c.Arity = -6
+		}
+		return c
 	case "client|setinfo":
 		c := mk("setinfo", 4)
 		c.Tips = []string{"request_policy:all_nodes", "response_policy:all_succeeded"}

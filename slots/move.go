@@ -17,8 +17,9 @@ type Move struct {
 	Slots Ranges `json:"-"`
 	From  string `json:"from"` // the source shard
 	To    string `json:"to"`   // the target shard
-	// Phase is where the move stands: streaming (the source sends the slots' keys and
-	// then their writes), handing-off (the source paused writes to hand over); a move
+	// Phase is where the move stands: preparing (committed; the source opens the
+	// target's import), streaming (the source sends the slots' keys), catching-up (it
+	// sends the writes made since), handing-off (it pauses writes to hand over); a move
 	// that ended is no longer listed.
 	Phase string `json:"phase"`
 }
@@ -26,11 +27,22 @@ type Move struct {
 // Move phases. A move ends done or rolled back (MoveDone, MoveRolledBack: what
 // OpEndMove records), and is then gone from the topology.
 const (
+	MovePreparing  = "preparing"
 	MoveStreaming  = "streaming"
+	MoveCatchingUp = "catching-up"
 	MoveHandingOff = "handing-off"
 	MoveDone       = "done"
 	MoveRolledBack = "rolled-back"
 )
+
+// activePhase reports whether phase is one of a move under way.
+func activePhase(phase string) bool {
+	switch phase {
+	case MovePreparing, MoveStreaming, MoveCatchingUp, MoveHandingOff:
+		return true
+	}
+	return false
+}
 
 // Moves returns the moves under way, by ID.
 func (t *Topology) Moves() []Move { return slices.Clone(t.moves) }
@@ -69,7 +81,7 @@ func (t *Topology) withMoves(moves []Move) (*Topology, error) {
 		if m.ID == "" || i > 0 && t.moves[i-1].ID == m.ID {
 			return nil, fmt.Errorf("move %q: no ID, or listed twice", m.ID)
 		}
-		if m.Phase != MoveStreaming && m.Phase != MoveHandingOff {
+		if !activePhase(m.Phase) {
 			return nil, fmt.Errorf("move %s: phase %q", m.ID, m.Phase)
 		}
 		from, ok := t.shardByID(m.From)
@@ -105,12 +117,12 @@ func applyMove(c Change, shards []Shard, moves []Move) ([]Move, error) {
 		if err != nil {
 			return nil, err
 		}
-		return append(moves, Move{ID: c.Move, Slots: rs, From: c.Shard, To: c.To, Phase: MoveStreaming}), nil
+		return append(moves, Move{ID: c.Move, Slots: rs, From: c.Shard, To: c.To, Phase: MovePreparing}), nil
 	case OpMovePhase:
 		if i < 0 {
 			return nil, fmt.Errorf("no move %s", c.Move)
 		}
-		if c.Phase != MoveStreaming && c.Phase != MoveHandingOff {
+		if !activePhase(c.Phase) {
 			return nil, fmt.Errorf("move phase %q", c.Phase)
 		}
 		moves[i].Phase = c.Phase

@@ -1,9 +1,11 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-db/shoal/admin"
 	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
@@ -179,4 +182,159 @@ func TestMoveSourceFailover(t *testing.T) {
 			t.Fatalf("%s after the move: %q %v", k, v, err)
 		}
 	}
+}
+
+// TestMoveCommands: CLUSTER MIGRATESLOTS starts a move (GETSLOTMIGRATIONS lists it
+// with its progress on the source) that hands the slots off; CANCELSLOTMIGRATIONS
+// rolls a move back: the slots and every key stay with the source, and the target
+// drops what it had received.
+func TestMoveCommands(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0) // node 0: 0-8191, node 1: 8192-16383
+	src, dst := c.Client(c.Nodes[0]), c.Client(c.Nodes[1])
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
+	defer cc.Close()
+	const n = 100000
+	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range n {
+			p.Set(ctx, fmt.Sprint(keyInSlot(i%2000), ":", i), i, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]any{
+		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10"},                                     // no NODE
+		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "9000", "9001", "NODE", c.Nodes[1].ClusterID()}, // not its slots
+		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "10", "1", "NODE", c.Nodes[1].ClusterID()},      // bad range
+		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10", "NODE", "nobody"},
+	} {
+		if err := src.Do(ctx, bad...).Err(); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	// A move cancelled at once: nothing changes hands.
+	if err := src.Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "1999", "NODE", c.Nodes[1].ClusterID()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := src.Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("GETSLOTMIGRATIONS: %v %v", list, err)
+	}
+	if got, err := dst.Do(ctx, "CLUSTER", "CANCELSLOTMIGRATIONS").Int(); err != nil || got > 1 {
+		t.Fatalf("CANCELSLOTMIGRATIONS: %d %v", got, err)
+	}
+	c.waitFor("no move left", func() bool {
+		l, err := src.Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		return err == nil && len(l) == 0
+	})
+	c.waitFor("the target dropping what it received", func() bool {
+		return dst.DBSize(ctx).Val() == 0 || c.clusterOwner(ctx, 0) == c.Nodes[1].ClusterID()
+	})
+	if owner := c.clusterOwner(ctx, 0); owner == c.Nodes[0].ClusterID() {
+		if got := src.DBSize(ctx).Val(); got != n {
+			t.Errorf("the source holds %d keys after the cancelled move, want %d", got, n)
+		}
+	}
+	// A move to the end, watched through GETSLOTMIGRATIONS.
+	if err := src.Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "1000", "1999", "NODE", c.Nodes[1].ClusterID()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("the move handed off", func() bool { return c.clusterOwner(ctx, 1500) == c.Nodes[1].ClusterID() })
+	for i := range n {
+		k := fmt.Sprint(keyInSlot(i%2000), ":", i)
+		if v, err := cc.Get(ctx, k).Result(); err != nil || v != strconv.Itoa(i) {
+			t.Fatalf("%s: %q %v", k, v, err)
+		}
+	}
+}
+
+// clusterOwner is the node ID serving slot, as the sentinels' topology says.
+func (c *Cluster) clusterOwner(ctx context.Context, slot int) string {
+	top, err := sentinelapi.Topology(ctx, c.sentinelAddrs())
+	if err != nil {
+		return ""
+	}
+	sh, _ := top.Owner(slot)
+	return sh.Primary
+}
+
+// TestReshardUnderLoad: shoal cluster reshard (shoal's own moves) of 1,000 slots while
+// go-redis ClusterClients read and write them: no error reaches the application, no
+// node answers ASK, and every acknowledged counter increment is there afterwards.
+func TestReshardUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}, MaxRedirects: 16})
+	defer cc.Close()
+	const n = 200000
+	for start := 0; start < n; start += 10000 {
+		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := start; i < start+10000; i++ {
+				p.Set(ctx, fmt.Sprint(keyInSlot(i%1000), ":", i), i, 0)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var ops atomic.Int64
+	counts := make([]int64, 4)
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				j := (i*7919 + w*104729) % n
+				k := fmt.Sprint(keyInSlot(j%1000), ":", j)
+				if err := cc.Get(ctx, k).Err(); err != nil {
+					errs <- fmt.Errorf("GET %s: %w", k, err)
+					return
+				}
+				if err := cc.Incr(ctx, fmt.Sprint(keyInSlot(w*250+i%250), ":counter")).Err(); err != nil {
+					errs <- fmt.Errorf("INCR: %w", err)
+					return
+				}
+				counts[w]++
+				ops.Add(2)
+			}
+		}()
+	}
+	c.waitFor("the load running", func() bool { return ops.Load() > 1000 })
+	var out bytes.Buffer // (written by the reshard only, read after it)
+	a := c.session(&out)
+	err := a.Reshard([]string{c.Nodes[0].ClusterID()}, c.Nodes[1].ClusterID(), 1000, admin.MoveOptions{})
+	time.Sleep(200 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	if err != nil {
+		t.Fatalf("reshard: %v\n%s", err, out.String())
+	}
+	for err := range errs {
+		t.Errorf("the application saw: %v", err)
+	}
+	for i, node := range c.Nodes {
+		if info := c.Client(node).Info(ctx, "errorstats").Val(); strings.Contains(info, "errorstat_ASK") {
+			t.Errorf("node %d answered ASK:\n%s", i, info)
+		}
+	}
+	var sum int64
+	for w := range 4 {
+		for i := range 250 {
+			v, _ := cc.Get(ctx, fmt.Sprint(keyInSlot(w*250+i), ":counter")).Int64()
+			sum += v
+		}
+	}
+	if want := counts[0] + counts[1] + counts[2] + counts[3]; sum != want {
+		t.Errorf("the counters hold %d increments, %d were acknowledged", sum, want)
+	}
+	t.Logf("%d operations during the reshard; %s", ops.Load(), strings.TrimSpace(out.String()[strings.LastIndex(out.String(), "[OK]"):]))
 }
