@@ -139,6 +139,10 @@ func TestApplyChanges(t *testing.T) {
 		{slots.Change{Op: slots.OpEndMove, Move: "m1", Phase: slots.MoveDone}, false}, // over already
 		{slots.Change{Op: slots.OpBeginMove, Move: "m3", Shard: nid('1'), To: nid('2'), Slots: "100-199"}, true},
 		{slots.Change{Op: slots.OpEndMove, Move: "m3", Phase: slots.MoveRolledBack}, true},
+		{slots.Change{Op: slots.OpBeginMove, Move: "m6", Shard: nid('1'), To: nid('2'), Slots: "300-310"}, true},
+		{slots.Change{Op: slots.OpEndMove, Move: "m6", Phase: slots.MoveDone, Primary: nid('a'), NodeID: nid('b')}, false}, // a is no longer 1's primary
+		{slots.Change{Op: slots.OpEndMove, Move: "m6", Phase: slots.MoveDone, Primary: nid('d'), NodeID: nid('e')}, false}, // e is not 2's
+		{slots.Change{Op: slots.OpEndMove, Move: "m6", Phase: slots.MoveDone, Primary: nid('d'), NodeID: nid('b')}, true},
 	} {
 		r := applyAll(f, 300, []slots.Change{c.ch})[0]
 		if (r.Err == nil) != c.ok {
@@ -152,13 +156,16 @@ func TestApplyChanges(t *testing.T) {
 	if s, _ := top.Owner(150); s.ID != nid('1') {
 		t.Errorf("after the rolled-back move: owner of 150 %s", s.ID)
 	}
+	if s, _ := top.Owner(305); s.ID != nid('2') {
+		t.Errorf("after the move of the primaries named: owner of 305 %s", s.ID)
+	}
 	if back, err := slots.Decode(top.Encode()); err != nil || string(back.Encode()) != string(top.Encode()) {
 		t.Errorf("round trip: %v", err)
 	}
 	if len(top.Migrations()) != 0 {
 		t.Errorf("migrations left after the hand-off: %v", top.Migrations())
 	}
-	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 23 {
+	if s, _ := top.Owner(5000); s.ID != nid('2') || top.Epoch() != 25 {
 		t.Errorf("after the move: owner of 5000 %s, epoch %d", s.ID, top.Epoch())
 	}
 	if s, _ := top.ShardOf(nid('a')); s.Primary != nid('d') || len(s.Replicas) != 1 || s.Replicas[0] != nid('a') {

@@ -95,9 +95,15 @@ func (b *bgsave) capture(e *storage.Engine, slot int) {
 	b.mu.Unlock()
 }
 
+// slotCapturer is a snapshot that captures a slot before it changes: a background
+// save's (bgsave), a slot move's (moveSnap).
+type slotCapturer interface {
+	capture(e *storage.Engine, slot int)
+}
+
 // captureLocked captures the pending slots a client's command holds: every slot for
 // a command holding every stripe, else its keys' slots. The stripes are held.
-func (s *Server) captureLocked(c *Client, b *bgsave) {
+func (s *Server) captureLocked(c *Client, b slotCapturer) {
 	if c.locks.All() || c.held && len(c.keySlots) == 0 {
 		for slot := range storage.SlotCount {
 			b.capture(s.eng, slot)
@@ -122,6 +128,7 @@ func (s *Server) captureSlot(slot int) {
 		m.snap.capture(s.eng, slot)
 	}
 }
+
 
 // captureWrites captures, for the snapshots running, the slots c's command holds
 // before it changes them (stripes held).

@@ -49,7 +49,7 @@ import (
 // the tail of their writes.
 type mover struct {
 	move  slots.Move
-	snap  *bgsave
+	snap  *moveSnap
 	start time.Time
 	// Progress: keys in the moving slots at T, keys and bytes sent so far.
 	keys, keysSent, bytesSent atomic.Int64
@@ -176,7 +176,7 @@ func (s *Server) runMove(m slots.Move, stop chan struct{}) {
 		s.movers.failed.Add(1)
 		s.log.Warningf("Slot move %s (slots %s): %v (attempt %d)", m.ID, m.Slots, err, failures)
 		if failures >= moveAttempts {
-			if err := s.proposeMoveEnd(m.ID, slots.MoveRolledBack); err != nil {
+			if _, err := s.proposeMoveEnd(slots.Change{Op: slots.OpEndMove, Move: m.ID, Phase: slots.MoveRolledBack}, m); err != nil {
 				s.log.Warningf("Slot move %s: rolling back: %v", m.ID, err)
 			} else {
 				s.movers.rolledBack.Add(1)
@@ -231,7 +231,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		return false, err
 	}
 	defer conn.Close()
-	link := &moveLink{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 256<<10),
+	link := &moveLink{target: target.ID, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 256<<10),
 		acks: make(chan string, 16)}
 	if cfg.Masterauth != "" {
 		args := [][]byte{[]byte("AUTH"), []byte(cfg.Masterauth)}
@@ -246,7 +246,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		return false, fmt.Errorf("opening the import on %s: %w", addr, err)
 	}
 
-	mv := &mover{move: m, snap: &bgsave{now: s.eng.Now(), aofFormat: true}, start: time.Now()}
+	mv := &mover{move: m, snap: &moveSnap{now: s.eng.Now()}, start: time.Now()}
 	db := s.eng.DB(0)
 	for _, r := range m.Slots {
 		for slot := r.Start; slot <= r.End; slot++ {
@@ -260,18 +260,29 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		s.eng.Unlock(&all)
 		return false, errors.New("another move from this node is running")
 	}
+	s.eng.SetWriteHook(s.moveWriteHook)
 	for _, r := range m.Slots {
 		for slot := r.Start; slot <= r.End; slot++ {
 			mv.keys.Add(int64(db.SlotSize(slot)))
 		}
 	}
 	s.eng.Unlock(&all)
-	defer s.moving.CompareAndSwap(mv, nil)
+	defer s.endMoving(mv)
 	s.log.Noticef("Slot move %s: sending slots %s (%d keys) to %s", m.ID, m.Slots, mv.keys.Load(), addr)
 	s.setMovePhase(m.ID, slots.MoveStreaming)
 
-	// The snapshot, slot by slot (a slot written to meanwhile was captured already).
+	// The snapshot, slot by slot (a slot written to meanwhile was captured already),
+	// its big keys a part at a time.
 	var buf []byte
+	flush := func(min int) error {
+		if buf = mv.snap.take(buf); len(buf) < min {
+			return nil
+		}
+		mv.bytesSent.Add(int64(len(buf)))
+		err := link.send(buf)
+		buf = buf[:0]
+		return err
+	}
 	for _, r := range m.Slots {
 		for slot := r.Start; slot <= r.End; slot++ {
 			s.eng.LockSlot(slot)
@@ -280,30 +291,18 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 			}
 			mv.snap.capture(s.eng, slot)
 			s.eng.UnlockSlot(slot)
-			mv.snap.mu.Lock()
-			for _, ch := range mv.snap.chunks {
-				buf = append(buf, ch...)
-			}
-			mv.snap.chunks = mv.snap.chunks[:0]
-			err := mv.snap.err
-			mv.snap.mu.Unlock()
-			if err != nil {
+			if err := mv.snap.copyDeferred(s.eng, slot, func() error { return flush(256 << 10) }); err != nil {
 				return false, err
 			}
-			if len(buf) >= 256<<10 {
-				mv.bytesSent.Add(int64(len(buf)))
-				if err := link.send(buf); err != nil {
-					return false, err
-				}
-				buf = buf[:0]
+			if err := flush(256 << 10); err != nil {
+				return false, err
 			}
 			if stopped(stop, s.stop) {
 				return false, errors.New("stopped")
 			}
 		}
 	}
-	mv.bytesSent.Add(int64(len(buf)))
-	if err := link.send(buf); err != nil {
+	if err := flush(0); err != nil {
 		return false, err
 	}
 	mv.keysSent.Store(mv.keys.Load())
@@ -343,6 +342,29 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 	}
 }
 
+// moveWriteHook is the engine's write hook while a move runs: a key of a moving slot
+// about to change is copied first if the snapshot deferred it (move_snap.go).
+func (s *Server) moveWriteHook(db, slot int, key []byte) {
+	if m := s.moving.Load(); m != nil && db == 0 && m.move.Slots.Contains(slot) {
+		m.snap.completeKey(s.eng, slot, key)
+	}
+}
+
+// endMoving ends mv's snapshot and tail (if still the running move's) and removes the
+// write hook; idempotent.
+func (s *Server) endMoving(mv *mover) {
+	if s.moving.Load() != mv {
+		return
+	}
+	var all storage.LockSet
+	all.AddAll()
+	s.eng.Lock(&all)
+	if s.moving.CompareAndSwap(mv, nil) {
+		s.eng.SetWriteHook(nil)
+	}
+	s.eng.Unlock(&all)
+}
+
 // tailLen is the size of the tail not yet sent.
 func (m *mover) tailLen() int {
 	m.mu.Lock()
@@ -372,15 +394,17 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 		return false, err
 	}
 	// Everything written to the slots is on the target: commit. The outcome must be
-	// known before writes go on here (a commit that happened unseen would lose them),
-	// so an uncertain answer is asked again, with the same request ID.
-	if err := s.proposeMoveEnd(m.ID, slots.MoveDone); err != nil {
+	// known, and followed here, before writes go on (a commit that happened unseen
+	// would lose them).
+	handed, err := s.proposeMoveEnd(slots.Change{Op: slots.OpEndMove, Move: m.ID, Phase: slots.MoveDone,
+		Primary: s.cluster.myID, NodeID: link.target}, m)
+	if !handed {
 		return false, err
 	}
+	s.endMoving(mv)
 	s.movers.handedOff.Add(1)
 	s.log.Noticef("Slot move %s: slots %s handed off after %v (writes paused %v)", m.ID, m.Slots,
 		time.Since(mv.start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	s.moving.CompareAndSwap(mv, nil)
 	s.goTracked(func() { s.dropMovedSlots(m.Slots) })
 	return true, nil
 }
@@ -395,27 +419,64 @@ func (s *Server) setMovePhase(id, phase string) {
 	}
 }
 
-// proposeMoveEnd commits the end of move id and waits until this node follows it.
-// A refusal (the move is gone: ended elsewhere, or cancelled) is an error; an
-// uncertain outcome is asked again with the same request until a sentinel answers.
-func (s *Server) proposeMoveEnd(id, phase string) error {
+// proposeMoveEnd commits ch, the end of move m, and returns, once this node follows
+// the topology that says so, whether the slots are the target's now. An uncertain
+// outcome is asked again with the same request (the sentinels apply it once) until
+// a sentinel answers; on a refusal the topology says what became of the move (another
+// proposal may have ended it).
+func (s *Server) proposeMoveEnd(ch slots.Change, m slots.Move) (handed bool, err error) {
 	var req [12]byte
 	rand.Read(req[:])
-	ch := slots.Change{Op: slots.OpEndMove, Move: id, Phase: phase, Req: hex.EncodeToString(req[:])}
-	deadline := time.Now().Add(time.Minute)
+	ch.Req = hex.EncodeToString(req[:])
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		epoch, err := sentinelapi.Propose(ctx, s.sentinels(), ch)
-		if err == nil {
-			err = s.awaitEpoch(ctx, epoch)
-			cancel()
-			return err
-		}
 		cancel()
-		if sentinelapi.IsRefusal(err) || time.Now().After(deadline) {
-			return errReply(err)
+		if err == nil || sentinelapi.IsRefusal(err) {
+			top := s.followSentinels(epoch)
+			if sh, ok := top.Owner(m.Slots[0].Start); ok && sh.ID == m.To {
+				return true, nil
+			}
+			if err == nil && ch.Phase == slots.MoveRolledBack {
+				return false, nil
+			}
+			if err == nil {
+				err = errors.New("the slots did not change hands")
+			}
+			return false, errReply(err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-s.stop:
+			return false, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// followSentinels waits until this node follows the sentinels' topology at epoch or
+// later (0: their current one), fetching it from them, and returns it. It keeps
+// asking while they cannot be reached (until the server stops).
+func (s *Server) followSentinels(epoch uint64) *slots.Topology {
+	for {
+		if epoch > 0 {
+			if top := s.cluster.top.Load(); top != nil && top.Epoch() >= epoch {
+				return top
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		top, err := sentinelapi.Topology(ctx, s.sentinels())
+		cancel()
+		if err == nil {
+			s.SetTopology(top)
+			if top.Epoch() >= epoch {
+				return s.clusterView()
+			}
+		}
+		select {
+		case <-s.stop:
+			return s.clusterView()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
@@ -425,9 +486,11 @@ func (s *Server) dropMovedSlots(rs slots.Ranges) {
 	db := s.eng.DB(0).ForWrite()
 	for _, r := range rs {
 		for slot := r.Start; slot <= r.End; slot++ {
-			s.eng.LockSlot(slot)
-			s.dropSlotKeys(db, slot)
-			s.eng.UnlockSlot(slot)
+			for more := true; more; {
+				s.eng.LockSlot(slot)
+				more = s.dropSlotKeys(db, slot, 1000)
+				s.eng.UnlockSlot(slot)
+			}
 		}
 	}
 }
@@ -435,7 +498,8 @@ func (s *Server) dropMovedSlots(rs slots.Ranges) {
 // moveLink is the source's connection to the target: commands written, replies read
 // by readReplies; sync waits until the target answered everything sent.
 type moveLink struct {
-	conn net.Conn
+	target string // the target primary's node ID
+	conn   net.Conn
 	r    *bufio.Reader
 	w    *bufio.Writer
 	acks chan string // sync tokens echoed back; closed with the first error

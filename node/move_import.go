@@ -67,11 +67,11 @@ func cmdClusterSyncslots(c *Client) {
 	c.OK()
 }
 
-// dropSlotKeys deletes this node's keys in slot (its stripe held), each deletion
-// propagated so replicas and the AOF follow.
-func (s *Server) dropSlotKeys(db *storage.DB, slot int) {
+// dropSlotKeys deletes up to n of this node's keys in slot (its stripe held), each
+// deletion propagated so replicas and the AOF follow; more reports keys left.
+func (s *Server) dropSlotKeys(db *storage.DB, slot, n int) (more bool) {
 	var keys [][]byte
-	db.EachInSlot(slot, 0, false, func(key, _ []byte, _ storage.Value, _ int64, _ storage.Access) {
+	db.ScanSlotN(storage.Cursor(slot), n, 0, func(key []byte, _ storage.Type) {
 		keys = append(keys, append([]byte(nil), key...))
 	})
 	for _, k := range keys {
@@ -79,6 +79,7 @@ func (s *Server) dropSlotKeys(db *storage.DB, slot int) {
 			s.propagateDel(0, k, true)
 		}
 	}
+	return db.SlotSize(slot) > 0
 }
 
 // importing reports whether move id, to this node's shard, is still under way.

@@ -39,8 +39,10 @@ const (
 	// pod given another IP).
 	OpSetNodeAddr Op = 12
 	// OpBeginMove: shoal's own migration Move (an ID) of Slots from Shard to To begins,
-	// streaming; OpMovePhase sets its Phase; OpEndMove ends it with Phase done (the
-	// slots are To's from this epoch: the hand-off) or rolled-back (they stay).
+	// preparing; OpMovePhase sets its Phase; OpEndMove ends it with Phase done (the
+	// slots are To's from this epoch: the hand-off; refused unless Primary and NodeID,
+	// when given, are still the source's and the target's primaries) or rolled-back
+	// (they stay).
 	OpBeginMove Op = 13
 	OpMovePhase Op = 14
 	OpEndMove   Op = 15

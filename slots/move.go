@@ -139,6 +139,12 @@ func applyMove(c Change, shards []Shard, moves []Move) ([]Move, error) {
 		if from < 0 || to < 0 {
 			return nil, fmt.Errorf("move %s: a shard is gone", m.ID)
 		}
+		// The hand-off is the source's primary's, with the target's primary that
+		// confirmed the data: after a failover of either, it is refused (the new
+		// primary starts the move again).
+		if c.Primary != "" && shards[from].Primary != c.Primary || c.NodeID != "" && shards[to].Primary != c.NodeID {
+			return nil, fmt.Errorf("move %s: the source or target shard has another primary now", m.ID)
+		}
 		shards[from].Slots = shards[from].Slots.Minus(m.Slots)
 		shards[to].Slots = shards[to].Slots.Union(m.Slots)
 	case MoveRolledBack:

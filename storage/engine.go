@@ -45,7 +45,17 @@ type Engine struct {
 	lru     atomic.Uint32            // LRU clock, seconds, 24 bits; see LRUClock
 	lfu     lfuState                 // see evict.go
 	replica atomic.Bool              // see SetReplica
+	// writeHook, when set, is called before a write reaches an existing key (see
+	// SetWriteHook). Set and cleared with every stripe held, read under a stripe.
+	writeHook func(db, slot int, key []byte)
 }
+
+// SetWriteHook makes fn (nil: nothing) be called, with the key's stripe held, before
+// any write may change or remove a key: a lookup through a write view, an insert that
+// may replace the key, a deletion, an expire set. A slot move uses it to copy a big
+// key before the first write to it (node/move.go). fn must not write, nor look keys up
+// through a write view. The caller holds every stripe.
+func (e *Engine) SetWriteHook(fn func(db, slot int, key []byte)) { e.writeHook = fn }
 
 // stripe is one lock and the statistics of the slots it guards, on its own cache line.
 // The counters are only incremented under the lock, but read without it (INFO).

@@ -389,6 +389,9 @@ func (db *DB) find(slot int, key []byte) *entry {
 // findp is find that also returns the link pointing at the entry (valid until the
 // table changes).
 func (db *DB) findp(slot int, key []byte) (*entry, **entry) {
+	if db.write && db.e.writeHook != nil {
+		db.e.writeHook(db.id, slot, key)
+	}
 	t := &db.data().slots[slot]
 	en, p := t.find(db.e.hash(key), key)
 	if en == nil {
@@ -446,6 +449,9 @@ func (db *DB) put(slot int, en *entry) {
 	ks := db.data()
 	t := &ks.slots[slot]
 	key := en.keyBytes()
+	if db.e.writeHook != nil {
+		db.e.writeHook(db.id, slot, key)
+	}
 	if old, p := t.find(db.e.hash(key), key); old != nil {
 		db.unlink(slot, t, p)
 	} else if db.e.created != nil {
@@ -467,6 +473,20 @@ func (db *DB) put(slot int, en *entry) {
 // touch records an access: the LRU clock, or the LFU counter and time.
 func (db *DB) touch(en *entry) { en.lru = en.lru&^lruMask | db.e.access(en.lru&lruMask) }
 
+// Peek returns key's value and expire as they are, counting nothing, expiring nothing
+// and calling no hook (a snapshot reading under the key's stripe). ok is false when the
+// key is absent (or expired at now, when now > 0).
+func (db *DB) Peek(slot int, key []byte, now int64) (str []byte, v Value, expire int64, ok bool) {
+	en, _ := db.data().slots[slot].find(db.e.hash(key), key)
+	if en == nil || now > 0 && en.expire != 0 && en.expire <= now {
+		return nil, nil, 0, false
+	}
+	if en.obj != nil {
+		return nil, en.obj.v, en.expire, true
+	}
+	return en.valBytes(), nil, en.expire, true
+}
+
 // Exists reports whether key exists (and has not expired). Caller holds the stripe.
 func (db *DB) Exists(slot int, key []byte) bool { return db.find(slot, key) != nil }
 
@@ -480,6 +500,9 @@ func (db *DB) TypeOf(slot int, key []byte) Type {
 
 // Delete removes key; it reports whether the key existed. Caller holds the stripe.
 func (db *DB) Delete(slot int, key []byte) bool {
+	if db.e.writeHook != nil {
+		db.e.writeHook(db.id, slot, key)
+	}
 	t := &db.data().slots[slot]
 	en, p := t.find(db.e.hash(key), key)
 	if en == nil {
@@ -705,6 +728,9 @@ func (db *DB) Expire(slot int, key []byte) (int64, bool) {
 // SetExpire sets key's expire (Unix ms; 0 removes it) and reports whether the key exists.
 // An expire in the past deletes the key. Caller holds the stripe.
 func (db *DB) SetExpire(slot int, key []byte, at int64) bool {
+	if db.e.writeHook != nil {
+		db.e.writeHook(db.id, slot, key)
+	}
 	t := &db.data().slots[slot]
 	en, p := t.find(db.e.hash(key), key)
 	if en == nil {

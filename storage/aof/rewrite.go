@@ -33,10 +33,7 @@ func AppendSlot(b []byte, e *storage.Engine, slot int, now int64) []byte {
 		}
 		b = AppendCommand(b, []byte("SELECT"), strconv.AppendInt(nil, int64(i), 10))
 		db.EachInSlot(slot, now, false, func(key, str []byte, v storage.Value, expire int64, _ storage.Access) {
-			b = appendKey(b, key, str, v)
-			if expire != 0 {
-				b = AppendCommand(b, []byte("PEXPIREAT"), key, strconv.AppendInt(nil, expire, 10))
-			}
+			b = AppendKey(b, key, str, v, expire)
 		})
 	}
 	return b
@@ -152,4 +149,81 @@ func appendStream(b, key []byte, s *storage.Stream) []byte {
 		})
 	}
 	return b
+}
+
+// bigItems is the element count above which a collection is big: Big says so, and a
+// snapshot may copy it in parts (AppendKeyPart) rather than in one go.
+const bigItems = 1024
+
+// Big reports whether v is a collection worth copying in parts: a list, set, sorted
+// set or hash of more than bigItems elements. (A stream is copied whole.)
+func Big(v storage.Value) bool {
+	switch v := v.(type) {
+	case *storage.List:
+		return v.Len() > bigItems
+	case *storage.Set:
+		return v.Len() > bigItems
+	case *storage.ZSet:
+		return v.Len() > bigItems
+	case *storage.Hash:
+		return v.Len() > bigItems
+	}
+	return false
+}
+
+// AppendKey appends the commands recreating one key (str for a plain string, else
+// v) and its expire (Unix ms, 0: none).
+func AppendKey(b, key, str []byte, v storage.Value, expire int64) []byte {
+	b = appendKey(b, key, str, v)
+	if expire != 0 {
+		b = AppendCommand(b, []byte("PEXPIREAT"), key, strconv.AppendInt(nil, expire, 10))
+	}
+	return b
+}
+
+// KeyCursor is where AppendKeyPart stands in a key's value.
+type KeyCursor struct {
+	pos     uint64 // list index, sorted-set rank, or set/hash scan cursor
+	started bool
+}
+
+// AppendKeyPart appends commands recreating the next part of a key's value (about n
+// elements), from cur on, and reports whether the whole value and its expire were
+// appended. The value must not change between calls (its scan order is relied on);
+// values Big does not call big are appended whole.
+func AppendKeyPart(b, key, str []byte, v storage.Value, expire int64, cur *KeyCursor, n int) ([]byte, bool) {
+	done := false
+	switch v := v.(type) {
+	case *storage.List:
+		bt := &batcher{name: []byte("RPUSH"), key: key, b: b}
+		v.Range(int(cur.pos), min(int(cur.pos)+n, v.Len())-1, func(e []byte) bool { bt.add(e); return true })
+		cur.pos += uint64(n)
+		b, done = bt.flush(), cur.pos >= uint64(v.Len())
+	case *storage.ZSet:
+		bt := &batcher{name: []byte("ZADD"), key: key, b: b}
+		v.Range(int(cur.pos), min(int(cur.pos)+n, v.Len())-1, false, func(m []byte, score float64) bool {
+			bt.add(formatScore(score), m)
+			return true
+		})
+		cur.pos += uint64(n)
+		b, done = bt.flush(), cur.pos >= uint64(v.Len())
+	case *storage.Set:
+		bt := &batcher{name: []byte("SADD"), key: key, b: b}
+		for got := 0; got < n && !(cur.started && cur.pos == 0); {
+			cur.pos, cur.started = v.Scan(cur.pos, func(m []byte) { bt.add(m); got++ }), true
+		}
+		b, done = bt.flush(), cur.pos == 0
+	case *storage.Hash:
+		bt := &batcher{name: []byte("HMSET"), key: key, b: b}
+		for got := 0; got < n && !(cur.started && cur.pos == 0); {
+			cur.pos, cur.started = v.Scan(cur.pos, func(f, val []byte) { bt.add(f, val); got++ }), true
+		}
+		b, done = bt.flush(), cur.pos == 0
+	default:
+		b, done = appendKey(b, key, str, v), true
+	}
+	if done && expire != 0 {
+		b = AppendCommand(b, []byte("PEXPIREAT"), key, strconv.AppendInt(nil, expire, 10))
+	}
+	return b, done
 }
