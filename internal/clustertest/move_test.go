@@ -338,3 +338,106 @@ func TestReshardUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d operations during the reshard; %s", ops.Load(), strings.TrimSpace(out.String()[strings.LastIndex(out.String(), "[OK]"):]))
 }
+
+// TestMoveBigKeys: a slot holding big collections moves while clients write to other
+// keys of the slot and to one of the big keys itself: afterwards every collection is
+// whole on the target and every acknowledged write is there. (The longest write seen
+// is logged; bench-move.sh measures it.)
+func TestMoveBigKeys(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}, MaxRedirects: 16})
+	defer cc.Close()
+	tag := keyInSlot(150)
+	const n = 200000
+	for start := 0; start < n; start += 10000 {
+		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			var fields []any
+			var zs []redis.Z
+			var elems []any
+			for i := start; i < start+10000; i++ {
+				fields = append(fields, fmt.Sprint("f", i), i)
+				zs = append(zs, redis.Z{Score: float64(i), Member: fmt.Sprint("m", i)})
+				elems = append(elems, i)
+			}
+			p.HSet(ctx, tag+"hash", fields...)
+			p.ZAdd(ctx, tag+"zset", zs...)
+			p.RPush(ctx, tag+"list", elems...)
+			p.SAdd(ctx, tag+"set", elems...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var small, big atomic.Int64
+	var longest atomic.Int64
+	fail := make(chan error, 2)
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				t0 := time.Now()
+				var err error
+				if w == 0 {
+					err = cc.Incr(ctx, tag+"counter").Err()
+				} else {
+					err = cc.HIncrBy(ctx, tag+"hash", "f7", 1).Err()
+				}
+				if d := time.Since(t0); d.Microseconds() > longest.Load() {
+					longest.Store(d.Microseconds())
+				}
+				if err != nil {
+					fail <- err
+					return
+				}
+				if w == 0 {
+					small.Add(1)
+				} else {
+					big.Add(1)
+				}
+			}
+		}()
+	}
+	c.waitFor("the writers running", func() bool { return small.Load() > 100 && big.Load() > 100 })
+	c.Propose(slots.Change{Op: slots.OpBeginMove, Move: "mb", Shard: ShardID(0), To: ShardID(1), Slots: "150"})
+	c.waitMoveEnd("mb")
+	c.waitFor("writes after the move", func() bool { return small.Load() > 200 })
+	stop.Store(true)
+	wg.Wait()
+	close(fail)
+	for err := range fail {
+		t.Fatalf("a write during the move: %v", err)
+	}
+	target := c.Client(c.Nodes[1])
+	for k, want := range map[string]int64{"hash": n, "zset": n, "list": n, "set": n} {
+		var got int64
+		switch k {
+		case "hash":
+			got = target.HLen(ctx, tag+k).Val()
+		case "zset":
+			got = target.ZCard(ctx, tag+k).Val()
+		case "list":
+			got = target.LLen(ctx, tag+k).Val()
+		case "set":
+			got = target.SCard(ctx, tag+k).Val()
+		}
+		if got != want {
+			t.Errorf("%s on the target: %d elements, want %d", k, got, want)
+		}
+	}
+	if v, _ := target.Get(ctx, tag+"counter").Int64(); v != small.Load() {
+		t.Errorf("counter %d, %d increments acknowledged", v, small.Load())
+	}
+	if v, _ := target.HGet(ctx, tag+"hash", "f7").Int64(); v != 7+big.Load() {
+		t.Errorf("hash field f7 %d, want %d", v, 7+big.Load())
+	}
+	if v := target.LIndex(ctx, tag+"list", n-1).Val(); v != strconv.Itoa(n-1) {
+		t.Errorf("the list's last element %q", v)
+	}
+	t.Logf("%d + %d writes acknowledged; the longest took %v", small.Load(), big.Load(), time.Duration(longest.Load())*time.Microsecond)
+}
