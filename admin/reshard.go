@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,30 +262,48 @@ func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold f
 func (a *Admin) move(plan []slotMove, opts MoveOptions) error {
 	opts = opts.withDefaults()
 	start, total := time.Now(), len(plan)
-	a.progress.Start(fmt.Sprintf("moving %d slots", len(plan)), len(plan))
-	keys := 0
-	for len(plan) > 0 {
+	// Batches: runs of slots between one pair of shards (at most opts.Batch slots
+	// each when classic).
+	var batches [][]slotMove
+	for rest := plan; len(rest) > 0; {
 		n, limit := 1, opts.Batch
 		if !opts.Classic {
-			limit = len(plan)
+			limit = len(rest)
 		}
-		for n < len(plan) && n < limit && plan[n].from.shard.ID == plan[0].from.shard.ID && plan[n].to.shard.ID == plan[0].to.shard.ID {
+		for n < len(rest) && n < limit && rest[n].from.shard.ID == rest[0].from.shard.ID && rest[n].to.shard.ID == rest[0].to.shard.ID {
 			n++
 		}
-		var k int
-		var err error
-		if opts.Classic {
-			k, err = a.moveBatch(plan[:n], opts)
-		} else {
-			k, err = a.moveAtomic(plan[:n])
+		batches, rest = append(batches, rest[:n]), rest[n:]
+	}
+	keys := 0
+	if opts.Classic {
+		a.progress.Start(fmt.Sprintf("moving %d slots", len(plan)), len(plan))
+	} else { // progress in keys, as the sources report them sent
+		counts := make([]int, len(batches))
+		for i, b := range batches {
+			n, err := a.countKeys(b)
+			if err != nil {
+				return err
+			}
+			counts[i], keys = n, keys+n
 		}
+		a.progress.Start(fmt.Sprintf("moving %d slots, %d keys", len(plan), keys), keys)
+		for i, b := range batches {
+			if err := a.moveAtomic(b, counts[i]); err != nil {
+				a.progress.Finish()
+				return err
+			}
+		}
+		batches = nil
+	}
+	for _, b := range batches {
+		k, err := a.moveBatch(b, opts)
 		keys += k
 		if err != nil {
 			a.progress.Finish()
 			return err
 		}
-		a.progress.Add(n)
-		plan = plan[n:]
+		a.progress.Add(len(b))
 	}
 	a.progress.Finish()
 	top, err := a.topology()
@@ -306,33 +325,46 @@ func slotsOf(plan []slotMove) []int {
 	return out
 }
 
-// moveAtomic moves the slots of batch (all from one shard to one other) as one move
-// of shoal's own: it commits the move's start, and waits until the source's primary
-// has streamed the keys and handed the slots off (or the move was rolled back). It
-// returns how many keys the slots held when it began.
-func (a *Admin) moveAtomic(batch []slotMove) (int, error) {
-	from, to := batch[0].from, batch[0].to
-	rs := slots.RangesOf(slotsOf(batch)...)
+// countKeys returns how many keys the slots of batch hold on their source.
+func (a *Admin) countKeys(batch []slotMove) (int, error) {
+	src := endpoint(batch[0].from.node)
 	ctx, cancel := a.ctx()
-	cmds, err := a.client(endpoint(from.node)).Pipelined(ctx, func(p redis.Pipeliner) error {
+	defer cancel()
+	cmds, err := a.client(src).Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, sl := range slotsOf(batch) {
 			p.ClusterCountKeysInSlot(ctx, sl)
 		}
 		return nil
 	})
-	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("%s: CLUSTER COUNTKEYSINSLOT: %w", src, err)
+	}
 	keys := 0
 	for _, c := range cmds {
 		keys += int(c.(*redis.IntCmd).Val())
 	}
-	if err != nil {
-		return 0, fmt.Errorf("%s: CLUSTER COUNTKEYSINSLOT: %w", endpoint(from.node), err)
+	return keys, nil
+}
+
+// moveAtomic moves the slots of batch (all from one shard to one other, holding about
+// keys keys) as one move of shoal's own: it commits the move's start, and waits until
+// the source's primary has streamed the keys and handed the slots off (or the move
+// was rolled back), reporting the keys sent as progress.
+func (a *Admin) moveAtomic(batch []slotMove, keys int) error {
+	from, to := batch[0].from, batch[0].to
+	rs := slots.RangesOf(slotsOf(batch)...)
+	reported := 0
+	report := func(sent int) {
+		if sent = min(sent, keys); sent > reported {
+			a.progress.Add(sent - reported)
+			reported = sent
+		}
 	}
 	var id [8]byte
 	rand.Read(id[:])
 	move := hex.EncodeToString(id[:])
 	if _, err := a.propose(slots.Change{Op: slots.OpBeginMove, Move: move, Shard: from.shard.ID, To: to.shard.ID, Slots: rs.String()}); err != nil {
-		return 0, err
+		return err
 	}
 	for {
 		time.Sleep(50 * time.Millisecond)
@@ -341,17 +373,54 @@ func (a *Admin) moveAtomic(batch []slotMove) (int, error) {
 			continue // (the sentinels may be electing a leader: the move goes on)
 		}
 		if slices.ContainsFunc(top.Moves(), func(m slots.Move) bool { return m.ID == move }) {
+			if sh, ok := top.Owner(rs[0].Start); ok {
+				if n, ok := top.Node(sh.Primary); ok {
+					report(a.keysSent(endpoint(n), move))
+				}
+			}
 			continue
 		}
 		if sh, _ := top.Owner(rs[0].Start); sh.ID != to.shard.ID {
-			return 0, fmt.Errorf("move %s of slots %s from %s to %s was rolled back (see the source's log)",
+			return fmt.Errorf("move %s of slots %s from %s to %s was rolled back (see the source's log)",
 				move, rs, endpoint(from.node), endpoint(to.node))
 		}
+		report(keys)
 		if behind := a.waitEpoch([]string{endpoint(to.node), endpoint(from.node)}, top.Epoch()); len(behind) > 0 {
-			return keys, fmt.Errorf("slots %s: the hand-off was committed but %s do not follow it", rs, strings.Join(behind, ", "))
+			return fmt.Errorf("slots %s: the hand-off was committed but %s do not follow it", rs, strings.Join(behind, ", "))
 		}
-		return keys, nil
+		return nil
 	}
+}
+
+// keysSent is how many keys of move the source at addr reports sent (0 when it does
+// not say).
+func (a *Admin) keysSent(addr, move string) int {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	list, err := a.client(addr).Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+	if err != nil {
+		return 0
+	}
+	for _, e := range list {
+		var kv []any
+		switch m := e.(type) {
+		case []any:
+			kv = m
+		case map[any]any:
+			for k, v := range m {
+				kv = append(kv, k, v)
+			}
+		}
+		fields := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			fields[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
+		}
+		if fields["id"] == move {
+			n, _ := strconv.Atoi(fields["keys-sent"])
+			return n
+		}
+	}
+	return 0
 }
 
 // moveBatch moves the slots of batch (all from one shard to one other) and returns how
