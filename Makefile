@@ -44,9 +44,10 @@ test: test-deps lint
 	$(MAKE) fuzz FUZZTIME=5s
 
 # test-failover runs the failover kill tests for 20 rounds each (epochs strictly
-# growing; in safe mode every acknowledged write found).
+# growing; in safe mode every acknowledged write found), and the slot-move kill test
+# for 20 moves (each ends done or rolled back, every key once).
 test-failover: test-deps
-	SHOAL_FAILOVER_ROUNDS=20 $(GO) test -race -count=1 -timeout 20m -run 'TestFailoverKill|TestSafeMode' ./internal/clustertest
+	SHOAL_FAILOVER_ROUNDS=20 SHOAL_MOVE_ROUNDS=20 $(GO) test -race -count=1 -timeout 20m -run 'TestFailoverKill|TestSafeMode|TestMoveKills' ./internal/clustertest
 
 # test-proxy runs the node's command transcripts through `shoal proxy` in front of a
 # cluster of three primaries (scripts/proxy-transcripts.sh).

@@ -231,8 +231,8 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		return false, err
 	}
 	defer conn.Close()
-	link := &moveLink{target: target.ID, conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 256<<10),
-		acks: make(chan string, 16)}
+	link := &moveLink{target: target.ID, replicas: len(to.Replicas), conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 256<<10),
+		acks: make(chan moveAck, 16)}
 	if cfg.Masterauth != "" {
 		args := [][]byte{[]byte("AUTH"), []byte(cfg.Masterauth)}
 		if cfg.Masteruser != "" {
@@ -331,7 +331,12 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 		if try == 0 {
 			s.setMovePhase(m.ID, slots.MoveHandingOff)
 		}
-		done, err := s.handOff(m, mv, link, budget)
+		// A target replica must hold the data at the hand-off, unless none does in ten
+		// tries (a replica down): then the target's primary alone, as Redis would.
+		if try == 10 && link.replicas > 0 {
+			s.log.Warningf("Slot move %s: no replica of the target acknowledged the data in 10 hand-off tries; handing off without", m.ID)
+		}
+		done, err := s.handOff(m, mv, link, budget, link.replicas > 0 && try < 10)
 		if done || err != nil {
 			return done, err
 		}
@@ -373,10 +378,10 @@ func (m *mover) tailLen() int {
 }
 
 // handOff pauses writes, sends the rest of the tail and, if the target confirms
-// within budget, commits the move done and follows the new epoch before writes go
-// on. done is false (and err nil) when the target was too slow: the caller tries
-// again.
-func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Duration) (done bool, err error) {
+// within budget (withReplica: and a replica of it holds it all), commits the move done
+// and follows the new epoch before writes go on. done is false (and err nil) when the
+// target was too slow: the caller tries again.
+func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Duration, withReplica bool) (done bool, err error) {
 	start := time.Now()
 	s.pauseClients(start.Add(time.Minute), false, true)
 	defer s.unpauseClients()
@@ -387,10 +392,20 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 	if err := link.send(buf); err != nil {
 		return false, err
 	}
-	if err := link.sync(budget - time.Since(start)); err != nil {
-		if errors.Is(err, errMoveSlow) {
-			return false, nil
+	// A target with replicas must have one hold everything before the hand-off, so a
+	// failover of the target right after it loses nothing the source had acknowledged.
+	left := budget - time.Since(start)
+	if withReplica {
+		ms := strconv.FormatInt(max(left.Milliseconds(), 1), 10)
+		if err := link.send(aof.AppendCommand(nil, []byte("WAIT"), []byte("1"), []byte(ms))); err != nil {
+			return false, err
 		}
+	}
+	acked, err := link.syncInt(left)
+	if errors.Is(err, errMoveSlow) || err == nil && withReplica && acked < 1 {
+		return false, nil
+	}
+	if err != nil {
 		return false, err
 	}
 	// Everything written to the slots is on the target: commit. The outcome must be
@@ -498,16 +513,24 @@ func (s *Server) dropMovedSlots(rs slots.Ranges) {
 // moveLink is the source's connection to the target: commands written, replies read
 // by readReplies; sync waits until the target answered everything sent.
 type moveLink struct {
-	target string // the target primary's node ID
+	target   string // the target primary's node ID
+	replicas int    // its replicas, as the topology lists them
 	conn   net.Conn
 	r    *bufio.Reader
 	w    *bufio.Writer
-	acks chan string // sync tokens echoed back; closed with the first error
-	err  error       // set before acks closes
+	acks chan moveAck // sync tokens echoed back; closed with the first error
+	err  error        // set before acks closes
 	seq  int
 }
 
 var errMoveSlow = errors.New("the target did not answer in time")
+
+// moveAck is a sync token the target echoed, and the last integer reply before it
+// (what a WAIT sent just before the sync answered).
+type moveAck struct {
+	token   string
+	lastInt int64
+}
 
 // send writes buf (whole commands) to the target.
 func (l *moveLink) send(buf []byte) error {
@@ -524,13 +547,19 @@ func (l *moveLink) send(buf []byte) error {
 // sync flushes what was sent and an ECHO of a fresh token, and waits up to d for the
 // token: the target has applied everything before it.
 func (l *moveLink) sync(d time.Duration) error {
+	_, err := l.syncInt(d)
+	return err
+}
+
+// syncInt is sync, returning the last integer reply before the token.
+func (l *moveLink) syncInt(d time.Duration) (int64, error) {
 	l.seq++
 	token := "shoal-move-sync-" + strconv.Itoa(l.seq)
 	if err := l.send(aof.AppendCommand(nil, []byte("ECHO"), []byte(token))); err != nil {
-		return err
+		return 0, err
 	}
 	if err := l.w.Flush(); err != nil {
-		return err
+		return 0, err
 	}
 	timer := time.NewTimer(max(d, time.Millisecond))
 	defer timer.Stop()
@@ -538,13 +567,13 @@ func (l *moveLink) sync(d time.Duration) error {
 		select {
 		case got, ok := <-l.acks:
 			if !ok {
-				return l.err
+				return 0, l.err
 			}
-			if got == token {
-				return nil
+			if got.token == token {
+				return got.lastInt, nil
 			}
 		case <-timer.C:
-			return errMoveSlow
+			return 0, errMoveSlow
 		}
 	}
 }
@@ -552,22 +581,24 @@ func (l *moveLink) sync(d time.Duration) error {
 // readReplies reads the target's replies: the first error reply (or a failed read)
 // ends the link; echoed sync tokens go to acks.
 func (l *moveLink) readReplies() {
+	var last int64
 	for {
-		tok, err := readMoveReply(l.r, 0)
+		tok, err := readMoveReply(l.r, 0, &last)
 		if err != nil {
 			l.err = err
 			close(l.acks)
 			return
 		}
 		if tok != "" {
-			l.acks <- tok
+			l.acks <- moveAck{tok, last}
 		}
 	}
 }
 
 // readMoveReply reads one RESP2 reply: an error reply is returned as an error; a bulk
-// string holding a sync token is returned; anything else is skipped.
-func readMoveReply(r *bufio.Reader, depth int) (string, error) {
+// string holding a sync token is returned; a top-level integer is stored in last;
+// anything else is skipped.
+func readMoveReply(r *bufio.Reader, depth int, last *int64) (string, error) {
 	line, err := r.ReadSlice('\n')
 	if err != nil {
 		return "", err
@@ -579,7 +610,12 @@ func readMoveReply(r *bufio.Reader, depth int) (string, error) {
 	switch line[0] {
 	case '-':
 		return "", fmt.Errorf("the target answered: %s", body)
-	case '+', ':':
+	case ':':
+		if depth == 0 {
+			*last, _ = strconv.ParseInt(body, 10, 64)
+		}
+		return "", nil
+	case '+':
 		return "", nil
 	case '$':
 		n, err := strconv.Atoi(body)
@@ -603,7 +639,7 @@ func readMoveReply(r *bufio.Reader, depth int) (string, error) {
 			return "", errors.New("the target's reply is malformed")
 		}
 		for range max(n, 0) {
-			if _, err := readMoveReply(r, depth+1); err != nil {
+			if _, err := readMoveReply(r, depth+1, last); err != nil {
 				return "", err
 			}
 		}

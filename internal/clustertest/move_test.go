@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -440,4 +442,100 @@ func TestMoveBigKeys(t *testing.T) {
 		t.Errorf("the list's last element %q", v)
 	}
 	t.Logf("%d + %d writes acknowledged; the longest took %v", small.Load(), big.Load(), time.Duration(longest.Load())*time.Microsecond)
+}
+
+// moveRounds is how many rounds TestMoveKills runs: SHOAL_MOVE_ROUNDS, else 3 (2 with
+// -short).
+func moveRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("SHOAL_MOVE_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	if testing.Short() {
+		return 2
+	}
+	return 3
+}
+
+// TestMoveKills: slots move back and forth between two shards of a primary and a
+// replica while, at a random moment of each move, the source's primary, the target's
+// primary or the sentinels' leader is killed (and started again). Every move ends
+// done or rolled back; afterwards every key is readable, and the shard that owns the
+// slots holds each key once while the other holds none.
+func TestMoveKills(t *testing.T) {
+	ctx := context.Background()
+	seed := time.Now().UnixNano()
+	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("seed %d", seed)
+	c := fastFailover(t, 3, 4, &SyncBuffer{})
+	c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[2].Addr().String(), c.Nodes[0].Addr().String()},
+		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRedirects: 16})
+	defer cc.Close()
+	const n, moving = 20000, "0-499"
+	key := func(i int) string { return fmt.Sprint(keyInSlot(i%500), ":", i) }
+	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range n {
+			p.Set(ctx, key(i), i, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= moveRounds(); round++ {
+		from, to := (round+1)%2, round%2 // shard 0 → 1, then back
+		c.waitFor("both shards with a primary and a replica in sync", func() bool {
+			for i := range 2 {
+				p, _ := c.primaryOf(i)
+				pi := c.nodeIndex(p)
+				if pi < 0 || c.Client(c.Nodes[pi]).Do(ctx, "WAIT", "1", "1000").Val() != int64(1) {
+					return false
+				}
+			}
+			return true
+		})
+		if sh, _ := c.topology().Owner(0); sh.ID != ShardID(from) {
+			from, to = to, from // (the last round rolled back)
+		}
+		id := fmt.Sprint("k", round)
+		c.Propose(slots.Change{Op: slots.OpBeginMove, Move: id, Shard: ShardID(from), To: ShardID(to), Slots: moving})
+		time.Sleep(time.Duration(rnd.IntN(300)) * time.Millisecond)
+		switch victim := rnd.IntN(3); victim {
+		case 0, 1:
+			shard := []int{from, to}[victim]
+			p, _ := c.primaryOf(shard)
+			t.Logf("round %d (%d → %d): killing the %s primary", round, from, to, []string{"source", "target"}[victim])
+			c.RestartNode(c.nodeIndex(p), func() {
+				c.waitFor("a new primary", func() bool { q, _ := c.primaryOf(shard); return q != p && q != "" })
+			})
+		default:
+			for i, s := range c.Sentinels {
+				if s == c.leader() {
+					t.Logf("round %d (%d → %d): restarting the sentinels' leader", round, from, to)
+					c.RestartSentinel(i)
+					break
+				}
+			}
+		}
+		top := c.waitMoveEnd(id)
+		owner, _ := top.Owner(0)
+		t.Logf("round %d: the slots are shard %s's", round, owner.ID[:1])
+		for i := range n {
+			var v string
+			c.waitFor("a key readable", func() bool {
+				v, err = cc.Get(ctx, key(i)).Result()
+				return err == nil
+			})
+			if v != strconv.Itoa(i) {
+				t.Fatalf("round %d: %s is %q", round, key(i), v)
+			}
+		}
+		for i := range 2 {
+			p, _ := c.primaryOf(i)
+			want := map[bool]int64{true: n, false: 0}[ShardID(i) == owner.ID]
+			c.waitFor(fmt.Sprintf("shard %d holding %d keys of the slots", i, want), func() bool {
+				return c.Client(c.Nodes[c.nodeIndex(p)]).DBSize(ctx).Val() == want
+			})
+		}
+	}
 }
