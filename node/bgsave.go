@@ -129,7 +129,6 @@ func (s *Server) captureSlot(slot int) {
 	}
 }
 
-
 // captureWrites captures, for the snapshots running, the slots c's command holds
 // before it changes them (stripes held).
 func (s *Server) captureWrites(c *Client) {

@@ -92,6 +92,7 @@ var (
 	descMovesDone   = desc("shoal_slot_moves_handed_off_total", "Slot moves this node handed off as their source.")
 	descMoveFails   = desc("shoal_slot_move_attempts_failed_total", "Attempts at slot moves that failed here (each started again).")
 	descMovesBack   = desc("shoal_slot_moves_rolled_back_total", "Slot moves this node rolled back after failing again and again.")
+	descMoveDigest  = desc("shoal_slot_move_digest_mismatches_total", "Attempts at slot moves failed because a slot's digest differed on the target.")
 )
 
 var nodeDescs = []*prometheus.Desc{descNodeUp, descInfo, descUptime, descStartTime, descClients, descBlocked,
@@ -101,7 +102,7 @@ var nodeDescs = []*prometheus.Desc{descNodeUp, descInfo, descUptime, descStartTi
 	descBgsaveOK, descAOF, descReplicas, descReplOffset, descSlaveOffset, descSlaveLag, descReplLagBytes, descLinkUp,
 	descLastIO, descSyncing, descSlaveOff, descClusterOn, descClusterState, descSlotsAssign, descSlotsOK, descSlotsFail,
 	descKnownNodes, descClusterSize, descEpoch, descLeaseHeld, descLeaseLost, descSafeTimeouts, descMoveRunning,
-	descMoveKeys, descMoveSent, descMoveBytes, descMovesDone, descMoveFails, descMovesBack}
+	descMoveKeys, descMoveSent, descMoveBytes, descMovesDone, descMoveFails, descMovesBack, descMoveDigest}
 
 func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append(nodeDescs, gossip.Descs...) {
@@ -215,6 +216,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		m.counter(descMovesDone, s.movers.handedOff.Load())
 		m.counter(descMoveFails, s.movers.failed.Load())
 		m.counter(descMovesBack, s.movers.rolledBack.Load())
+		m.counter(descMoveDigest, s.movers.mismatches.Load())
 	}
 	m.counter(descSafeTimeouts, st.safeTimeouts.Load())
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +123,7 @@ type moverSet struct {
 	running map[string]chan struct{} // closed to stop the move's goroutine
 
 	handedOff, failed, rolledBack atomic.Int64 // moves handed off, attempts failed, moves rolled back
+	mismatches                    atomic.Int64 // attempts failed by the digest check
 }
 
 // followMoves starts the moves top gives this node as their source's primary and
@@ -305,6 +307,9 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 	if err := flush(0); err != nil {
 		return false, err
 	}
+	if err := s.checkMoveDigest(m, mv, link); err != nil {
+		return false, err
+	}
 	mv.keysSent.Store(mv.keys.Load())
 	s.setMovePhase(m.ID, slots.MoveCatchingUp)
 	// The tail, until what is left is small enough to hand off.
@@ -370,6 +375,43 @@ func (s *Server) endMoving(mv *mover) {
 	s.eng.Unlock(&all)
 }
 
+// checkMoveDigest compares, once the snapshot is sent and before any write after T is,
+// each moving slot's digest on the target with the snapshot's: a mismatch fails the
+// attempt. Keys expiring within a minute are left out on both ends (the target may
+// expire them meanwhile).
+func (s *Server) checkMoveDigest(m slots.Move, mv *mover, link *moveLink) error {
+	cutoff := time.Now().UnixMilli() + 60_000
+	if err := link.send(aof.AppendCommand(nil, []byte("CLUSTER"), []byte("SYNCSLOTS"), []byte(m.ID), []byte("DIGEST"),
+		strconv.AppendInt(nil, cutoff, 10))); err != nil {
+		return err
+	}
+	r, err := link.syncReplies(10 * time.Minute)
+	if err != nil {
+		return err
+	}
+	got := map[string]string{}
+	for _, f := range strings.Fields(strings.TrimPrefix(r.lastDigest, "shoal-move-digest")) {
+		slot, d, _ := strings.Cut(f, ":")
+		got[slot] = d
+	}
+	for _, rg := range m.Slots {
+		for slot := rg.Start; slot <= rg.End; slot++ {
+			s.eng.LockSlot(slot)
+			want := mv.snap.slotDigest(slot, cutoff)
+			s.eng.UnlockSlot(slot)
+			w := ""
+			if want != (storage.Digest{}) {
+				w = want.String()
+			}
+			if g := got[strconv.Itoa(slot)]; g != w {
+				s.movers.mismatches.Add(1)
+				return fmt.Errorf("slot %d differs on the target after the snapshot (digest %s, want %s)", slot, g, w)
+			}
+		}
+	}
+	return nil
+}
+
 // tailLen is the size of the tail not yet sent.
 func (m *mover) tailLen() int {
 	m.mu.Lock()
@@ -401,8 +443,8 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 			return false, err
 		}
 	}
-	acked, err := link.syncInt(left)
-	if errors.Is(err, errMoveSlow) || err == nil && withReplica && acked < 1 {
+	r, err := link.syncReplies(left)
+	if errors.Is(err, errMoveSlow) || err == nil && withReplica && r.lastInt < 1 {
 		return false, nil
 	}
 	if err != nil {
@@ -515,21 +557,27 @@ func (s *Server) dropMovedSlots(rs slots.Ranges) {
 type moveLink struct {
 	target   string // the target primary's node ID
 	replicas int    // its replicas, as the topology lists them
-	conn   net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
-	acks chan moveAck // sync tokens echoed back; closed with the first error
-	err  error        // set before acks closes
-	seq  int
+	conn     net.Conn
+	r        *bufio.Reader
+	w        *bufio.Writer
+	acks     chan moveAck // sync tokens echoed back; closed with the first error
+	err      error        // set before acks closes
+	seq      int
 }
 
 var errMoveSlow = errors.New("the target did not answer in time")
 
-// moveAck is a sync token the target echoed, and the last integer reply before it
-// (what a WAIT sent just before the sync answered).
+// moveAck is a sync token the target echoed, with the last integer reply and the
+// last digest reply before it (what a WAIT or a DIGEST sent just before answered).
 type moveAck struct {
-	token   string
-	lastInt int64
+	token string
+	moveReplies
+}
+
+// moveReplies are the replies readMoveReply keeps.
+type moveReplies struct {
+	lastInt    int64
+	lastDigest string
 }
 
 // send writes buf (whole commands) to the target.
@@ -547,19 +595,20 @@ func (l *moveLink) send(buf []byte) error {
 // sync flushes what was sent and an ECHO of a fresh token, and waits up to d for the
 // token: the target has applied everything before it.
 func (l *moveLink) sync(d time.Duration) error {
-	_, err := l.syncInt(d)
+	_, err := l.syncReplies(d)
 	return err
 }
 
-// syncInt is sync, returning the last integer reply before the token.
-func (l *moveLink) syncInt(d time.Duration) (int64, error) {
+// syncReplies is sync, returning the last integer and digest replies before the
+// token.
+func (l *moveLink) syncReplies(d time.Duration) (moveReplies, error) {
 	l.seq++
 	token := "shoal-move-sync-" + strconv.Itoa(l.seq)
 	if err := l.send(aof.AppendCommand(nil, []byte("ECHO"), []byte(token))); err != nil {
-		return 0, err
+		return moveReplies{}, err
 	}
 	if err := l.w.Flush(); err != nil {
-		return 0, err
+		return moveReplies{}, err
 	}
 	timer := time.NewTimer(max(d, time.Millisecond))
 	defer timer.Stop()
@@ -567,13 +616,13 @@ func (l *moveLink) syncInt(d time.Duration) (int64, error) {
 		select {
 		case got, ok := <-l.acks:
 			if !ok {
-				return 0, l.err
+				return moveReplies{}, l.err
 			}
 			if got.token == token {
-				return got.lastInt, nil
+				return got.moveReplies, nil
 			}
 		case <-timer.C:
-			return 0, errMoveSlow
+			return moveReplies{}, errMoveSlow
 		}
 	}
 }
@@ -581,7 +630,7 @@ func (l *moveLink) syncInt(d time.Duration) (int64, error) {
 // readReplies reads the target's replies: the first error reply (or a failed read)
 // ends the link; echoed sync tokens go to acks.
 func (l *moveLink) readReplies() {
-	var last int64
+	var last moveReplies
 	for {
 		tok, err := readMoveReply(l.r, 0, &last)
 		if err != nil {
@@ -596,9 +645,9 @@ func (l *moveLink) readReplies() {
 }
 
 // readMoveReply reads one RESP2 reply: an error reply is returned as an error; a bulk
-// string holding a sync token is returned; a top-level integer is stored in last;
-// anything else is skipped.
-func readMoveReply(r *bufio.Reader, depth int, last *int64) (string, error) {
+// string holding a sync token is returned; a top-level integer, or a digest reply, is
+// kept in last; anything else is skipped.
+func readMoveReply(r *bufio.Reader, depth int, last *moveReplies) (string, error) {
 	line, err := r.ReadSlice('\n')
 	if err != nil {
 		return "", err
@@ -612,7 +661,7 @@ func readMoveReply(r *bufio.Reader, depth int, last *int64) (string, error) {
 		return "", fmt.Errorf("the target answered: %s", body)
 	case ':':
 		if depth == 0 {
-			*last, _ = strconv.ParseInt(body, 10, 64)
+			last.lastInt, _ = strconv.ParseInt(body, 10, 64)
 		}
 		return "", nil
 	case '+':
@@ -629,8 +678,11 @@ func readMoveReply(r *bufio.Reader, depth int, last *int64) (string, error) {
 		if _, err := io.ReadFull(r, b); err != nil {
 			return "", err
 		}
-		if s := string(b[:n]); len(s) > 16 && s[:16] == "shoal-move-sync-" {
+		switch s := string(b[:n]); {
+		case strings.HasPrefix(s, "shoal-move-sync-"):
 			return s, nil
+		case strings.HasPrefix(s, "shoal-move-digest") && depth == 0:
+			last.lastDigest = s
 		}
 		return "", nil
 	case '*':

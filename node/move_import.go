@@ -3,8 +3,10 @@ package node
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shoal-db/shoal/slots"
@@ -32,13 +34,35 @@ func (s *Server) importsSlot(top *slots.Topology, slot int) bool {
 // cmdClusterSyncslots is CLUSTER SYNCSLOTS move-id slots: the source of a move opens
 // its import session. This node must be the primary of the move's target shard; it
 // drops whatever it has of the slots (what an earlier attempt left) and lets the
-// connection write to them until the hand-off.
+// connection write to them until the hand-off. On the session, CLUSTER SYNCSLOTS
+// move-id DIGEST cutoff answers the digest of each of the move's slots holding keys
+// (leaving out keys expiring by cutoff, Unix ms), as one bulk string
+// "shoal-move-digest slot:digest …", for the source to check what it sent.
 func cmdClusterSyncslots(c *Client) {
 	if !c.clusterOn() {
 		return
 	}
 	s := c.s
 	id := string(c.args[2])
+	if len(c.args) == 5 && equalFold(c.args[3], "DIGEST") {
+		cutoff, err := strconv.ParseInt(string(c.args[4]), 10, 64)
+		if c.importing != id || err != nil {
+			c.Err("ERR not the import session of move " + id)
+			return
+		}
+		for _, m := range s.clusterView().Moves() {
+			if m.ID == id {
+				c.w.BulkString(s.slotDigests(m.Slots, cutoff))
+				return
+			}
+		}
+		c.Err("ERR move " + id + " is over")
+		return
+	}
+	if len(c.args) != 4 {
+		c.Err(wrongArgs(c.cmd.FullName))
+		return
+	}
 	find := func() (slots.Move, bool) {
 		top := s.clusterView()
 		for _, m := range top.Moves() {
@@ -260,4 +284,28 @@ func cmdClusterCancelslotmigrations(c *Client) {
 		n++
 	}
 	c.w.Int(int64(n))
+}
+
+// slotDigests renders the digest of each slot of rs holding keys, leaving out keys
+// expiring by cutoff (Unix ms): "shoal-move-digest slot:digest …".
+func (s *Server) slotDigests(rs slots.Ranges, cutoff int64) string {
+	var b strings.Builder
+	b.WriteString("shoal-move-digest")
+	db := s.eng.DB(0)
+	for _, r := range rs {
+		for slot := r.Start; slot <= r.End; slot++ {
+			var d storage.Digest
+			s.eng.LockSlot(slot)
+			db.EachInSlot(slot, 0, false, func(key, str []byte, v storage.Value, expire int64, _ storage.Access) {
+				if expire == 0 || expire > cutoff {
+					d.Xor(storage.KeyDigest(key, str, v))
+				}
+			})
+			s.eng.UnlockSlot(slot)
+			if d != (storage.Digest{}) {
+				fmt.Fprintf(&b, " %d:%s", slot, d)
+			}
+		}
+	}
+	return b.String()
 }

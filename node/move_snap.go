@@ -21,6 +21,10 @@ type moveSnap struct {
 	now      int64 // T, Unix ms: keys expired then are left out
 	pending  [storage.SlotCount]bool
 	deferred [storage.SlotCount][]*deferredKey
+	// Each slot's digest as of T (storage.Digest): of its keys without an expire, and
+	// of each key with one apart (keys about to expire are left out of the check).
+	digest [storage.SlotCount]storage.Digest
+	vol    [storage.SlotCount][]volatileDigest
 
 	mu     sync.Mutex
 	chunks []byte
@@ -28,8 +32,37 @@ type moveSnap struct {
 
 // deferredKey is a big key not copied yet, or copied in part up to cur.
 type deferredKey struct {
-	key []byte
-	cur aof.KeyCursor
+	key    []byte
+	expire int64
+	cur    aof.KeyCursor
+	dig    storage.Digest // of what was copied
+}
+
+// volatileDigest is the digest of a key with an expire.
+type volatileDigest struct {
+	expire int64
+	d      storage.Digest
+}
+
+// addDigest adds a key's digest to its slot's. The caller holds the slot's stripe.
+func (m *moveSnap) addDigest(slot int, expire int64, d storage.Digest) {
+	if expire == 0 {
+		m.digest[slot].Xor(d)
+	} else {
+		m.vol[slot] = append(m.vol[slot], volatileDigest{expire, d})
+	}
+}
+
+// slotDigest is slot's digest as of T without the keys expiring by cutoff (Unix ms).
+// The caller holds the slot's stripe.
+func (m *moveSnap) slotDigest(slot int, cutoff int64) storage.Digest {
+	d := m.digest[slot]
+	for _, v := range m.vol[slot] {
+		if v.expire > cutoff {
+			d.Xor(v.d)
+		}
+	}
+	return d
 }
 
 // partElements is how many elements of a big key the mover copies per stripe hold.
@@ -45,10 +78,11 @@ func (m *moveSnap) capture(e *storage.Engine, slot int) {
 	var buf []byte
 	e.DB(0).EachInSlot(slot, m.now, false, func(key, str []byte, v storage.Value, expire int64, _ storage.Access) {
 		if aof.Big(v) {
-			m.deferred[slot] = append(m.deferred[slot], &deferredKey{key: bytes.Clone(key)})
+			m.deferred[slot] = append(m.deferred[slot], &deferredKey{key: bytes.Clone(key), expire: expire})
 			return
 		}
 		buf = aof.AppendKey(buf, key, str, v, expire)
+		m.addDigest(slot, expire, storage.KeyDigest(key, str, v))
 	})
 	m.add(buf)
 }
@@ -89,14 +123,18 @@ func (m *moveSnap) completeKey(e *storage.Engine, slot int, key []byte) {
 // whether d is done. The caller holds slot's stripe.
 func (m *moveSnap) copyPart(e *storage.Engine, slot int, d *deferredKey, n int) bool {
 	str, v, expire, ok := e.DB(0).Peek(slot, d.key, 0)
-	if !ok {
-		return true // gone (expired): the tail holds its deletion
+	if !ok { // gone (expired): the tail holds its deletion, the check leaves it out
+		m.addDigest(slot, d.expire, d.dig)
+		return true
 	}
 	if n < 0 {
 		n = int(^uint(0) >> 1)
 	}
-	b, done := aof.AppendKeyPart(nil, d.key, str, v, expire, &d.cur, n)
+	b, done := aof.AppendKeyPart(nil, d.key, str, v, expire, &d.cur, n, &d.dig)
 	m.add(b)
+	if done {
+		m.addDigest(slot, d.expire, d.dig)
+	}
 	return done
 }
 

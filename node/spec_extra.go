@@ -31,7 +31,7 @@ func extraSpec(fullName string) *spec.Command {
 			Docs: []any{"summary", "Returns the shard ID of a node.", "since", "7.2.0", "group", "cluster",
 				"complexity", "O(1)"}}
 	case "cluster|syncslots": // shoal's: a slot move's import session (move_import.go)
-		return &spec.Command{Name: "syncslots", FullName: fullName, Arity: 4, FlagNames: []string{"admin", "stale"},
+		return &spec.Command{Name: "syncslots", FullName: fullName, Arity: -4, FlagNames: []string{"admin", "stale"},
 			Flags: spec.Admin | spec.Stale, Categories: []string{"@admin", "@slow", "@dangerous"},
 			Parent: spec.Reference().ByName["cluster"],
 			Docs: []any{"summary", "Opens the import session of a slot move (shoal's own migration; sent by the source node).",

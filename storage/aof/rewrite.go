@@ -185,24 +185,42 @@ func AppendKey(b, key, str []byte, v storage.Value, expire int64) []byte {
 type KeyCursor struct {
 	pos     uint64 // list index, sorted-set rank, or set/hash scan cursor
 	started bool
+	head    bool // the key's name and type are in the digest
 }
 
 // AppendKeyPart appends commands recreating the next part of a key's value (about n
 // elements), from cur on, and reports whether the whole value and its expire were
-// appended. The value must not change between calls (its scan order is relied on);
-// values Big does not call big are appended whole.
-func AppendKeyPart(b, key, str []byte, v storage.Value, expire int64, cur *KeyCursor, n int) ([]byte, bool) {
+// appended; it adds what it appended to dig (storage.KeyDigest's parts). The value
+// must not change between calls (its scan order is relied on); values Big does not
+// call big are appended whole.
+func AppendKeyPart(b, key, str []byte, v storage.Value, expire int64, cur *KeyCursor, n int, dig *storage.Digest) ([]byte, bool) {
 	done := false
+	if !cur.head {
+		switch v.(type) {
+		case *storage.List, *storage.ZSet, *storage.Set, *storage.Hash:
+			dig.AddKey(key, str, v)
+			cur.head = true
+		}
+	}
 	switch v := v.(type) {
 	case *storage.List:
 		bt := &batcher{name: []byte("RPUSH"), key: key, b: b}
-		v.Range(int(cur.pos), min(int(cur.pos)+n, v.Len())-1, func(e []byte) bool { bt.add(e); return true })
+		i := cur.pos
+		v.Range(int(cur.pos), min(int(cur.pos)+n, v.Len())-1, func(e []byte) bool {
+			bt.add(e)
+			dig.AddElem(key, i, e, nil)
+			i++
+			return true
+		})
 		cur.pos += uint64(n)
 		b, done = bt.flush(), cur.pos >= uint64(v.Len())
 	case *storage.ZSet:
 		bt := &batcher{name: []byte("ZADD"), key: key, b: b}
+		i := cur.pos
 		v.Range(int(cur.pos), min(int(cur.pos)+n, v.Len())-1, false, func(m []byte, score float64) bool {
 			bt.add(formatScore(score), m)
+			dig.AddElem(key, i, m, storage.ZScore(score))
+			i++
 			return true
 		})
 		cur.pos += uint64(n)
@@ -210,17 +228,26 @@ func AppendKeyPart(b, key, str []byte, v storage.Value, expire int64, cur *KeyCu
 	case *storage.Set:
 		bt := &batcher{name: []byte("SADD"), key: key, b: b}
 		for got := 0; got < n && !(cur.started && cur.pos == 0); {
-			cur.pos, cur.started = v.Scan(cur.pos, func(m []byte) { bt.add(m); got++ }), true
+			cur.pos, cur.started = v.Scan(cur.pos, func(m []byte) {
+				bt.add(m)
+				dig.AddElem(key, 0, m, nil)
+				got++
+			}), true
 		}
 		b, done = bt.flush(), cur.pos == 0
 	case *storage.Hash:
 		bt := &batcher{name: []byte("HMSET"), key: key, b: b}
 		for got := 0; got < n && !(cur.started && cur.pos == 0); {
-			cur.pos, cur.started = v.Scan(cur.pos, func(f, val []byte) { bt.add(f, val); got++ }), true
+			cur.pos, cur.started = v.Scan(cur.pos, func(f, val []byte) {
+				bt.add(f, val)
+				dig.AddElem(key, 0, f, val)
+				got++
+			}), true
 		}
 		b, done = bt.flush(), cur.pos == 0
 	default:
 		b, done = appendKey(b, key, str, v), true
+		dig.Xor(storage.KeyDigest(key, str, v))
 	}
 	if done && expire != 0 {
 		b = AppendCommand(b, []byte("PEXPIREAT"), key, strconv.AppendInt(nil, expire, 10))

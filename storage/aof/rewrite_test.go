@@ -35,11 +35,12 @@ func TestAppendKeyPart(t *testing.T) {
 			t.Errorf("%s: Big %v", tc.name, !tc.big)
 		}
 		var cur KeyCursor
+		var dig storage.Digest
 		var all []byte
 		parts := 0
 		for done := false; !done; parts++ {
 			var b []byte
-			b, done = AppendKeyPart(nil, []byte("k"), nil, tc.v, 1234, &cur, 1000)
+			b, done = AppendKeyPart(nil, []byte("k"), nil, tc.v, 1234, &cur, 1000, &dig)
 			all = append(all, b...)
 			if parts > 100 {
 				t.Fatalf("%s: no end after %d parts", tc.name, parts)
@@ -83,6 +84,10 @@ func TestAppendKeyPart(t *testing.T) {
 		}
 		if want := map[bool]int{true: n, false: 1}[tc.big]; len(seen) != want || expires != 1 {
 			t.Errorf("%s: %d elements, %d expires", tc.name, len(seen), expires)
+		}
+		// The parts' digests make the key's.
+		if want := storage.KeyDigest([]byte("k"), nil, tc.v); dig != want {
+			t.Errorf("%s: digest %s by parts, %s whole", tc.name, dig, want)
 		}
 	}
 }
