@@ -208,7 +208,7 @@ func TestMoveCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]any{
-		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10"},                                     // no NODE
+		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10"},                                      // no NODE
 		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "9000", "9001", "NODE", c.Nodes[1].ClusterID()}, // not its slots
 		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "10", "1", "NODE", c.Nodes[1].ClusterID()},      // bad range
 		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10", "NODE", "nobody"},
