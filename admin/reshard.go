@@ -153,36 +153,9 @@ func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold f
 	if err != nil {
 		return err
 	}
-	byID := map[string]float64{}
-	for ref, w := range weights {
-		n, err := a.pickPrimary(top, ref, "")
-		if err != nil {
-			return err
-		}
-		byID[n.ID] = w
-	}
-	type member struct {
-		p       primary
-		weight  float64
-		balance int
-	}
-	var ms []*member
-	totalWeight := 0.0
-	for _, p := range primaries(top) {
-		w, ok := byID[p.node.ID]
-		if !ok {
-			w = 1
-		}
-		if p.shard.Slots.Len() == 0 && !useEmpty {
-			continue
-		}
-		ms = append(ms, &member{p: p, weight: w})
-		totalWeight += w
-	}
-
-	if len(ms) < 2 || totalWeight == 0 {
-		a.printf("*** No rebalancing needed! Fewer than two primaries take part.\n")
-		return nil
+	ms, totalWeight, err := a.rebalanceMembers(top, weights, useEmpty)
+	if err != nil || ms == nil {
+		return err
 	}
 	over := false
 	totalBalance := 0
@@ -232,6 +205,52 @@ func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold f
 			break
 		}
 	}
+	return a.carryOut(plan, simulate, opts)
+}
+
+// member is a primary taking part in a rebalance, its weight, and how far it is above
+// (positive) or below its share: in slots, or in bytes when by memory.
+type member struct {
+	p       primary
+	weight  float64
+	balance int
+}
+
+// rebalanceMembers lists the primaries taking part in a rebalance, with their weights
+// (weights by node reference; 1 when not given) and the weights' sum; nil (and a
+// message printed) when fewer than two do.
+func (a *Admin) rebalanceMembers(top *slots.Topology, weights map[string]float64, useEmpty bool) ([]*member, float64, error) {
+	byID := map[string]float64{}
+	for ref, w := range weights {
+		n, err := a.pickPrimary(top, ref, "")
+		if err != nil {
+			return nil, 0, err
+		}
+		byID[n.ID] = w
+	}
+	var ms []*member
+	totalWeight := 0.0
+	for _, p := range primaries(top) {
+		w, ok := byID[p.node.ID]
+		if !ok {
+			w = 1
+		}
+		if p.shard.Slots.Len() == 0 && !useEmpty {
+			continue
+		}
+		ms = append(ms, &member{p: p, weight: w})
+		totalWeight += w
+	}
+	if len(ms) < 2 || totalWeight == 0 {
+		a.printf("*** No rebalancing needed! Fewer than two primaries take part.\n")
+		return nil, 0, nil
+	}
+	return ms, totalWeight, nil
+}
+
+// carryOut moves the slots of plan (or, simulating, says how many would move), giving
+// a shard first to each receiving primary that has none.
+func (a *Admin) carryOut(plan []slotMove, simulate bool, opts MoveOptions) error {
 	if simulate {
 		a.printf("*** Simulation: %d slots would move.\n", len(plan))
 		return nil

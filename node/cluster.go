@@ -635,6 +635,7 @@ func clusterDefs() []def {
 		{name: "cluster|migrateslots", fn: cmdClusterMigrateslots, lock: lockNone},
 		{name: "cluster|getslotmigrations", fn: cmdClusterGetslotmigrations, lock: lockNone},
 		{name: "cluster|cancelslotmigrations", fn: cmdClusterCancelslotmigrations, lock: lockNone},
+		{name: "cluster|slot-stats", fn: cmdClusterSlotStats, lock: lockNone},
 	}
 }
 

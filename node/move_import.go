@@ -309,3 +309,36 @@ func (s *Server) slotDigests(rs slots.Ranges, cutoff int64) string {
 	}
 	return b.String()
 }
+
+// cmdClusterSlotStats is CLUSTER SLOT-STATS SLOTSRANGE start end (Valkey 8's form):
+// for each slot of the range, [slot, {key-count, memory-bytes}] — memory-bytes being
+// shoal's estimate of the slot's keys and values (what rebalancing by memory weighs).
+func cmdClusterSlotStats(c *Client) {
+	if !c.clusterOn() {
+		return
+	}
+	if len(c.args) != 5 || !equalFold(c.args[2], "SLOTSRANGE") {
+		c.Err(errSyntax)
+		return
+	}
+	a, err1 := strconv.Atoi(string(c.args[3]))
+	b, err2 := strconv.Atoi(string(c.args[4]))
+	if err1 != nil || err2 != nil || a < 0 || b >= slots.Count || b < a {
+		c.Err("ERR Invalid or out of range slot")
+		return
+	}
+	db := c.s.eng.DB(0)
+	c.w.Array(b - a + 1)
+	for slot := a; slot <= b; slot++ {
+		c.s.eng.LockSlot(slot)
+		keys, mem := db.SlotSize(slot), db.SlotMemory(slot)
+		c.s.eng.UnlockSlot(slot)
+		c.w.Array(2)
+		c.w.Int(int64(slot))
+		c.w.Map(2)
+		c.w.BulkString("key-count")
+		c.w.Int(int64(keys))
+		c.w.BulkString("memory-bytes")
+		c.w.Int(mem)
+	}
+}

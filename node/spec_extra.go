@@ -50,6 +50,12 @@ func extraSpec(fullName string) *spec.Command {
 			c.Arity = -6
 		}
 		return c
+	case "cluster|slot-stats": // Valkey 8's
+		return &spec.Command{Name: "slot-stats", FullName: fullName, Arity: -4, FlagNames: []string{"stale", "loading"},
+			Flags: spec.Stale | spec.Loading, Categories: []string{"@slow"}, Tips: []string{"nondeterministic_output"},
+			Parent: spec.Reference().ByName["cluster"],
+			Docs: []any{"summary", "Returns per-slot statistics: key count and (shoal's) memory.", "since", "7.0.15",
+				"group", "cluster", "complexity", "O(N) where N is the number of keys in the slots"}}
 	case "client|setinfo":
 		c := mk("setinfo", 4)
 		c.Tips = []string{"request_policy:all_nodes", "response_policy:all_succeeded"}

@@ -81,3 +81,15 @@ func (db *DB) EachInSlot(slot int, now int64, access bool, fn func(key, str []by
 		}
 	}
 }
+
+// SlotMemory is the estimated bytes slot's keys and values take (what the keyspace's
+// memory total counts for them). Caller holds the slot's stripe.
+func (db *DB) SlotMemory(slot int) int64 {
+	t := &db.data().slots[slot]
+	var n int64
+	for v := uint64(0); ; {
+		if v = t.scan(v, func(en *entry) { n += en.memSize() }); v == 0 {
+			return n
+		}
+	}
+}

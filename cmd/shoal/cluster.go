@@ -127,11 +127,11 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	moveFlags(reshard)
 
 	var weights []string
-	var useEmpty, simulate bool
+	var useEmpty, simulate, byMemory bool
 	var threshold float64
 	rebalance := &cobra.Command{
-		Use:   "rebalance [--weight node=w ...] [--use-empty-masters] [--threshold 2] [--simulate]",
-		Short: "Move slots until every primary has its weighted share",
+		Use:   "rebalance [--weight node=w ...] [--by-memory] [--use-empty-masters] [--threshold 2] [--simulate]",
+		Short: "Move slots until every primary has its weighted share of the slots (or of the data's memory)",
 		Args:  cobra.NoArgs,
 		RunE: run(func(a *admin.Admin, _ []string) error {
 			ws := map[string]float64{}
@@ -143,6 +143,9 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 				}
 				ws[ref] = f
 			}
+			if byMemory {
+				return a.RebalanceMemory(ws, useEmpty, threshold, simulate, opts)
+			}
 			return a.Rebalance(ws, useEmpty, threshold, simulate, opts)
 		}),
 	}
@@ -150,6 +153,7 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	rebalance.Flags().BoolVar(&useEmpty, "use-empty-masters", false, "give slots to primaries that have none")
 	rebalance.Flags().Float64Var(&threshold, "threshold", 2, "move nothing when every primary is within this percentage of its share")
 	rebalance.Flags().BoolVar(&simulate, "simulate", false, "print the moves without making them")
+	rebalance.Flags().BoolVar(&byMemory, "by-memory", false, "balance the memory the slots' data takes (CLUSTER SLOT-STATS), not the slot count")
 	moveFlags(rebalance)
 
 	var force bool

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -536,6 +537,69 @@ func TestMoveKills(t *testing.T) {
 			c.waitFor(fmt.Sprintf("shard %d holding %d keys of the slots", i, want), func() bool {
 				return c.Client(c.Nodes[c.nodeIndex(p)]).DBSize(ctx).Val() == want
 			})
+		}
+	}
+}
+
+// TestRebalanceMemory: with most of the data in a few slots of one primary,
+// rebalancing by memory moves few slots and leaves each primary within the threshold
+// of half the data; CLUSTER SLOT-STATS reports the slots' keys and memory.
+func TestRebalanceMemory(t *testing.T) {
+	ctx := context.Background()
+	c := Start(t, 1, 2)
+	c.Create(0) // node 0: 0-8191, node 1: 8192-16383
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
+	defer cc.Close()
+	big := strings.Repeat("x", 1000)
+	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range 20000 {
+			p.Set(ctx, fmt.Sprint(keyInSlot(i%20), ":", i), big, 0) // 20 heavy slots of node 0
+		}
+		for i := range 2000 {
+			p.Set(ctx, fmt.Sprint(keyInSlot(8192+i%2000), ":", i), "v", 0) // light ones of node 1
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "1").Slice()
+	if err != nil || len(st) != 2 {
+		t.Fatalf("CLUSTER SLOT-STATS: %v %v", st, err)
+	}
+	var out bytes.Buffer
+	if err := c.session(&out).RebalanceMemory(nil, false, 10, false, admin.MoveOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	used := func(i int) int64 {
+		var n int64
+		for slot := 0; slot < slots.Count; slot += 1000 {
+			v, _ := c.Client(c.Nodes[i]).Do(ctx, "CLUSTER", "SLOT-STATS", "SLOTSRANGE", slot, min(slot+999, slots.Count-1)).Slice()
+			for _, e := range v {
+				f := e.([]any)[1].([]any) // (RESP2: the map as a flat array)
+				for i := 0; i+1 < len(f); i += 2 {
+					if f[i] == "memory-bytes" {
+						n += f[i+1].(int64)
+					}
+				}
+			}
+		}
+		return n
+	}
+	a, b := used(0), used(1)
+	if a == 0 || b == 0 || math.Abs(float64(a-b)) > 0.2*float64(a+b)/2 {
+		t.Errorf("after the rebalance: %d and %d bytes\n%s", a, b, out.String())
+	}
+	moved := -1
+	if i := strings.Index(out.String(), "Moving"); i >= 0 {
+		fmt.Sscanf(out.String()[i:], "Moving %d slots", &moved)
+	}
+	if moved < 1 || moved > 10 {
+		t.Errorf("the rebalance moved more than half the heavy slots:\n%s", out.String())
+	}
+	for i := range 20000 {
+		if v, err := cc.Get(ctx, fmt.Sprint(keyInSlot(i%20), ":", i)).Result(); err != nil || v != big {
+			t.Fatalf("key %d after the rebalance: %v", i, err)
 		}
 	}
 }
