@@ -425,7 +425,7 @@ func (m *mover) tailLen() int {
 // target was too slow: the caller tries again.
 func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Duration, withReplica bool) (done bool, err error) {
 	start := time.Now()
-	s.pauseClients(start.Add(time.Minute), false, true)
+	s.pauseSlots(start.Add(time.Minute), false, m.Slots, true)
 	defer s.unpauseClients()
 	buf, err := mv.takeTail(nil)
 	if err != nil {

@@ -1,12 +1,14 @@
 package node
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shoal-db/shoal/node/spec"
+	"github.com/shoal-db/shoal/slots"
 	"github.com/shoal-db/shoal/storage"
 )
 
@@ -19,6 +21,7 @@ type pauseState struct {
 	mu      sync.Mutex
 	until   time.Time
 	all     bool
+	slots   slots.Ranges  // a write pause of these slots only (a slot move's hand-off); nil: of all
 	resumed chan struct{} // closed when the pause ends early (UNPAUSE) or is replaced
 }
 
@@ -54,6 +57,12 @@ func cmdClientPause(c *Client) {
 // never shortens or weakens one in force, as in Redis. With barrier, it returns once
 // no command that passed the pause check before the pause began is still running.
 func (s *Server) pauseClients(until time.Time, all, barrier bool) {
+	s.pauseSlots(until, all, nil, barrier)
+}
+
+// pauseSlots is pauseClients; with rs, a write pause holds only the writes to the
+// slots of rs (and writes without keys), unless a wider pause is in force already.
+func (s *Server) pauseSlots(until time.Time, all bool, rs slots.Ranges, barrier bool) {
 	p := &s.pause
 	p.mu.Lock()
 	if time.Now().Before(p.until) {
@@ -61,11 +70,16 @@ func (s *Server) pauseClients(until time.Time, all, barrier bool) {
 			until = p.until
 		}
 		all = all || p.all
+		if p.slots == nil || rs == nil {
+			rs = nil
+		} else {
+			rs = rs.Union(p.slots)
+		}
 	}
 	if p.resumed != nil {
 		close(p.resumed)
 	}
-	p.until, p.all, p.resumed = until, all, make(chan struct{})
+	p.until, p.all, p.slots, p.resumed = until, all, rs, make(chan struct{})
 	p.active.Store(true)
 	p.mu.Unlock()
 	// The barrier: a command that passed the pause check before the pause began either
@@ -85,9 +99,9 @@ func (s *Server) pauseClients(until time.Time, all, barrier bool) {
 func (s *Server) pauseHolds(c *Client, cmd *Command) bool {
 	p := &s.pause
 	p.mu.Lock()
-	until, all := p.until, p.all
+	until, all, rs := p.until, p.all, p.slots
 	p.mu.Unlock()
-	return time.Now().Before(until) && c.pausedFor(cmd, all) && !strings.HasPrefix(cmd.FullName, "client|unpause")
+	return time.Now().Before(until) && c.pausedFor(cmd, all, rs) && !strings.HasPrefix(cmd.FullName, "client|unpause")
 }
 
 func cmdClientUnpause(c *Client) {
@@ -99,7 +113,7 @@ func cmdClientUnpause(c *Client) {
 func (s *Server) unpauseClients() {
 	p := &s.pause
 	p.mu.Lock()
-	p.until = time.Time{}
+	p.until, p.slots = time.Time{}, nil
 	if p.resumed != nil {
 		close(p.resumed)
 		p.resumed = nil
@@ -117,9 +131,18 @@ func (c *Client) intArgMsg(i int, msg string) (int64, bool) {
 }
 
 // pausedFor reports whether a pause holds cmd, given the client's transaction.
-func (c *Client) pausedFor(cmd *Command, all bool) bool {
+func (c *Client) pausedFor(cmd *Command, all bool, rs slots.Ranges) bool {
 	if all {
 		return true
+	}
+	if rs != nil && cmd.FullName != "exec" { // a pause of some slots' writes
+		if !cmd.Has(spec.Write) && !cmd.Has(spec.MayReplicate) {
+			return false
+		}
+		if len(c.keySlots) == 0 {
+			return true // (keys not known, or none: FLUSHALL …)
+		}
+		return slices.ContainsFunc(c.keySlots, rs.Contains)
 	}
 	if cmd.Has(spec.Write) || cmd.Has(spec.MayReplicate) {
 		return true
@@ -140,7 +163,7 @@ func (s *Server) waitPause(c *Client, cmd *Command) {
 	for {
 		p := &s.pause
 		p.mu.Lock()
-		until, all, resumed := p.until, p.all, p.resumed
+		until, all, rs, resumed := p.until, p.all, p.slots, p.resumed
 		p.mu.Unlock()
 		left := time.Until(until)
 		if left <= 0 {
@@ -151,7 +174,7 @@ func (s *Server) waitPause(c *Client, cmd *Command) {
 			p.mu.Unlock()
 			return
 		}
-		if !c.pausedFor(cmd, all) || strings.HasPrefix(cmd.FullName, "client|unpause") {
+		if !c.pausedFor(cmd, all, rs) || strings.HasPrefix(cmd.FullName, "client|unpause") {
 			return
 		}
 		t := time.NewTimer(left)
