@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run run-server test test-failover test-proxy test-deps image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy fuzz clean
+.PHONY: build run run-server test test-failover test-proxy test-deps image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -102,7 +102,7 @@ fuzz:
 		fi; \
 	done
 
-bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy
+bench: bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./storage/ ./node/ ./node/resp/ ./slots/
@@ -127,6 +127,9 @@ bench-proxy: build test-deps
 
 bench-failover: build test-deps
 	./scripts/bench-failover.sh
+
+bench-move: build test-deps
+	./scripts/bench-move.sh
 
 clean:
 	rm -rf bin

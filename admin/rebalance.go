@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/shoal-db/shoal/slots"
 )
 
 // RebalanceMemory moves slots until each primary holds its weighted share of the
@@ -115,4 +117,24 @@ func parseSlotStat(e any) ([2]int, bool) {
 	}
 	mem, ok := fields["memory-bytes"].(int64)
 	return [2]int{int(slot), int(mem)}, ok
+}
+
+// CancelMoves rolls back every slot move under way (the slots stay their sources';
+// the targets drop what they had received) and says how many there were.
+func (a *Admin) CancelMoves() error {
+	top, err := a.topology()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, m := range top.Moves() {
+		if _, err := a.propose(slots.Change{Op: slots.OpEndMove, Move: m.ID, Phase: slots.MoveRolledBack}); err != nil {
+			a.printf("move %s (slots %s): %v\n", m.ID, m.Slots, err) // (it may have ended meanwhile)
+			continue
+		}
+		a.printf("Rolled back move %s of slots %s (it was %s).\n", m.ID, m.Slots, m.Phase)
+		n++
+	}
+	a.printf("[OK] %d moves rolled back.\n", n)
+	return nil
 }

@@ -10,8 +10,11 @@
 # (scripts/moveprobe): the reshard's time, the longest operation a client saw, its
 # 99th percentile, the errors the application saw, the ASK replies the nodes gave.
 # Every key is read back afterwards.
+# Then the big-key case: slot 1000 holding a hash of BIG_MB MB (default 300) and a
+# 1,000,000-member sorted set, with 10,000 small keys the clients read and write,
+# moved alone (--slots 1) the same two ways.
 #
-# Usage: scripts/bench-move.sh [-k keys]
+# Usage: [BIG_MB=300] scripts/bench-move.sh [-k keys]    (BIG_MB=0 skips the big keys)
 # Needs: bin/shoal (make build), redis-server, redis-cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +56,20 @@ for target in redis shoal; do
 	for f in ms ops errors max_stall_ms p99_ms ask; do
 		R[$target,$f]=$(tr ' ' '\n' <<<"$line" | awk -F= -v k="$f" '$1 == k { print $2 }')
 	done
+	if [ "${BIG_MB:-300}" -gt 0 ]; then
+		"$work/moveprobe" -seed "127.0.0.1:${ports[0]}" -load 10000 -first 1000 -slots 1 -big "${BIG_MB:-300}"
+		if [ "$target" = shoal ]; then
+			cmd=(./bin/shoal cluster --sentinels "127.0.0.1:$sp" reshard --from "$from" --to "$to" --slots 1)
+		else
+			cmd=(redis-cli --cluster reshard "127.0.0.1:${ports[0]}" --cluster-from "$from" --cluster-to "$to"
+				--cluster-slots 1 --cluster-yes)
+		fi
+		line=$("${CLIENT_CPU[@]}" "$work/moveprobe" -seed "127.0.0.1:${ports[0]}" -keys 10000 -first 1000 -slots 1 -- "${cmd[@]}")
+		echo "$target, big keys: $line"
+		for f in ms max_stall_ms errors failed; do
+			R[$target,big$f]=$(tr ' ' '\n' <<<"$line" | awk -F= -v k="$f" '$1 == k { print $2 }')
+		done
+	fi
 	for p in "${ports[@]}"; do redis-cli -p "$p" SHUTDOWN NOSAVE >/dev/null 2>&1 || true; done
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -68,3 +85,10 @@ row "longest client operation (ms)" max_stall_ms
 row "99th percentile operation (ms)" p99_ms
 row "errors the application saw" errors
 row "ASK replies" ask
+if [ "${BIG_MB:-300}" -gt 0 ]; then
+	echo "# one slot holding a ${BIG_MB:-300} MB hash, a 1,000,000-member sorted set and 10,000 keys the clients use"
+	row "reshard time (ms)" bigms
+	row "longest client operation (ms)" bigmax_stall_ms
+	row "errors the application saw" bigerrors
+	row "reshard failed (1: yes)" bigfailed
+fi

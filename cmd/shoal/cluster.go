@@ -157,6 +157,13 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	moveFlags(rebalance)
 
 	var force bool
+	cancelMoves := &cobra.Command{
+		Use:   "cancel-moves",
+		Short: "Roll back every slot move under way (the slots stay with their sources)",
+		Args:  cobra.NoArgs,
+		RunE:  run(func(a *admin.Admin, _ []string) error { return a.CancelMoves() }),
+	}
+
 	failoverCmd := &cobra.Command{
 		Use:   "failover replica|primary|shard [--force]",
 		Short: "Promote a replica (gracefully: nothing acknowledged is lost), or a shard's best one",
@@ -165,7 +172,7 @@ Nodes are named by ID, unique ID prefix (4+ characters) or host:port.`,
 	}
 	failoverCmd.Flags().BoolVar(&force, "force", false, "do not wait for the primary (it is down): fence it and promote")
 
-	cmd.AddCommand(create, check, info, addNode, delNode, reshard, rebalance, failoverCmd)
+	cmd.AddCommand(create, check, info, addNode, delNode, reshard, rebalance, cancelMoves, failoverCmd)
 	return cmd
 }
 

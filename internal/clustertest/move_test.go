@@ -241,6 +241,11 @@ func TestMoveCommands(t *testing.T) {
 			t.Errorf("the source holds %d keys after the cancelled move, want %d", got, n)
 		}
 	}
+	// shoal cluster cancel-moves: with nothing under way, nothing to do.
+	var out bytes.Buffer
+	if err := c.session(&out).CancelMoves(); err != nil || !strings.Contains(out.String(), "[OK] 0 moves rolled back") {
+		t.Errorf("CancelMoves: %v\n%s", err, out.String())
+	}
 	// A move to the end, watched through GETSLOTMIGRATIONS.
 	if err := src.Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "1000", "1999", "NODE", c.Nodes[1].ClusterID()).Err(); err != nil {
 		t.Fatal(err)
@@ -407,8 +412,14 @@ func TestMoveBigKeys(t *testing.T) {
 		}()
 	}
 	c.waitFor("the writers running", func() bool { return small.Load() > 100 && big.Load() > 100 })
+	before := c.topology().Shards()
 	c.Propose(slots.Change{Op: slots.OpBeginMove, Move: "mb", Shard: ShardID(0), To: ShardID(1), Slots: "150"})
-	c.waitMoveEnd("mb")
+	after := c.waitMoveEnd("mb").Shards()
+	for i := range before {
+		if before[i].Primary != after[i].Primary {
+			t.Errorf("shard %s failed over during the move", before[i].ID)
+		}
+	}
 	c.waitFor("writes after the move", func() bool { return small.Load() > 200 })
 	stop.Store(true)
 	wg.Wait()
