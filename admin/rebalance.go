@@ -16,11 +16,7 @@ import (
 // within threshold percent of its share (or no slot fits). Weights, useEmpty,
 // simulate and opts are as for Rebalance.
 func (a *Admin) RebalanceMemory(weights map[string]float64, useEmpty bool, threshold float64, simulate bool, opts MoveOptions) error {
-	top, err := a.topology()
-	if err != nil {
-		return err
-	}
-	ms, totalWeight, err := a.rebalanceMembers(top, weights, useEmpty)
+	ms, totalWeight, err := a.rebalanceMembers(weights, useEmpty)
 	if err != nil || ms == nil {
 		return err
 	}

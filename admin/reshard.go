@@ -149,11 +149,7 @@ func takeSlots(from, to primary, n int) []slotMove {
 // useEmpty. Nothing moves when every primary is within threshold percent of its
 // share; with simulate the moves are printed, not made.
 func (a *Admin) Rebalance(weights map[string]float64, useEmpty bool, threshold float64, simulate bool, opts MoveOptions) error {
-	top, err := a.topology()
-	if err != nil {
-		return err
-	}
-	ms, totalWeight, err := a.rebalanceMembers(top, weights, useEmpty)
+	ms, totalWeight, err := a.rebalanceMembers(weights, useEmpty)
 	if err != nil || ms == nil {
 		return err
 	}
@@ -216,10 +212,14 @@ type member struct {
 	balance int
 }
 
-// rebalanceMembers lists the primaries taking part in a rebalance, with their weights
-// (weights by node reference; 1 when not given) and the weights' sum; nil (and a
-// message printed) when fewer than two do.
-func (a *Admin) rebalanceMembers(top *slots.Topology, weights map[string]float64, useEmpty bool) ([]*member, float64, error) {
+// rebalanceMembers lists the primaries (of the sentinels' topology) taking part in a
+// rebalance, with their weights (weights by node reference; 1 when not given) and the
+// weights' sum; nil (and a message printed) when fewer than two do.
+func (a *Admin) rebalanceMembers(weights map[string]float64, useEmpty bool) ([]*member, float64, error) {
+	top, err := a.topology()
+	if err != nil {
+		return nil, 0, err
+	}
 	byID := map[string]float64{}
 	for ref, w := range weights {
 		n, err := a.pickPrimary(top, ref, "")
