@@ -399,7 +399,11 @@ func (a *Admin) moveAtomic(batch []slotMove, keys int) error {
 			}
 			continue
 		}
-		if sh, _ := top.Owner(rs[0].Start); sh.ID != to.shard.ID {
+		// How it ended: as the topology's ended moves say, or (gone from them after many
+		// more moves) by who owns the slots.
+		ended := top.EndedMoves()
+		i := slices.IndexFunc(ended, func(m slots.Move) bool { return m.ID == move })
+		if owner, _ := top.Owner(rs[0].Start); i >= 0 && ended[i].Phase != slots.MoveDone || i < 0 && owner.ID != to.shard.ID {
 			return fmt.Errorf("move %s of slots %s from %s to %s was rolled back (see the source's log)",
 				move, rs, endpoint(from.node), endpoint(to.node))
 		}

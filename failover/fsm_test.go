@@ -159,6 +159,13 @@ func TestApplyChanges(t *testing.T) {
 	if s, _ := top.Owner(305); s.ID != nid('2') {
 		t.Errorf("after the move of the primaries named: owner of 305 %s", s.ID)
 	}
+	var ended []string
+	for _, m := range top.EndedMoves() {
+		ended = append(ended, m.ID+" "+m.Phase)
+	}
+	if fmt.Sprint(ended) != "[m1 done m3 rolled-back m6 done]" {
+		t.Errorf("ended moves: %v", ended)
+	}
 	if back, err := slots.Decode(top.Encode()); err != nil || string(back.Encode()) != string(top.Encode()) {
 		t.Errorf("round trip: %v", err)
 	}

@@ -238,12 +238,14 @@ func cmdClusterMigrateslots(c *Client) {
 
 // cmdClusterGetslotmigrations is CLUSTER GETSLOTMIGRATIONS: the moves under way, each
 // a map (id, slots, source and target shards, phase), with the progress of the one
-// this node sends (keys, keys-sent, bytes-sent, elapsed-ms).
+// this node sends (keys, keys-sent, bytes-sent, elapsed-ms); then the last ones that
+// ended (phase done or rolled-back).
 func cmdClusterGetslotmigrations(c *Client) {
 	if !c.clusterOn() {
 		return
 	}
-	moves := c.s.clusterView().Moves()
+	top := c.s.clusterView()
+	moves := append(top.Moves(), top.EndedMoves()...)
 	running := c.s.moving.Load()
 	c.w.Array(len(moves))
 	for _, m := range moves {

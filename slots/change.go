@@ -114,7 +114,7 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 	nodes := cur.Nodes()
 	shards := slices.Clone(cur.Shards())
 	migrations := cur.Migrations()
-	moves := cur.Moves()
+	moves, ended := cur.Moves(), cur.EndedMoves()
 	shard := func(id string) (int, error) {
 		for i, s := range shards {
 			if s.ID == id {
@@ -251,7 +251,7 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 		}
 	case OpBeginMove, OpMovePhase, OpEndMove:
 		var err error
-		if moves, err = applyMove(c, shards, moves); err != nil {
+		if moves, ended, err = applyMove(c, shards, moves, ended); err != nil {
 			return nil, err
 		}
 	default:
@@ -261,5 +261,5 @@ func (t *Topology) Apply(c Change) (*Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.withMoves(moves)
+	return t.withMoves(moves, ended)
 }

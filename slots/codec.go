@@ -17,6 +17,7 @@ type wireTopology struct {
 	Shards     []wireShard `json:"shards"`
 	Migrations []Migration `json:"migrations,omitempty"`
 	Moves      []wireMove  `json:"moves,omitempty"`
+	Ended      []wireMove  `json:"ended_moves,omitempty"`
 }
 
 type wireMove struct {
@@ -47,6 +48,9 @@ func (t *Topology) Encode() []byte {
 	for _, m := range t.moves {
 		w.Moves = append(w.Moves, wireMove{Move: m, Slots: m.Slots.String()})
 	}
+	for _, m := range t.ended {
+		w.Ended = append(w.Ended, wireMove{Move: m, Slots: m.Slots.String()})
+	}
 	b, err := json.Marshal(w)
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal
@@ -75,14 +79,17 @@ func Decode(b []byte) (*Topology, error) {
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	moves := make([]Move, len(w.Moves))
-	for i, m := range w.Moves {
-		if moves[i].Slots, err = parseSortedRanges(m.Slots); err != nil {
-			return nil, fmt.Errorf("topology: move %s: %w", m.ID, err)
+	var moves [2][]Move
+	for k, list := range [][]wireMove{w.Moves, w.Ended} {
+		moves[k] = make([]Move, len(list))
+		for i, m := range list {
+			if moves[k][i].Slots, err = parseSortedRanges(m.Slots); err != nil {
+				return nil, fmt.Errorf("topology: move %s: %w", m.ID, err)
+			}
+			moves[k][i].ID, moves[k][i].From, moves[k][i].To, moves[k][i].Phase = m.ID, m.From, m.To, m.Phase
 		}
-		moves[i].ID, moves[i].From, moves[i].To, moves[i].Phase = m.ID, m.From, m.To, m.Phase
 	}
-	if t, err = t.withMoves(moves); err != nil {
+	if t, err = t.withMoves(moves[0], moves[1]); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
 	return t, nil

@@ -47,6 +47,13 @@ func activePhase(phase string) bool {
 // Moves returns the moves under way, by ID.
 func (t *Topology) Moves() []Move { return slices.Clone(t.moves) }
 
+// EndedMoves returns the last moves that ended (at most keptEnded), oldest first, each
+// with its final phase: done or rolled back.
+func (t *Topology) EndedMoves() []Move { return slices.Clone(t.ended) }
+
+// keptEnded is how many ended moves a topology remembers.
+const keptEnded = 16
+
 // MoveOf returns the move a slot is part of.
 func (t *Topology) MoveOf(slot int) (Move, bool) {
 	for _, m := range t.moves {
@@ -66,10 +73,19 @@ func (t *Topology) shardByID(id string) (Shard, bool) {
 	return t.shards[i], true
 }
 
-// withMoves sets t's moves (t is being built) and checks them: unique IDs, slots in at
-// most one move and in no Redis-style migration, each owned by the move's source
-// shard, the target another shard.
-func (t *Topology) withMoves(moves []Move) (*Topology, error) {
+// withMoves sets t's moves and ended moves (t is being built) and checks them: unique
+// IDs, slots in at most one move and in no Redis-style migration, each owned by the
+// move's source shard, the target another shard; ended moves with a final phase.
+func (t *Topology) withMoves(moves, ended []Move) (*Topology, error) {
+	if len(ended) > keptEnded {
+		return nil, fmt.Errorf("%d ended moves, at most %d kept", len(ended), keptEnded)
+	}
+	for _, m := range ended {
+		if m.ID == "" || m.Phase != MoveDone && m.Phase != MoveRolledBack {
+			return nil, fmt.Errorf("ended move %q: phase %q", m.ID, m.Phase)
+		}
+	}
+	t.ended = slices.Clone(ended)
 	t.moves = make([]Move, len(moves))
 	for i, m := range moves {
 		m.Slots = slices.Clone(m.Slots)
@@ -104,32 +120,32 @@ func (t *Topology) withMoves(moves []Move) (*Topology, error) {
 	return t, nil
 }
 
-// applyMove applies OpBeginMove, OpMovePhase and OpEndMove to shards and moves (the
-// topology's, copied) and returns the moves after it.
-func applyMove(c Change, shards []Shard, moves []Move) ([]Move, error) {
+// applyMove applies OpBeginMove, OpMovePhase and OpEndMove to shards, moves and ended
+// moves (the topology's, copied) and returns the moves and ended moves after it.
+func applyMove(c Change, shards []Shard, moves, ended []Move) ([]Move, []Move, error) {
 	i := slices.IndexFunc(moves, func(m Move) bool { return m.ID == c.Move })
 	switch c.Op {
 	case OpBeginMove:
 		if i >= 0 {
-			return nil, fmt.Errorf("move %s exists", c.Move)
+			return nil, nil, fmt.Errorf("move %s exists", c.Move)
 		}
 		rs, err := ParseRanges(c.Slots)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return append(moves, Move{ID: c.Move, Slots: rs, From: c.Shard, To: c.To, Phase: MovePreparing}), nil
+		return append(moves, Move{ID: c.Move, Slots: rs, From: c.Shard, To: c.To, Phase: MovePreparing}), ended, nil
 	case OpMovePhase:
 		if i < 0 {
-			return nil, fmt.Errorf("no move %s", c.Move)
+			return nil, nil, fmt.Errorf("no move %s", c.Move)
 		}
 		if !activePhase(c.Phase) {
-			return nil, fmt.Errorf("move phase %q", c.Phase)
+			return nil, nil, fmt.Errorf("move phase %q", c.Phase)
 		}
 		moves[i].Phase = c.Phase
-		return moves, nil
+		return moves, ended, nil
 	}
 	if i < 0 {
-		return nil, fmt.Errorf("no move %s", c.Move)
+		return nil, nil, fmt.Errorf("no move %s", c.Move)
 	}
 	m := moves[i]
 	switch c.Phase {
@@ -137,19 +153,24 @@ func applyMove(c Change, shards []Shard, moves []Move) ([]Move, error) {
 		from := slices.IndexFunc(shards, func(s Shard) bool { return s.ID == m.From })
 		to := slices.IndexFunc(shards, func(s Shard) bool { return s.ID == m.To })
 		if from < 0 || to < 0 {
-			return nil, fmt.Errorf("move %s: a shard is gone", m.ID)
+			return nil, nil, fmt.Errorf("move %s: a shard is gone", m.ID)
 		}
 		// The hand-off is the source's primary's, with the target's primary that
 		// confirmed the data: after a failover of either, it is refused (the new
 		// primary starts the move again).
 		if c.Primary != "" && shards[from].Primary != c.Primary || c.NodeID != "" && shards[to].Primary != c.NodeID {
-			return nil, fmt.Errorf("move %s: the source or target shard has another primary now", m.ID)
+			return nil, nil, fmt.Errorf("move %s: the source or target shard has another primary now", m.ID)
 		}
 		shards[from].Slots = shards[from].Slots.Minus(m.Slots)
 		shards[to].Slots = shards[to].Slots.Union(m.Slots)
 	case MoveRolledBack:
 	default:
-		return nil, fmt.Errorf("a move ends %s or %s, not %q", MoveDone, MoveRolledBack, c.Phase)
+		return nil, nil, fmt.Errorf("a move ends %s or %s, not %q", MoveDone, MoveRolledBack, c.Phase)
 	}
-	return slices.Delete(moves, i, i+1), nil
+	m.Phase = c.Phase
+	ended = append(ended, m)
+	if len(ended) > keptEnded {
+		ended = ended[len(ended)-keptEnded:]
+	}
+	return slices.Delete(moves, i, i+1), ended, nil
 }

@@ -46,6 +46,7 @@ type Topology struct {
 	shardOf    map[string]int // node ID → index in shards
 	migrations map[int]Migration
 	moves      []Move // by ID (move.go)
+	ended      []Move // the last moves that ended, oldest first, with their final phase
 	covered    bool   // every slot has an owner with a primary
 }
 

@@ -237,6 +237,13 @@ func TestCodec(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(lab(&testing.T{}).Encode())
 	f.Add([]byte(`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"a","slots":"0-16383"}]}`))
+	withMoves := []byte(`{"epoch":3,"nodes":[{"id":"a"},{"id":"b"}],"shards":[{"id":"s","primary":"a","slots":"0-100"},` +
+		`{"id":"t","primary":"b","slots":"101-200"}],"moves":[{"id":"m","from":"s","to":"t","phase":"streaming","slots":"0-10"}],` +
+		`"ended_moves":[{"id":"n","from":"s","to":"t","phase":"done","slots":"150"}]}`)
+	if top, err := Decode(withMoves); err != nil || len(top.Moves()) != 1 || len(top.EndedMoves()) != 1 {
+		f.Fatalf("a topology with moves: %v", err)
+	}
+	f.Add(withMoves)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		top, err := Decode(b)
 		if err != nil {
