@@ -80,6 +80,8 @@ fuzz:
 		./node:FuzzFunctionPayload \
 		./node:FuzzHLL \
 		./node:FuzzBusMessages \
+		./node:FuzzMoveReply \
+		./node:FuzzLongDouble \
 		./node/acl:FuzzRules \
 		./storage/rdb:FuzzRestore \
 		./storage/rdb:FuzzLoad \
@@ -87,6 +89,7 @@ fuzz:
 		./storage/aof:FuzzReader \
 		./slots:FuzzCRC16 \
 		./slots:FuzzDecode \
+		./slots:FuzzDecodeEntry \
 		./gossip:FuzzReceive \
 		./gossip:FuzzMeta \
 		./cmd/shoal:FuzzSentinelConf \

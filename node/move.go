@@ -668,7 +668,7 @@ func readMoveReply(r *bufio.Reader, depth int, last *moveReplies) (string, error
 		return "", nil
 	case '$':
 		n, err := strconv.Atoi(body)
-		if err != nil || n < -1 || n > 512<<20 {
+		if err != nil || n < -1 || n > 4<<20 { // (the target answers small replies: tokens, digests, IDs)
 			return "", errors.New("the target's reply is malformed")
 		}
 		if n < 0 {
