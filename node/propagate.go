@@ -70,6 +70,9 @@ func (s *Server) flushProp(c *Client) {
 		s.feedFromPrimary(c) // a replica passes its primary's stream on as it came
 	}
 	if len(c.prop) == 0 {
+		if len(c.keySlots) > 0 { // (a command that read keys)
+			s.readSafe(c)
+		}
 		return
 	}
 	if l := s.aofLog.Load(); l != nil {
@@ -86,6 +89,21 @@ func (s *Server) flushProp(c *Client) {
 	}
 	clear(c.prop)
 	c.prop = c.prop[:0]
+}
+
+// readSafe holds, in shard-durability safe, the replies of a command that read keys
+// and changed nothing until a replica has acknowledged the whole stream as it is now: what it
+// read may be a write no replica has yet, which a failover would lose — a reader must
+// not see it before it is safe (the write's own client waits the same way). Nothing
+// waits when the replicas are caught up.
+func (s *Server) readSafe(c *Client) {
+	r := &s.repl
+	if !r.active.Load() || c.primary || s.up.following.Load() {
+		return
+	}
+	if fed := r.fed.Load(); fed > r.ackedOff.Load() && s.config().ShardDurability == "safe" {
+		c.safeOff = max(c.safeOff, fed)
+	}
 }
 
 // propagateDel appends the deletion of a key that expired or was evicted, as Redis's

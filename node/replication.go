@@ -34,6 +34,9 @@ import (
 type replState struct {
 	getackOff atomic.Int64 // where the stream's last REPLCONF GETACK ends (shard-durability safe)
 	active    atomic.Bool  // a backlog exists: commands are fed to it
+	// fed is where the stream ends, ackedOff the furthest offset a replica
+	// acknowledged: a safe-mode read replies at once only when ackedOff ≥ fed (readSafe).
+	fed, ackedOff atomic.Int64
 
 	mu         sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
 	id         string
@@ -106,7 +109,9 @@ func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 	defer r.mu.Unlock()
 	r.scratch = aof.AppendCmds(r.scratch[:0], &r.selected, cmds)
 	r.appendLocked(r.scratch)
-	return r.backlog.End()
+	end := r.backlog.End()
+	r.fed.Store(end)
+	return end
 }
 
 // appendLocked adds b to the stream: the backlog, every online replica's outbox, and
@@ -240,6 +245,9 @@ func (s *Server) replicaAcked(rp *replica, off int64) {
 	defer r.mu.Unlock()
 	rp.ackOff.Store(off)
 	rp.ackTime.Store(time.Now().Unix())
+	if rp.state == replOnline && off > r.ackedOff.Load() {
+		r.ackedOff.Store(off) // (r.mu held: no other writer)
+	}
 	if rp.state == replWaitAck {
 		rp.c.out.append(rp.pending)
 		rp.pending, rp.state = nil, replOnline

@@ -37,6 +37,21 @@ var slotKeys = sync.OnceValue(func() []string {
 // keyInSlot returns a key of slot; "{key}:suffix" keys share its slot.
 func keyInSlot(slot int) string { return "{" + slotKeys()[slot] + "}" }
 
+// waitWritable waits until cc can write to the first and the last slot (every shard
+// of a freshly created cluster of two holds its write lease).
+func (c *Cluster) waitWritable(cc *redis.ClusterClient) {
+	c.t.Helper()
+	c.waitFor("the shards taking writes", func() bool {
+		for _, slot := range []int{0, slots.Count - 1} {
+			k := keyInSlot(slot) + ":probe"
+			if cc.Set(context.Background(), k, 1, 0).Err() != nil || cc.Del(context.Background(), k).Err() != nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // waitMoveEnd waits until the sentinels' topology no longer lists move id and
 // returns it.
 func (c *Cluster) waitMoveEnd(id string) *slots.Topology {
@@ -71,6 +86,7 @@ func TestMoveSlots(t *testing.T) {
 	c.Create(1) // shard 0: nodes 0 (+1), slots 0-8191; shard 1: nodes 2 (+3)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}, MaxRedirects: 8})
 	defer cc.Close()
+	c.waitWritable(cc)
 	const moving = "100-199"
 	tag := keyInSlot(150)
 	for i := range 2000 {
@@ -157,6 +173,7 @@ func TestMoveSourceFailover(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[2].Addr().String()},
 		ClusterStateReloadInterval: 200 * time.Millisecond})
 	defer cc.Close()
+	c.waitWritable(cc)
 	const n = 30000
 	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range n {
@@ -198,6 +215,7 @@ func TestMoveCommands(t *testing.T) {
 	src, dst := c.Client(c.Nodes[0]), c.Client(c.Nodes[1])
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
 	defer cc.Close()
+	c.waitWritable(cc)
 	const n = 100000
 	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range n {
@@ -284,6 +302,7 @@ func TestReshardUnderLoad(t *testing.T) {
 	c.Create(0)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}, MaxRedirects: 16})
 	defer cc.Close()
+	c.waitWritable(cc)
 	const n = 200000
 	for start := 0; start < n; start += 10000 {
 		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -363,6 +382,7 @@ func TestMoveBigKeys(t *testing.T) {
 	c.Create(0)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}, MaxRedirects: 16})
 	defer cc.Close()
+	c.waitWritable(cc)
 	tag := keyInSlot(150)
 	const n = 200000
 	for start := 0; start < n; start += 10000 {
@@ -489,6 +509,7 @@ func TestMoveKills(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[2].Addr().String(), c.Nodes[0].Addr().String()},
 		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRedirects: 16})
 	defer cc.Close()
+	c.waitWritable(cc)
 	const n, moving = 20000, "0-499"
 	key := func(i int) string { return fmt.Sprint(keyInSlot(i%500), ":", i) }
 	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -567,6 +588,7 @@ func TestRebalanceMemory(t *testing.T) {
 	c.Create(0) // node 0: 0-8191, node 1: 8192-16383
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
 	defer cc.Close()
+	c.waitWritable(cc)
 	big := strings.Repeat("x", 1000)
 	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range 20000 {

@@ -1,0 +1,74 @@
+package history
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestClassify: refusals are failures, lost replies and timeouts unknown.
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want Outcome
+	}{
+		{nil, Ok}, {redis.Nil, Ok},
+		{proto("MOVED 1 127.0.0.1:7000"), Failed}, {proto("NOREPLICAS Not enough good replicas to write."), Failed},
+		{proto("CLUSTERDOWN The cluster is down"), Failed}, {proto("READONLY You can't write against a read only replica."), Failed},
+		{proto("ERR the node's connection failed: the command may or may not have run"), Unknown},
+		{io.EOF, Unknown}, {errors.New("i/o timeout"), Unknown},
+	} {
+		if got := Classify(tc.err); got != tc.want {
+			t.Errorf("Classify(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+type proto string
+
+func (p proto) Error() string { return string(p) }
+func (p proto) RedisError()   {}
+
+// TestCheckLinearizable: a history where a read sees a value no write gave, or an
+// overwritten one after the overwrite returned, is not linearizable; one with a write
+// of unknown outcome that a later read sees is.
+func TestCheckLinearizable(t *testing.T) {
+	op := func(client int, in Register, out RegisterOut, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret}
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []porcupine.Operation
+		want porcupine.CheckResult
+	}{
+		{"sequential", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(1, Register{Key: "k"}, RegisterOut{Value: "1", Found: true}, 20, 30),
+		}, porcupine.Ok},
+		{"stale read", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(0, Register{Key: "k", Write: true, Value: "2"}, RegisterOut{}, 20, 30),
+			op(1, Register{Key: "k"}, RegisterOut{Value: "1", Found: true}, 40, 50),
+		}, porcupine.Illegal},
+		{"unknown write seen", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 1<<62),
+			op(1, Register{Key: "k"}, RegisterOut{}, 5, 6),
+			op(1, Register{Key: "k"}, RegisterOut{Value: "1", Found: true}, 40, 50),
+		}, porcupine.Ok},
+		{"lost write", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(1, Register{Key: "k"}, RegisterOut{}, 20, 30),
+		}, porcupine.Illegal},
+	} {
+		r := NewRecorder()
+		r.ops = tc.ops
+		got, err := r.CheckLinearizable(time.Second, "")
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %v %v, want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
