@@ -65,17 +65,7 @@ func TestLinearizableSafeMode(t *testing.T) {
 			}
 		}()
 	}
-	for round := range failoverRounds() {
-		old, _ := c.primaryOf(0)
-		oi := c.nodeIndex(old)
-		c.waitFor("operations under way", func() bool { ok, _, _ := rec.Counts(); return ok > 200*(round+1) })
-		c.RestartNode(oi, func() {
-			c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(0); return p != old && p != "" })
-		})
-		c.waitFor("the old primary back as a replica", func() bool {
-			return strings.Contains(c.Client(c.Nodes[oi]).Info(ctx, "replication").Val(), "master_link_status:up")
-		})
-	}
+	c.killPrimaries(func(round int) bool { ok, _, _ := rec.Counts(); return ok > 200*(round+1) })
 	stop.Store(true)
 	wg.Wait()
 	ok, failed, unknown := rec.Counts()
@@ -95,5 +85,85 @@ func TestLinearizableSafeMode(t *testing.T) {
 		t.Errorf("the history is not linearizable; its visualization: %s, the operations: %s", report, text)
 	case porcupine.Unknown:
 		t.Logf("the checker ran out of time")
+	}
+}
+
+// killPrimaries kills shard 0's primary and starts it again, failoverRounds() times,
+// each once busy(round) says the load has made progress, and waits for the old
+// primary back as a replica.
+func (c *Cluster) killPrimaries(busy func(round int) bool) {
+	c.t.Helper()
+	for round := range failoverRounds() {
+		old, _ := c.primaryOf(0)
+		oi := c.nodeIndex(old)
+		c.waitFor("operations under way", func() bool { return busy(round) })
+		c.RestartNode(oi, func() {
+			c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(0); return p != old && p != "" })
+		})
+		c.waitFor("the old primary back as a replica", func() bool {
+			return strings.Contains(c.Client(c.Nodes[oi]).Info(context.Background(), "replication").Val(), "master_link_status:up")
+		})
+	}
+}
+
+// TestAppendsAcrossFailovers: clients append unique elements to lists while the
+// shard's primary is killed round after round; afterwards no list holds an element
+// twice or one never acknowledged as sent, and in safe mode none lost either (async
+// mode's losses are logged).
+func TestAppendsAcrossFailovers(t *testing.T) {
+	for _, mode := range []string{"async", "safe"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			c := fastFailover(t, 3, 2, nil)
+			for _, n := range c.Nodes {
+				if err := c.Client(n).ConfigSet(ctx, "shard-durability", mode).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.NodeArgs = []string{"--shard-durability", mode}
+			c.Create(1)
+			rec := history.NewAppends()
+			var stop atomic.Bool
+			var sent atomic.Int64
+			var wg sync.WaitGroup
+			keys := []string{"{a}0", "{a}1"}
+			for client := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
+						ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1, MaxRedirects: -1,
+						ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+					defer cc.Close()
+					for n := 0; !stop.Load(); n++ {
+						key, elem := keys[n%len(keys)], fmt.Sprint(client, "-", n)
+						err := cc.RPush(ctx, key, elem).Err()
+						rec.Record(key, elem, err)
+						if err == nil {
+							sent.Add(1)
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}()
+			}
+			c.killPrimaries(func(round int) bool { return sent.Load() > int64(300*(round+1)) })
+			stop.Store(true)
+			wg.Wait()
+			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}})
+			defer cc.Close()
+			lists := map[string][]string{}
+			for _, k := range keys {
+				c.waitFor("the list readable", func() bool {
+					var err error
+					lists[k], err = cc.LRange(ctx, k, 0, -1).Result()
+					return err == nil
+				})
+			}
+			v := rec.Check(lists)
+			t.Logf("%s mode: %s", mode, v)
+			if len(v.Duplicated) > 0 || len(v.Phantom) > 0 || mode == "safe" && len(v.Lost) > 0 {
+				t.Errorf("%s mode: %s: lost %v duplicated %v phantom %v", mode, v, v.Lost, v.Duplicated, v.Phantom)
+			}
+		})
 	}
 }

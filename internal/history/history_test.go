@@ -2,6 +2,7 @@ package history
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -70,5 +71,21 @@ func TestCheckLinearizable(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %v %v, want %v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// TestAppends: lost, duplicated and phantom elements are found; unknown ones are
+// allowed either way.
+func TestAppends(t *testing.T) {
+	a := NewAppends()
+	a.Record("k", "1", nil)
+	a.Record("k", "2", nil)
+	a.Record("k", "3", io.EOF)                      // unknown
+	a.Record("k", "4", proto("NOREPLICAS no good")) // failed: must not be there
+	a.Record("k", "5", nil)
+	v := a.Check(map[string][]string{"k": {"1", "2", "2", "4", "9"}})
+	if v.Acknowledged != 3 || v.Unknown != 1 || fmt.Sprint(v.Lost) != "[k/5]" || fmt.Sprint(v.Duplicated) != "[k/2]" ||
+		len(v.Phantom) != 2 {
+		t.Errorf("%s: lost %v duplicated %v phantom %v", v, v.Lost, v.Duplicated, v.Phantom)
 	}
 }
