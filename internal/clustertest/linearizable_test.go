@@ -16,14 +16,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/internal/history"
+	"github.com/shoal-db/shoal/proxy"
 )
 
 // TestLinearizableSafeMode: clients read and write registers (SET of unique values,
-// GET) through go-redis ClusterClients while the shard's primary is killed and
-// started again, round after round; with shard-durability safe the recorded history
-// is linearizable (porcupine), with every write of unknown outcome allowed to have
-// happened or not. On a violation the visualization is saved and its path logged.
+// GET) — through go-redis ClusterClients, and through shoal proxy — while the shard's
+// primary is killed and started again, round after round; with shard-durability safe
+// the recorded history is linearizable (porcupine), with every write of unknown
+// outcome allowed to have happened or not. On a violation the visualization and the
+// operations are saved and their paths logged.
 func TestLinearizableSafeMode(t *testing.T) {
+	for _, via := range []string{"cluster-client", "proxy"} {
+		t.Run(via, func(t *testing.T) { linearizableSafeMode(t, via == "proxy") })
+	}
+}
+
+func linearizableSafeMode(t *testing.T, viaProxy bool) {
 	ctx := context.Background()
 	c := fastFailover(t, 3, 2, nil)
 	for _, n := range c.Nodes {
@@ -33,6 +41,24 @@ func TestLinearizableSafeMode(t *testing.T) {
 	}
 	c.NodeArgs = []string{"--shard-durability", "safe"} // for the restarts
 	c.Create(1)                                         // one shard: node 0 + node 1
+	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}
+	// No retries: a write whose reply was lost must not be sent again (its outcome is
+	// recorded unknown instead). (go-redis's cluster client re-sends a command after a
+	// network error unless MaxRedirects is -1; MOVED then ends the operation, failed.)
+	newClient := func() redis.UniversalClient {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, ClusterStateReloadInterval: 200 * time.Millisecond,
+			MaxRetries: -1, MaxRedirects: -1, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	}
+	if viaProxy {
+		p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: seeds, Secret: Secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		newClient = func() redis.UniversalClient {
+			return redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+		}
+	}
 	rec := history.NewRecorder()
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -41,11 +67,7 @@ func TestLinearizableSafeMode(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// No retries: a write whose reply was lost must not be sent again (its
-			// outcome is recorded unknown instead). Redirections are followed.
-			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
-				ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1, MaxRedirects: -1,
-				ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+			cc := newClient()
 			defer cc.Close()
 			rnd := rand.New(rand.NewPCG(uint64(client), 7))
 			for n := 0; !stop.Load(); n++ {
