@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run run-server test test-failover test-proxy test-deps image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move fuzz clean
+.PHONY: build run run-server test test-failover test-proxy test-deps chaos image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -48,6 +48,11 @@ test: test-deps lint
 # for 20 moves (each ends done or rolled back, every key once).
 test-failover: test-deps
 	SHOAL_FAILOVER_ROUNDS=20 SHOAL_MOVE_ROUNDS=20 $(GO) test -race -count=1 -timeout 20m -run 'TestFailoverKill|TestSafeMode|TestMoveKills' ./internal/clustertest
+
+# chaos is the reliability suite's long run: the fault tests with ROUNDS rounds each
+# (20 by default), then RELIABILITY.md rewritten from their results.
+chaos: test-deps
+	./scripts/reliability.sh
 
 # test-proxy runs the node's command transcripts through `shoal proxy` in front of a
 # cluster of three primaries (scripts/proxy-transcripts.sh).

@@ -218,6 +218,10 @@ func (l *link) write() {
 		now := time.Now()
 		for _, c := range batch {
 			c.written, c.sent = true, now
+			// Written before it is the reader's: once in inflight a call may be
+			// completed (the link failing) and its buffer reused by its session. (A
+			// reply that comes first waits for the reader to take the call.)
+			bw.Write(c.raw)
 			select {
 			case l.inflight <- c:
 			default:
@@ -225,7 +229,6 @@ func (l *link) write() {
 				bw.Flush()
 				l.inflight <- c
 			}
-			bw.Write(c.raw)
 		}
 		clear(batch)
 		if bw.Flush() != nil {
