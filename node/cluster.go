@@ -369,7 +369,9 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 				s.reconcileRole(top)
 				s.redirectBlocked(top)
 				s.followMoves(top)
-				s.followImports(cur, top)
+				if s.foreignPending.CompareAndSwap(false, true) { // (one look at a time)
+					s.goTracked(s.dropForeignKeys)
+				}
 				s.kickLease()
 				select { // the saver writes the latest topology to cluster-config-file
 				case s.cluster.save <- struct{}{}:

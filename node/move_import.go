@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,49 +120,51 @@ func (s *Server) importing(id string) bool {
 	return false
 }
 
-// followImports drops, on the primary of a move's target shard, what a move that
-// ended without handing its slots over (rolled back, cancelled) had sent: the slots
-// are not this shard's. It waits a moment first, so that a write of the import session
-// that passed its check before the move ended is done.
-func (s *Server) followImports(prev, top *slots.Topology) {
-	if prev == nil {
+// dropForeignKeys deletes, on a shard's primary, the keys it holds in slots its shard
+// does not own and does not receive (a move or a Redis-style migration to it): what a
+// move that did not hand off had sent, or what a primary's replica kept of slots the
+// primary handed off before it died — as a Redis node deletes the keys of slots it
+// lost. It runs a moment after the topology is adopted, so that a write of an import
+// session that passed its check before the move ended is done, and looks again then.
+func (s *Server) dropForeignKeys() {
+	select {
+	case <-s.stop:
 		return
+	case <-time.After(time.Second):
 	}
+	top := s.clusterView()
+	defer func() {
+		s.foreignPending.Store(false)
+		if s.clusterView().Epoch() > top.Epoch() && s.foreignPending.CompareAndSwap(false, true) {
+			s.goTracked(s.dropForeignKeys) // (a topology came while it looked)
+		}
+	}()
 	sh, ok := top.ShardOf(s.cluster.myID)
 	if !ok || sh.Primary != s.cluster.myID {
 		return
 	}
-	var drop slots.Ranges
-	for _, m := range prev.Moves() {
-		if m.To != sh.ID || slices.ContainsFunc(top.Moves(), func(x slots.Move) bool { return x.ID == m.ID }) {
+	keep := sh.Slots
+	for _, m := range top.Moves() {
+		if m.To == sh.ID {
+			keep = keep.Union(m.Slots)
+		}
+	}
+	db := s.eng.DB(0)
+	var drop []int
+	for slot := range slots.Count {
+		if db.SlotSize(slot) == 0 || keep.Contains(slot) {
 			continue
 		}
-		drop = drop.Union(m.Slots.Minus(sh.Slots))
+		if m, ok := top.Migration(slot); ok && m.Target == s.cluster.myID {
+			continue
+		}
+		drop = append(drop, slot)
 	}
-	if drop.Len() == 0 {
-		return
+	if len(drop) > 0 {
+		rs := slots.RangesOf(drop...)
+		s.log.Noticef("Deleting the keys of slots this shard does not own (%s)", rs)
+		s.dropMovedSlots(rs)
 	}
-	s.goTracked(func() {
-		select {
-		case <-s.stop:
-			return
-		case <-time.After(time.Second):
-		}
-		// Not the slots that are this shard's now, or that another move brings here.
-		now := s.clusterView()
-		if sh, ok := now.ShardOf(s.cluster.myID); ok {
-			drop = drop.Minus(sh.Slots)
-			for _, m := range now.Moves() {
-				if m.To == sh.ID {
-					drop = drop.Minus(m.Slots)
-				}
-			}
-		}
-		if drop.Len() > 0 {
-			s.log.Noticef("Dropping the keys a slot move that did not hand off sent here (slots %s)", drop)
-			s.dropMovedSlots(drop)
-		}
-	})
 }
 
 // cmdClusterMigrateslots is CLUSTER MIGRATESLOTS SLOTSRANGE start end [start end …]

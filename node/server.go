@@ -76,6 +76,7 @@ type Server struct {
 	snapshot        atomic.Pointer[bgsave]  // the background save running, nil if none
 	moving          atomic.Pointer[mover]   // the slot move this node sends, nil if none (move.go)
 	movers          moverSet                // slot moves this node runs as their source
+	foreignPending  atomic.Bool             // a look for keys of slots not owned is due (move_import.go)
 	aofLog          atomic.Pointer[aof.Log] // the AOF being appended to, nil when off
 	aof             aofState
 	loading         loadState
