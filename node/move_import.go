@@ -152,13 +152,18 @@ func (s *Server) dropForeignKeys() {
 	db := s.eng.DB(0)
 	var drop []int
 	for slot := range slots.Count {
-		if db.SlotSize(slot) == 0 || keep.Contains(slot) {
+		if keep.Contains(slot) {
 			continue
 		}
 		if m, ok := top.Migration(slot); ok && m.Target == s.cluster.myID {
 			continue
 		}
-		drop = append(drop, slot)
+		s.eng.LockSlot(slot)
+		n := db.SlotSize(slot)
+		s.eng.UnlockSlot(slot)
+		if n > 0 {
+			drop = append(drop, slot)
+		}
 	}
 	if len(drop) > 0 {
 		rs := slots.RangesOf(drop...)

@@ -30,6 +30,21 @@ func failoverRounds() int {
 	return 4
 }
 
+// durabilityCluster starts a fastFailover cluster of one shard (node 0, primary, and
+// node 1) with shard-durability mode (async or safe), restarts included.
+func durabilityCluster(t *testing.T, mode string) *Cluster {
+	t.Helper()
+	c := fastFailover(t, 3, 2, nil)
+	for _, n := range c.Nodes {
+		if err := c.Client(n).ConfigSet(context.Background(), "shard-durability", mode).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.NodeArgs = []string{"--shard-durability", mode} // for the restarts
+	c.Create(1)
+	return c
+}
+
 // fastFailover starts a cluster whose sentinels find a node down after 400 ms (and
 // still promote a replica whose link has been down for 20 s).
 func fastFailover(t *testing.T, sentinels, nodes int, events *SyncBuffer) *Cluster {
@@ -377,14 +392,7 @@ func TestManualFailover(t *testing.T) {
 // writes (NOREPLICAS).
 func TestSafeMode(t *testing.T) {
 	ctx := context.Background()
-	c := fastFailover(t, 3, 2, nil)
-	for _, n := range c.Nodes {
-		if err := c.Client(n).ConfigSet(ctx, "shard-durability", "safe").Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.NodeArgs = []string{"--shard-durability", "safe"} // for the restarts
-	c.Create(1)                                         // one shard: node 0 + node 1
+	c := durabilityCluster(t, "safe") // one shard: node 0 + node 1
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
 		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1})
 	defer cc.Close()

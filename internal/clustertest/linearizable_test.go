@@ -33,14 +33,7 @@ func TestLinearizableSafeMode(t *testing.T) {
 
 func linearizableSafeMode(t *testing.T, viaProxy bool) {
 	ctx := context.Background()
-	c := fastFailover(t, 3, 2, nil)
-	for _, n := range c.Nodes {
-		if err := c.Client(n).ConfigSet(ctx, "shard-durability", "safe").Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.NodeArgs = []string{"--shard-durability", "safe"} // for the restarts
-	c.Create(1)                                         // one shard: node 0 + node 1
+	c := durabilityCluster(t, "safe")
 	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}
 	// No retries: a write whose reply was lost must not be sent again (its outcome is
 	// recorded unknown instead). (go-redis's cluster client re-sends a command after a
@@ -136,14 +129,7 @@ func TestAppendsAcrossFailovers(t *testing.T) {
 	for _, mode := range []string{"async", "safe"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
-			c := fastFailover(t, 3, 2, nil)
-			for _, n := range c.Nodes {
-				if err := c.Client(n).ConfigSet(ctx, "shard-durability", mode).Err(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			c.NodeArgs = []string{"--shard-durability", mode}
-			c.Create(1)
+			c := durabilityCluster(t, mode)
 			rec := history.NewAppends()
 			var stop atomic.Bool
 			var sent atomic.Int64

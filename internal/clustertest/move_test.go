@@ -37,6 +37,30 @@ var slotKeys = sync.OnceValue(func() []string {
 // keyInSlot returns a key of slot; "{key}:suffix" keys share its slot.
 func keyInSlot(slot int) string { return "{" + slotKeys()[slot] + "}" }
 
+// fillSlots sets n keys spread over slots first..first+spread-1 (fillKey), key i to
+// val(i), in pipelines of 10,000.
+func fillSlots(t *testing.T, cc *redis.ClusterClient, n, first, spread int, val func(i int) any) {
+	t.Helper()
+	ctx := context.Background()
+	for start := 0; start < n; start += 10000 {
+		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := start; i < min(start+10000, n); i++ {
+				p.Set(ctx, fillKey(i, first, spread), val(i), 0)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fillKey is key i of fillSlots: in slot first + i%spread.
+func fillKey(i, first, spread int) string { return fmt.Sprint(keyInSlot(first+i%spread), ":", i) }
+
+// itself is key i's value i.
+func itself(i int) any { return i }
+
 // waitWritable waits until cc can write to the first and the last slot (every shard
 // of a freshly created cluster of two holds its write lease).
 func (c *Cluster) waitWritable(cc *redis.ClusterClient) {
@@ -89,9 +113,7 @@ func TestMoveSlots(t *testing.T) {
 	c.waitWritable(cc)
 	const moving = "100-199"
 	tag := keyInSlot(150)
-	for i := range 2000 {
-		cc.Set(ctx, fmt.Sprint(keyInSlot(100+i%100), ":", i), i, 0)
-	}
+	fillSlots(t, cc, 2000, 100, 100, itself)
 	big := make([]any, 0, 40000)
 	for i := range 20000 {
 		big = append(big, fmt.Sprint("f", i), i)
@@ -152,7 +174,7 @@ func TestMoveSlots(t *testing.T) {
 		}
 	}
 	for i := range 2000 {
-		if v, err := cc.Get(ctx, fmt.Sprint(keyInSlot(100+i%100), ":", i)).Result(); err != nil || v != strconv.Itoa(i) {
+		if v, err := cc.Get(ctx, fillKey(i, 100, 100)).Result(); err != nil || v != strconv.Itoa(i) {
 			t.Fatalf("key %d after the move: %q %v", i, v, err)
 		}
 	}
@@ -175,15 +197,7 @@ func TestMoveSourceFailover(t *testing.T) {
 	defer cc.Close()
 	c.waitWritable(cc)
 	const n = 30000
-	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range n {
-			p.Set(ctx, fmt.Sprint(keyInSlot(i%1000), ":", i), i, 0)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fillSlots(t, cc, n, 0, 1000, itself)
 	if got := c.Client(c.Nodes[0]).Do(ctx, "WAIT", "1", "5000").Val(); got != int64(1) {
 		t.Fatalf("WAIT 1: %v", got)
 	}
@@ -197,7 +211,7 @@ func TestMoveSourceFailover(t *testing.T) {
 		return c.Client(c.Nodes[2]).DBSize(ctx).Val() == n
 	})
 	for i := range n {
-		k := fmt.Sprint(keyInSlot(i%1000), ":", i)
+		k := fillKey(i, 0, 1000)
 		if v, err := cc.Get(ctx, k).Result(); err != nil || v != strconv.Itoa(i) {
 			t.Fatalf("%s after the move: %q %v", k, v, err)
 		}
@@ -217,15 +231,7 @@ func TestMoveCommands(t *testing.T) {
 	defer cc.Close()
 	c.waitWritable(cc)
 	const n = 100000
-	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range n {
-			p.Set(ctx, fmt.Sprint(keyInSlot(i%2000), ":", i), i, 0)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fillSlots(t, cc, n, 0, 2000, itself)
 	for _, bad := range [][]any{
 		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "10"},                                      // no NODE
 		{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "9000", "9001", "NODE", c.Nodes[1].ClusterID()}, // not its slots
@@ -276,7 +282,7 @@ func TestMoveCommands(t *testing.T) {
 	}
 	c.waitFor("the move handed off", func() bool { return c.clusterOwner(ctx, 1500) == c.Nodes[to].ClusterID() })
 	for i := range n {
-		k := fmt.Sprint(keyInSlot(i%2000), ":", i)
+		k := fillKey(i, 0, 2000)
 		if v, err := cc.Get(ctx, k).Result(); err != nil || v != strconv.Itoa(i) {
 			t.Fatalf("%s: %q %v", k, v, err)
 		}
@@ -304,17 +310,7 @@ func TestReshardUnderLoad(t *testing.T) {
 	defer cc.Close()
 	c.waitWritable(cc)
 	const n = 200000
-	for start := 0; start < n; start += 10000 {
-		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := start; i < start+10000; i++ {
-				p.Set(ctx, fmt.Sprint(keyInSlot(i%1000), ":", i), i, 0)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillSlots(t, cc, n, 0, 1000, itself)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var ops atomic.Int64
@@ -326,7 +322,7 @@ func TestReshardUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
 				j := (i*7919 + w*104729) % n
-				k := fmt.Sprint(keyInSlot(j%1000), ":", j)
+				k := fillKey(j, 0, 1000)
 				if err := cc.Get(ctx, k).Err(); err != nil {
 					errs <- fmt.Errorf("GET %s: %w", k, err)
 					return
@@ -511,16 +507,8 @@ func TestMoveKills(t *testing.T) {
 	defer cc.Close()
 	c.waitWritable(cc)
 	const n, moving = 20000, "0-499"
-	key := func(i int) string { return fmt.Sprint(keyInSlot(i%500), ":", i) }
-	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range n {
-			p.Set(ctx, key(i), i, 0)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := func(i int) string { return fillKey(i, 0, 500) }
+	fillSlots(t, cc, n, 0, 500, itself)
 	for round := 1; round <= moveRounds(); round++ {
 		from, to := (round+1)%2, round%2 // shard 0 → 1, then back
 		c.waitFor("both shards with a primary and a replica in sync", func() bool {
@@ -562,6 +550,7 @@ func TestMoveKills(t *testing.T) {
 		for i := range n {
 			var v string
 			c.waitFor("a key readable", func() bool {
+				var err error
 				v, err = cc.Get(ctx, key(i)).Result()
 				return err == nil
 			})
@@ -590,18 +579,8 @@ func TestRebalanceMemory(t *testing.T) {
 	defer cc.Close()
 	c.waitWritable(cc)
 	big := strings.Repeat("x", 1000)
-	_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range 20000 {
-			p.Set(ctx, fmt.Sprint(keyInSlot(i%20), ":", i), big, 0) // 20 heavy slots of node 0
-		}
-		for i := range 2000 {
-			p.Set(ctx, fmt.Sprint(keyInSlot(8192+i%2000), ":", i), "v", 0) // light ones of node 1
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fillSlots(t, cc, 20000, 0, 20, func(int) any { return big })     // 20 heavy slots of node 0
+	fillSlots(t, cc, 2000, 8192, 2000, func(int) any { return "v" }) // light ones of node 1
 	st, err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "1").Slice()
 	if err != nil || len(st) != 2 {
 		t.Fatalf("CLUSTER SLOT-STATS: %v %v", st, err)
@@ -637,7 +616,7 @@ func TestRebalanceMemory(t *testing.T) {
 		t.Errorf("the rebalance moved more than half the heavy slots:\n%s", out.String())
 	}
 	for i := range 20000 {
-		if v, err := cc.Get(ctx, fmt.Sprint(keyInSlot(i%20), ":", i)).Result(); err != nil || v != big {
+		if v, err := cc.Get(ctx, fillKey(i, 0, 20)).Result(); err != nil || v != big {
 			t.Fatalf("key %d after the rebalance: %v", i, err)
 		}
 	}
