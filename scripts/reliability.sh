@@ -33,10 +33,10 @@ fi
 	echo "| Scenario | Faults | Result |"
 	echo "|---|---|---|"
 	awk '
-		/^=== RUN   TestLinearizableSafeMode\/cluster-client/ { s = "Registers, safe mode, go-redis ClusterClient" }
-		/^=== RUN   TestLinearizableSafeMode\/proxy/ { s = "Registers, safe mode, through shoal proxy" }
-		/^=== RUN   TestAppendsAcrossFailovers\/async/ { s = "List appends, async mode (as Redis)" }
-		/^=== RUN   TestAppendsAcrossFailovers\/safe/ { s = "List appends, safe mode" }
+		/^=== RUN   TestLinearizableSafeMode\/cluster-client/ { s = "Registers, safe mode, 2 replicas, go-redis ClusterClient" }
+		/^=== RUN   TestLinearizableSafeMode\/proxy/ { s = "Registers, safe mode, 2 replicas, through shoal proxy" }
+		/^=== RUN   TestAppendsAcrossFailovers\/async/ { s = "List appends, async mode (as Redis), 1 replica" }
+		/^=== RUN   TestAppendsAcrossFailovers\/safe/ { s = "List appends, safe mode, 1 replica" }
 		/operations ok/ && s != "" {
 			sub(/^ *[a-z_]+_test\.go:[0-9]+: /, "")
 			verdict = ($NF == "Ok") ? "linearizable" : ($NF == "Illegal" ? "NOT linearizable" : "checker timed out")

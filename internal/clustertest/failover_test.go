@@ -31,17 +31,17 @@ func failoverRounds() int {
 }
 
 // durabilityCluster starts a fastFailover cluster of one shard (node 0, primary, and
-// node 1) with shard-durability mode (async or safe), restarts included.
-func durabilityCluster(t *testing.T, mode string) *Cluster {
+// replicas more nodes) with shard-durability mode (async or safe), restarts included.
+func durabilityCluster(t *testing.T, mode string, replicas int) *Cluster {
 	t.Helper()
-	c := fastFailover(t, 3, 2, nil)
+	c := fastFailover(t, 3, 1+replicas, nil)
 	for _, n := range c.Nodes {
 		if err := c.Client(n).ConfigSet(context.Background(), "shard-durability", mode).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c.NodeArgs = []string{"--shard-durability", mode} // for the restarts
-	c.Create(1)
+	c.Create(replicas)
 	return c
 }
 
@@ -392,7 +392,7 @@ func TestManualFailover(t *testing.T) {
 // writes (NOREPLICAS).
 func TestSafeMode(t *testing.T) {
 	ctx := context.Background()
-	c := durabilityCluster(t, "safe") // one shard: node 0 + node 1
+	c := durabilityCluster(t, "safe", 1) // one shard: node 0 + node 1
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
 		ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1})
 	defer cc.Close()

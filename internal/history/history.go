@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -55,7 +56,11 @@ func Classify(err error) Outcome {
 		}
 		return Unknown
 	}
-	return Unknown // timeouts, lost connections (net.Error, io.EOF) and anything else
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return Failed // never sent: the connection was not made
+	}
+	return Unknown // timeouts, lost connections (io.EOF) and anything else
 }
 
 // Register is an operation on a string register (a key): Write sets Value, a read

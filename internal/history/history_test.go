@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ func TestClassify(t *testing.T) {
 		{proto("CLUSTERDOWN The cluster is down"), Failed}, {proto("READONLY You can't write against a read only replica."), Failed},
 		{proto("ERR the node's connection failed: the command may or may not have run"), Unknown},
 		{io.EOF, Unknown}, {errors.New("i/o timeout"), Unknown},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, Failed},
+		{&net.OpError{Op: "read", Err: errors.New("connection reset")}, Unknown},
 	} {
 		if got := Classify(tc.err); got != tc.want {
 			t.Errorf("Classify(%v) = %d, want %d", tc.err, got, tc.want)
