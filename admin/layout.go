@@ -349,20 +349,10 @@ func (a *Admin) Failover(ref string, force bool) error {
 		return err
 	}
 	for _, sh := range after.Shards() {
-		if before, ok := shardByID(top, sh.ID); ok && before.Primary != sh.Primary {
+		if before, ok := top.ShardByID(sh.ID); ok && before.Primary != sh.Primary {
 			n, _ := after.Node(sh.Primary)
 			a.printf("[OK] %s is the primary of shard %s (epoch %d)\n", endpoint(n), sh.ID, after.Epoch())
 		}
 	}
 	return nil
-}
-
-// shardByID finds a shard of top.
-func shardByID(top *slots.Topology, id string) (slots.Shard, bool) {
-	for _, sh := range top.Shards() {
-		if sh.ID == id {
-			return sh, true
-		}
-	}
-	return slots.Shard{}, false
 }

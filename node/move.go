@@ -211,15 +211,8 @@ func stopped(chans ...chan struct{}) bool {
 // moveOnce makes one attempt at a move: done when it ended (here or elsewhere).
 func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err error) {
 	top := s.clusterView()
-	to, ok := top.ShardOf(m.To)
+	to, ok := top.ShardByID(m.To)
 	var target slots.Node
-	if !ok {
-		for _, sh := range top.Shards() {
-			if sh.ID == m.To {
-				to, ok = sh, true
-			}
-		}
-	}
 	if ok && to.Primary != "" {
 		target, ok = top.Node(to.Primary)
 	}

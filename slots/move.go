@@ -64,8 +64,8 @@ func (t *Topology) MoveOf(slot int) (Move, bool) {
 	return Move{}, false
 }
 
-// shardByID returns the shard with that ID.
-func (t *Topology) shardByID(id string) (Shard, bool) {
+// ShardByID returns the shard with that ID.
+func (t *Topology) ShardByID(id string) (Shard, bool) {
 	i, ok := slices.BinarySearchFunc(t.shards, id, func(s Shard, id string) int { return strings.Compare(s.ID, id) })
 	if !ok {
 		return Shard{}, false
@@ -100,8 +100,8 @@ func (t *Topology) withMoves(moves, ended []Move) (*Topology, error) {
 		if !activePhase(m.Phase) {
 			return nil, fmt.Errorf("move %s: phase %q", m.ID, m.Phase)
 		}
-		from, ok := t.shardByID(m.From)
-		if _, to := t.shardByID(m.To); !ok || !to || m.From == m.To {
+		from, ok := t.ShardByID(m.From)
+		if _, to := t.ShardByID(m.To); !ok || !to || m.From == m.To {
 			return nil, fmt.Errorf("move %s: from %s to %s, not two shards", m.ID, m.From, m.To)
 		}
 		if m.Slots.Len() == 0 || m.Slots.Minus(from.Slots).Len() != 0 {
