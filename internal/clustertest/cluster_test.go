@@ -450,7 +450,10 @@ func TestNodeNewAddress(t *testing.T) {
 		node, _ := top.Node(id)
 		return strconv.Itoa(node.Port) == port
 	})
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()}})
+	// (the client reads the slots again every 200 ms: the first read may come from a
+	// node that has not adopted the new address yet)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String()},
+		ClusterStateReloadInterval: 200 * time.Millisecond})
 	defer cc.Close()
 	c.waitFor("a write to the moved node's slot", func() bool { return cc.Set(ctx, "c", "v", 0).Err() == nil })
 	if v, err := c.Client(n).Get(ctx, "c").Result(); err != nil || v != "v" {
