@@ -264,7 +264,7 @@ func (s *Sentinel) forward(args []any) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_, err := sentinelapi.Leader(ctx, []string{leader}, args...)
+	_, err := sentinelapi.Leader(s.apiCtx(ctx), []string{leader}, args...)
 	var re redis.Error
 	if errors.As(err, &re) {
 		return replyError(re.Error())

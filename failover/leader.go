@@ -269,7 +269,7 @@ func (s *Sentinel) collectVotes(ctx context.Context, id string) (votes, voters i
 			continue
 		}
 		go func() {
-			r, err := sentinelapi.Do(vctx, addr, "IS-MASTER-DOWN-BY-ADDR", ip, port, epoch, s.cfg.ID).Slice()
+			r, err := sentinelapi.Do(s.apiCtx(vctx), addr, "IS-MASTER-DOWN-BY-ADDR", ip, port, epoch, s.cfg.ID).Slice()
 			answers <- err == nil && len(r) == 3 && r[0] == int64(1)
 		}()
 	}

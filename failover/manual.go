@@ -92,13 +92,13 @@ func (s *Sentinel) promote(ctx context.Context, id string, force bool) (uint64, 
 			return 0, err
 		}
 	} else {
-		pc = nodeClient(p, time.Second)
+		pc = s.nodeClient(p, time.Second)
 		defer pc.Close()
 		if err := pc.Do(ctx, "CLIENT", "PAUSE", pause.Milliseconds(), "WRITE").Err(); err != nil {
 			return 0, ErrPrimaryDown
 		}
 		s.event("+failover-state-wait-replica", s.describe(id))
-		if err := catchUp(ctx, pc, r, pause/2); err != nil {
+		if err := s.catchUp(ctx, pc, r, pause/2); err != nil {
 			pc.Do(ctx, "CLIENT", "UNPAUSE")
 			return 0, err
 		}
@@ -131,13 +131,13 @@ func (s *Sentinel) promote(ctx context.Context, id string, force bool) (uint64, 
 
 // catchUp waits until replica r has applied the stream up to the paused primary's
 // offset.
-func catchUp(ctx context.Context, pc *redis.Client, r slots.Node, within time.Duration) error {
+func (s *Sentinel) catchUp(ctx context.Context, pc *redis.Client, r slots.Node, within time.Duration) error {
 	info, err := pc.Info(ctx, "replication").Result()
 	if err != nil {
 		return ErrPrimaryDown
 	}
 	want := parseReplInfo(info).Offset
-	rc := nodeClient(r, time.Second)
+	rc := s.nodeClient(r, time.Second)
 	defer rc.Close()
 	deadline := time.Now().Add(within)
 	for {
@@ -170,7 +170,7 @@ func (s *Sentinel) fence(ctx context.Context, id string) error {
 			continue
 		}
 		go func() {
-			ms, err := sentinelapi.Do(fctx, addrs[v], "FENCE", id).Int64()
+			ms, err := sentinelapi.Do(s.apiCtx(fctx), addrs[v], "FENCE", id).Int64()
 			answers <- answer{time.Duration(ms) * time.Millisecond, err == nil}
 		}()
 	}
@@ -213,10 +213,28 @@ func (s *Sentinel) sentinelAddrs() map[string]string {
 }
 
 // nodeClient is a one-connection client of data node n.
-func nodeClient(n slots.Node, timeout time.Duration) *redis.Client {
+func (s *Sentinel) nodeClient(n slots.Node, timeout time.Duration) *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: net.JoinHostPort(n.IP, strconv.Itoa(n.Port)), Protocol: 2,
 		DisableIdentity: true, MaxRetries: -1, PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout,
-		WriteTimeout: timeout})
+		WriteTimeout: timeout, Dialer: s.dialer()})
+}
+
+// dialer is the dial function of the sentinel's connections to nodes: nil (go-redis's
+// own) unless the sentinel has fault injection.
+func (s *Sentinel) dialer() func(context.Context, string, string) (net.Conn, error) {
+	if s.cfg.Faults == nil {
+		return nil
+	}
+	return s.cfg.Faults.Dial
+}
+
+// apiCtx is ctx for a call to the other sentinels: through the sentinel's fault
+// injection when it has one.
+func (s *Sentinel) apiCtx(ctx context.Context) context.Context {
+	if s.cfg.Faults == nil {
+		return ctx
+	}
+	return sentinelapi.WithDial(ctx, s.cfg.ID, s.cfg.Faults.Dial)
 }
 
 // infoUint reads a numeric field of a CLUSTER INFO text (0 when absent).

@@ -141,7 +141,7 @@ func (p *prober) probe(id string, st *probeState) {
 	timeout := min(cfg.DownAfter/2, time.Second)
 	cl := redis.NewClient(&redis.Options{Addr: st.target.addr, Username: st.target.user, Password: st.target.pass,
 		Protocol: 2, DisableIdentity: true, MaxRetries: -1,
-		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout})
+		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, Dialer: p.s.dialer()})
 	defer cl.Close()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)

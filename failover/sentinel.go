@@ -64,6 +64,9 @@ type SentinelConfig struct {
 	// line per event; nil discards it. The events are also published on the
 	// sentinel's pub/sub channels named after them, as Redis Sentinel does.
 	Events io.Writer
+	// Faults, if set, carries every connection the sentinel makes (Raft, probes,
+	// votes) and its gossip (tests of partitions: internal/faults).
+	Faults gossip.Faults
 	// Crash, if set, replaces the process exit of SENTINEL SIMULATE-FAILURE.
 	Crash func()
 }
@@ -157,7 +160,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	}
 	slices.SortFunc(peers, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Peers: peers,
-		Fast: cfg.Fast, Log: cfg.Log}, fsm)
+		Fast: cfg.Fast, Log: cfg.Log, Dial: s.dialer()}, fsm)
 	if err != nil {
 		s.ln.Close()
 		return nil, err
@@ -167,7 +170,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	// tell clients where the leader's RESP endpoint is.
 	meta := gossip.SentinelMeta(s.ln.Addr().String(), st.Addr())
 	g, err := gossip.Start(gossip.Config{Name: cfg.ID, Bind: cfg.Bus, Secret: cfg.Secret,
-		Meta: func() []byte { return meta }, Log: cfg.Log}, cfg.BusJoin)
+		Meta: func() []byte { return meta }, Log: cfg.Log, Faults: cfg.Faults}, cfg.BusJoin)
 	if err != nil {
 		st.Close()
 		s.ln.Close()

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -31,6 +32,8 @@ type StoreConfig struct {
 	// instead of a second).
 	Fast bool
 	Log  io.Writer // Raft's log output, io.Discard when nil
+	// Dial, if set, connects to the other members (tests of partitions).
+	Dial sentinelapi.DialFunc
 }
 
 // Store is one member of the group: a Raft node over TCP with a BoltDB log and file
@@ -80,7 +83,7 @@ func OpenStore(cfg StoreConfig, fsm *FSM) (*Store, error) {
 		ln.Close()
 		return nil, err
 	}
-	transport := raft.NewNetworkTransport(&streamLayer{ln: ln, adv: advAddr}, 3, 2*time.Second, logOut)
+	transport := raft.NewNetworkTransport(&streamLayer{ln: ln, adv: advAddr, dial: cfg.Dial}, 3, 2*time.Second, logOut)
 	logs, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
 	if err != nil {
 		transport.Close()
@@ -218,8 +221,9 @@ func (s *Store) Close() error {
 // streamLayer is Raft's TCP transport on a listener opened here (so Bind may use port
 // 0), advertising adv.
 type streamLayer struct {
-	ln  net.Listener
-	adv net.Addr
+	ln   net.Listener
+	adv  net.Addr
+	dial sentinelapi.DialFunc
 }
 
 func (l *streamLayer) Accept() (net.Conn, error) { return l.ln.Accept() }
@@ -227,5 +231,10 @@ func (l *streamLayer) Close() error              { return l.ln.Close() }
 func (l *streamLayer) Addr() net.Addr            { return l.adv }
 
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	if l.dial != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return l.dial(ctx, "tcp", string(addr))
+	}
 	return net.DialTimeout("tcp", string(addr), timeout)
 }

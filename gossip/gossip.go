@@ -55,6 +55,8 @@ type Config struct {
 	// 0 means 5 s.
 	PushPull time.Duration
 	Log      io.Writer // memberlist's log, io.Discard when nil
+	// Faults, if set, carries the member's traffic (tests of partitions).
+	Faults Faults
 }
 
 // Gossip is a running member.
@@ -128,6 +130,11 @@ func Start(cfg Config, join []string) (*Gossip, error) {
 	g.members, g.gone = map[string]Member{}, map[string]bool{}
 	mc.Events = (*events)(g)
 	g.queue = &memberlist.TransmitLimitedQueue{NumNodes: func() int { return g.ml.NumMembers() }, RetransmitMult: 3}
+	if cfg.Faults != nil {
+		if err := useFaults(mc, cfg.Faults); err != nil {
+			return nil, err
+		}
+	}
 	if g.ml, err = memberlist.Create(mc); err != nil {
 		return nil, err
 	}

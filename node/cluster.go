@@ -79,6 +79,7 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		Advertise: adv,
 		Secret:    cfg.ClusterSecret,
 		Meta:      func() []byte { return s.nodeMeta().Encode() },
+		Faults:    s.opt.Faults,
 		OnMessage: s.receiveBus,
 		OnTopology: func(top *slots.Topology) {
 			if s.SetTopology(top) {

@@ -45,7 +45,7 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	epoch, err := sentinelapi.Propose(ctx, addrs, ch)
+	epoch, err := sentinelapi.Propose(s.sentinelCtx(ctx), addrs, ch)
 	if err != nil {
 		return errReply(err)
 	}
@@ -87,7 +87,7 @@ func (s *Server) awaitEpoch(ctx context.Context, epoch uint64) error {
 func (s *Server) syncTopology() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if top, err := sentinelapi.Topology(ctx, s.sentinels()); err == nil {
+	if top, err := sentinelapi.Topology(s.sentinelCtx(ctx), s.sentinels()); err == nil {
 		s.SetTopology(top)
 	}
 }
@@ -293,7 +293,7 @@ func cmdClusterFailover(c *Client) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	v, err := sentinelapi.Leader(ctx, addrs, args...)
+	v, err := sentinelapi.Leader(s.sentinelCtx(ctx), addrs, args...)
 	if err == nil {
 		epoch, _ := v.(int64)
 		err = s.awaitEpoch(ctx, uint64(epoch))

@@ -110,7 +110,7 @@ func (s *Server) renewLease(asked int64) {
 	l.lastStart = t0
 	ctx, cancel := context.WithTimeout(context.Background(), max(time.Duration(l.every.Load())*2, 100*time.Millisecond))
 	defer cancel()
-	d, ok := sentinelapi.Lease(ctx, s.leaseSentinels(), s.cluster.myID)
+	d, ok := sentinelapi.Lease(s.sentinelCtx(ctx), s.leaseSentinels(), s.cluster.myID)
 	defer l.lastEnd.Store(s.mono())
 	if ok {
 		// 10% off for the clocks' rates.
@@ -181,4 +181,13 @@ func (s *Server) kickLease() {
 	case s.lease.kick <- struct{}{}:
 	default:
 	}
+}
+
+// sentinelCtx is ctx for a call to the sentinels: through the node's fault
+// injection when it has one.
+func (s *Server) sentinelCtx(ctx context.Context) context.Context {
+	if s.opt.Faults == nil {
+		return ctx
+	}
+	return sentinelapi.WithDial(ctx, s.runID, s.opt.Faults.Dial)
 }

@@ -221,7 +221,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 	}
 	addr := net.JoinHostPort(target.IP, strconv.Itoa(target.Port))
 	cfg := s.config()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, err := s.dial(addr, 5*time.Second)
 	if err != nil {
 		return false, err
 	}
@@ -464,7 +464,7 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 func (s *Server) setMovePhase(id, phase string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := sentinelapi.Propose(ctx, s.sentinels(), slots.Change{Op: slots.OpMovePhase, Move: id, Phase: phase}); err != nil {
+	if _, err := sentinelapi.Propose(s.sentinelCtx(ctx), s.sentinels(), slots.Change{Op: slots.OpMovePhase, Move: id, Phase: phase}); err != nil {
 		s.log.Verbosef("Slot move %s: recording phase %s: %v", id, phase, err)
 	}
 }
@@ -480,7 +480,7 @@ func (s *Server) proposeMoveEnd(ch slots.Change, m slots.Move) (handed bool, err
 	ch.Req = hex.EncodeToString(req[:])
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		epoch, err := sentinelapi.Propose(ctx, s.sentinels(), ch)
+		epoch, err := sentinelapi.Propose(s.sentinelCtx(ctx), s.sentinels(), ch)
 		cancel()
 		if err == nil || sentinelapi.IsRefusal(err) {
 			top := s.followSentinels(epoch)
@@ -514,7 +514,7 @@ func (s *Server) followSentinels(epoch uint64) *slots.Topology {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		top, err := sentinelapi.Topology(ctx, s.sentinels())
+		top, err := sentinelapi.Topology(s.sentinelCtx(ctx), s.sentinels())
 		cancel()
 		if err == nil {
 			s.SetTopology(top)

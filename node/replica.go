@@ -348,7 +348,7 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 		}
 		cancel()
 	}()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	conn, err := s.dialContext(ctx, addr)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/node/repl"
 	"github.com/shoal-db/shoal/storage"
@@ -33,6 +35,9 @@ type Options struct {
 	// BeforeLoad, if set, runs when Start begins loading the data set, listeners open
 	// and clients answered -LOADING (a test seam: it can hold the server in that state).
 	BeforeLoad func()
+	// Faults, if set, carries every connection the node makes and its gossip (tests
+	// of partitions: internal/faults).
+	Faults gossip.Faults
 }
 
 // Server is one data node. New builds it, Start opens its listeners, Close stops it.
@@ -405,4 +410,20 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 			c.conn.Close()
 		}
 	}
+}
+
+// dialContext connects to another server (a primary, a slot move's or MIGRATE's
+// target): through the node's fault injection when it has one.
+func (s *Server) dialContext(ctx context.Context, addr string) (net.Conn, error) {
+	if s.opt.Faults != nil {
+		return s.opt.Faults.Dial(ctx, "tcp", addr)
+	}
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+}
+
+// dial is dialContext within timeout.
+func (s *Server) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return s.dialContext(ctx, addr)
 }

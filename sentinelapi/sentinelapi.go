@@ -35,16 +35,37 @@ var ErrNoSentinel = errors.New("no sentinel address given")
 // process (a cluster has a handful of sentinels).
 var clients sync.Map // addr → *redis.Client
 
+// DialFunc dials a connection, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+type dialKey struct{}
+
+type dialer struct {
+	key  string
+	dial DialFunc
+}
+
+// WithDial returns ctx carrying a dialer: the calls made with it reach the sentinels
+// through dial, on connections of their own kept under key (one key per caller: a
+// test's processes sharing one Go process each dial through their own fault links).
+func WithDial(ctx context.Context, key string, dial DialFunc) context.Context {
+	return context.WithValue(ctx, dialKey{}, dialer{key, dial})
+}
+
 // Do runs SENTINEL args… on the sentinel at addr.
 func Do(ctx context.Context, addr string, args ...any) *redis.Cmd {
-	c, ok := clients.Load(addr)
+	key, d := addr, dialer{}
+	if v, ok := ctx.Value(dialKey{}).(dialer); ok {
+		key, d = v.key+" "+addr, v
+	}
+	c, ok := clients.Load(key)
 	if !ok {
 		// A sentinel answers a proposal within its own 10 s limit. The caller's context
 		// bounds each call (a lease request to a sentinel behind a partition must not
 		// wait out the read timeout).
-		c, _ = clients.LoadOrStore(addr, redis.NewClient(&redis.Options{Addr: addr, Protocol: 2,
+		c, _ = clients.LoadOrStore(key, redis.NewClient(&redis.Options{Addr: addr, Protocol: 2,
 			DisableIdentity: true, MaxRetries: -1, PoolSize: 4, ConnMaxIdleTime: time.Minute,
-			ReadTimeout: 15 * time.Second, ContextTimeoutEnabled: true}))
+			ReadTimeout: 15 * time.Second, ContextTimeoutEnabled: true, Dialer: d.dial}))
 	}
 	return c.(*redis.Client).Do(ctx, append([]any{"SENTINEL"}, args...)...)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/internal/faults"
 	"github.com/shoal-db/shoal/node"
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/sentinelapi"
@@ -48,6 +49,11 @@ type Cluster struct {
 	// NodeArgs are directives every data node started from now on gets (restarts
 	// included).
 	NodeArgs []string
+	// Net, in a cluster started by StartFaulty, carries every connection between the
+	// cluster's processes (sentinel-i, node-i) and their gossip; tests cut and heal it
+	// by those names.
+	Net   *faults.Net
+	names map[string]string // node data directory → its name on Net
 }
 
 // Start starts n sentinels (the first bootstraps the group, the others join it) and
@@ -61,7 +67,23 @@ func Start(t testing.TB, sentinels, nodes int) *Cluster {
 // (failure detection timings, event output).
 func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig)) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
+	return start(t, sentinels, nodes, tune, false)
+}
+
+// StartFaulty is StartTuned with every connection between the cluster's processes,
+// and their gossip, on a fault network (Cluster.Net).
+func StartFaulty(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig)) *Cluster {
+	t.Helper()
+	return start(t, sentinels, nodes, tune, true)
+}
+
+func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig), faulty bool) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, names: map[string]string{}}
+	if faulty {
+		c.Net = faults.NewNet()
+		t.Cleanup(c.Net.Close)
+	}
 	for i := range sentinels {
 		cfg := failover.SentinelConfig{ID: fmt.Sprintf("sentinel-%d", i), Dir: t.TempDir(), Addr: "127.0.0.1:0",
 			Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Secret: Secret, Bootstrap: i == 0, Fast: true}
@@ -85,8 +107,9 @@ func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.Sentinel
 		}
 	}
 	bhost, bport, _ := net.SplitHostPort(c.Sentinels[0].BusAddr())
-	for range nodes {
+	for i := range nodes {
 		dir := t.TempDir()
+		c.names[dir] = fmt.Sprintf("node-%d", i)
 		n := c.StartNode(dir, "--port", "0")
 		if err := c.Client(n).Do(context.Background(), "CLUSTER", "MEET", bhost, bport, bport).Err(); err != nil {
 			t.Fatal(err)
@@ -100,11 +123,17 @@ func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.Sentinel
 // startSentinel starts a sentinel, stopped when the test ends.
 func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel {
 	c.t.Helper()
+	if c.Net != nil {
+		cfg.Faults = c.Net.Endpoint(cfg.ID)
+	}
 	s, err := failover.StartSentinel(cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { s.Close() })
+	if c.Net != nil {
+		c.Net.Add(cfg.ID, s.Addr(), s.RaftAddr(), s.BusAddr())
+	}
 	return s
 }
 
@@ -174,7 +203,12 @@ func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n, err := node.New(cfg, node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)})
+	opt := node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)}
+	name, onNet := c.names[dir]
+	if onNet = onNet && c.Net != nil; onNet {
+		opt.Faults = c.Net.Endpoint(name)
+	}
+	n, err := node.New(cfg, opt)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -182,6 +216,9 @@ func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { n.Close() })
+	if onNet {
+		c.Net.Add(name, n.Addr().String(), n.BusAddr())
+	}
 	return n
 }
 

@@ -34,7 +34,13 @@ func failoverRounds() int {
 // replicas more nodes) with shard-durability mode (async or safe), restarts included.
 func durabilityCluster(t *testing.T, mode string, replicas int) *Cluster {
 	t.Helper()
-	c := fastFailover(t, 3, 1+replicas, nil)
+	return durability(fastFailover(t, 3, 1+replicas, nil), mode, replicas)
+}
+
+// durability sets shard-durability mode on every node of c (restarts included) and
+// lays it out as one shard with replicas replicas.
+func durability(c *Cluster, mode string, replicas int) *Cluster {
+	t := c.t
 	for _, n := range c.Nodes {
 		if err := c.Client(n).ConfigSet(context.Background(), "shard-durability", mode).Err(); err != nil {
 			t.Fatal(err)
@@ -48,7 +54,12 @@ func durabilityCluster(t *testing.T, mode string, replicas int) *Cluster {
 // fastFailover starts a cluster whose sentinels find a node down after 400 ms (and
 // still promote a replica whose link has been down for 20 s).
 func fastFailover(t *testing.T, sentinels, nodes int, events *SyncBuffer) *Cluster {
-	return StartTuned(t, sentinels, nodes, func(cfg *failover.SentinelConfig) {
+	return StartTuned(t, sentinels, nodes, fastTune(events))
+}
+
+// fastTune is fastFailover's sentinel configuration.
+func fastTune(events *SyncBuffer) func(*failover.SentinelConfig) {
+	return func(cfg *failover.SentinelConfig) {
 		cfg.DownAfter, cfg.ProbeEvery, cfg.ValidityFactor = 400*time.Millisecond, 50*time.Millisecond, 50
 		if events != nil {
 			cfg.Events = events
@@ -56,7 +67,7 @@ func fastFailover(t *testing.T, sentinels, nodes int, events *SyncBuffer) *Clust
 		if testing.Verbose() && events != nil {
 			cfg.Events = io.MultiWriter(os.Stderr, events)
 		}
-	})
+	}
 }
 
 // topology is the latest topology any of the sentinels (running or stopped) applied.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,30 +33,62 @@ func TestLinearizableSafeMode(t *testing.T) {
 }
 
 func linearizableSafeMode(t *testing.T, viaProxy bool) {
-	ctx := context.Background()
 	// Two replicas: the promoted one has a replica at once, so safe writes (and the
 	// reads waiting on them) go on through the failover instead of timing out, and
 	// the history holds few operations of unknown outcome for the checker.
 	c := durabilityCluster(t, "safe", 2)
-	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String(), c.Nodes[2].Addr().String()}
-	// No retries: a write whose reply was lost must not be sent again (its outcome is
-	// recorded unknown instead). (go-redis's cluster client re-sends a command after a
-	// network error unless MaxRedirects is -1; MOVED then ends the operation, failed.)
-	newClient := func() redis.UniversalClient {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, ClusterStateReloadInterval: 200 * time.Millisecond,
-			MaxRetries: -1, MaxRedirects: -1, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	via := "go-redis ClusterClient"
+	if viaProxy {
+		via = "shoal proxy"
 	}
+	logScenario(t, "primary killed", fmt.Sprintf("the primary closed with no warning and started again, %d rounds", failoverRounds()),
+		"registers, safe mode, 2 replicas, through "+via)
+	runRegisters(t, c.registerClients(viaProxy), func(ok func() int, av *history.Availability) {
+		c.killPrimaries(av, func(round int) bool { return ok() > 200*(round+1) })
+	})
+}
+
+// registerClients returns the register workload's client maker: go-redis
+// ClusterClients (on a fault network, dialing as "client"), or clients of a shoal
+// proxy started here.
+func (c *Cluster) registerClients(viaProxy bool) func() redis.UniversalClient {
+	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String(), c.Nodes[2].Addr().String()}
 	if viaProxy {
 		p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: seeds, Secret: Secret})
 		if err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
-		t.Cleanup(func() { p.Close() })
-		newClient = func() redis.UniversalClient {
+		c.t.Cleanup(func() { p.Close() })
+		return func() redis.UniversalClient {
 			return redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 		}
 	}
-	rec := history.NewRecorder()
+	// No retries: a write whose reply was lost must not be sent again (its outcome is
+	// recorded unknown instead). (go-redis's cluster client re-sends a command after a
+	// network error unless MaxRedirects is -1; MOVED then ends the operation, failed.)
+	return func() redis.UniversalClient {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, ClusterStateReloadInterval: 200 * time.Millisecond,
+			MaxRetries: -1, MaxRedirects: -1, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, Dialer: c.clientDial()})
+	}
+}
+
+// clientDial is the dial function of workload clients: through the fault network
+// as "client" when the cluster has one, else nil (go-redis's own).
+func (c *Cluster) clientDial() func(context.Context, string, string) (net.Conn, error) {
+	if c.Net == nil {
+		return nil
+	}
+	return c.Net.Endpoint("client").Dial
+}
+
+// runRegisters runs the register workload — 4 clients reading and writing three
+// registers (SET of unique values, GET) through clients of newClient — while inject
+// runs (given the count of successful operations so far and the availability
+// record to mark its faults in), then checks that the history is linearizable. On a
+// violation the visualization and the operations are saved and their paths logged.
+func runRegisters(t *testing.T, newClient func() redis.UniversalClient, inject func(ok func() int, av *history.Availability)) {
+	ctx := context.Background()
+	rec, av := history.NewRecorder(), new(history.Availability)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	keys := []string{"{r}0", "{r}1", "{r}2"}
@@ -71,11 +104,12 @@ func linearizableSafeMode(t *testing.T, viaProxy bool) {
 				if rnd.IntN(2) == 0 {
 					v := fmt.Sprint(client, "-", n)
 					rec.Do(client, history.Register{Key: key, Write: true, Value: v}, func() (history.RegisterOut, error) {
-						return history.RegisterOut{}, cc.Set(ctx, key, v, 0).Err()
+						return history.RegisterOut{}, av.Time(func() error { return cc.Set(ctx, key, v, 0).Err() })
 					})
 				} else {
 					rec.Do(client, history.Register{Key: key}, func() (history.RegisterOut, error) {
-						v, err := cc.Get(ctx, key).Result()
+						var v string
+						err := av.Time(func() (err error) { v, err = cc.Get(ctx, key).Result(); return err })
 						return history.RegisterOut{Value: v, Found: err == nil}, err
 					})
 				}
@@ -83,7 +117,7 @@ func linearizableSafeMode(t *testing.T, viaProxy bool) {
 			}
 		}()
 	}
-	c.killPrimaries(func(round int) bool { ok, _, _ := rec.Counts(); return ok > 200*(round+1) })
+	inject(func() int { ok, _, _ := rec.Counts(); return ok }, av)
 	stop.Store(true)
 	wg.Wait()
 	ok, failed, unknown := rec.Counts()
@@ -92,7 +126,12 @@ func linearizableSafeMode(t *testing.T, viaProxy bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d operations ok, %d failed, %d unknown: %v", ok, failed, unknown, res)
+	verdict := map[porcupine.CheckResult]string{porcupine.Ok: "linearizable", porcupine.Illegal: "NOT linearizable"}[res]
+	if verdict == "" {
+		verdict = "the checker ran out of time"
+	}
+	t.Logf("availability: %s", av)
+	t.Logf("result: %d operations ok, %d failed, %d unknown; %s", ok, failed, unknown, verdict)
 	switch res {
 	case porcupine.Illegal:
 		text := strings.TrimSuffix(report, ".html") + ".txt"
@@ -101,27 +140,33 @@ func linearizableSafeMode(t *testing.T, viaProxy bool) {
 			f.Close()
 		}
 		t.Errorf("the history is not linearizable; its visualization: %s, the operations: %s", report, text)
-	case porcupine.Unknown:
-		t.Logf("the checker ran out of time")
 	}
 }
 
 // killPrimaries kills shard 0's primary and starts it again, failoverRounds() times,
 // each once busy(round) says the load has made progress, and waits for the old
 // primary back as a replica.
-func (c *Cluster) killPrimaries(busy func(round int) bool) {
+func (c *Cluster) killPrimaries(av *history.Availability, busy func(round int) bool) {
 	c.t.Helper()
 	for round := range failoverRounds() {
 		old, _ := c.primaryOf(0)
 		oi := c.nodeIndex(old)
 		c.waitFor("operations under way", func() bool { return busy(round) })
+		av.Fault(true)
 		c.RestartNode(oi, func() {
 			c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(0); return p != old && p != "" })
 		})
-		c.waitFor("the old primary back as a replica", func() bool {
-			return strings.Contains(c.Client(c.Nodes[oi]).Info(context.Background(), "replication").Val(), "master_link_status:up")
-		})
+		c.waitBackAsReplica(oi)
+		av.Fault(false)
 	}
+}
+
+// waitBackAsReplica waits until node i replicates with its link up.
+func (c *Cluster) waitBackAsReplica(i int) {
+	c.t.Helper()
+	c.waitFor("the old primary back as a replica", func() bool {
+		return strings.Contains(c.Client(c.Nodes[i]).Info(context.Background(), "replication").Val(), "master_link_status:up")
+	})
 }
 
 // TestAppendsAcrossFailovers: clients append unique elements to lists while the
@@ -131,50 +176,71 @@ func (c *Cluster) killPrimaries(busy func(round int) bool) {
 func TestAppendsAcrossFailovers(t *testing.T) {
 	for _, mode := range []string{"async", "safe"} {
 		t.Run(mode, func(t *testing.T) {
-			ctx := context.Background()
 			c := durabilityCluster(t, mode, 1)
-			rec := history.NewAppends()
-			var stop atomic.Bool
-			var sent atomic.Int64
-			var wg sync.WaitGroup
-			keys := []string{"{a}0", "{a}1"}
-			for client := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()},
-						ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1, MaxRedirects: -1,
-						ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
-					defer cc.Close()
-					for n := 0; !stop.Load(); n++ {
-						key, elem := keys[n%len(keys)], fmt.Sprint(client, "-", n)
-						err := cc.RPush(ctx, key, elem).Err()
-						rec.Record(key, elem, err)
-						if err == nil {
-							sent.Add(1)
-						}
-						time.Sleep(time.Millisecond)
-					}
-				}()
-			}
-			c.killPrimaries(func(round int) bool { return sent.Load() > int64(300*(round+1)) })
-			stop.Store(true)
-			wg.Wait()
-			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}})
-			defer cc.Close()
-			lists := map[string][]string{}
-			for _, k := range keys {
-				c.waitFor("the list readable", func() bool {
-					var err error
-					lists[k], err = cc.LRange(ctx, k, 0, -1).Result()
-					return err == nil
-				})
-			}
-			v := rec.Check(lists)
-			t.Logf("%s mode: %s", mode, v)
-			if len(v.Duplicated) > 0 || len(v.Phantom) > 0 || mode == "safe" && len(v.Lost) > 0 {
-				t.Errorf("%s mode: %s: lost %v duplicated %v phantom %v", mode, v, v.Lost, v.Duplicated, v.Phantom)
-			}
+			logScenario(t, "primary killed", fmt.Sprintf("the primary closed with no warning and started again, %d rounds", failoverRounds()),
+				fmt.Sprintf("list appends, %s mode, 1 replica", mode))
+			runAppends(t, c, mode, func(sent func() int, av *history.Availability) {
+				c.killPrimaries(av, func(round int) bool { return sent() > 300*(round+1) })
+			})
 		})
 	}
+}
+
+// runAppends runs the append workload — 4 clients appending unique elements to two
+// lists of shard 0 (cluster clients, on a fault network dialing as "client") — while
+// inject runs (given the count of acknowledged appends so far and the availability
+// record to mark its faults in); then it reads the lists and checks that none holds
+// an element twice or one never sent, and in safe mode that none lost one (async
+// mode's losses are logged).
+func runAppends(t *testing.T, c *Cluster, mode string, inject func(sent func() int, av *history.Availability)) {
+	ctx := context.Background()
+	rec, av := history.NewAppends(), new(history.Availability)
+	var stop atomic.Bool
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	keys := []string{"{a}0", "{a}1"}
+	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}
+	for client := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: c.clientDial(),
+				ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1, MaxRedirects: -1,
+				ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+			defer cc.Close()
+			for n := 0; !stop.Load(); n++ {
+				key, elem := keys[n%len(keys)], fmt.Sprint(client, "-", n)
+				err := av.Time(func() error { return cc.RPush(ctx, key, elem).Err() })
+				rec.Record(key, elem, err)
+				if err == nil {
+					sent.Add(1)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	inject(func() int { return int(sent.Load()) }, av)
+	stop.Store(true)
+	wg.Wait()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds})
+	defer cc.Close()
+	lists := map[string][]string{}
+	for _, k := range keys {
+		c.waitFor("the list readable", func() bool {
+			var err error
+			lists[k], err = cc.LRange(ctx, k, 0, -1).Result()
+			return err == nil
+		})
+	}
+	v := rec.Check(lists)
+	t.Logf("availability: %s", av)
+	t.Logf("result: %s", v)
+	if len(v.Duplicated) > 0 || len(v.Phantom) > 0 || mode == "safe" && len(v.Lost) > 0 {
+		t.Errorf("%s mode: %s: lost %v duplicated %v phantom %v", mode, v, v.Lost, v.Duplicated, v.Phantom)
+	}
+}
+
+// logScenario logs what a fault test runs, for scripts/reliability.sh's table.
+func logScenario(t *testing.T, scenario, faults, workload string) {
+	t.Logf("scenario: %s | %s | %s", scenario, faults, workload)
 }

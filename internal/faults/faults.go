@@ -1,13 +1,19 @@
-// Package faults is a TCP proxy that injects network faults into one link — a
-// client's, a replica's, a gossip or Raft peer's — for the reliability tests: the
-// link's traffic passes through a Link, whose mode can be changed at any moment.
+// Package faults injects network faults for the reliability tests. A Link is a TCP
+// proxy in front of one target whose mode can change at any moment; a Net gives
+// every process of a test cluster its own Links to every address it dials, so that
+// partitions between processes (both ways or one way), slow links and dropped
+// connections can be set up and healed by name.
 //
-//	pass       bytes flow both ways
-//	blackhole  bytes are read and dropped both ways; connections stay open (a
-//	           partition as TCP sees it: no RST, no FIN)
-//	delay      each chunk is held for a duration before it is passed on
-//	reset      every connection is closed at once, new ones too (a crash as peers see it)
-//	oneway     bytes flow from the dialer to the target only; the replies are dropped
+// Link modes:
+//
+//	pass        bytes flow both ways
+//	blackhole   bytes are held both ways (not lost: a partition as TCP sees it, no
+//	            RST, no FIN; they flow again when the link heals, unless an end gave
+//	            up on the connection first)
+//	delay       each chunk is held for a duration before it is passed on
+//	reset       every connection is closed at once, new ones too (a crash as peers see it)
+//	oneway      bytes flow from the dialer to the target only; the replies are held
+//	onewayback  bytes flow from the target to the dialer only
 //
 // Schedules of mode changes are driven by the tests, from a seed, so a failing run can
 // be replayed.
@@ -31,10 +37,17 @@ const (
 	Delay
 	Reset
 	OneWay
+	OneWayBack
 )
 
 func (m Mode) String() string {
-	return [...]string{"pass", "blackhole", "delay", "reset", "oneway"}[m]
+	return [...]string{"pass", "blackhole", "delay", "reset", "oneway", "onewayback"}[m]
+}
+
+// holds reports whether the mode holds back the bytes of one direction (forward:
+// dialer to target).
+func (m Mode) holds(forward bool) bool {
+	return m == Blackhole || m == OneWay && !forward || m == OneWayBack && forward
 }
 
 // Link forwards the connections made to its address to a target, applying its mode.
@@ -43,6 +56,7 @@ type Link struct {
 	target string
 
 	mu    sync.Mutex
+	moved *sync.Cond // broadcast on every mode change and on Close
 	mode  Mode
 	delay time.Duration
 	conns map[net.Conn]struct{}
@@ -58,6 +72,7 @@ func Listen(addr, target string) (*Link, error) {
 		return nil, err
 	}
 	l := &Link{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	l.moved = sync.NewCond(&l.mu)
 	l.wg.Add(1)
 	go l.accept()
 	return l, nil
@@ -65,6 +80,9 @@ func Listen(addr, target string) (*Link, error) {
 
 // Addr is the address to dial instead of the target.
 func (l *Link) Addr() string { return l.ln.Addr().String() }
+
+// Target is the address the link forwards to.
+func (l *Link) Target() string { return l.target }
 
 // Set changes the link's mode (and, for Delay, the delay) from now on; Reset closes
 // every open connection.
@@ -77,6 +95,7 @@ func (l *Link) Set(m Mode, delay time.Duration) {
 			cut = append(cut, c)
 		}
 	}
+	l.moved.Broadcast()
 	l.mu.Unlock()
 	for _, c := range cut {
 		c.Close()
@@ -97,6 +116,7 @@ func (l *Link) Close() error {
 	for c := range l.conns {
 		c.Close()
 	}
+	l.moved.Broadcast()
 	l.mu.Unlock()
 	err := l.ln.Close()
 	l.wg.Wait()
@@ -131,24 +151,47 @@ func (l *Link) accept() {
 		if err != nil {
 			return
 		}
-		out, err := net.DialTimeout("tcp", l.target, 2*time.Second)
-		if err != nil || !l.track(in, out) {
-			in.Close()
-			if out != nil {
-				out.Close()
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			// A dial into a blackhole hangs as a SYN would, until the link heals or
+			// the dialer gives up (its end closes, seen only once bytes may flow).
+			if !l.await(true) {
+				in.Close()
+				return
 			}
-			continue
-		}
-		l.wg.Add(2)
-		ends := new(atomic.Int32)
-		go l.pipe(in, out, true, ends)
-		go l.pipe(out, in, false, ends)
+			out, err := net.DialTimeout("tcp", l.target, 2*time.Second)
+			if err != nil || !l.track(in, out) {
+				in.Close()
+				if out != nil {
+					out.Close()
+				}
+				return
+			}
+			l.wg.Add(2)
+			ends := new(atomic.Int32)
+			go l.pipe(in, out, true, ends)
+			go l.pipe(out, in, false, ends)
+		}()
 	}
 }
 
+// await waits while the mode holds the direction's bytes; it reports false when the
+// link closed or was reset.
+func (l *Link) await(forward bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for !l.done && l.mode.holds(forward) {
+		l.moved.Wait()
+	}
+	return !l.done && l.mode != Reset
+}
+
 // pipe copies src to dst as the mode says; forward is the dialer-to-target
-// direction. A direction that ends with EOF passes the half-close on; the pair is
-// closed when both have ended, or at once on any other end.
+// direction. Held bytes wait in the pipe (and, behind it, in the kernel's buffers,
+// so the sender sees a stalled peer). A direction that ends with EOF passes the
+// half-close on once it may flow; the pair is closed when both have ended, or at
+// once on any other end.
 func (l *Link) pipe(src, dst net.Conn, forward bool, ends *atomic.Int32) {
 	defer l.wg.Done()
 	halfClosed := false
@@ -160,22 +203,18 @@ func (l *Link) pipe(src, dst net.Conn, forward bool, ends *atomic.Int32) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if !l.await(forward) {
+			return
+		}
 		if n > 0 {
 			l.mu.Lock()
 			mode, delay := l.mode, l.delay
 			l.mu.Unlock()
-			switch {
-			case mode == Reset:
+			if mode == Delay {
+				time.Sleep(delay)
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
-			case mode == Blackhole, mode == OneWay && !forward:
-				// dropped
-			default:
-				if mode == Delay {
-					time.Sleep(delay)
-				}
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
 			}
 		}
 		if err != nil {

@@ -92,3 +92,20 @@ func TestAppends(t *testing.T) {
 		t.Errorf("%s: lost %v duplicated %v phantom %v", v, v.Lost, v.Duplicated, v.Phantom)
 	}
 }
+
+// TestAvailability: operations count in the window they were called in, a missing
+// key is a success, and errors are counted by kind.
+func TestAvailability(t *testing.T) {
+	var a Availability
+	a.Time(func() error { return nil })
+	a.Fault(true)
+	a.Time(func() error { return redis.Nil })
+	a.Time(func() error { return proto("CLUSTERDOWN The cluster is down") })
+	a.Time(func() error { return io.EOF })
+	a.Fault(false)
+	a.Time(func() error { return proto("CLUSTERDOWN The cluster is down") })
+	want := "available 33.3% during faults (3 ops), 50.0% outside (2 ops); errors: CLUSTERDOWN 2, EOF 1"
+	if got := a.String(); got != want || a.Ops() != 5 {
+		t.Errorf("%q (%d ops), want %q", got, a.Ops(), want)
+	}
+}

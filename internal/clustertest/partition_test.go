@@ -1,0 +1,246 @@
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-db/shoal/internal/history"
+)
+
+// A netScenario is a network fault applied to a one-shard cluster (a primary, two
+// replicas, three sentinels) once per round, on the fault network: inject sets the
+// fault up and returns once it has had its effect; the round then heals the network
+// and waits for the shard to be whole again.
+type netScenario struct {
+	name   string // the subtest's name
+	faults string // what is injected, for RELIABILITY.md
+	inject func(r *netRound)
+}
+
+// netRound is one round of a scenario: the cluster, the seeded random source of
+// its choices, and the workload's progress.
+type netRound struct {
+	c       *Cluster
+	rnd     *rand.Rand
+	primary int        // index in c.Nodes of shard 0's primary when the round began
+	ok      func() int // the workload's successful operations so far
+	av      *history.Availability
+}
+
+// name is node i's name on the fault network.
+func nodeName(i int) string { return fmt.Sprintf("node-%d", i) }
+
+// others are the names of every process but node i (sentinels and the other
+// nodes; not the workload's clients).
+func (r *netRound) others(i int) []string {
+	var out []string
+	for _, s := range r.c.Sentinels {
+		out = append(out, s.ID())
+	}
+	for j := range r.c.Nodes {
+		if j != i {
+			out = append(out, nodeName(j))
+		}
+	}
+	return out
+}
+
+// waitNewPrimary waits until the sentinels committed another primary for shard 0.
+func (r *netRound) waitNewPrimary() {
+	old := r.c.Nodes[r.primary].ClusterID()
+	r.c.waitFor("a new primary", func() bool { p, _ := r.c.primaryOf(0); return p != old && p != "" })
+}
+
+// waitProgress waits until the workload completed n more operations successfully.
+func (r *netRound) waitProgress(n int) {
+	mark := r.ok()
+	r.c.waitFor(fmt.Sprintf("%d more successful operations", n), func() bool { return r.ok() >= mark+n })
+}
+
+var netScenarios = []netScenario{
+	{"partition-primary", "the primary cut off from the sentinels and its replicas (clients still reach it) until a replica is promoted",
+		func(r *netRound) {
+			r.c.Net.Partition([]string{nodeName(r.primary)}, r.others(r.primary))
+			r.waitNewPrimary()
+		}},
+	{"primary-deaf", "one way: nothing reaches the primary from the sentinels and replicas (it still sends) until a replica is promoted",
+		func(r *netRound) {
+			for _, o := range r.others(r.primary) {
+				r.c.Net.Block(o, nodeName(r.primary))
+			}
+			r.waitNewPrimary()
+		}},
+	{"primary-mute", "one way: nothing the primary sends reaches the sentinels and replicas (it still hears them) until a replica is promoted",
+		func(r *netRound) {
+			for _, o := range r.others(r.primary) {
+				r.c.Net.Block(nodeName(r.primary), o)
+			}
+			r.waitNewPrimary()
+		}},
+	{"minority-side", "the primary and one sentinel (chosen by the seed) cut off from the other two sentinels and the replicas until a replica is promoted",
+		func(r *netRound) {
+			s := r.c.Sentinels[r.rnd.IntN(len(r.c.Sentinels))].ID()
+			side := []string{nodeName(r.primary), s}
+			var rest []string
+			for _, o := range r.others(r.primary) {
+				if o != s {
+					rest = append(rest, o)
+				}
+			}
+			r.c.Net.Partition(side, rest)
+			r.waitNewPrimary()
+		}},
+	{"leader-isolated", "the sentinels' Raft leader cut off from every other process until another sentinel leads and 100 more operations succeeded",
+		func(r *netRound) {
+			var old string
+			r.c.waitFor("a Raft leader", func() bool {
+				if l := r.c.leader(); l != nil {
+					old = l.ID()
+				}
+				return old != ""
+			})
+			var rest []string
+			for _, s := range r.c.Sentinels {
+				if s.ID() != old {
+					rest = append(rest, s.ID())
+				}
+			}
+			for j := range r.c.Nodes {
+				rest = append(rest, nodeName(j))
+			}
+			r.c.Net.Partition([]string{old}, rest)
+			r.c.waitFor("another leader", func() bool {
+				for _, s := range r.c.Sentinels {
+					if s.ID() != old && s.Store().IsLeader() {
+						return true
+					}
+				}
+				return false
+			})
+			r.waitProgress(100)
+		}},
+	{"connections-dropped", "every connection of the primary reset, and new ones refused, until 20 operations were tried (a failover may follow)",
+		func(r *netRound) {
+			r.c.Net.Drop(nodeName(r.primary))
+			mark := r.av.Ops()
+			r.c.waitFor("operations tried", func() bool { return r.av.Ops() >= mark+20 })
+		}},
+	{"slow-replication", "the links between the primary and its replicas delayed by 10–60 ms (chosen by the seed) for 100 successful operations",
+		func(r *netRound) {
+			for j := range r.c.Nodes {
+				if j != r.primary {
+					r.c.Net.Slow(nodeName(r.primary), nodeName(j), time.Duration(10+r.rnd.IntN(51))*time.Millisecond)
+				}
+			}
+			r.waitProgress(100)
+		}},
+}
+
+// netRounds is the number of rounds of each network scenario: SHOAL_FAILOVER_ROUNDS,
+// else 1.
+func netRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("SHOAL_FAILOVER_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// faultSeed is the seed of the fault schedules: SHOAL_SEED, else the time; logged,
+// so a failing run can be replayed.
+func faultSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("SHOAL_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("fault schedule seed %d (SHOAL_SEED=%d replays it)", seed, seed)
+	return seed
+}
+
+// TestPartitions: each network scenario, round after round, under three workloads
+// on a one-shard cluster with two replicas — registers in safe mode (the history
+// must be linearizable), list appends in async mode (no element duplicated or
+// phantom; losses logged) and in safe mode (none lost either) — with the share of
+// successful operations during and outside the faults logged.
+func TestPartitions(t *testing.T) {
+	seed := faultSeed(t)
+	for _, sc := range netScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			for _, w := range []string{"registers-safe", "appends-async", "appends-safe"} {
+				t.Run(w, func(t *testing.T) {
+					h := fnv.New64a()
+					h.Write([]byte(sc.name + "/" + w))
+					rnd := rand.New(rand.NewPCG(seed, h.Sum64()))
+					mode := "safe"
+					if w == "appends-async" {
+						mode = "async"
+					}
+					c := durability(StartFaulty(t, 3, 3, fastTune(nil)), mode, 2)
+					workload := fmt.Sprintf("list appends, %s mode, 2 replicas", mode)
+					if w == "registers-safe" {
+						workload = "registers, safe mode, 2 replicas, through go-redis ClusterClient"
+					}
+					logScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, netRounds()), workload)
+					inject := func(ok func() int, av *history.Availability) { c.netRounds(sc, rnd, ok, av) }
+					if w == "registers-safe" {
+						runRegisters(t, c.registerClients(false), inject)
+					} else {
+						runAppends(t, c, mode, inject)
+					}
+				})
+			}
+		})
+	}
+}
+
+// netRounds runs netRounds() rounds of scenario sc: each waits for the workload's
+// progress, injects the fault, heals the network and waits until shard 0 is whole
+// (a primary, every other node replicating from it with its link up).
+func (c *Cluster) netRounds(sc netScenario, rnd *rand.Rand, ok func() int, av *history.Availability) {
+	c.t.Helper()
+	for round := range netRounds() {
+		p, _ := c.primaryOf(0)
+		r := &netRound{c: c, rnd: rnd, primary: c.nodeIndex(p), ok: ok, av: av}
+		r.waitProgress(100)
+		av.Fault(true)
+		sc.inject(r)
+		c.t.Logf("round %d: %s", round, c.Net.Rules())
+		c.Net.Heal()
+		c.waitShardWhole()
+		av.Fault(false)
+	}
+}
+
+// waitShardWhole waits until shard 0 has a primary that answers and every other node
+// replicates with its link up.
+func (c *Cluster) waitShardWhole() {
+	c.t.Helper()
+	c.waitFor("the shard whole again", func() bool {
+		p, _ := c.primaryOf(0)
+		pi := c.nodeIndex(p)
+		if pi < 0 || c.Client(c.Nodes[pi]).Ping(context.Background()).Err() != nil {
+			return false
+		}
+		return c.replicasUp(pi)
+	})
+}
+
+// replicasUp reports whether every node but node pi replicates with its link up.
+func (c *Cluster) replicasUp(pi int) bool {
+	for j, n := range c.Nodes {
+		if j == pi {
+			continue
+		}
+		info, err := c.Client(n).Info(context.Background(), "replication").Result()
+		if err != nil || !strings.Contains(info, "master_link_status:up") {
+			return false
+		}
+	}
+	return true
+}
