@@ -61,9 +61,13 @@ type probeState struct {
 	stop                                chan struct{}
 }
 
-// target is one instance to probe: its address, credentials and down-after.
+// target is one instance to probe: its address, credentials and down-after, and for
+// a data node its node ID (an answer from another node at that address — the
+// process restarted on an empty disk, or another one took the address — is no
+// answer from it).
 type target struct {
 	addr, user, pass string
+	nodeID           string
 	downAfter        time.Duration
 }
 
@@ -72,7 +76,7 @@ type target struct {
 func (s *Sentinel) targets() map[string]target {
 	want := map[string]target{}
 	for _, n := range s.store.Topology().Nodes() {
-		want[n.ID] = target{addr: net.JoinHostPort(n.IP, strconv.Itoa(n.Port)), downAfter: s.cfg.DownAfter}
+		want[n.ID] = target{addr: net.JoinHostPort(n.IP, strconv.Itoa(n.Port)), nodeID: n.ID, downAfter: s.cfg.DownAfter}
 	}
 	for _, g := range s.store.fsm.Groups() {
 		m := groupMaster(g, s.cfg.DownAfter)
@@ -157,6 +161,11 @@ func (p *prober) probe(id string, st *probeState) {
 		if ok {
 			if text, err = cl.Info(ctx, "server", "replication").Result(); err == nil {
 				info = parseReplInfo(text)
+			}
+			if st.target.nodeID != "" {
+				if id, err := cl.Do(ctx, "CLUSTER", "MYID").Text(); err == nil && id != st.target.nodeID {
+					ok, text = false, ""
+				}
 			}
 		}
 		cancel()

@@ -232,8 +232,10 @@ func (s *Server) disconnectReplicas() {
 	r.mu.Unlock()
 }
 
-// linkLoop keeps the link to the primary up until stop closes: each broken link is
-// retried after a second, as Redis's replicationCron does.
+// linkLoop keeps the link to the primary up until stop closes: a link that was up
+// when it broke is retried after 100 ms (a dropped connection costs a safe-mode
+// primary its writes until a replica is back), a failed attempt after a second, as
+// Redis's replicationCron does.
 func (s *Server) linkLoop(stop chan struct{}) {
 	u := &s.up
 	for {
@@ -245,8 +247,10 @@ func (s *Server) linkLoop(stop chan struct{}) {
 			return
 		default:
 		}
+		retry := time.Second
 		if u.linkState() == linkConnected {
 			s.log.Noticef("Connection with master lost.")
+			retry = 100 * time.Millisecond
 		}
 		if err != nil {
 			s.log.Warningf("Replication link: %v", err)
@@ -260,7 +264,7 @@ func (s *Server) linkLoop(stop chan struct{}) {
 			return
 		case <-s.stop:
 			return
-		case <-time.After(time.Second):
+		case <-time.After(retry):
 		}
 	}
 }

@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 
 echo "reliability: $rounds rounds per scenario (a few minutes)"
 if ! SHOAL_FAILOVER_ROUNDS=$rounds SHOAL_MOVE_ROUNDS=$rounds go test -count=1 -timeout 120m -v \
-	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPartitions|TestMoveKills|TestFailoverKill$|TestSafeMode' \
+	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPrimaryWiped|TestPartitions|TestMoveKills|TestFailoverKill$|TestSafeMode' \
 	./internal/clustertest >"$log" 2>&1; then
 	grep -E -- '--- FAIL|_test.go' "$log" | tail -40
 	echo "reliability: a scenario failed (the log above); RELIABILITY.md left as it was" >&2

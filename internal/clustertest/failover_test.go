@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-db/shoal/failover"
+	"github.com/shoal-db/shoal/internal/history"
 	"github.com/shoal-db/shoal/node"
 	"github.com/shoal-db/shoal/slots"
 )
@@ -445,5 +447,38 @@ func TestSafeMode(t *testing.T) {
 	c.waitFor("NOREPLICAS without the replica", func() bool {
 		err := pc.Set(ctx, "{r0}", 3, 0).Err()
 		return err != nil && err.Error() == "NOREPLICAS Not enough good replicas to write."
+	})
+}
+
+// TestPrimaryWiped: a primary killed and started again on an empty data directory, at
+// the same address, is a new node: the sentinels do not take its answers for the old
+// primary's (its CLUSTER MYID differs), they promote the replica, no acknowledged
+// append is lost (safe mode), and the new node serves none of the shard's keys.
+func TestPrimaryWiped(t *testing.T) {
+	// Two replicas: the promoted one keeps one, so safe writes go on.
+	c := durabilityCluster(t, "safe", 2)
+	logScenario(t, "primary wiped", "the primary closed with no warning and started again at the same address on an empty data directory",
+		"list appends, safe mode, 2 replicas")
+	runAppends(t, c, "safe", func(sent func() int, av *history.Availability) {
+		c.waitFor("appends under way", func() bool { return sent() > 300 })
+		old, _ := c.primaryOf(0)
+		oi := c.nodeIndex(old)
+		av.Fault(true)
+		n := c.RestartNode(oi, func() {
+			entries, _ := os.ReadDir(c.nodeDirs[oi])
+			for _, e := range entries {
+				os.RemoveAll(filepath.Join(c.nodeDirs[oi], e.Name()))
+			}
+		})
+		c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(0); return p != old && p != "" })
+		mark := sent()
+		c.waitFor("appends going on", func() bool { return sent() > mark+100 })
+		av.Fault(false)
+		if n.ClusterID() == old {
+			t.Fatal("the node started on an empty directory has the old node's ID")
+		}
+		if err := c.Client(n).LLen(context.Background(), "{a}0").Err(); err == nil {
+			t.Error("the wiped node answered for the shard's key")
+		}
 	})
 }
