@@ -8,7 +8,7 @@ BIN     := bin/shoal
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: build run run-server test test-failover test-proxy test-deps chaos image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move fuzz clean
+.PHONY: build run run-server test test-failover test-proxy test-deps chaos soak image compose-smoke lint bench bench-go bench-single bench-persistence bench-replication bench-cluster bench-convergence bench-failover bench-proxy bench-move fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/shoal
@@ -53,6 +53,13 @@ test-failover: test-deps
 # (20 by default), then RELIABILITY.md rewritten from their results.
 chaos: test-deps
 	./scripts/reliability.sh
+
+# soak runs TestSoak for DURATION (10m by default): a mixed load on every type through
+# cluster clients and the proxy, a failover every minute and a reshard every two;
+# memory and goroutines must stay flat after the warm-up, no acknowledged write lost.
+DURATION ?= 10m
+soak: test-deps
+	SHOAL_SOAK=$(DURATION) $(GO) test -count=1 -timeout 0 -v -run '^TestSoak$$' ./internal/clustertest
 
 # test-proxy runs the node's command transcripts through `shoal proxy` in front of a
 # cluster of three primaries (scripts/proxy-transcripts.sh).

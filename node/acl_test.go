@@ -290,3 +290,34 @@ func TestAuthBackoff(t *testing.T) {
 		t.Fatal("the delay is not bounded")
 	}
 }
+
+// TestACLOutboundCommands: the commands that make the server connect to a host the
+// caller names — MIGRATE, REPLICAOF/SLAVEOF, CLUSTER MEET, and CONFIG SET of the
+// files it writes — are refused with NOPERM to a user without the dangerous/admin
+// categories (an application user), and nothing is dialed.
+func TestACLOutboundCommands(t *testing.T) {
+	_, addr := startShoal(t)
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	if err := c.Do(ctx, "ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all", "-@dangerous", "-@admin").Err(); err != nil {
+		t.Fatal(err)
+	}
+	app := redis.NewClient(&redis.Options{Addr: addr, Username: "app", Password: "pw", Protocol: 2})
+	defer app.Close()
+	for _, cmd := range [][]any{
+		{"MIGRATE", "10.0.0.1", "6379", "k", "0", "1000"},
+		{"REPLICAOF", "10.0.0.1", "6379"},
+		{"SLAVEOF", "10.0.0.1", "6379"},
+		{"CLUSTER", "MEET", "10.0.0.1", "6379"},
+		{"CONFIG", "SET", "dir", "/tmp"},
+		{"DEBUG", "SLEEP", "0"},
+	} {
+		err := app.Do(ctx, cmd...).Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("%v as an application user: %v, want NOPERM", cmd, err)
+		}
+	}
+	if role := c.Do(ctx, "ROLE").String(); !strings.Contains(role, "master") {
+		t.Errorf("ROLE after the refused REPLICAOF: %s", role)
+	}
+}

@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 
 echo "reliability: $rounds rounds per scenario (a few minutes)"
 if ! SHOAL_FAILOVER_ROUNDS=$rounds SHOAL_MOVE_ROUNDS=$rounds go test -count=1 -timeout 120m -v \
-	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPrimaryWiped|TestPartitions|TestMoveKills|TestFailoverKill$|TestSafeMode' \
+	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPrimaryWiped|TestPartitions|TestRedisClusterDrills|TestMoveKills|TestFailoverKill$|TestSafeMode' \
 	./internal/clustertest >"$log" 2>&1; then
 	grep -E -- '--- FAIL|_test.go' "$log" | tail -40
 	echo "reliability: a scenario failed (the log above); RELIABILITY.md left as it was" >&2
@@ -34,6 +34,10 @@ fi
 	echo "unknown write either way. *Availability* is the share of operations that succeeded among"
 	echo "those called while a fault was in force (until the shard was whole again) and outside."
 	echo "The fault schedules are seeded: the seed is in the test log (\`SHOAL_SEED=n\` replays one)."
+	echo "Rows named *Redis Cluster 7* run the same append workload and checker against real"
+	echo "redis-server processes (3 primaries with a replica each, cluster-node-timeout 400 ms like"
+	echo "the sentinels' down-after here, no persistence like the shoal nodes here), partitioned with"
+	echo "iptables rules between their loopback addresses; they appear where redis-server is installed."
 	echo
 	echo "| Scenario | Faults | Workload | Result | Availability |"
 	echo "|---|---|---|---|---|"

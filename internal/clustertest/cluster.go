@@ -54,6 +54,9 @@ type Cluster struct {
 	// by those names.
 	Net   *faults.Net
 	names map[string]string // node data directory → its name on Net
+
+	mu      sync.Mutex
+	servers map[*node.Server]bool // running servers, closed when the test ends
 }
 
 // Start starts n sentinels (the first bootstraps the group, the others join it) and
@@ -176,7 +179,7 @@ func (c *Cluster) RestartAll() {
 	for i, n := range c.Nodes {
 		_, ports[i][0], _ = net.SplitHostPort(n.Addr().String())
 		_, ports[i][1], _ = net.SplitHostPort(n.BusAddr())
-		n.Close()
+		c.stopNode(n)
 	}
 	for i := range c.Nodes {
 		c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", ports[i][0], "--cluster-port", ports[i][1])
@@ -215,11 +218,37 @@ func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
 	if err := n.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	c.t.Cleanup(func() { n.Close() })
+	c.live(n)
 	if onNet {
 		c.Net.Add(name, n.Addr().String(), n.BusAddr())
 	}
 	return n
+}
+
+// live records a running server, closed when the test ends unless stopNode stops it
+// first (a stopped server is not kept reachable: long tests restart nodes many times).
+func (c *Cluster) live(n *node.Server) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.servers == nil {
+		c.servers = map[*node.Server]bool{}
+		c.t.Cleanup(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for n := range c.servers {
+				n.Close()
+			}
+		})
+	}
+	c.servers[n] = true
+}
+
+// stopNode closes a server started by StartServer.
+func (c *Cluster) stopNode(n *node.Server) {
+	n.Close()
+	c.mu.Lock()
+	delete(c.servers, n)
+	c.mu.Unlock()
 }
 
 // RestartNode stops data node i, runs whileDown, and starts the node again with the
@@ -230,7 +259,7 @@ func (c *Cluster) RestartNode(i int, whileDown func()) *node.Server {
 	old := c.Nodes[i]
 	_, port, _ := net.SplitHostPort(old.Addr().String())
 	_, bus, _ := net.SplitHostPort(old.BusAddr())
-	old.Close()
+	c.stopNode(old)
 	if whileDown != nil {
 		whileDown()
 	}
@@ -240,10 +269,16 @@ func (c *Cluster) RestartNode(i int, whileDown func()) *node.Server {
 
 func (c *Cluster) waitFor(what string, cond func() bool) {
 	c.t.Helper()
+	waitUntil(c.t, what, cond)
+}
+
+// waitUntil polls cond until it holds, failing t after 20 s.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

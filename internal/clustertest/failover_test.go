@@ -459,7 +459,7 @@ func TestPrimaryWiped(t *testing.T) {
 	c := durabilityCluster(t, "safe", 2)
 	logScenario(t, "primary wiped", "the primary closed with no warning and started again at the same address on an empty data directory",
 		"list appends, safe mode, 2 replicas")
-	runAppends(t, c, "safe", func(sent func() int, av *history.Availability) {
+	c.runAppends(t, "safe", func(sent func() int, av *history.Availability) {
 		c.waitFor("appends under way", func() bool { return sent() > 300 })
 		old, _ := c.primaryOf(0)
 		oi := c.nodeIndex(old)

@@ -179,7 +179,7 @@ func TestAppendsAcrossFailovers(t *testing.T) {
 			c := durabilityCluster(t, mode, 1)
 			logScenario(t, "primary killed", fmt.Sprintf("the primary closed with no warning and started again, %d rounds", failoverRounds()),
 				fmt.Sprintf("list appends, %s mode, 1 replica", mode))
-			runAppends(t, c, mode, func(sent func() int, av *history.Availability) {
+			c.runAppends(t, mode, func(sent func() int, av *history.Availability) {
 				c.killPrimaries(av, func(round int) bool { return sent() > 300*(round+1) })
 			})
 		})
@@ -192,19 +192,25 @@ func TestAppendsAcrossFailovers(t *testing.T) {
 // record to mark its faults in); then it reads the lists and checks that none holds
 // an element twice or one never sent, and in safe mode that none lost one (async
 // mode's losses are logged).
-func runAppends(t *testing.T, c *Cluster, mode string, inject func(sent func() int, av *history.Availability)) {
+func (c *Cluster) runAppends(t *testing.T, mode string, inject func(sent func() int, av *history.Availability)) {
+	runAppends(t, []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}, c.clientDial(), mode, inject)
+}
+
+// runAppends is the append workload against any Redis Cluster: seeds are node
+// addresses for the cluster clients, dial their dial function (nil: go-redis's own).
+func runAppends(t *testing.T, seeds []string, dial func(context.Context, string, string) (net.Conn, error), mode string,
+	inject func(sent func() int, av *history.Availability)) {
 	ctx := context.Background()
 	rec, av := history.NewAppends(), new(history.Availability)
 	var stop atomic.Bool
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	keys := []string{"{a}0", "{a}1"}
-	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String()}
 	for client := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: c.clientDial(),
+			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: dial,
 				ClusterStateReloadInterval: 200 * time.Millisecond, MaxRetries: -1, MaxRedirects: -1,
 				ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
 			defer cc.Close()
@@ -226,7 +232,7 @@ func runAppends(t *testing.T, c *Cluster, mode string, inject func(sent func() i
 	defer cc.Close()
 	lists := map[string][]string{}
 	for _, k := range keys {
-		c.waitFor("the list readable", func() bool {
+		waitUntil(t, "the list readable", func() bool {
 			var err error
 			lists[k], err = cc.LRange(ctx, k, 0, -1).Result()
 			return err == nil

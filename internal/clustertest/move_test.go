@@ -43,15 +43,17 @@ func fillSlots(t *testing.T, cc *redis.ClusterClient, n, first, spread int, val 
 	t.Helper()
 	ctx := context.Background()
 	for start := 0; start < n; start += 10000 {
-		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := start; i < min(start+10000, n); i++ {
-				p.Set(ctx, fillKey(i, first, spread), val(i), 0)
-			}
-			return nil
+		// Sent again while a shard refuses writes for a moment (a write lease of the
+		// tests' 200 ms renewed late on a loaded machine): SET is idempotent.
+		waitUntil(t, "the keys written", func() bool {
+			_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i := start; i < min(start+10000, n); i++ {
+					p.Set(ctx, fillKey(i, first, spread), val(i), 0)
+				}
+				return nil
+			})
+			return err == nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -191,7 +191,7 @@ func TestPartitions(t *testing.T) {
 					if w == "registers-safe" {
 						runRegisters(t, c.registerClients(false), inject)
 					} else {
-						runAppends(t, c, mode, inject)
+						c.runAppends(t, mode, inject)
 					}
 				})
 			}

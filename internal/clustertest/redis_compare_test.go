@@ -1,0 +1,254 @@
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/internal/history"
+)
+
+// loopFirewall cuts traffic between loopback addresses (127.0.0.x) with iptables
+// rules in a chain of its own, removed when the test ends: processes bound to
+// different loopback addresses can be partitioned from each other while the test's
+// clients (127.0.0.1) still reach them all.
+type loopFirewall struct {
+	t     *testing.T
+	chain string
+}
+
+// newLoopFirewall sets the chain up, or skips the test where iptables cannot be
+// used (not root, no iptables).
+func newLoopFirewall(t *testing.T) *loopFirewall {
+	t.Helper()
+	f := &loopFirewall{t: t, chain: fmt.Sprintf("SHOAL-%d", os.Getpid()%100000)}
+	f.cleanup()
+	if out, err := exec.Command("iptables", "-N", f.chain).CombinedOutput(); err != nil {
+		t.Skipf("iptables unusable (%v: %s)", err, strings.TrimSpace(string(out)))
+	}
+	f.run("-I", "INPUT", "-j", f.chain)
+	t.Cleanup(f.cleanup)
+	return f
+}
+
+func (f *loopFirewall) run(args ...string) {
+	f.t.Helper()
+	if out, err := exec.Command("iptables", args...).CombinedOutput(); err != nil {
+		f.t.Fatalf("iptables %v: %v: %s", args, err, out)
+	}
+}
+
+func (f *loopFirewall) cleanup() {
+	exec.Command("iptables", "-D", "INPUT", "-j", f.chain).Run()
+	exec.Command("iptables", "-F", f.chain).Run()
+	exec.Command("iptables", "-X", f.chain).Run()
+}
+
+// Cut drops every packet between address a and each of others, both ways.
+func (f *loopFirewall) Cut(a string, others []string) {
+	for _, o := range others {
+		f.run("-A", f.chain, "-s", a, "-d", o, "-j", "DROP")
+		f.run("-A", f.chain, "-s", o, "-d", a, "-j", "DROP")
+	}
+}
+
+// Heal removes every rule.
+func (f *loopFirewall) Heal() { f.run("-F", f.chain) }
+
+// redisNode is a redis-server process in cluster mode bound to its own loopback
+// address.
+type redisNode struct {
+	ip, addr string
+	conf     string
+	cmd      *exec.Cmd
+	client   *redis.Client
+}
+
+// start starts (or restarts) the process from its configuration file.
+func (n *redisNode) start(t *testing.T) {
+	t.Helper()
+	n.cmd = exec.Command("redis-server", n.conf)
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := n.cmd
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitUntil(t, "redis-server answering", func() bool { return n.client.Ping(context.Background()).Err() == nil })
+}
+
+// startRedisCluster starts a Redis Cluster of 3 primaries with a replica each, node i
+// on 127.0.0.(20+i) with cluster-node-timeout nodeTimeout and no persistence (as the
+// shoal clusters of the fault tests), created with redis-cli --cluster create.
+func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
+	t.Helper()
+	for _, tool := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	var nodes []*redisNode
+	var addrs []string
+	for i := range 6 {
+		ip := fmt.Sprintf("127.0.0.%d", 20+i)
+		ln, err := net.Listen("tcp", ip+":0") // a free port on that address (its +10000 bus port is taken as free too)
+		if err != nil {
+			t.Skipf("cannot bind %s: %v", ip, err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if port > 55535 {
+			t.Skip("the free port has no room for its bus port")
+		}
+		dir := t.TempDir()
+		n := &redisNode{ip: ip, addr: net.JoinHostPort(ip, strconv.Itoa(port)), conf: filepath.Join(dir, "redis.conf")}
+		// bind-source-addr: its connections to the other nodes leave from its own
+		// address too, so the firewall tells them apart.
+		conf := fmt.Sprintf("bind %s\nbind-source-addr %s\nport %d\ndir %s\ncluster-enabled yes\n"+
+			"cluster-config-file nodes.conf\ncluster-node-timeout %d\nsave \"\"\nappendonly no\nprotected-mode no\nlogfile redis.log\n"+
+			"repl-diskless-sync-delay 0\n",
+			ip, ip, port, dir, nodeTimeout.Milliseconds())
+		if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n.client = redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second})
+		t.Cleanup(func() { n.client.Close() })
+		n.start(t)
+		nodes = append(nodes, n)
+		addrs = append(addrs, n.addr)
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v: %s", err, out)
+	}
+	waitUntil(t, "cluster_state:ok everywhere, every replica's link up", func() bool {
+		for _, n := range nodes {
+			if !strings.Contains(n.client.ClusterInfo(context.Background()).Val(), "cluster_state:ok") {
+				return false
+			}
+			info := n.client.Info(context.Background(), "replication").Val()
+			if strings.Contains(info, "role:slave") && !strings.Contains(info, "master_link_status:up") {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// TestRedisClusterDrills runs the async-mode drills of the fault tests against a
+// real Redis Cluster (7.0, when redis-server is installed), for RELIABILITY.md's
+// comparison: the list append workload (the same clients and checker) while the
+// primary of the lists' slot is killed and started again once a replica took over,
+// and while it is cut off from every other node (iptables on loopback addresses;
+// clients still reach it) until a replica took over. cluster-node-timeout is the
+// sentinels' down-after of the shoal drills (400 ms).
+func TestRedisClusterDrills(t *testing.T) {
+	for _, drill := range []string{"primary killed", "partition-primary"} {
+		t.Run(strings.ReplaceAll(drill, " ", "-"), func(t *testing.T) {
+			var fw *loopFirewall
+			if drill == "partition-primary" {
+				fw = newLoopFirewall(t)
+			}
+			nodes := startRedisCluster(t, 400*time.Millisecond)
+			faults := fmt.Sprintf("the primary closed with no warning and started again once a replica took over, %d rounds", failoverRounds())
+			if fw != nil {
+				faults = fmt.Sprintf("the primary cut off from every other node (clients still reach it) until a replica is promoted, %d rounds", netRounds())
+			}
+			logScenario(t, "Redis Cluster 7: "+drill, faults, "list appends, async (Redis), 3 primaries with 1 replica each")
+			seeds := []string{nodes[0].addr, nodes[1].addr}
+			runAppends(t, seeds, nil, "async", func(sent func() int, av *history.Availability) {
+				rounds := failoverRounds()
+				if fw != nil {
+					rounds = netRounds()
+				}
+				for round := range rounds {
+					mark := sent()
+					waitUntil(t, "appends under way", func() bool { return sent() > mark+300 })
+					p := redisSlotPrimary(t, nodes, "{a}0")
+					var others []*redisNode
+					var otherIPs []string
+					for _, n := range nodes {
+						if n != p {
+							others = append(others, n)
+							otherIPs = append(otherIPs, n.ip)
+						}
+					}
+					av.Fault(true)
+					if fw != nil {
+						fw.Cut(p.ip, otherIPs)
+					} else {
+						p.cmd.Process.Signal(syscall.SIGKILL)
+						p.cmd.Wait()
+					}
+					waitUntil(t, "a replica promoted", func() bool {
+						q := redisSlotPrimaryFrom(others, "{a}0")
+						return q != nil && q != p
+					})
+					if fw != nil {
+						fw.Heal()
+					} else {
+						p.start(t)
+					}
+					waitUntil(t, "the old primary back as a replica", func() bool {
+						info := p.client.Info(context.Background(), "replication").Val()
+						return strings.Contains(info, "role:slave") && strings.Contains(info, "master_link_status:up")
+					})
+					av.Fault(false)
+					t.Logf("round %d: %s replaced", round, p.addr)
+				}
+			})
+		})
+	}
+}
+
+// redisSlotPrimary is the primary of key's slot as a majority of nodes sees it (it
+// fails the test when none does).
+func redisSlotPrimary(t *testing.T, nodes []*redisNode, key string) *redisNode {
+	t.Helper()
+	var p *redisNode
+	waitUntil(t, "the slot's primary", func() bool { p = redisSlotPrimaryFrom(nodes, key); return p != nil })
+	return p
+}
+
+// redisSlotPrimaryFrom is the node a majority of nodes names primary of key's slot
+// in CLUSTER SLOTS, nil when they disagree.
+func redisSlotPrimaryFrom(nodes []*redisNode, key string) *redisNode {
+	ctx := context.Background()
+	votes := map[string]int{}
+	for _, n := range nodes {
+		slot, err := n.client.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			continue
+		}
+		ranges, err := n.client.ClusterSlots(ctx).Result()
+		if err != nil {
+			continue
+		}
+		for _, r := range ranges {
+			if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+				votes[r.Nodes[0].Addr]++
+			}
+		}
+	}
+	for addr, v := range votes {
+		if 2*v > len(nodes) {
+			for _, n := range nodes {
+				if n.addr == addr {
+					return n
+				}
+			}
+		}
+	}
+	return nil
+}
