@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -92,8 +93,8 @@ const inflightCap = 4096
 
 // dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
 // first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
-func dialLink(addr string, proto int, auth []byte, timeout time.Duration, readOnly bool, st *stats, lat *atomic.Int64) (*link, error) {
-	conn, err := dialNode(addr, proto, auth, timeout, readOnly)
+func dialLink(dial dialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool, st *stats, lat *atomic.Int64) (*link, error) {
+	conn, err := dialNode(dial, addr, proto, auth, timeout, readOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +104,27 @@ func dialLink(addr string, proto int, auth []byte, timeout time.Duration, readOn
 	return l, nil
 }
 
-// dialNode opens a connection to addr and prepares it: AUTH (when auth holds a
-// command), HELLO 3 when proto is 3, READONLY when readOnly (a replica then serves
-// reads of its shard's slots).
-func dialNode(addr string, proto int, auth []byte, timeout time.Duration, readOnly bool) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+// dialFunc dials a node (Config.Faults' Dial); nil is net.Dialer's.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// dialer is the proxy's dialFunc.
+func (p *Proxy) dialer() dialFunc {
+	if p.cfg.Faults == nil {
+		return nil
+	}
+	return p.cfg.Faults.Dial
+}
+
+// dialNode opens a connection to addr through dial (nil: directly) within timeout,
+// and prepares it: AUTH (when auth holds a command), HELLO 3 when proto is 3,
+// READONLY when readOnly (a replica then serves reads of its shard's slots).
+func dialNode(dial dialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	conn, err := dial(ctx, "tcp", addr)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +300,7 @@ type links struct {
 	readOnly bool     // links send READONLY first (reads may go to replicas)
 	lat      sync.Map // address → *atomic.Int64: the recent reply latency (ns, a moving average)
 	timeout  time.Duration
+	dial     dialFunc
 	mu       sync.Mutex
 	m        map[linkKey]*link
 	closed   bool
@@ -310,7 +328,7 @@ func (ls *links) get(addr string, proto int, i int, cred []byte) (*link, error) 
 	if cred != nil {
 		auth = cred
 	}
-	nl, err := dialLink(addr, proto, auth, ls.timeout, ls.readOnly, ls.stats, lat.(*atomic.Int64))
+	nl, err := dialLink(ls.dial, addr, proto, auth, ls.timeout, ls.readOnly, ls.stats, lat.(*atomic.Int64))
 	if err != nil {
 		return nil, err
 	}

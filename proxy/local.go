@@ -106,7 +106,7 @@ func (s *session) login(up [][]byte) string {
 	if addr == "" {
 		return "CLUSTERDOWN Hash slot not served"
 	}
-	conn, err := dialNode(addr, 2, cmd, s.p.cfg.Timeout, false)
+	conn, err := dialNode(s.p.dialer(), addr, 2, cmd, s.p.cfg.Timeout, false)
 	if err != nil {
 		var re *replyError
 		if errors.As(err, &re) {

@@ -26,7 +26,7 @@ func (s *session) ownConn(addr string) (*backend, error) {
 	if b := s.own[addr]; b != nil {
 		return b, nil
 	}
-	conn, err := dialNode(addr, s.w.Proto, s.authCmd(), s.p.cfg.Timeout, false)
+	conn, err := dialNode(s.p.dialer(), addr, s.w.Proto, s.authCmd(), s.p.cfg.Timeout, false)
 	if err != nil {
 		return nil, errDial
 	}

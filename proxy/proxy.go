@@ -47,6 +47,10 @@ type Config struct {
 	// IdleTimeout closes a client idle that long (0: never), as timeout does; clients
 	// in a blocking command or subscribed are not idle.
 	IdleTimeout time.Duration
+
+	// Faults, if set, carries the proxy's connections to the nodes and its gossip
+	// (tests of partitions: internal/faults).
+	Faults gossip.Faults
 }
 
 // mover is a session's state that follows the slot map (subscriptions, tracking).
@@ -116,7 +120,8 @@ func Start(cfg Config) (*Proxy, error) {
 		p.auth = command(args)
 	}
 	p.stats = newStats()
-	p.links = links{stats: p.stats, n: cfg.Links, auth: p.auth, readOnly: cfg.ReadFrom != ReadPrimary, timeout: cfg.Timeout, m: map[linkKey]*link{}}
+	p.links = links{stats: p.stats, n: cfg.Links, auth: p.auth, readOnly: cfg.ReadFrom != ReadPrimary, timeout: cfg.Timeout,
+		m: map[linkKey]*link{}, dial: p.dialer()}
 	p.slots.Store(&slotMap{addrs: []string{""}})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

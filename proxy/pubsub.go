@@ -285,7 +285,7 @@ func (st *subState) conn(class, slot int) *subConn {
 	if addr == "" || st.closed {
 		return nil
 	}
-	conn, err := dialNode(addr, st.s.w.Proto, st.s.authCmd(), st.s.p.cfg.Timeout, false)
+	conn, err := dialNode(st.s.p.dialer(), addr, st.s.w.Proto, st.s.authCmd(), st.s.p.cfg.Timeout, false)
 	if err != nil {
 		return nil
 	}

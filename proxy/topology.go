@@ -169,6 +169,7 @@ func (p *Proxy) startGossip() error {
 		Bind:       p.cfg.GossipAddr,
 		Secret:     p.cfg.Secret,
 		Meta:       func() []byte { return []byte("proxy " + addr) },
+		Faults:     p.cfg.Faults,
 		OnTopology: func(top *slots.Topology) { p.install(fromTopology(top)) },
 	}, join)
 	if err != nil {
@@ -219,7 +220,8 @@ func (p *Proxy) busAddrs() []string {
 // nodeClient is a one-connection client of a node, for the proxy's own questions.
 func (p *Proxy) nodeClient(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1,
-		PoolSize: 1, DialTimeout: time.Second, ReadTimeout: time.Second, Username: p.cfg.User, Password: p.cfg.Password})
+		PoolSize: 1, DialTimeout: time.Second, ReadTimeout: time.Second, Username: p.cfg.User, Password: p.cfg.Password,
+		Dialer: p.dialer()})
 }
 
 func (p *Proxy) refreshLoop() {

@@ -117,7 +117,7 @@ func (t *trackState) placeLocked() error {
 // dial opens a tracking connection to addr and turns tracking on.
 func (t *trackState) dial(addr string) (net.Conn, error) {
 	p := t.s.p
-	conn, err := dialNode(addr, 3, t.s.authCmd(), p.cfg.Timeout, false)
+	conn, err := dialNode(p.dialer(), addr, 3, t.s.authCmd(), p.cfg.Timeout, false)
 	if err != nil {
 		return nil, fmt.Errorf("CLUSTERDOWN The cluster is down")
 	}

@@ -50,11 +50,15 @@ func linearizableSafeMode(t *testing.T, viaProxy bool) {
 
 // registerClients returns the register workload's client maker: go-redis
 // ClusterClients (on a fault network, dialing as "client"), or clients of a shoal
-// proxy started here.
+// proxy started here (on a fault network, dialing as "proxy").
 func (c *Cluster) registerClients(viaProxy bool) func() redis.UniversalClient {
 	seeds := []string{c.Nodes[0].Addr().String(), c.Nodes[1].Addr().String(), c.Nodes[2].Addr().String()}
 	if viaProxy {
-		p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: seeds, Secret: Secret})
+		cfg := proxy.Config{Addr: "127.0.0.1:0", Seeds: seeds, Secret: Secret}
+		if c.Net != nil {
+			cfg.Faults = c.Net.Endpoint("proxy")
+		}
+		p, err := proxy.Start(cfg)
 		if err != nil {
 			c.t.Fatal(err)
 		}

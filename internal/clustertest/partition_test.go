@@ -172,7 +172,11 @@ func TestPartitions(t *testing.T) {
 	seed := faultSeed(t)
 	for _, sc := range netScenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			for _, w := range []string{"registers-safe", "appends-async", "appends-safe"} {
+			workloads := []string{"registers-safe", "appends-async", "appends-safe"}
+			if os.Getenv("SHOAL_FAILOVER_ROUNDS") != "" || sc.name == "partition-primary" {
+				workloads = append(workloads, "registers-safe-proxy") // (all of them in make chaos)
+			}
+			for _, w := range workloads {
 				t.Run(w, func(t *testing.T) {
 					h := fnv.New64a()
 					h.Write([]byte(sc.name + "/" + w))
@@ -183,13 +187,16 @@ func TestPartitions(t *testing.T) {
 					}
 					c := durability(StartFaulty(t, 3, 3, fastTune(nil)), mode, 2)
 					workload := fmt.Sprintf("list appends, %s mode, 2 replicas", mode)
-					if w == "registers-safe" {
+					switch w {
+					case "registers-safe":
 						workload = "registers, safe mode, 2 replicas, through go-redis ClusterClient"
+					case "registers-safe-proxy":
+						workload = "registers, safe mode, 2 replicas, through shoal proxy (its links on the fault network too)"
 					}
 					logScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, netRounds()), workload)
 					inject := func(ok func() int, av *history.Availability) { c.netRounds(sc, rnd, ok, av) }
-					if w == "registers-safe" {
-						runRegisters(t, c.registerClients(false), inject)
+					if strings.HasPrefix(w, "registers") {
+						runRegisters(t, c.registerClients(w == "registers-safe-proxy"), inject)
 					} else {
 						c.runAppends(t, mode, inject)
 					}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -387,6 +388,7 @@ func TestProxyReshardUnderLoad(t *testing.T) {
 		last map[string]int // key → the last value acknowledged
 	}
 	results := make(chan result, workers)
+	var done atomic.Int64 // pipelines acknowledged
 	for w := range workers {
 		go func() {
 			cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 2})
@@ -413,9 +415,13 @@ func TestProxyReshardUnderLoad(t *testing.T) {
 					continue
 				}
 				r.last[k] = i
+				done.Add(1)
 			}
 		}()
 	}
+	// Every key written once before the slots move (the moves are quick: the load
+	// must be under way when they start, and the check below needs the keys).
+	c.waitFor("the load under way", func() bool { return done.Load() >= workers*keys })
 	var out bytes.Buffer
 	a := c.session(&out)
 	if err := a.Reshard([]string{c.Nodes[0].ClusterID()}, c.Nodes[1].ClusterID(), 3000, admin.MoveOptions{Batch: 16, Pipeline: 10}); err != nil {

@@ -16,7 +16,7 @@ import (
 // sets each Link's mode from the rules of its two ends. Packets (gossip's UDP) are
 // checked against the same rules by Endpoint.Drop.
 type Net struct {
-	mu      sync.Mutex
+	mu      sync.Mutex                  // taken before any Link's (apply sets their modes under it)
 	owner   map[string]string           // listening address → process
 	links   map[[2]string]*Link         // {dialing process, target address} → its link
 	blocked map[[2]string]bool          // {from, to}: from's bytes do not reach to
