@@ -21,7 +21,8 @@ import (
 )
 
 // TestLinearizableSafeMode: clients read and write registers (SET of unique values,
-// GET) — through go-redis ClusterClients, and through shoal proxy — while the shard's
+// compare-and-set with EVAL, GET) — through go-redis ClusterClients, and through
+// shoal proxy — while the shard's
 // primary is killed and started again, round after round; with shard-durability safe
 // the recorded history is linearizable (porcupine), with every write of unknown
 // outcome allowed to have happened or not. On a violation the visualization and the
@@ -85,8 +86,12 @@ func (c *Cluster) clientDial() func(context.Context, string, string) (net.Conn, 
 	return c.Net.Endpoint("client").Dial
 }
 
+// casScript sets KEYS[1] to ARGV[2] if it holds ARGV[1], and answers 1 if it did.
+const casScript = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2]) return 1 end return 0`
+
 // runRegisters runs the register workload — 4 clients reading and writing three
-// registers (SET of unique values, GET) through clients of newClient — while inject
+// registers (SET of unique values, compare-and-set with EVAL, GET) through clients
+// of newClient — while inject
 // runs (given the count of successful operations so far and the availability
 // record to mark its faults in), then checks that the history is linearizable. On a
 // violation the visualization and the operations are saved and their paths logged.
@@ -103,19 +108,33 @@ func runRegisters(t *testing.T, newClient func() redis.UniversalClient, inject f
 			cc := newClient()
 			defer cc.Close()
 			rnd := rand.New(rand.NewPCG(uint64(client), 7))
+			seen := map[string]string{} // the last value this client read of each key
 			for n := 0; !stop.Load(); n++ {
-				key := keys[rnd.IntN(len(keys))]
-				if rnd.IntN(2) == 0 {
-					v := fmt.Sprint(client, "-", n)
+				key, v := keys[rnd.IntN(len(keys))], fmt.Sprint(client, "-", n)
+				switch rnd.IntN(3) {
+				case 0:
 					rec.Do(client, history.Register{Key: key, Write: true, Value: v}, func() (history.RegisterOut, error) {
 						return history.RegisterOut{}, av.Time(func() error { return cc.Set(ctx, key, v, 0).Err() })
 					})
-				} else {
-					rec.Do(client, history.Register{Key: key}, func() (history.RegisterOut, error) {
+				case 1:
+					old := seen[key]
+					rec.Do(client, history.Register{Key: key, Cas: true, Old: old, Value: v}, func() (history.RegisterOut, error) {
+						var swapped int64
+						err := av.Time(func() (err error) {
+							swapped, err = cc.Eval(ctx, casScript, []string{key}, old, v).Int64()
+							return err
+						})
+						return history.RegisterOut{Swapped: swapped == 1}, err
+					})
+				default:
+					out, err := rec.Do(client, history.Register{Key: key}, func() (history.RegisterOut, error) {
 						var v string
 						err := av.Time(func() (err error) { v, err = cc.Get(ctx, key).Result(); return err })
 						return history.RegisterOut{Value: v, Found: err == nil}, err
 					})
+					if err == nil {
+						seen[key] = out.Value
+					}
 				}
 				time.Sleep(time.Millisecond)
 			}

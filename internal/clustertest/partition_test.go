@@ -225,17 +225,36 @@ func (c *Cluster) netRounds(sc netScenario, rnd *rand.Rand, ok func() int, av *h
 }
 
 // waitShardWhole waits until shard 0 has a primary that answers and every other node
-// replicates with its link up.
+// replicates with its link up; on a timeout it fails the test with what each node
+// reported.
 func (c *Cluster) waitShardWhole() {
 	c.t.Helper()
-	c.waitFor("the shard whole again", func() bool {
-		p, _ := c.primaryOf(0)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p, epoch := c.primaryOf(0)
 		pi := c.nodeIndex(p)
-		if pi < 0 || c.Client(c.Nodes[pi]).Ping(context.Background()).Err() != nil {
-			return false
+		if pi >= 0 && c.Client(c.Nodes[pi]).Ping(context.Background()).Err() == nil && c.replicasUp(pi) {
+			return
 		}
-		return c.replicasUp(pi)
-	})
+		if time.Now().After(deadline) {
+			var state []string
+			for j, n := range c.Nodes {
+				info, err := c.Client(n).Info(context.Background(), "replication").Result()
+				ci := c.Client(n).ClusterInfo(context.Background()).Val()
+				var fields []string
+				for _, line := range strings.Split(info+ci, "\r\n") {
+					for _, f := range []string{"role:", "master_host:", "master_port:", "master_link_status:", "master_sync_in_progress:", "connected_slaves:", "cluster_current_epoch:"} {
+						if strings.HasPrefix(line, f) {
+							fields = append(fields, line)
+						}
+					}
+				}
+				state = append(state, fmt.Sprintf("node %d (%s, %s): %s %v", j, n.Addr(), n.ClusterID()[:8], strings.Join(fields, " "), err))
+			}
+			c.t.Fatalf("timed out waiting for the shard whole again: committed primary %.8s at epoch %d\n%s", p, epoch, strings.Join(state, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // replicasUp reports whether every node but node pi replicates with its link up.

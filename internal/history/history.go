@@ -63,18 +63,25 @@ func Classify(err error) Outcome {
 	return Unknown // timeouts, lost connections (io.EOF) and anything else
 }
 
-// Register is an operation on a string register (a key): Write sets Value, a read
-// returns Value (Found false when the key is absent).
+// Register is an operation on a string register (a key): Write sets Value, Cas sets
+// Value if the register holds Old (a compare-and-set), a read returns the value
+// (Found false when the key is absent).
 type Register struct {
 	Key   string
 	Write bool
+	Cas   bool
+	Old   string
 	Value string
 }
 
-// RegisterOut is what a register read returned.
+// RegisterOut is what a register operation returned: a read's value, or whether a
+// compare-and-set swapped. Unknown marks a compare-and-set whose outcome is unknown
+// (the recorder sets it).
 type RegisterOut struct {
-	Value string
-	Found bool
+	Value   string
+	Found   bool
+	Swapped bool
+	Unknown bool
 }
 
 // Recorder collects operations from concurrent clients.
@@ -108,8 +115,9 @@ func (r *Recorder) Do(client int, op Register, f func() (RegisterOut, error)) (R
 		r.failed++ // it did not happen: nothing to check
 	case Unknown:
 		r.unknown++
-		if op.Write { // it may have happened at any time from its call on
-			r.ops = append(r.ops, porcupine.Operation{ClientId: client, Input: op, Call: call, Output: out, Return: math.MaxInt64})
+		if op.Write || op.Cas { // it may have happened at any time from its call on
+			r.ops = append(r.ops, porcupine.Operation{ClientId: client, Input: op, Call: call,
+				Output: RegisterOut{Unknown: true}, Return: math.MaxInt64})
 		}
 	}
 	return out, err
@@ -123,8 +131,10 @@ func (r *Recorder) Counts() (ok, failed, unknown int) {
 	return r.ok, r.failed, r.unknown
 }
 
-// registerModel is porcupine's model of independent string registers, one per key.
-var registerModel = porcupine.Model{
+// registerModel is porcupine's model of independent string registers, one per key
+// (nondeterministic: a compare-and-set of unknown outcome may or may not have
+// swapped).
+var registerModel = (&porcupine.NondeterministicModel{
 	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
 		byKey := map[string][]porcupine.Operation{}
 		var keys []string
@@ -141,26 +151,47 @@ var registerModel = porcupine.Model{
 		}
 		return out
 	},
-	Init: func() any { return RegisterOut{} },
-	Step: func(state, input, output any) (bool, any) {
-		in := input.(Register)
-		if in.Write {
-			return true, RegisterOut{Value: in.Value, Found: true}
+	Init: func() []any { return []any{RegisterOut{}} },
+	Step: func(state, input, output any) []any {
+		in, out, st := input.(Register), output.(RegisterOut), state.(RegisterOut)
+		set := RegisterOut{Value: in.Value, Found: true}
+		switch {
+		case in.Write:
+			return []any{set}
+		case in.Cas:
+			match := st.Found && st.Value == in.Old
+			switch {
+			case out.Unknown && match:
+				return []any{st, set}
+			case out.Unknown:
+				return []any{st}
+			case out.Swapped != match:
+				return nil
+			case match:
+				return []any{set}
+			}
+			return []any{st}
+		case out == st:
+			return []any{st}
 		}
-		return output.(RegisterOut) == state.(RegisterOut), state
+		return nil
 	},
 	DescribeOperation: func(input, output any) string {
-		in := input.(Register)
-		if in.Write {
+		in, out := input.(Register), output.(RegisterOut)
+		switch {
+		case in.Write:
 			return fmt.Sprintf("set(%s, %s)", in.Key, in.Value)
+		case in.Cas && out.Unknown:
+			return fmt.Sprintf("cas(%s, %s, %s) -> ?", in.Key, in.Old, in.Value)
+		case in.Cas:
+			return fmt.Sprintf("cas(%s, %s, %s) -> %v", in.Key, in.Old, in.Value, out.Swapped)
 		}
-		out := output.(RegisterOut)
 		if !out.Found {
 			return fmt.Sprintf("get(%s) -> nil", in.Key)
 		}
 		return fmt.Sprintf("get(%s) -> %s", in.Key, out.Value)
 	},
-}
+}).ToModel()
 
 // CheckLinearizable reports whether the recorded register history is linearizable
 // ("unknown" when the checker ran out of time). When it is not and report is set,

@@ -67,6 +67,23 @@ func TestCheckLinearizable(t *testing.T) {
 			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
 			op(1, Register{Key: "k"}, RegisterOut{}, 20, 30),
 		}, porcupine.Illegal},
+		{"compare-and-set", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(1, Register{Key: "k", Cas: true, Old: "1", Value: "2"}, RegisterOut{Swapped: true}, 20, 30),
+			op(0, Register{Key: "k", Cas: true, Old: "1", Value: "3"}, RegisterOut{}, 40, 50),
+			op(1, Register{Key: "k"}, RegisterOut{Value: "2", Found: true}, 60, 70),
+		}, porcupine.Ok},
+		{"compare-and-set swapped twice", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(1, Register{Key: "k", Cas: true, Old: "1", Value: "2"}, RegisterOut{Swapped: true}, 20, 30),
+			op(0, Register{Key: "k", Cas: true, Old: "1", Value: "3"}, RegisterOut{Swapped: true}, 40, 50),
+		}, porcupine.Illegal},
+		{"compare-and-set of unknown outcome, seen or not", []porcupine.Operation{
+			op(0, Register{Key: "k", Write: true, Value: "1"}, RegisterOut{}, 0, 10),
+			op(1, Register{Key: "k", Cas: true, Old: "1", Value: "2"}, RegisterOut{Unknown: true}, 20, 1<<62),
+			op(0, Register{Key: "k"}, RegisterOut{Value: "1", Found: true}, 40, 50),
+			op(0, Register{Key: "k"}, RegisterOut{Value: "2", Found: true}, 60, 70),
+		}, porcupine.Ok},
 	} {
 		r := NewRecorder()
 		r.ops = tc.ops
