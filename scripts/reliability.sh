@@ -15,8 +15,10 @@ echo "reliability: $rounds rounds per scenario (a few minutes)"
 if ! SHOAL_FAILOVER_ROUNDS=$rounds SHOAL_MOVE_ROUNDS=$rounds go test -count=1 -timeout 120m -v \
 	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPrimaryWiped|TestPartitions|TestRedisClusterDrills|TestMoveKills|TestFailoverKill$|TestSafeMode' \
 	./internal/clustertest >"$log" 2>&1; then
-	grep -E -- '--- FAIL|_test.go' "$log" | tail -40
-	echo "reliability: a scenario failed (the log above); RELIABILITY.md left as it was" >&2
+	grep -E -- '--- FAIL|_test.go' "$log" | grep -v -E ' (scenario|availability|result): |round [0-9]+: ' | tail -40
+	kept=$(mktemp /tmp/shoal-reliability-XXXXXX.log)
+	cp "$log" "$kept"
+	echo "reliability: a scenario failed (the whole log: $kept); RELIABILITY.md left as it was" >&2
 	exit 1
 fi
 

@@ -53,7 +53,7 @@ func TestTenThousandConnections(t *testing.T) {
 		return cn, bufio.NewReader(cn)
 	}
 	first, fr := dial()
-	poll(t, "the server counting one client", func() bool {
+	waitFor(t, "the server counting one client", func() bool {
 		first.Write([]byte("INFO clients\r\n"))
 		head, _ := fr.ReadString('\n')
 		n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
@@ -83,7 +83,7 @@ func TestTenThousandConnections(t *testing.T) {
 	}
 	conns = nil
 	cn, r := dial()
-	poll(t, "a new client served", func() bool {
+	waitFor(t, "a new client served", func() bool {
 		cn.Write([]byte("PING\r\n"))
 		line, _ := r.ReadString('\n')
 		return line == "+PONG\r\n"

@@ -129,7 +129,7 @@ func TestDiskFull(t *testing.T) {
 			c.Set(ctx, fmt.Sprint("k:", i), val(), 0)
 		}
 		c.BgSave(ctx)
-		poll(t, "the background save to fail", func() bool {
+		waitFor(t, "the background save to fail", func() bool {
 			return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_last_bgsave_status:err")
 		})
 		if err := c.Set(ctx, "x", "y", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF") {
@@ -142,7 +142,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.BgSave(ctx)
-		poll(t, "a background save to succeed", func() bool {
+		waitFor(t, "a background save to succeed", func() bool {
 			return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_last_bgsave_status:ok")
 		})
 		if err := c.Set(ctx, "x", "y", 0).Err(); err != nil {
@@ -154,19 +154,7 @@ func TestDiskFull(t *testing.T) {
 // waitWrite polls SET key until it succeeds (20 s at most).
 func waitWrite(t *testing.T, c *redis.Client, key string) {
 	t.Helper()
-	poll(t, "writes taken again", func() bool { return c.Set(context.Background(), key, "1", 0).Err() == nil })
-}
-
-// poll waits until cond holds (20 s at most).
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "writes taken again", func() bool { return c.Set(context.Background(), key, "1", 0).Err() == nil })
 }
 
 // stopProc stops a server with SIGTERM (a clean shutdown) and waits for it.
