@@ -216,25 +216,13 @@ func (s *Sentinel) sentinelAddrs() map[string]string {
 func (s *Sentinel) nodeClient(n slots.Node, timeout time.Duration) *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: net.JoinHostPort(n.IP, strconv.Itoa(n.Port)), Protocol: 2,
 		DisableIdentity: true, MaxRetries: -1, PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout,
-		WriteTimeout: timeout, Dialer: s.dialer()})
-}
-
-// dialer is the dial function of the sentinel's connections to nodes: nil (go-redis's
-// own) unless the sentinel has fault injection.
-func (s *Sentinel) dialer() func(context.Context, string, string) (net.Conn, error) {
-	if s.cfg.Faults == nil {
-		return nil
-	}
-	return s.cfg.Faults.Dial
+		WriteTimeout: timeout, Dialer: gossip.DialOf(s.cfg.Faults)})
 }
 
 // apiCtx is ctx for a call to the other sentinels: through the sentinel's fault
 // injection when it has one.
 func (s *Sentinel) apiCtx(ctx context.Context) context.Context {
-	if s.cfg.Faults == nil {
-		return ctx
-	}
-	return sentinelapi.WithDial(ctx, s.cfg.ID, s.cfg.Faults.Dial)
+	return sentinelapi.WithDial(ctx, s.cfg.ID, gossip.DialOf(s.cfg.Faults))
 }
 
 // infoUint reads a numeric field of a CLUSTER INFO text (0 when absent).

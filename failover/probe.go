@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-db/shoal/gossip"
 )
 
 // Probing: every sentinel (leader or not) probes every data node of the topology
@@ -145,7 +147,7 @@ func (p *prober) probe(id string, st *probeState) {
 	timeout := min(cfg.DownAfter/2, time.Second)
 	cl := redis.NewClient(&redis.Options{Addr: st.target.addr, Username: st.target.user, Password: st.target.pass,
 		Protocol: 2, DisableIdentity: true, MaxRetries: -1,
-		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, Dialer: p.s.dialer()})
+		PoolSize: 1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, Dialer: gossip.DialOf(p.s.cfg.Faults)})
 	defer cl.Close()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)

@@ -160,7 +160,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	}
 	slices.SortFunc(peers, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Peers: peers,
-		Fast: cfg.Fast, Log: cfg.Log, Dial: s.dialer()}, fsm)
+		Fast: cfg.Fast, Log: cfg.Log, Dial: gossip.DialOf(cfg.Faults)}, fsm)
 	if err != nil {
 		s.ln.Close()
 		return nil, err

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
-	"github.com/shoal-db/shoal/sentinelapi"
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -33,7 +33,7 @@ type StoreConfig struct {
 	Fast bool
 	Log  io.Writer // Raft's log output, io.Discard when nil
 	// Dial, if set, connects to the other members (tests of partitions).
-	Dial sentinelapi.DialFunc
+	Dial gossip.DialFunc
 }
 
 // Store is one member of the group: a Raft node over TCP with a BoltDB log and file
@@ -223,7 +223,7 @@ func (s *Store) Close() error {
 type streamLayer struct {
 	ln   net.Listener
 	adv  net.Addr
-	dial sentinelapi.DialFunc
+	dial gossip.DialFunc
 }
 
 func (l *streamLayer) Accept() (net.Conn, error) { return l.ln.Accept() }
@@ -231,10 +231,5 @@ func (l *streamLayer) Close() error              { return l.ln.Close() }
 func (l *streamLayer) Addr() net.Addr            { return l.adv }
 
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	if l.dial != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		return l.dial(ctx, "tcp", string(addr))
-	}
-	return net.DialTimeout("tcp", string(addr), timeout)
+	return gossip.DialTimeout(l.dial, string(addr), timeout)
 }

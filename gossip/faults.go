@@ -18,6 +18,33 @@ type Faults interface {
 	Drop(addr string, outbound bool) bool
 }
 
+// DialFunc dials a connection, as net.Dialer.DialContext does.
+type DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// DialOf is f's Dial, nil when f is nil (the dialers below, and go-redis given a nil
+// Dialer, then connect directly).
+func DialOf(f Faults) DialFunc {
+	if f == nil {
+		return nil
+	}
+	return f.Dial
+}
+
+// Dial connects to addr over TCP through dial, or directly when dial is nil.
+func Dial(ctx context.Context, dial DialFunc, addr string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	return dial(ctx, "tcp", addr)
+}
+
+// DialTimeout is Dial within timeout.
+func DialTimeout(dial DialFunc, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return Dial(ctx, dial, addr)
+}
+
 // faultTransport is memberlist's own transport with Faults on its way out and in.
 type faultTransport struct {
 	*memberlist.NetTransport
@@ -79,9 +106,7 @@ func (t *faultTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 }
 
 func (t *faultTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return t.f.Dial(ctx, "tcp", addr)
+	return DialTimeout(t.f.Dial, addr, timeout)
 }
 
 func (t *faultTransport) Shutdown() error {

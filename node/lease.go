@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/spec"
 	"github.com/shoal-db/shoal/sentinelapi"
 )
@@ -186,8 +187,5 @@ func (s *Server) kickLease() {
 // sentinelCtx is ctx for a call to the sentinels: through the node's fault
 // injection when it has one.
 func (s *Server) sentinelCtx(ctx context.Context) context.Context {
-	if s.opt.Faults == nil {
-		return ctx
-	}
-	return sentinelapi.WithDial(ctx, s.runID, s.opt.Faults.Dial)
+	return sentinelapi.WithDial(ctx, s.runID, gossip.DialOf(s.opt.Faults))
 }

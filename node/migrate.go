@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/resp"
 	"github.com/shoal-db/shoal/storage/rdb"
 )
@@ -86,7 +87,7 @@ func cmdMigrate(c *Client) {
 	}
 	addr := net.JoinHostPort(string(c.args[1]), string(c.args[2]))
 	d := time.Duration(timeout) * time.Millisecond
-	mc, err := c.s.migrateConns.get(addr, d, c.s.dial)
+	mc, err := c.s.migrateConns.get(addr, d, c.s.dial())
 	if err != nil {
 		c.Err("IOERR error or timeout connecting to the client")
 		return
@@ -194,7 +195,7 @@ type migrateConn struct {
 const migrateIdle = 10 * time.Second
 
 // get takes a cached connection to addr, or dials one within timeout.
-func (m *migrateCache) get(addr string, timeout time.Duration, dial func(string, time.Duration) (net.Conn, error)) (*migrateConn, error) {
+func (m *migrateCache) get(addr string, timeout time.Duration, dial gossip.DialFunc) (*migrateConn, error) {
 	m.mu.Lock()
 	for len(m.conns[addr]) > 0 {
 		l := m.conns[addr]
@@ -207,7 +208,7 @@ func (m *migrateCache) get(addr string, timeout time.Duration, dial func(string,
 		mc.conn.Close()
 	}
 	m.mu.Unlock()
-	conn, err := dial(addr, timeout)
+	conn, err := gossip.DialTimeout(dial, addr, timeout)
 	if err != nil {
 		return nil, err
 	}

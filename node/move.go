@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/spec"
 	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
@@ -221,7 +222,7 @@ func (s *Server) moveOnce(m slots.Move, stop chan struct{}) (done bool, err erro
 	}
 	addr := net.JoinHostPort(target.IP, strconv.Itoa(target.Port))
 	cfg := s.config()
-	conn, err := s.dial(addr, 5*time.Second)
+	conn, err := gossip.DialTimeout(s.dial(), addr, 5*time.Second)
 	if err != nil {
 		return false, err
 	}

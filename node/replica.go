@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/node/repl"
 	"github.com/shoal-db/shoal/node/resp"
@@ -352,7 +353,7 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 		}
 		cancel()
 	}()
-	conn, err := s.dialContext(ctx, addr)
+	conn, err := gossip.Dial(ctx, s.dial(), addr)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)

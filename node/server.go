@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -412,18 +411,7 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 	}
 }
 
-// dialContext connects to another server (a primary, a slot move's or MIGRATE's
-// target): through the node's fault injection when it has one.
-func (s *Server) dialContext(ctx context.Context, addr string) (net.Conn, error) {
-	if s.opt.Faults != nil {
-		return s.opt.Faults.Dial(ctx, "tcp", addr)
-	}
-	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-}
-
-// dial is dialContext within timeout.
-func (s *Server) dial(addr string, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return s.dialContext(ctx, addr)
-}
+// dial is how the node connects to another server (a primary, a slot move's or
+// MIGRATE's target): through its fault injection when it has one, nil otherwise (use
+// it with gossip.Dial and gossip.DialTimeout).
+func (s *Server) dial() gossip.DialFunc { return gossip.DialOf(s.opt.Faults) }

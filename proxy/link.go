@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shoal-db/shoal/gossip"
 )
 
 // Requests of many clients share a few pipelined connections to each node, links:
@@ -93,7 +94,7 @@ const inflightCap = 4096
 
 // dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
 // first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
-func dialLink(dial dialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool, st *stats, lat *atomic.Int64) (*link, error) {
+func dialLink(dial gossip.DialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool, st *stats, lat *atomic.Int64) (*link, error) {
 	conn, err := dialNode(dial, addr, proto, auth, timeout, readOnly)
 	if err != nil {
 		return nil, err
@@ -104,27 +105,15 @@ func dialLink(dial dialFunc, addr string, proto int, auth []byte, timeout time.D
 	return l, nil
 }
 
-// dialFunc dials a node (Config.Faults' Dial); nil is net.Dialer's.
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-// dialer is the proxy's dialFunc.
-func (p *Proxy) dialer() dialFunc {
-	if p.cfg.Faults == nil {
-		return nil
-	}
-	return p.cfg.Faults.Dial
-}
+// dialer is how the proxy connects to nodes: through Config.Faults when set, nil
+// (directly) otherwise.
+func (p *Proxy) dialer() gossip.DialFunc { return gossip.DialOf(p.cfg.Faults) }
 
 // dialNode opens a connection to addr through dial (nil: directly) within timeout,
 // and prepares it: AUTH (when auth holds a command), HELLO 3 when proto is 3,
 // READONLY when readOnly (a replica then serves reads of its shard's slots).
-func dialNode(dial dialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool) (net.Conn, error) {
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	conn, err := dial(ctx, "tcp", addr)
-	cancel()
+func dialNode(dial gossip.DialFunc, addr string, proto int, auth []byte, timeout time.Duration, readOnly bool) (net.Conn, error) {
+	conn, err := gossip.DialTimeout(dial, addr, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +289,7 @@ type links struct {
 	readOnly bool     // links send READONLY first (reads may go to replicas)
 	lat      sync.Map // address → *atomic.Int64: the recent reply latency (ns, a moving average)
 	timeout  time.Duration
-	dial     dialFunc
+	dial     gossip.DialFunc
 	mu       sync.Mutex
 	m        map[linkKey]*link
 	closed   bool

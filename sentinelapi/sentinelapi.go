@@ -36,7 +36,7 @@ var ErrNoSentinel = errors.New("no sentinel address given")
 var clients sync.Map // addr → *redis.Client
 
 // DialFunc dials a connection, as net.Dialer.DialContext does.
-type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+type DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
 
 type dialKey struct{}
 
@@ -48,7 +48,11 @@ type dialer struct {
 // WithDial returns ctx carrying a dialer: the calls made with it reach the sentinels
 // through dial, on connections of their own kept under key (one key per caller: a
 // test's processes sharing one Go process each dial through their own fault links).
+// A nil dial leaves ctx as it is.
 func WithDial(ctx context.Context, key string, dial DialFunc) context.Context {
+	if dial == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, dialKey{}, dialer{key, dial})
 }
 
