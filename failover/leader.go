@@ -284,19 +284,34 @@ func (s *Sentinel) collectVotes(ctx context.Context, id string) (votes, voters i
 // voteDown is this sentinel's vote about node id (see leases.vote); only a voting
 // member of the group votes.
 func (s *Sentinel) voteDown(id string, fence bool) bool {
-	if !slices.Contains(s.store.Voters(), s.cfg.ID) {
+	voters := s.store.Voters()
+	s.leases.observe(voters)
+	if !slices.Contains(voters, s.cfg.ID) {
 		return false
 	}
-	return s.leases.vote(id, s.store.Topology().Epoch(), s.probes.sdown(id), s.cfg.Lease, s.cfg.FenceFor, fence)
+	return s.leases.vote(id, s.store.Topology().Epoch(), s.probes.sdown(id), s.cfg.Lease, s.currentFor()+s.cfg.Lease, s.cfg.FenceFor, fence)
+}
+
+// currentFor is how long after it last heard from the group's leader a follower
+// still grants leases (lease.go): a lease's length, or two Raft heartbeat timeouts
+// when longer (an election after a leader is lost leaves no gap in the leases).
+func (s *Sentinel) currentFor() time.Duration {
+	return max(s.cfg.Lease, 2*s.store.Heartbeat())
 }
 
 // grantLease answers SENTINEL LEASE for node id: a lease of Lease when this sentinel
-// votes in the group, its topology has id as a shard's primary, and no vote fenced
-// it; the reply also says how many voters the group has.
+// votes in the group and leads it or heard from its leader within currentFor (see
+// lease.go), its topology has id as a shard's primary, and no vote fenced it; the
+// reply also says how many voters the group has.
 func (s *Sentinel) grantLease(id string) (time.Duration, int, error) {
 	voters := s.store.Voters()
-	if !slices.Contains(voters, s.cfg.ID) {
+	s.leases.observe(voters)
+	switch {
+	case !slices.Contains(voters, s.cfg.ID):
 		return 0, 0, fmt.Errorf("this sentinel is not a voting member of the group")
+	case !s.store.Current(s.currentFor()):
+		s.metrics.refused.Inc()
+		return 0, 0, fmt.Errorf("this sentinel has not heard from the group's leader lately")
 	}
 	sh, ok := s.store.Topology().ShardOf(id)
 	if !ok || sh.Primary != id {

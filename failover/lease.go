@@ -1,6 +1,8 @@
 package failover
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -21,6 +23,17 @@ import (
 //
 // A sentinel that restarted forgot its grants: it votes nobody down during its first
 // Lease, by which time every grant it made before is over.
+//
+// Membership changes (SENTINEL JOIN, FORGET) move the majorities. A sentinel taken
+// out of the group while cut off from it never learns that it was: it still counts
+// itself a member of the old group, and its grants must not make a majority with a
+// current member's while the current group votes the primary down. So a sentinel
+// grants only while it leads the group or heard from its leader lately (within
+// Lease, or two Raft heartbeat timeouts if longer: Sentinel.currentFor; the leader
+// stops talking to a member once it has appended the configuration without it), and
+// votes nobody down for that long plus a Lease after it sees the voters change: by
+// then every grant made by a member that dropped out, and every lease counted from
+// it, is over.
 
 // leases is one sentinel's record of grants and fences, by node ID.
 type leases struct {
@@ -28,6 +41,8 @@ type leases struct {
 	started time.Time
 	granted map[string]time.Time // a lease granted runs until then
 	fenced  map[string]fence     // no lease until then (a vote)
+	voters  string               // the group's voters last seen (sorted, joined)
+	changed time.Time            // when they were first seen (or the start)
 }
 
 // fence is a down vote's effect on a node: no lease until the time, for the
@@ -40,6 +55,17 @@ type fence struct {
 
 func newLeases() *leases {
 	return &leases{started: time.Now(), granted: map[string]time.Time{}, fenced: map[string]fence{}}
+}
+
+// observe records the group's voters; a change holds this sentinel's down votes
+// (see vote).
+func (l *leases) observe(voters []string) {
+	key := strings.Join(slices.Sorted(slices.Values(voters)), " ")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if key != l.voters {
+		l.voters, l.changed = key, time.Now()
+	}
 }
 
 // grant records a lease of length d for node id, the primary since epoch since,
@@ -56,14 +82,16 @@ func (l *leases) grant(id string, since uint64, d time.Duration) bool {
 }
 
 // vote decides this sentinel's "down" vote about node id, which it finds down
-// (sdown) or not: down only when no lease it granted is running and it has run for
-// at least lease (so it forgot no running grant). With fence, a down vote also
+// (sdown) or not: down only when no lease it granted is running, it has run for at
+// least lease (so it forgot no running grant) and seen the group's voters unchanged
+// for at least hold (so no lease counted from a grant of a member that dropped out
+// still runs). With fence, a down vote also
 // refuses the node leases for fenceFor, as the primary it is at epoch.
-func (l *leases) vote(id string, epoch uint64, sdown bool, lease, fenceFor time.Duration, fenced bool) bool {
+func (l *leases) vote(id string, epoch uint64, sdown bool, lease, hold, fenceFor time.Duration, fenced bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	if !sdown || now.Sub(l.started) < lease || now.Before(l.granted[id]) {
+	if !sdown || now.Sub(l.started) < lease || now.Sub(l.changed) < hold || now.Before(l.granted[id]) {
 		return false
 	}
 	if fenced {

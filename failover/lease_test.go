@@ -9,33 +9,34 @@ import (
 )
 
 // TestLeaseVotes: a sentinel votes a node down only when it finds it down, no lease
-// it granted runs and it has run for a lease's length; a vote fences that
+// it granted runs, it has run for a lease's length and seen the group's voters
+// unchanged for two; a vote fences that
 // primaryship (no lease until fenceFor passed) but not a later one.
 func TestLeaseVotes(t *testing.T) {
 	const lease, fenceFor = 50 * time.Millisecond, time.Hour
 	l := newLeases()
-	if l.vote("n", 7, true, lease, fenceFor, true) {
+	if l.vote("n", 7, true, lease, 2*lease, fenceFor, true) {
 		t.Fatal("voted down within its first lease")
 	}
 	l.started = time.Now().Add(-lease)
-	if l.vote("n", 7, false, lease, fenceFor, true) {
+	if l.vote("n", 7, false, lease, 2*lease, fenceFor, true) {
 		t.Fatal("voted down a node it does not find down")
 	}
 	if !l.grant("n", 5, lease) {
 		t.Fatal("no lease for an unfenced primary")
 	}
-	if l.vote("n", 7, true, lease, fenceFor, true) {
+	if l.vote("n", 7, true, lease, 2*lease, fenceFor, true) {
 		t.Fatal("voted down a node holding its lease")
 	}
 	l.granted["n"] = time.Now().Add(-time.Millisecond) // the lease ran out
-	if !l.vote("n", 7, true, lease, fenceFor, false) {
+	if !l.vote("n", 7, true, lease, 2*lease, fenceFor, false) {
 		t.Fatal("no down vote once the lease ran out")
 	}
 	if !l.grant("n", 5, lease) {
 		t.Fatal("a vote without fence fenced")
 	}
 	l.granted["n"] = time.Now().Add(-time.Millisecond)
-	if !l.vote("n", 7, true, lease, fenceFor, true) {
+	if !l.vote("n", 7, true, lease, 2*lease, fenceFor, true) {
 		t.Fatal("no down vote")
 	}
 	if l.grant("n", 5, lease) || l.grant("n", 7, lease) {
@@ -43,6 +44,18 @@ func TestLeaseVotes(t *testing.T) {
 	}
 	if !l.grant("n", 8, lease) {
 		t.Fatal("no lease for the node promoted again after the vote")
+	}
+
+	// A change of the group's voters holds down votes for two leases' length.
+	l.granted["m"] = time.Now().Add(-time.Millisecond)
+	l.observe([]string{"s1", "s2", "s3"})
+	if l.vote("m", 9, true, lease, 2*lease, fenceFor, false) {
+		t.Fatal("voted down within two leases of a membership change")
+	}
+	l.changed = time.Now().Add(-2 * lease)
+	l.observe([]string{"s3", "s2", "s1"}) // the same voters again
+	if !l.vote("m", 9, true, lease, 2*lease, fenceFor, false) {
+		t.Fatal("no down vote two leases after the membership change")
 	}
 }
 

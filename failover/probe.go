@@ -102,6 +102,7 @@ func (p *prober) run() {
 	defer p.s.wg.Done()
 	for {
 		p.sync(p.s.targets())
+		p.s.leases.observe(p.s.store.Voters()) // membership changes hold down votes (lease.go)
 		select {
 		case <-p.s.stop:
 			p.mu.Lock()

@@ -283,6 +283,9 @@ func (s *Sentinel) serve() {
 //	                                 node is told to CLUSTER MEET)
 //	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
 //	                                 answers the leader's gossip address, to join
+//	SENTINEL FORGET <id>             take a sentinel out of the group (on the leader;
+//	                                 a member cut off from the others can be
+//	                                 replaced: forget it, then join a new one)
 //	SENTINEL LEASE <node-id>         a write lease for a primary: [lease-ms,
 //	                                 voters], or -NOLEASE why (see lease.go)
 //	SENTINEL FENCE <node-id>         refuse the node leases (its current primaryship);
@@ -298,7 +301,7 @@ func (s *Sentinel) serve() {
 //	                                 runid other than "*" is a leader's vote
 //	                                 request, and a down vote fences the node
 //
-// On a member that is not the leader, PROPOSE and JOIN answer
+// On a member that is not the leader, PROPOSE, JOIN and FORGET answer
 // "-NOTLEADER <the leader's RESP address>".
 func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 	name := strings.ToUpper(string(args[0]))
@@ -380,6 +383,8 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 	case name == "SENTINEL" && sub == "JOIN" && len(args) == 4:
 		err := s.store.Join(string(args[2]), string(args[3]))
 		s.answer(w, err, func() { w.BulkString(s.BusAddr()) })
+	case name == "SENTINEL" && sub == "FORGET" && len(args) == 3:
+		s.answer(w, s.store.Remove(string(args[2])), func() { w.Simple("OK") })
 	default:
 		if s.redisCommand(w, args) {
 			return

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -39,6 +40,7 @@ type StoreConfig struct {
 // Store is one member of the group: a Raft node over TCP with a BoltDB log and file
 // snapshots, applying topology changes to its FSM.
 type Store struct {
+	heartbeat time.Duration // Raft's heartbeat timeout
 	raft      *raft.Raft
 	fsm       *FSM
 	transport *raft.NetworkTransport
@@ -120,7 +122,7 @@ func OpenStore(cfg StoreConfig, fsm *FSM) (*Store, error) {
 		logs.Close()
 		return nil, err
 	}
-	return &Store{raft: r, fsm: fsm, transport: transport, logs: logs}, nil
+	return &Store{heartbeat: rc.HeartbeatTimeout, raft: r, fsm: fsm, transport: transport, logs: logs}, nil
 }
 
 // Addr is the member's Raft address.
@@ -188,6 +190,17 @@ func (s *Store) Voters() []string {
 	return ids
 }
 
+// Current reports whether this member leads the group or heard from its leader
+// within d. A member taken out of the group while cut off from it never hears that
+// it was: it only stops hearing from the leader.
+func (s *Store) Current(d time.Duration) bool {
+	return s.raft.State() == raft.Leader || time.Since(s.raft.LastContact()) < d
+}
+
+// Heartbeat is Raft's heartbeat timeout: a follower that has not heard from the
+// leader for that long starts an election.
+func (s *Store) Heartbeat() time.Duration { return s.heartbeat }
+
 // Join adds a member to the group as a voter (on the leader).
 func (s *Store) Join(id, addr string) error {
 	if !s.IsLeader() {
@@ -196,10 +209,21 @@ func (s *Store) Join(id, addr string) error {
 	return s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second).Error()
 }
 
-// Remove takes a member out of the group (on the leader).
+// Remove takes a member out of the group (on the leader); the last one stays.
 func (s *Store) Remove(id string) error {
 	if !s.IsLeader() {
 		return ErrNotLeader
+	}
+	f := s.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	servers := f.Configuration().Servers
+	switch {
+	case !slices.ContainsFunc(servers, func(srv raft.Server) bool { return string(srv.ID) == id }):
+		return replyError("ERR no sentinel " + id + " in the group")
+	case len(servers) == 1:
+		return replyError("ERR the group's last sentinel cannot be forgotten")
 	}
 	return s.raft.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error()
 }

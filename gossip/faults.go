@@ -98,15 +98,26 @@ func (t *faultTransport) filter() {
 
 func (t *faultTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
 
+// WriteTo, WriteToAddress, DialTimeout and DialAddressTimeout cover both of
+// memberlist's transport interfaces: it uses the node-aware pair when the transport
+// has it, and NetTransport's (promoted through the embedding) would bypass Faults.
 func (t *faultTransport) WriteTo(b []byte, addr string) (time.Time, error) {
-	if t.f.Drop(addr, true) {
+	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
+}
+
+func (t *faultTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	if t.f.Drop(a.Addr, true) {
 		return time.Now(), nil
 	}
-	return t.NetTransport.WriteTo(b, addr)
+	return t.NetTransport.WriteToAddress(b, a)
 }
 
 func (t *faultTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
 	return DialTimeout(t.f.Dial, addr, timeout)
+}
+
+func (t *faultTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	return DialTimeout(t.f.Dial, a.Addr, timeout)
 }
 
 func (t *faultTransport) Shutdown() error {

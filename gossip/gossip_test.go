@@ -1,8 +1,11 @@
 package gossip
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,5 +187,54 @@ func FuzzMeta(f *testing.F) {
 		if again, ok := ParseNodeMeta(m.Encode()); !ok || again != m {
 			t.Fatalf("%q: %+v re-encodes to %+v", b, m, again)
 		}
+	})
+}
+
+// recorder is a Faults that lets everything through and records the addresses a
+// member dialed and sent packets to.
+type recorder struct {
+	mu      sync.Mutex
+	dialed  map[string]bool
+	packets map[string]bool
+}
+
+func (r *recorder) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	r.mu.Lock()
+	r.dialed[addr] = true
+	r.mu.Unlock()
+	return (&net.Dialer{}).DialContext(ctx, network, addr)
+}
+
+func (r *recorder) Drop(addr string, outbound bool) bool {
+	if outbound {
+		r.mu.Lock()
+		r.packets[addr] = true
+		r.mu.Unlock()
+	}
+	return false
+}
+
+func (r *recorder) saw(addr string) (dialed, sent bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dialed[addr], r.packets[addr]
+}
+
+// TestFaultsCarryEverything: a member's streams (a published topology, push/pull) and
+// packets all go through its Faults — memberlist prefers a transport's node-aware
+// methods, and none may bypass the fault injection.
+func TestFaultsCarryEverything(t *testing.T) {
+	rec := &recorder{dialed: map[string]bool{}, packets: map[string]bool{}}
+	a, err := Start(Config{Name: "a", Bind: "127.0.0.1:0", Secret: "s3cret", PushPull: 200 * time.Millisecond, Faults: rec}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := start(t, "b", "s3cret", []string{a.Addr()})
+	a.Publish(topology(t, 2))
+	waitFor(t, "the topology published on b", func() bool { return b.Topology().Epoch() == 2 })
+	waitFor(t, "a stream dialed and a packet sent to b through the faults", func() bool {
+		dialed, sent := rec.saw(b.Addr())
+		return dialed && sent
 	})
 }

@@ -9,6 +9,7 @@
 //	SENTINEL MYID | TOPOLOGY | LEADER | BUS
 //	SENTINEL PROPOSE <change-json>   → the new epoch
 //	SENTINEL JOIN <id> <raft-addr>   → the leader's gossip address
+//	SENTINEL FORGET <id>             → OK (the member is out of the group)
 //	SENTINEL LEASE <node-id>         → [lease-ms, voters] (a primary's write lease)
 package sentinelapi
 
@@ -159,6 +160,12 @@ func Join(ctx context.Context, addrs []string, id, raftAddr string) (string, err
 	}
 	bus, _ := v.(string)
 	return bus, nil
+}
+
+// Forget takes the sentinel id out of the group.
+func Forget(ctx context.Context, addrs []string, id string) error {
+	_, err := Leader(ctx, addrs, "FORGET", id)
+	return err
 }
 
 // Topology reads the topology from every sentinel of addrs at once and returns the

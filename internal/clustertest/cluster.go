@@ -55,6 +55,9 @@ type Cluster struct {
 	Net   *faults.Net
 	names map[string]string // node data directory → its name on Net
 
+	tune    func(*failover.SentinelConfig)
+	started int // sentinels started (their names count on)
+
 	mu      sync.Mutex
 	servers map[*node.Server]bool // running servers, closed when the test ends
 }
@@ -87,27 +90,9 @@ func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfi
 		c.Net = faults.NewNet()
 		t.Cleanup(c.Net.Close)
 	}
-	for i := range sentinels {
-		cfg := failover.SentinelConfig{ID: fmt.Sprintf("sentinel-%d", i), Dir: t.TempDir(), Addr: "127.0.0.1:0",
-			Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Secret: Secret, Bootstrap: i == 0, Fast: true}
-		if tune != nil {
-			tune(&cfg)
-		}
-		if i > 0 {
-			cfg.BusJoin = []string{c.Sentinels[0].BusAddr()}
-		}
-		s := c.startSentinel(cfg)
-		cfg.Addr, cfg.Raft, cfg.Bus = s.Addr(), s.RaftAddr(), s.BusAddr()
-		c.Sentinels = append(c.Sentinels, s)
-		c.sentCfgs = append(c.sentCfgs, cfg) // with the addresses it got, for restarts
-		if i > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			_, err := sentinelapi.Join(ctx, c.sentinelAddrs(), cfg.ID, s.RaftAddr())
-			cancel()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+	c.tune = tune
+	for range sentinels {
+		c.AddSentinel()
 	}
 	bhost, bport, _ := net.SplitHostPort(c.Sentinels[0].BusAddr())
 	for i := range nodes {
@@ -121,6 +106,52 @@ func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfi
 		c.nodeDirs = append(c.nodeDirs, dir)
 	}
 	return c
+}
+
+// AddSentinel starts a sentinel (sentinel-i, i counting every sentinel this cluster
+// started) and, unless it is the first, joins it to the group through the sentinels
+// of c.Sentinels (those not cut off on the fault network must make a majority).
+func (c *Cluster) AddSentinel() *failover.Sentinel {
+	c.t.Helper()
+	i := c.started
+	c.started++
+	cfg := failover.SentinelConfig{ID: fmt.Sprintf("sentinel-%d", i), Dir: c.t.TempDir(), Addr: "127.0.0.1:0",
+		Raft: "127.0.0.1:0", Bus: "127.0.0.1:0", Secret: Secret, Bootstrap: i == 0, Fast: true}
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
+	if i > 0 {
+		cfg.BusJoin = c.sentinelBuses()
+	}
+	s := c.startSentinel(cfg)
+	if i > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := sentinelapi.Join(ctx, c.sentinelAddrs(), cfg.ID, s.RaftAddr())
+		cancel()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	cfg.Addr, cfg.Raft, cfg.Bus = s.Addr(), s.RaftAddr(), s.BusAddr()
+	c.Sentinels = append(c.Sentinels, s)
+	c.sentCfgs = append(c.sentCfgs, cfg) // with the addresses it got, for restarts
+	return s
+}
+
+// RemoveSentinel takes sentinel i out of the group (SENTINEL FORGET on a leader among
+// the others, waited for: sentinel i may be cut off) and out of c.Sentinels; its
+// process goes on running until the test ends.
+func (c *Cluster) RemoveSentinel(i int) {
+	c.t.Helper()
+	id := c.Sentinels[i].ID()
+	c.Sentinels = slices.Delete(c.Sentinels, i, i+1)
+	c.sentCfgs = slices.Delete(c.sentCfgs, i, i+1)
+	c.waitFor("a leader among the other sentinels", func() bool { return c.leader() != nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := sentinelapi.Forget(ctx, []string{c.leader().Addr()}, id); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // startSentinel starts a sentinel, stopped when the test ends.
@@ -328,6 +359,15 @@ func (c *Cluster) Propose(ch slots.Change) uint64 {
 		c.t.Fatalf("SENTINEL PROPOSE %+v: %v", ch, err)
 	}
 	return epoch
+}
+
+// sentinelBuses are the sentinels' gossip addresses.
+func (c *Cluster) sentinelBuses() []string {
+	var addrs []string
+	for _, s := range c.Sentinels {
+		addrs = append(addrs, s.BusAddr())
+	}
+	return addrs
 }
 
 // sentinelAddrs are the sentinels' RESP addresses.
