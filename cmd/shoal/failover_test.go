@@ -105,6 +105,13 @@ func TestFailoverStalledPrimary(t *testing.T) {
 // node processes — a primary and replicas replicas — and returns clients of the
 // nodes and their processes, in that order.
 func shardProcs(t *testing.T, replicas int) ([]*redis.Client, []*exec.Cmd) {
+	_, clients, procs := shardCluster(t, replicas)
+	return clients, procs
+}
+
+// shardCluster is shardProcs with the data nodes given args too; it also returns the
+// cluster of sentinels.
+func shardCluster(t *testing.T, replicas int, args ...string) (*clustertest.Cluster, []*redis.Client, []*exec.Cmd) {
 	bin := buildShoal(t)
 	c := clustertest.StartTuned(t, 3, 0, func(cfg *failover.SentinelConfig) {
 		cfg.DownAfter, cfg.ProbeEvery = 500*time.Millisecond, 50*time.Millisecond
@@ -116,8 +123,8 @@ func shardProcs(t *testing.T, replicas int) ([]*redis.Client, []*exec.Cmd) {
 	var clients []*redis.Client
 	var procs []*exec.Cmd
 	for range 1 + replicas {
-		cmd, cl := startProc(t, bin, "--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
-			"--cluster-port", "{port}", "--repl-diskless-sync-delay", "0")
+		cmd, cl := startProc(t, bin, append([]string{"--dir", t.TempDir(), "--cluster-enabled", "yes", "--cluster-secret", clustertest.Secret,
+			"--cluster-port", "{port}", "--repl-diskless-sync-delay", "0"}, args...)...)
 		addrs = append(addrs, cl.Options().Addr)
 		clients = append(clients, cl)
 		procs = append(procs, cmd)
@@ -127,7 +134,7 @@ func shardProcs(t *testing.T, replicas int) ([]*redis.Client, []*exec.Cmd) {
 	if err := a.Create(addrs, replicas); err != nil {
 		t.Fatal(err)
 	}
-	return clients, procs
+	return c, clients, procs
 }
 
 // waitFor polls cond until it holds, failing the test after 30 s.

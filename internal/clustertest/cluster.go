@@ -77,15 +77,16 @@ func StartTuned(t testing.TB, sentinels, nodes int, tune func(*failover.Sentinel
 }
 
 // StartFaulty is StartTuned with every connection between the cluster's processes,
-// and their gossip, on a fault network (Cluster.Net).
-func StartFaulty(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig)) *Cluster {
+// and their gossip, on a fault network (Cluster.Net), and nodeArgs as NodeArgs.
+func StartFaulty(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig), nodeArgs ...string) *Cluster {
 	t.Helper()
-	return start(t, sentinels, nodes, tune, true)
+	return start(t, sentinels, nodes, tune, true, nodeArgs...)
 }
 
-func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig), faulty bool) *Cluster {
+// start starts a cluster; its data nodes get nodeArgs (NodeArgs, restarts included).
+func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig), faulty bool, nodeArgs ...string) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, names: map[string]string{}}
+	c := &Cluster{t: t, names: map[string]string{}, NodeArgs: nodeArgs}
 	if faulty {
 		c.Net = faults.NewNet()
 		t.Cleanup(c.Net.Close)

@@ -48,7 +48,7 @@ func durability(c *Cluster, mode string, replicas int) *Cluster {
 			t.Fatal(err)
 		}
 	}
-	c.NodeArgs = []string{"--shard-durability", mode} // for the restarts
+	c.NodeArgs = append(c.NodeArgs, "--shard-durability", mode) // for the restarts
 	c.Create(replicas)
 	return c
 }
@@ -457,7 +457,7 @@ func TestSafeMode(t *testing.T) {
 func TestPrimaryWiped(t *testing.T) {
 	// Two replicas: the promoted one keeps one, so safe writes go on.
 	c := durabilityCluster(t, "safe", 2)
-	logScenario(t, "primary wiped", "the primary closed with no warning and started again at the same address on an empty data directory",
+	LogScenario(t, "primary wiped", "the primary closed with no warning and started again at the same address on an empty data directory",
 		"list appends, safe mode, 2 replicas")
 	c.runAppends(t, "safe", func(sent func() int, av *history.Availability) {
 		c.waitFor("appends under way", func() bool { return sent() > 300 })

@@ -20,9 +20,11 @@ import (
 // fault up and returns once it has had its effect; the round then heals the network
 // and waits for the shard to be whole again.
 type netScenario struct {
-	name   string // the subtest's name
-	faults string // what is injected, for RELIABILITY.md
-	inject func(r *netRound)
+	name     string // the subtest's name
+	faults   string // what is injected, for RELIABILITY.md
+	inject   func(r *netRound)
+	nodeArgs []string // directives of the scenario's data nodes, if any
+	quick    string   // the one workload make test runs (make chaos runs all); "": all
 }
 
 // netRound is one round of a scenario: the cluster, the seeded random source of
@@ -82,21 +84,21 @@ var netScenarios = []netScenario{
 		func(r *netRound) {
 			r.c.Net.Partition([]string{nodeName(r.primary)}, r.others(r.primary))
 			r.waitNewPrimary()
-		}},
+		}, nil, ""},
 	{"primary-deaf", "one way: nothing reaches the primary from the sentinels and replicas (it still sends) until a replica is promoted",
 		func(r *netRound) {
 			for _, o := range r.others(r.primary) {
 				r.c.Net.Block(o, nodeName(r.primary))
 			}
 			r.waitNewPrimary()
-		}},
+		}, nil, ""},
 	{"primary-mute", "one way: nothing the primary sends reaches the sentinels and replicas (it still hears them) until a replica is promoted",
 		func(r *netRound) {
 			for _, o := range r.others(r.primary) {
 				r.c.Net.Block(nodeName(r.primary), o)
 			}
 			r.waitNewPrimary()
-		}},
+		}, nil, ""},
 	{"minority-side", "the primary and one sentinel (chosen by the seed) cut off from the other two sentinels and the replicas until a replica is promoted",
 		func(r *netRound) {
 			s := r.c.Sentinels[r.rnd.IntN(len(r.c.Sentinels))].ID()
@@ -109,7 +111,7 @@ var netScenarios = []netScenario{
 			}
 			r.c.Net.Partition(side, rest)
 			r.waitNewPrimary()
-		}},
+		}, nil, ""},
 	{"leader-isolated", "the sentinels' Raft leader cut off from every other process until another sentinel leads and 100 more operations succeeded",
 		func(r *netRound) {
 			var old string
@@ -138,7 +140,7 @@ var netScenarios = []netScenario{
 				return false
 			})
 			r.waitProgress(100)
-		}},
+		}, nil, ""},
 	{"sentinel-replaced", "a sentinel (chosen by the seed) cut off from every process, forgotten by the group and replaced by a new one; " +
 		"then the primary, the forgotten sentinel and one member cut off from the rest until a replica is promoted",
 		func(r *netRound) {
@@ -162,13 +164,15 @@ var netScenarios = []netScenario{
 			if err == nil || !strings.HasPrefix(err.Error(), "CLUSTERDOWN") && !strings.HasPrefix(err.Error(), "MOVED") {
 				c.t.Errorf("the old primary took a read after a replica was promoted (%v)", err)
 			}
-		}},
+		}, nil, "registers-safe"},
+	{"full-restart", "every sentinel and data node stopped and started again on its data directory (appendonly yes, appendfsync always)",
+		func(r *netRound) { r.c.RestartAll() }, []string{"--appendonly", "yes", "--appendfsync", "always"}, "appends-safe"},
 	{"connections-dropped", "every connection of the primary reset, and new ones refused, until 20 operations were tried (a failover may follow)",
 		func(r *netRound) {
 			r.c.Net.Drop(nodeName(r.primary))
 			mark := r.av.Ops()
 			r.c.waitFor("operations tried", func() bool { return r.av.Ops() >= mark+20 })
-		}},
+		}, nil, ""},
 	{"slow-replication", "the links between the primary and its replicas delayed by 10–60 ms (chosen by the seed) for 100 successful operations",
 		func(r *netRound) {
 			for j := range r.c.Nodes {
@@ -177,7 +181,7 @@ var netScenarios = []netScenario{
 				}
 			}
 			r.waitProgress(100)
-		}},
+		}, nil, ""},
 }
 
 // netRounds is the number of rounds of each network scenario: SHOAL_FAILOVER_ROUNDS,
@@ -200,18 +204,24 @@ func faultSeed(t *testing.T) uint64 {
 	return seed
 }
 
-// TestPartitions: each network scenario, round after round, under three workloads
-// on a one-shard cluster with two replicas — registers in safe mode (the history
-// must be linearizable), list appends in async mode (no element duplicated or
-// phantom; losses logged) and in safe mode (none lost either) — with the share of
-// successful operations during and outside the faults logged.
+// TestPartitions: each fault scenario (network faults, a sentinel replaced, the whole
+// cluster restarted), round after round, under three workloads on a one-shard
+// cluster with two replicas — registers in safe mode (the history must be
+// linearizable), list appends in async mode (no element duplicated or phantom;
+// losses logged) and in safe mode (none lost either); registers through the proxy
+// too — with the share of successful operations during and outside the faults
+// logged. make test runs one round, and some scenarios under one workload only.
 func TestPartitions(t *testing.T) {
 	seed := faultSeed(t)
 	for _, sc := range netScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			workloads := []string{"registers-safe", "appends-async", "appends-safe"}
-			if os.Getenv("SHOAL_FAILOVER_ROUNDS") != "" || sc.name == "partition-primary" {
+			chaos := os.Getenv("SHOAL_FAILOVER_ROUNDS") != ""
+			if chaos || sc.name == "partition-primary" {
 				workloads = append(workloads, "registers-safe-proxy") // (all of them in make chaos)
+			}
+			if !chaos && sc.quick != "" {
+				workloads = []string{sc.quick}
 			}
 			for _, w := range workloads {
 				t.Run(w, func(t *testing.T) {
@@ -222,7 +232,7 @@ func TestPartitions(t *testing.T) {
 					if w == "appends-async" {
 						mode = "async"
 					}
-					c := durability(StartFaulty(t, 3, 3, fastTune(nil)), mode, 2)
+					c := durability(StartFaulty(t, 3, 3, fastTune(nil), sc.nodeArgs...), mode, 2)
 					workload := fmt.Sprintf("list appends, %s mode, 2 replicas", mode)
 					switch w {
 					case "registers-safe":
@@ -230,10 +240,10 @@ func TestPartitions(t *testing.T) {
 					case "registers-safe-proxy":
 						workload = "registers, safe mode, 2 replicas, through shoal proxy (its links on the fault network too)"
 					}
-					logScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, netRounds()), workload)
+					LogScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, netRounds()), workload)
 					inject := func(ok func() int, av *history.Availability) { c.netRounds(sc, rnd, ok, av) }
 					if strings.HasPrefix(w, "registers") {
-						runRegisters(t, c.registerClients(w == "registers-safe-proxy"), inject)
+						RunRegisters(t, c.registerClients(w == "registers-safe-proxy"), inject)
 					} else {
 						c.runAppends(t, mode, inject)
 					}

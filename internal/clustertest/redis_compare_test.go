@@ -165,9 +165,9 @@ func TestRedisClusterDrills(t *testing.T) {
 			if fw != nil {
 				faults = fmt.Sprintf("the primary cut off from every other node (clients still reach it) until a replica is promoted, %d rounds", netRounds())
 			}
-			logScenario(t, "Redis Cluster 7: "+drill, faults, "list appends, async (Redis), 3 primaries with 1 replica each")
+			LogScenario(t, "Redis Cluster 7: "+drill, faults, "list appends, async (Redis), 3 primaries with 1 replica each")
 			seeds := []string{nodes[0].addr, nodes[1].addr}
-			runAppends(t, seeds, nil, "async", func(sent func() int, av *history.Availability) {
+			RunAppends(t, seeds, nil, "async", func(sent func() int, av *history.Availability) {
 				rounds := failoverRounds()
 				if fw != nil {
 					rounds = netRounds()
