@@ -277,6 +277,9 @@ func (s *Server) openAOFOnStart(cfg *conf.Config) error {
 // useLog makes l the AOF being appended to and starts its writer, which lives until
 // the Log is closed (setAppendonly, closeAOF).
 func (s *Server) useLog(l *aof.Log) {
+	if s.opt.Fsync != nil {
+		l.SetSync(s.opt.Fsync)
+	}
 	go l.WriteLoop()
 	s.aofLog.Store(l)
 }

@@ -37,6 +37,8 @@ type Options struct {
 	// Faults, if set, carries every connection the node makes and its gossip (tests
 	// of partitions: internal/faults).
 	Faults gossip.Faults
+	// Fsync, if set, replaces the AOF's fsync (tests of slow or failing disks).
+	Fsync func(*os.File) error
 }
 
 // Server is one data node. New builds it, Start opens its listeners, Close stops it.

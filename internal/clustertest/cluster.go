@@ -60,6 +60,31 @@ type Cluster struct {
 
 	mu      sync.Mutex
 	servers map[*node.Server]bool // running servers, closed when the test ends
+
+	fsMu   sync.Mutex               // not mu: servers closed under mu fsync
+	slowFs map[string]time.Duration // node name → delay of each of its AOF fsyncs
+}
+
+// SlowDisk delays every AOF fsync of the node named name (node-i) by d from now on (0:
+// back to normal).
+func (c *Cluster) SlowDisk(name string, d time.Duration) {
+	c.fsMu.Lock()
+	defer c.fsMu.Unlock()
+	if c.slowFs == nil {
+		c.slowFs = map[string]time.Duration{}
+	}
+	c.slowFs[name] = d
+}
+
+// fsync is the AOF fsync of the node named name: SlowDisk's delay, then the fsync.
+func (c *Cluster) fsync(name string) func(*os.File) error {
+	return func(f *os.File) error {
+		c.fsMu.Lock()
+		d := c.slowFs[name]
+		c.fsMu.Unlock()
+		time.Sleep(d)
+		return f.Sync()
+	}
 }
 
 // Start starts n sentinels (the first bootstraps the group, the others join it) and
@@ -240,6 +265,9 @@ func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
 	}
 	opt := node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)}
 	name, onNet := c.names[dir]
+	if onNet {
+		opt.Fsync = c.fsync(name)
+	}
 	if onNet = onNet && c.Net != nil; onNet {
 		opt.Faults = c.Net.Endpoint(name)
 	}

@@ -167,6 +167,12 @@ var netScenarios = []netScenario{
 		}, nil, "registers-safe"},
 	{"full-restart", "every sentinel and data node stopped and started again on its data directory (appendonly yes, appendfsync always)",
 		func(r *netRound) { r.c.RestartAll() }, []string{"--appendonly", "yes", "--appendfsync", "always"}, "appends-safe"},
+	{"slow-fsync", "every AOF fsync of the primary delayed by 50–250 ms (chosen by the seed) for 30 successful operations (appendonly yes, appendfsync always)",
+		func(r *netRound) {
+			r.c.SlowDisk(nodeName(r.primary), time.Duration(50+r.rnd.IntN(201))*time.Millisecond)
+			r.waitProgress(30)
+			r.c.SlowDisk(nodeName(r.primary), 0)
+		}, []string{"--appendonly", "yes", "--appendfsync", "always"}, "registers-safe"},
 	{"connections-dropped", "every connection of the primary reset, and new ones refused, until 20 operations were tried (a failover may follow)",
 		func(r *netRound) {
 			r.c.Net.Drop(nodeName(r.primary))

@@ -127,12 +127,14 @@ func TestLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := NewLog(f, 0, FsyncAlways, false)
+	syncs := 0
+	l.SetSync(func(f *os.File) error { syncs++; return f.Sync() })
 	off := l.Append(Cmd{DB: 0, Args: [][]byte{[]byte("SET"), []byte("k"), []byte("v")}})
 	if l.Written(off) {
 		t.Fatal("written before Flush")
 	}
-	if err := l.Flush(off); err != nil || !l.Written(off) {
-		t.Fatalf("Flush: %v", err)
+	if err := l.Flush(off); err != nil || !l.Written(off) || syncs != 1 {
+		t.Fatalf("Flush: %v (%d fsyncs through SetSync's function)", err, syncs)
 	}
 	off = l.Append(Cmd{DB: 2, Args: [][]byte{[]byte("INCR"), []byte("a")}}, Cmd{DB: 2, Args: [][]byte{[]byte("INCR"), []byte("b")}})
 	g, err := os.Create(filepath.Join(dir, "b.aof"))

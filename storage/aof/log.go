@@ -51,16 +51,21 @@ type Log struct {
 	policy  atomic.Int32
 	lastFs  atomic.Int64 // Unix ms of the last fsync
 	kick    chan struct{}
-	done    chan struct{} // closed by Close: WriteLoop returns
+	done    chan struct{}        // closed by Close: WriteLoop returns
+	sync    func(*os.File) error // fsync (SetSync)
 }
 
 // NewLog appends to f, which already holds size bytes and is positioned at its end.
 func NewLog(f *os.File, size int64, policy int, timestamps bool) *Log {
 	l := &Log{f: f, size: size, wlen: size, selected: -1, timestamps: timestamps,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), sync: (*os.File).Sync}
 	l.policy.Store(int32(policy))
 	return l
 }
+
+// SetSync makes the log fsync its files with sync instead of (*os.File).Sync (tests
+// of slow or failing disks); call it before the log is used.
+func (l *Log) SetSync(sync func(*os.File) error) { l.sync = sync }
 
 // SetPolicy changes the fsync policy and annotations.
 func (l *Log) SetPolicy(policy int, timestamps bool) {
@@ -221,7 +226,7 @@ func (l *Log) flushLocked(fsync bool) error {
 	l.wlen += int64(len(data))
 	l.written.Store(end)
 	if fsync {
-		if err := f.Sync(); err != nil {
+		if err := l.sync(f); err != nil {
 			l.setErr(err)
 			return err
 		}
