@@ -70,7 +70,9 @@ func (s *Server) flushProp(c *Client) {
 		s.feedFromPrimary(c) // a replica passes its primary's stream on as it came
 	}
 	if len(c.prop) == 0 {
-		if len(c.keySlots) > 0 { // (a command that read keys)
+		// A command that read the dataset: one with keys, or holding stripes (a script
+		// runs on all of them; EXEC on its commands' — its last one may name no key).
+		if len(c.keySlots) > 0 || !c.locks.Empty() {
 			s.readSafe(c)
 		}
 		return
@@ -91,8 +93,8 @@ func (s *Server) flushProp(c *Client) {
 	c.prop = c.prop[:0]
 }
 
-// readSafe holds, in shard-durability safe, the replies of a command that read keys
-// and changed nothing until a replica has acknowledged the whole stream as it is now: what it
+// readSafe holds, in shard-durability safe, the replies of a command that read the
+// dataset and changed nothing until a replica has acknowledged the whole stream as it is now: what it
 // read may be a write no replica has yet, which a failover would lose — a reader must
 // not see it before it is safe (the write's own client waits the same way). Nothing
 // waits when the replicas are caught up.

@@ -482,3 +482,42 @@ func TestPrimaryWiped(t *testing.T) {
 		}
 	})
 }
+
+// TestSafeReadsHeld: in safe mode nothing a client reads may be a write no replica has
+// yet — a plain GET, a script that only reads (EVAL, lock-all: it names keys but runs
+// on every stripe) and a transaction whose last command reads no key all wait for the
+// replica's acknowledgement (here held on the fault network: the connection closes
+// after shard-durability-timeout) instead of answering the unreplicated value. (A
+// compare-and-set script that answered "no swap" from such a value was found by the
+// minority-side scenario.)
+func TestSafeReadsHeld(t *testing.T) {
+	ctx := context.Background()
+	c := durability(StartFaulty(t, 3, 2, nil, "--shard-durability-timeout", "300"), "safe", 1)
+	p, _ := c.primaryOf(0)
+	pi := c.nodeIndex(p)
+	pc := c.Client(c.Nodes[pi])
+	c.waitFor("a safe write", func() bool { return pc.Set(ctx, "{k}", "v1", 0).Err() == nil })
+	c.Net.Block(nodeName(1-pi), nodeName(pi)) // the replica's acknowledgements held
+	if err := pc.Set(ctx, "{k}", "v2", 0).Err(); err == nil {
+		t.Fatal("a safe write acknowledged while the replica's acknowledgements are held")
+	}
+	reads := map[string]func(cl *redis.Client) (any, error){
+		"GET": func(cl *redis.Client) (any, error) { return cl.Get(ctx, "{k}").Result() },
+		"EVAL": func(cl *redis.Client) (any, error) {
+			return cl.Eval(ctx, "return redis.call('get', KEYS[1])", []string{"{k}"}).Result()
+		},
+		"MULTI GET PING EXEC": func(cl *redis.Client) (any, error) {
+			var get *redis.StringCmd
+			_, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error { get = p.Get(ctx, "{k}"); p.Ping(ctx); return nil })
+			return get.Val(), err
+		},
+	}
+	for name, read := range reads {
+		v, err := read(c.Client(c.Nodes[pi]))
+		if err == nil || v == "v2" {
+			t.Errorf("%s answered %v (%v) before the replica had the write", name, v, err)
+		}
+	}
+	c.Net.Heal()
+	c.waitFor("the write replicated and readable", func() bool { return pc.Get(ctx, "{k}").Val() == "v2" })
+}
