@@ -63,6 +63,9 @@ type Cluster struct {
 
 	fsMu   sync.Mutex               // not mu: servers closed under mu fsync
 	slowFs map[string]time.Duration // node name → delay of each of its AOF fsyncs
+
+	logMu sync.Mutex
+	logs  map[string]*tailLog // process name → the latest of its log (logs.go)
 }
 
 // SlowDisk delays every AOF fsync of the node named name (node-i) by d from now on (0:
@@ -112,6 +115,7 @@ func StartFaulty(t testing.TB, sentinels, nodes int, tune func(*failover.Sentine
 func start(t testing.TB, sentinels, nodes int, tune func(*failover.SentinelConfig), faulty bool, nodeArgs ...string) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, names: map[string]string{}, NodeArgs: nodeArgs}
+	c.saveLogsOnFailure(t)
 	if faulty {
 		c.Net = faults.NewNet()
 		t.Cleanup(c.Net.Close)
@@ -183,6 +187,12 @@ func (c *Cluster) RemoveSentinel(i int) {
 // startSentinel starts a sentinel, stopped when the test ends.
 func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel {
 	c.t.Helper()
+	log := c.logOf(cfg.ID) // its failover timeline (Raft's and memberlist's debug logs are left out)
+	if cfg.Events == nil {
+		cfg.Events = log
+	} else {
+		cfg.Events = io.MultiWriter(cfg.Events, log)
+	}
 	if c.Net != nil {
 		cfg.Faults = c.Net.Endpoint(cfg.ID)
 	}
@@ -263,8 +273,12 @@ func (c *Cluster) StartServer(dir string, args ...string) *node.Server {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	opt := node.Options{Log: node.NewLogger(io.Discard, node.LevelWarning)}
 	name, onNet := c.names[dir]
+	logName := name
+	if !onNet {
+		logName = "server-" + filepath.Base(dir)
+	}
+	opt := node.Options{Log: node.NewLogger(c.logOf(logName), node.LevelNotice)}
 	if onNet {
 		opt.Fsync = c.fsync(name)
 	}

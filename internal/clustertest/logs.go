@@ -1,0 +1,82 @@
+package clustertest
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+)
+
+// logTail is how much of each process's log a cluster keeps (its latest bytes).
+const logTail = 1 << 20
+
+// tailLog keeps the latest logTail bytes written to it.
+type tailLog struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *tailLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	if len(l.b) > 2*logTail {
+		l.b = append([]byte(nil), l.b[len(l.b)-logTail:]...)
+	}
+	return len(p), nil
+}
+
+func (l *tailLog) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b...)
+}
+
+// logOf returns the log kept for the process named name (created on first use; a
+// restarted process writes on in the same one).
+func (c *Cluster) logOf(name string) io.Writer {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	if c.logs == nil {
+		c.logs = map[string]*tailLog{}
+	}
+	l, ok := c.logs[name]
+	if !ok {
+		l = new(tailLog)
+		c.logs[name] = l
+	}
+	return l
+}
+
+// saveLogsOnFailure makes the cluster write every process's log into a new directory
+// when t has failed by the end of the test, and log where.
+func (c *Cluster) saveLogsOnFailure(t testing.TB) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		dir, err := os.MkdirTemp("", "shoal-failure-")
+		if err != nil {
+			t.Logf("the processes' logs not saved: %v", err)
+			return
+		}
+		c.logMu.Lock()
+		names := make([]string, 0, len(c.logs))
+		for name := range c.logs {
+			names = append(names, name)
+		}
+		c.logMu.Unlock()
+		sort.Strings(names)
+		for _, name := range names {
+			c.logMu.Lock()
+			l := c.logs[name]
+			c.logMu.Unlock()
+			if err := os.WriteFile(filepath.Join(dir, name+".log"), l.bytes(), 0o644); err != nil {
+				t.Logf("log of %s not saved: %v", name, err)
+			}
+		}
+		t.Logf("the processes' logs (%d): %s", len(names), dir)
+	})
+}
