@@ -798,13 +798,13 @@ func (r *replState) ackedLocked(off int64) bool {
 
 // waitSafe holds a client's replies (shard-durability safe) until a replica has
 // acknowledged its writes (c.safeOff), for at most shard-durability-timeout; false
-// when none did: the connection is then closed, since the write may or may not
-// survive a failover.
+// when none did, or one did only after the node's write lease ran out: the
+// connection is then closed, since the write may or may not survive a failover.
 func (s *Server) waitSafe(c *Client) bool {
 	off := c.safeOff
 	c.safeOff = 0
 	if s.replicaOnline(off) {
-		return true
+		return s.ackCounts(c)
 	}
 	// Ask the replicas for their offsets now (once per stretch of the stream: a GETACK
 	// after this write covers it).
@@ -836,6 +836,20 @@ func (s *Server) waitSafe(c *Client) bool {
 			return false
 		}
 		r.acked.Wait()
+	}
+	return s.ackCounts(c)
+}
+
+// ackCounts reports whether a replica's acknowledgement of c's writes, just seen,
+// counts: only while this node still holds its write lease (or needs none). Once the
+// lease ran out the sentinels may have promoted a replica without the writes — and a
+// stream held by a partition can reach an old replica, and be acknowledged, after
+// it heals — so their fate is unknown.
+func (s *Server) ackCounts(c *Client) bool {
+	if s.lease.required.Load() && (s.mono() >= s.lease.until.Load() || !s.needsLease()) {
+		s.stats.safeTimeouts.Add(1)
+		s.log.Warningf("A replica acknowledged a write of client id=%d addr=%s after this node's write lease ran out: closing the connection", c.id, c.getInfo().addr)
+		return false
 	}
 	return true
 }

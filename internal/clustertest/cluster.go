@@ -59,7 +59,8 @@ type Cluster struct {
 	started int // sentinels started (their names count on)
 
 	mu      sync.Mutex
-	servers map[*node.Server]bool // running servers, closed when the test ends
+	servers map[*node.Server]bool          // running servers, closed when the test ends
+	clients map[*node.Server]*redis.Client // Client's, one per server (polled in loops)
 
 	fsMu   sync.Mutex               // not mu: servers closed under mu fsync
 	slowFs map[string]time.Duration // node name → delay of each of its AOF fsyncs
@@ -368,10 +369,20 @@ func (c *Cluster) leader() *failover.Sentinel {
 	return nil
 }
 
-// Client returns a client of a data node (closed when the test ends).
+// Client returns the client of a data node: one per server, kept (tests poll with it
+// in loops) and closed when the test ends.
 func (c *Cluster) Client(n *node.Server) *redis.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clients[n]; ok {
+		return cl
+	}
 	cl := redis.NewClient(&redis.Options{Addr: n.Addr().String(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	c.t.Cleanup(func() { cl.Close() })
+	if c.clients == nil {
+		c.clients = map[*node.Server]*redis.Client{}
+	}
+	c.clients[n] = cl
 	return cl
 }
 
