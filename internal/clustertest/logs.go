@@ -51,10 +51,11 @@ func (c *Cluster) logOf(name string) io.Writer {
 }
 
 // saveLogsOnFailure makes the cluster write every process's log into a new directory
-// when t has failed by the end of the test, and log where.
+// when t has failed by the end of the test (or always, with SHOAL_KEEP_LOGS set), and
+// log where.
 func (c *Cluster) saveLogsOnFailure(t testing.TB) {
 	t.Cleanup(func() {
-		if !t.Failed() {
+		if !t.Failed() && os.Getenv("SHOAL_KEEP_LOGS") == "" {
 			return
 		}
 		dir, err := os.MkdirTemp("", "shoal-failure-")
