@@ -301,29 +301,29 @@ func (s *Sentinel) currentFor() time.Duration {
 
 // grantLease answers SENTINEL LEASE for node id: a lease of Lease when this sentinel
 // votes in the group and leads it or heard from its leader within currentFor (see
-// lease.go), its topology has id as a shard's primary, and no vote fenced it; the
-// reply also says how many voters the group has.
-func (s *Sentinel) grantLease(id string) (time.Duration, int, error) {
+// lease.go), its topology has id as a shard's primary, and no vote fenced it; it also
+// returns the group's voters as this sentinel knows them.
+func (s *Sentinel) grantLease(id string) (time.Duration, []string, error) {
 	voters := s.store.Voters()
 	s.leases.observe(voters)
 	switch {
 	case !slices.Contains(voters, s.cfg.ID):
-		return 0, 0, fmt.Errorf("this sentinel is not a voting member of the group")
+		return 0, nil, fmt.Errorf("this sentinel is not a voting member of the group")
 	case !s.store.Current(s.currentFor()):
 		s.metrics.refused.Inc()
-		return 0, 0, fmt.Errorf("this sentinel has not heard from the group's leader lately")
+		return 0, nil, fmt.Errorf("this sentinel has not heard from the group's leader lately")
 	}
 	sh, ok := s.store.Topology().ShardOf(id)
 	if !ok || sh.Primary != id {
 		s.metrics.refused.Inc()
-		return 0, 0, fmt.Errorf("node %s is not a primary", id)
+		return 0, nil, fmt.Errorf("node %s is not a primary", id)
 	}
 	if !s.leases.grant(id, sh.Since, s.cfg.Lease) {
 		s.metrics.refused.Inc()
-		return 0, 0, fmt.Errorf("node %s is fenced: it was voted down", id)
+		return 0, nil, fmt.Errorf("node %s is fenced: it was voted down", id)
 	}
 	s.metrics.grants.Inc()
-	return s.cfg.Lease, len(voters), nil
+	return s.cfg.Lease, voters, nil
 }
 
 // keyByAddr finds the probe key of the instance at ip:port: a data node of the

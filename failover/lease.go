@@ -33,7 +33,12 @@ import (
 // stops talking to a member once it has appended the configuration without it), and
 // votes nobody down for that long plus a Lease after it sees the voters change: by
 // then every grant made by a member that dropped out, and every lease counted from
-// it, is over.
+// it, is over. "Lately" can be fooled: a leader's message sent before the member was
+// dropped, held by a partition, can arrive after it healed. So a grant also names its
+// sentinel and the voters it knows, and a primary counts a lease only when its
+// granters make a majority of every voter set they reported (sentinelapi.Lease): a
+// forgotten sentinel and one current member are a majority of the old set, not of the
+// current one.
 
 // leases is one sentinel's record of grants and fences, by node ID.
 type leases struct {

@@ -287,7 +287,8 @@ func (s *Sentinel) serve() {
 //	                                 a member cut off from the others can be
 //	                                 replaced: forget it, then join a new one)
 //	SENTINEL LEASE <node-id>         a write lease for a primary: [lease-ms,
-//	                                 voters], or -NOLEASE why (see lease.go)
+//	                                 voter count, this sentinel's ID, [voter IDs]],
+//	                                 or -NOLEASE why (see lease.go)
 //	SENTINEL FENCE <node-id>         refuse the node leases (its current primaryship);
 //	                                 answers how long its last lease still runs (ms)
 //	SENTINEL PROMOTE <node-id> [FORCE|TAKEOVER]
@@ -336,9 +337,14 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 			w.Error("NOLEASE " + err.Error())
 			return
 		}
-		w.Array(2)
+		w.Array(4)
 		w.Int(d.Milliseconds())
-		w.Int(int64(voters))
+		w.Int(int64(len(voters)))
+		w.BulkString(s.cfg.ID)
+		w.Array(len(voters))
+		for _, v := range voters {
+			w.BulkString(v)
+		}
 	case name == "SENTINEL" && sub == "FENCE" && len(args) == 3:
 		left, ok := s.fenceLocal(string(args[2]))
 		if !ok {

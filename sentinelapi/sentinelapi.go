@@ -10,7 +10,8 @@
 //	SENTINEL PROPOSE <change-json>   → the new epoch
 //	SENTINEL JOIN <id> <raft-addr>   → the leader's gossip address
 //	SENTINEL FORGET <id>             → OK (the member is out of the group)
-//	SENTINEL LEASE <node-id>         → [lease-ms, voters] (a primary's write lease)
+//	SENTINEL LEASE <node-id>         → [lease-ms, voter count, granter ID, [voter IDs]]
+//	                                   (a primary's write lease)
 package sentinelapi
 
 import (
@@ -234,37 +235,72 @@ func Bus(ctx context.Context, addrs []string) (string, error) {
 
 // Lease asks every sentinel of addrs at once for a write lease for node id and
 // reports whether a majority of the group's voters granted one (as soon as they
-// have), and its length. The caller counts the lease from before it called.
+// have), and its length. The granters must make a majority of every voter set the
+// granters reported, not only of the largest count: a sentinel taken out of the group
+// while cut off still counts itself in the old set, and with a current member it
+// must not make a "majority". The caller counts the lease from before it called.
 func Lease(ctx context.Context, addrs []string, id string) (time.Duration, bool) {
 	type answer struct {
 		d      time.Duration
 		voters int64
+		by     string   // the granter's ID ("" from a sentinel that sends none)
+		set    []string // the voters it knows (nil: not sent)
 	}
 	answers := make(chan answer, len(addrs))
 	for _, addr := range addrs {
 		go func() {
 			r, err := Do(ctx, addr, "LEASE", id).Slice()
-			var a answer
-			if err == nil && len(r) == 2 {
+			a := answer{by: addr}
+			if err == nil && len(r) >= 2 {
 				ms, _ := r[0].(int64)
 				a.voters, _ = r[1].(int64)
 				a.d = time.Duration(ms) * time.Millisecond
+				if len(r) >= 4 {
+					a.by, _ = r[2].(string)
+					ids, _ := r[3].([]any)
+					for _, v := range ids {
+						s, _ := v.(string)
+						a.set = append(a.set, s)
+					}
+				}
 			}
 			answers <- a
 		}()
 	}
-	granted, voters := int64(0), int64(0)
+	granted := map[string]bool{}
+	var sets [][]string
+	voters := int64(0)
 	var d time.Duration
+	majority := func() bool {
+		if int64(len(granted)) < voters/2+1 {
+			return false
+		}
+		for _, set := range sets {
+			n := 0
+			for _, v := range set {
+				if granted[v] {
+					n++
+				}
+			}
+			if n < len(set)/2+1 {
+				return false
+			}
+		}
+		return true
+	}
 	for range addrs {
 		a := <-answers
 		if a.voters == 0 {
 			continue
 		}
-		granted, voters = granted+1, max(voters, a.voters)
+		granted[a.by], voters = true, max(voters, a.voters)
+		if a.set != nil {
+			sets = append(sets, a.set)
+		}
 		if d == 0 || a.d < d {
 			d = a.d
 		}
-		if granted >= voters/2+1 {
+		if majority() {
 			return d, true
 		}
 	}
