@@ -2,9 +2,9 @@ package clustertest
 
 import (
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 )
@@ -64,20 +64,13 @@ func (c *Cluster) saveLogsOnFailure(t testing.TB) {
 			return
 		}
 		c.logMu.Lock()
-		names := make([]string, 0, len(c.logs))
-		for name := range c.logs {
-			names = append(names, name)
-		}
+		logs := maps.Clone(c.logs)
 		c.logMu.Unlock()
-		sort.Strings(names)
-		for _, name := range names {
-			c.logMu.Lock()
-			l := c.logs[name]
-			c.logMu.Unlock()
+		for name, l := range logs {
 			if err := os.WriteFile(filepath.Join(dir, name+".log"), l.bytes(), 0o644); err != nil {
 				t.Logf("log of %s not saved: %v", name, err)
 			}
 		}
-		t.Logf("the processes' logs (%d): %s", len(names), dir)
+		t.Logf("the processes' logs (%d): %s", len(logs), dir)
 	})
 }
