@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,5 +245,43 @@ func TestClusterReplicasLinksHelp(t *testing.T) {
 		if err := newClient(t, plain, 2).Do(ctx, args...).Err(); err == nil || err.Error() != errClusterDisabled {
 			t.Errorf("CLUSTER %s without cluster mode: %v", sub, err)
 		}
+	}
+}
+
+// TestClusterDropForeignRecheck: a primary deleting the keys of slots it does not own
+// judges each slot again by the topology current when it deletes — a look that was
+// held up while a newer topology gave the slot to its shard keeps the slot's keys.
+func TestClusterDropForeignRecheck(t *testing.T) {
+	a, _, _, top := clusterPair(t)
+	given, lost := slots.KeySlot([]byte("foo")), slots.KeySlot([]byte("key"))
+	if given < 8192 || lost < 8192 || given == lost {
+		t.Fatalf("keys in slots %d and %d: both must be shard 2's", given, lost)
+	}
+	db := a.eng.DB(0)
+	for _, k := range []string{"foo", "key"} {
+		sl := slots.KeySlot([]byte(k))
+		a.eng.LockSlot(sl)
+		db.SetString(sl, []byte(k), []byte("v"), 0, false)
+		a.eng.UnlockSlot(sl)
+	}
+	shards := slices.Clone(top.Shards()) // (Shards is the topology's own: read-only)
+	shards[0].Slots = shards[0].Slots.Union(slots.Ranges{{Start: given, End: given}})
+	shards[1].Slots = shards[1].Slots.Minus(slots.Ranges{{Start: given, End: given}})
+	next, err := slots.New(2, top.Nodes(), shards, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.SetTopology(next) {
+		t.Fatal("topology not adopted")
+	}
+	a.dropForeign(top) // (as if the look began before next came)
+	a.eng.LockSlot(given)
+	kept := db.SlotSize(given)
+	a.eng.UnlockSlot(given)
+	a.eng.LockSlot(lost)
+	left := db.SlotSize(lost)
+	a.eng.UnlockSlot(lost)
+	if kept != 1 || left != 0 {
+		t.Fatalf("slot given to the shard holds %d keys (want 1), slot it lost %d (want 0)", kept, left)
 	}
 }

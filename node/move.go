@@ -456,7 +456,7 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 	s.movers.handedOff.Add(1)
 	s.log.Noticef("Slot move %s: slots %s handed off after %v (writes paused %v)", m.ID, m.Slots,
 		time.Since(mv.start).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	s.goTracked(func() { s.dropMovedSlots(m.Slots) })
+	s.goTracked(func() { s.dropMovedSlots(m.Slots, nil) })
 	return true, nil
 }
 
@@ -532,14 +532,16 @@ func (s *Server) followSentinels(epoch uint64) *slots.Topology {
 }
 
 // dropMovedSlots deletes this node's keys of slots it no longer owns after a move,
-// a slot at a time (each deletion propagated, so replicas and the AOF follow).
-func (s *Server) dropMovedSlots(rs slots.Ranges) {
+// a slot at a time (each deletion propagated, so replicas and the AOF follow). When
+// still is not nil it is asked, with the slot's stripe held, before each batch: a
+// slot it says no to keeps its keys (a newer topology gave it to this shard).
+func (s *Server) dropMovedSlots(rs slots.Ranges, still func(slot int) bool) {
 	db := s.eng.DB(0).ForWrite()
 	for _, r := range rs {
 		for slot := r.Start; slot <= r.End; slot++ {
 			for more := true; more; {
 				s.eng.LockSlot(slot)
-				more = s.dropSlotKeys(db, slot, 1000)
+				more = (still == nil || still(slot)) && s.dropSlotKeys(db, slot, 1000)
 				s.eng.UnlockSlot(slot)
 			}
 		}

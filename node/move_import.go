@@ -85,7 +85,7 @@ func cmdClusterSyncslots(c *Client) {
 		c.Err("ERR move " + id + " moves slots " + m.Slots.String())
 		return
 	}
-	s.dropMovedSlots(m.Slots)
+	s.dropMovedSlots(m.Slots, nil)
 	c.importing = id
 	c.OK()
 }
@@ -126,6 +126,8 @@ func (s *Server) importing(id string) bool {
 // primary handed off before it died — as a Redis node deletes the keys of slots it
 // lost. It runs a moment after the topology is adopted, so that a write of an import
 // session that passed its check before the move ended is done, and looks again then.
+// Each slot is judged again, under its stripe, by the topology current then: the
+// look can be held up (behind a snapshot) while a newer topology gives slots back.
 func (s *Server) dropForeignKeys() {
 	select {
 	case <-s.stop:
@@ -139,23 +141,17 @@ func (s *Server) dropForeignKeys() {
 			s.goTracked(s.dropForeignKeys) // (a topology came while it looked)
 		}
 	}()
-	sh, ok := top.ShardOf(s.cluster.myID)
-	if !ok || sh.Primary != s.cluster.myID {
-		return
-	}
-	keep := sh.Slots
-	for _, m := range top.Moves() {
-		if m.To == sh.ID {
-			keep = keep.Union(m.Slots)
-		}
-	}
+	s.dropForeign(top)
+}
+
+// dropForeign deletes the keys foreign to this node by top, each slot judged again
+// under its stripe by the topology current then.
+func (s *Server) dropForeign(top *slots.Topology) {
+	foreign := s.foreignIn(top)
 	db := s.eng.DB(0)
 	var drop []int
 	for slot := range slots.Count {
-		if keep.Contains(slot) {
-			continue
-		}
-		if m, ok := top.Migration(slot); ok && m.Target == s.cluster.myID {
+		if !foreign(slot) {
 			continue
 		}
 		s.eng.LockSlot(slot)
@@ -165,10 +161,39 @@ func (s *Server) dropForeignKeys() {
 			drop = append(drop, slot)
 		}
 	}
-	if len(drop) > 0 {
-		rs := slots.RangesOf(drop...)
-		s.log.Noticef("Deleting the keys of slots this shard does not own (%s)", rs)
-		s.dropMovedSlots(rs)
+	if len(drop) == 0 {
+		return
+	}
+	rs := slots.RangesOf(drop...)
+	s.log.Noticef("Deleting the keys of slots this shard does not own (%s)", rs)
+	seen := top
+	s.dropMovedSlots(rs, func(slot int) bool {
+		if cur := s.clusterView(); cur != seen {
+			seen, foreign = cur, s.foreignIn(cur)
+		}
+		return foreign(slot)
+	})
+}
+
+// foreignIn answers, for top, whether a slot's keys are foreign to this node: it is
+// its shard's primary and the shard neither owns the slot nor receives it.
+func (s *Server) foreignIn(top *slots.Topology) func(slot int) bool {
+	sh, ok := top.ShardOf(s.cluster.myID)
+	if !ok || sh.Primary != s.cluster.myID {
+		return func(int) bool { return false }
+	}
+	keep := sh.Slots
+	for _, m := range top.Moves() {
+		if m.To == sh.ID {
+			keep = keep.Union(m.Slots)
+		}
+	}
+	return func(slot int) bool {
+		if keep.Contains(slot) {
+			return false
+		}
+		m, ok := top.Migration(slot)
+		return !ok || m.Target != s.cluster.myID
 	}
 }
 
