@@ -3,6 +3,7 @@ package node
 import (
 	"strconv"
 
+	"github.com/shoal-db/shoal/node/spec"
 	"github.com/shoal-db/shoal/storage/aof"
 )
 
@@ -71,8 +72,9 @@ func (s *Server) flushProp(c *Client) {
 	}
 	if len(c.prop) == 0 {
 		// A command that read the dataset: one with keys, or holding stripes (a script
-		// runs on all of them; EXEC on its commands' — its last one may name no key).
-		if len(c.keySlots) > 0 || !c.locks.Empty() {
+		// runs on all of them; EXEC on its commands' — its last one may name no key),
+		// or a read-only one that walks the keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY).
+		if len(c.keySlots) > 0 || !c.locks.Empty() || c.cmd != nil && c.cmd.Has(spec.ReadOnly) {
 			s.readSafe(c)
 		}
 		return

@@ -89,6 +89,14 @@ type upstream struct {
 	client *Client       // the primary's client while streaming, nil otherwise
 
 	wmu sync.Mutex // serializes writes to the link
+
+	// apply is held while the link applies a command of the stream or adopts its
+	// primary's history (+CONTINUE), each after checking that the link has not ended;
+	// follow and unfollow hold it while they end a link and switch. So nothing the old
+	// primary sent — commands still buffered when the link ended — lands after the
+	// switch: in a promoted replica's new history, or after the offset a new link
+	// asked its next primary for, where it would shift every later offset.
+	apply sync.Mutex
 }
 
 func (u *upstream) linkState() linkState { return linkState(u.state.Load()) }
@@ -167,6 +175,8 @@ func cmdReplicaof(c *Client) {
 // when they can).
 func (s *Server) follow(host string, port int) {
 	u := &s.up
+	u.apply.Lock()
+	defer u.apply.Unlock()
 	u.mu.Lock()
 	select {
 	case <-s.stop: // closing: Close ended the link already, start no other
@@ -195,6 +205,8 @@ func (s *Server) follow(host string, port int) {
 // (PSYNC2's shiftReplicationId).
 func (s *Server) unfollow() {
 	u := &s.up
+	u.apply.Lock()
+	defer u.apply.Unlock()
 	u.mu.Lock()
 	s.endLinkLocked()
 	u.following.Store(false)
@@ -276,6 +288,24 @@ type linkConn struct {
 	conn    net.Conn
 	br      *bufio.Reader
 	timeout time.Duration
+	stop    chan struct{} // closed when the link must end (upstream.stop)
+}
+
+// errLinkEnded: the link ended (REPLICAOF or the topology changed the primary).
+var errLinkEnded = errors.New("the link to the master ended")
+
+// lockApply takes upstream.apply for one step of the link, unless the link ended:
+// then it reports false, holding nothing.
+func (l *linkConn) lockApply() bool {
+	u := &l.s.up
+	u.apply.Lock()
+	select {
+	case <-l.stop:
+		u.apply.Unlock()
+		return false
+	default:
+		return true
+	}
 }
 
 // send writes one command to the primary.
@@ -386,7 +416,7 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 	}
 	s.log.Noticef("MASTER <-> REPLICA sync started")
 	u.state.Store(int32(linkHandshake))
-	l := &linkConn{s: s, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), timeout: timeout}
+	l := &linkConn{s: s, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), timeout: timeout, stop: stop}
 	if err := s.handshake(l, cfg); err != nil {
 		return err
 	}
@@ -424,9 +454,13 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 		}
 	case strings.HasPrefix(reply, "+CONTINUE"):
 		s.log.Noticef("Successful partial resynchronization with master.")
+		if !l.lockApply() {
+			return errLinkEnded
+		}
 		if f := strings.Fields(reply); len(f) == 2 && len(f[1]) == 40 {
 			s.continueAs(f[1])
 		}
+		u.apply.Unlock()
 		s.log.Noticef("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.")
 	default:
 		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", reply)
@@ -754,7 +788,11 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 			continue
 		}
 		if req.Inline {
-			return errors.New("Protocol error in the stream from MASTER (an inline command), closing the link")
+			return fmt.Errorf("Protocol error in the stream from MASTER (an inline command %q at offset %d), closing the link",
+				req.Raw[:min(len(req.Raw), 64)], u.readOff.Load())
+		}
+		if !l.lockApply() {
+			return errLinkEnded
 		}
 		u.readOff.Add(int64(len(req.Raw)))
 		pc.raw = append(pc.raw, req.Raw...)
@@ -762,6 +800,7 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 			s.log.Warningf("== CRITICAL == This replica is unable to run a command of its master: %s", msg)
 		}
 		s.feedFromPrimary(pc)
+		u.apply.Unlock()
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/shoal-db/shoal/node/conf"
 	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/storage/aof"
 	"github.com/shoal-db/shoal/storage/rdb"
 )
 
@@ -600,5 +601,40 @@ func TestRedisCliRDB(t *testing.T) {
 	}
 	if want := c.DBSize(ctx).Val(); n != want {
 		t.Errorf("the backup holds %d keys, the server %d", n, want)
+	}
+}
+
+// TestReplicaStreamIsPrimarys: a replica's stream is its primary's byte for byte —
+// something its own code would feed (a safe-mode write made before it was demoted,
+// asking for acknowledgements) adds nothing: its offset stays the primary's, and a
+// replica of it keeps reading a valid stream. (A GETACK fed on a demoted primary
+// shifted its offsets; after its promotion, replicas continuing from it read the
+// middle of a command.)
+func TestReplicaStreamIsPrimarys(t *testing.T) {
+	ctx := context.Background()
+	_, paddr := startShoal(t, "repl-diskless-sync-delay", "0")
+	pc := newClient(t, paddr, 2)
+	host, port, _ := net.SplitHostPort(paddr)
+	b, baddr := startShoal(t, "replicaof", host+" "+port, "repl-diskless-sync-delay", "0")
+	bc := newClient(t, baddr, 2)
+	bhost, bport, _ := net.SplitHostPort(baddr)
+	_, caddr := startShoal(t, "replicaof", bhost+" "+bport)
+	cc := newClient(t, caddr, 2)
+	waitLinkUp(t, bc)
+	waitLinkUp(t, cc)
+	pc.Set(ctx, "a", "1", 0)
+	waitFor(t, 10*time.Second, "the replica caught up", func() bool {
+		return infoField(ctx, bc, "master_repl_offset") == infoField(ctx, pc, "master_repl_offset")
+	})
+	b.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}})
+	pc.Set(ctx, "b", "2", 0)
+	sameDataset(t, pc, bc, cc)
+	for _, c := range []*redis.Client{bc, cc} {
+		if p, r := infoField(ctx, pc, "master_repl_offset"), infoField(ctx, c, "master_repl_offset"); p != r {
+			t.Errorf("a replica's offset %s, its primary's %s", r, p)
+		}
+	}
+	if v := infoField(ctx, cc, "master_link_status"); v != "up" {
+		t.Errorf("the replica of the replica: link %s", v)
 	}
 }

@@ -107,6 +107,11 @@ func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 	r := &s.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if s.up.following.Load() || r.backlog == nil {
+		// A replica's stream is its primary's, byte for byte (feedFromPrimary): a
+		// GETACK of a write made before it was demoted must not shift its offsets.
+		return r.fed.Load()
+	}
 	r.scratch = aof.AppendCmds(r.scratch[:0], &r.selected, cmds)
 	r.appendLocked(r.scratch)
 	end := r.backlog.End()

@@ -233,6 +233,43 @@ func Bus(ctx context.Context, addrs []string) (string, error) {
 	return "", err
 }
 
+// grants are the lease grants a primary gathered: who granted, the largest voter
+// count reported and every voter set reported.
+type grants struct {
+	by     map[string]bool
+	voters int64
+	sets   [][]string
+}
+
+// add records a grant by sentinel id, which counts voters voters (set: their IDs,
+// nil when it sent none).
+func (g *grants) add(id string, voters int64, set []string) {
+	g.by[id], g.voters = true, max(g.voters, voters)
+	if set != nil {
+		g.sets = append(g.sets, set)
+	}
+}
+
+// majority reports whether the granters are a majority of the largest voter count
+// and of every voter set reported.
+func (g *grants) majority() bool {
+	if int64(len(g.by)) < g.voters/2+1 {
+		return false
+	}
+	for _, set := range g.sets {
+		n := 0
+		for _, v := range set {
+			if g.by[v] {
+				n++
+			}
+		}
+		if n < len(set)/2+1 {
+			return false
+		}
+	}
+	return true
+}
+
 // Lease asks every sentinel of addrs at once for a write lease for node id and
 // reports whether a majority of the group's voters granted one (as soon as they
 // have), and its length. The granters must make a majority of every voter set the
@@ -267,40 +304,18 @@ func Lease(ctx context.Context, addrs []string, id string) (time.Duration, bool)
 			answers <- a
 		}()
 	}
-	granted := map[string]bool{}
-	var sets [][]string
-	voters := int64(0)
+	g := grants{by: map[string]bool{}}
 	var d time.Duration
-	majority := func() bool {
-		if int64(len(granted)) < voters/2+1 {
-			return false
-		}
-		for _, set := range sets {
-			n := 0
-			for _, v := range set {
-				if granted[v] {
-					n++
-				}
-			}
-			if n < len(set)/2+1 {
-				return false
-			}
-		}
-		return true
-	}
 	for range addrs {
 		a := <-answers
 		if a.voters == 0 {
 			continue
 		}
-		granted[a.by], voters = true, max(voters, a.voters)
-		if a.set != nil {
-			sets = append(sets, a.set)
-		}
+		g.add(a.by, a.voters, a.set)
 		if d == 0 || a.d < d {
 			d = a.d
 		}
-		if majority() {
+		if g.majority() {
 			return d, true
 		}
 	}

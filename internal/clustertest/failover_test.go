@@ -485,7 +485,8 @@ func TestPrimaryWiped(t *testing.T) {
 
 // TestSafeReadsHeld: in safe mode nothing a client reads may be a write no replica has
 // yet — a plain GET, a script that only reads (EVAL, lock-all: it names keys but runs
-// on every stripe) and a transaction whose last command reads no key all wait for the
+// on every stripe), a transaction whose last command reads no key and the commands
+// that walk the keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY) all wait for the
 // replica's acknowledgement (here held on the fault network: the connection closes
 // after shard-durability-timeout) instead of answering the unreplicated value. (A
 // compare-and-set script that answered "no swap" from such a value was found by the
@@ -510,6 +511,13 @@ func TestSafeReadsHeld(t *testing.T) {
 			var get *redis.StringCmd
 			_, err := cl.TxPipelined(ctx, func(p redis.Pipeliner) error { get = p.Get(ctx, "{k}"); p.Ping(ctx); return nil })
 			return get.Val(), err
+		},
+		"KEYS":      func(cl *redis.Client) (any, error) { return cl.Keys(ctx, "*").Result() },
+		"DBSIZE":    func(cl *redis.Client) (any, error) { return cl.DBSize(ctx).Result() },
+		"RANDOMKEY": func(cl *redis.Client) (any, error) { return cl.RandomKey(ctx).Result() },
+		"SCAN": func(cl *redis.Client) (any, error) {
+			keys, _, err := cl.Scan(ctx, 0, "", 0).Result()
+			return keys, err
 		},
 	}
 	for name, read := range reads {
