@@ -185,7 +185,24 @@ func (g *Gossip) Members() []Member {
 // events keeps Gossip.members from memberlist's notifications (called under its lock).
 type events Gossip
 
-func (e *events) NotifyJoin(n *memberlist.Node)   { e.set(n) }
+// NotifyJoin records a member that joined and sends it the held topology (it adopts
+// it only when newer than its own). A member can miss every broadcast — members of a
+// whole cluster restarting rejoin piecemeal, and one that joined another before any
+// held a topology would learn of it only at the next push/pull (seconds). (The
+// topology itself, not a notice: the joiner may not know this member yet, so could
+// not ask it.)
+func (e *events) NotifyJoin(n *memberlist.Node) {
+	e.set(n)
+	g := (*Gossip)(e)
+	if n.Name == g.cfg.Name {
+		return
+	}
+	if top := g.Topology(); top.Epoch() > 0 {
+		addr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+		go g.deliver(n.Name, addr, append([]byte{msgTopology}, top.Encode()...))
+	}
+}
+
 func (e *events) NotifyUpdate(n *memberlist.Node) { e.set(n) }
 func (e *events) NotifyLeave(n *memberlist.Node) {
 	e.memMu.Lock()
@@ -346,7 +363,15 @@ func (g *Gossip) receive(b []byte) {
 		}
 		g.mu.Unlock()
 		if want {
-			g.send(origin, append([]byte{msgWant}, g.cfg.Name...))
+			go func() {
+				if g.deliver(origin, "", append([]byte{msgWant}, g.cfg.Name...)) != nil {
+					g.mu.Lock() // (not sent — the origin may not be known here yet: a later notice asks again)
+					if g.asked == epoch {
+						g.asked = 0
+					}
+					g.mu.Unlock()
+				}
+			}()
 		}
 	case msgWant:
 		msg := append([]byte{msgTopology}, g.Topology().Encode()...)

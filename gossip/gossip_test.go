@@ -238,3 +238,25 @@ func TestFaultsCarryEverything(t *testing.T) {
 		return dialed && sent
 	})
 }
+
+// TestJoinOffersTopology: members that met before any of them held a topology get it
+// as soon as a member holding one joins any of them — not at the next push/pull (a
+// whole cluster restarting rejoins that way).
+func TestJoinOffersTopology(t *testing.T) {
+	slow := func(name string, join []string) *Gossip {
+		g, err := Start(Config{Name: name, Bind: "127.0.0.1:0", Secret: "s3cret", PushPull: time.Hour}, join)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		return g
+	}
+	a := slow("a", nil)
+	b := slow("b", []string{a.Addr()})
+	holder := slow("holder", nil)
+	holder.adopt(topology(t, 7)) // (as at its own join: adopted, not published — no notice queued)
+	if err := holder.Join(b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "epoch 7 on both members", func() bool { return a.Topology().Epoch() == 7 && b.Topology().Epoch() == 7 })
+}

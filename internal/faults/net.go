@@ -189,6 +189,16 @@ func (e *Endpoint) Dial(ctx context.Context, network, addr string) (net.Conn, er
 	if err != nil {
 		return nil, err
 	}
+	if m := l.Mode(); m == Pass || m == Delay {
+		// A target that does not listen refuses the dial, as it would with no link
+		// between: the link accepts first and could only close the connection then —
+		// an EOF, after which a client cannot know whether its command ran.
+		probe, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		probe.Close()
+	}
 	return (&net.Dialer{}).DialContext(ctx, network, l.Addr())
 }
 
