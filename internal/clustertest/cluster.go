@@ -350,7 +350,21 @@ func (c *Cluster) waitFor(what string, cond func() bool) {
 // waitUntil polls cond until it holds, failing t after 20 s.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	waitWithin(t, 20*time.Second, what, cond)
+}
+
+// waitLong is waitUntil for a minute: for what another system decides at its own
+// pace (a real Redis Cluster's replica whose election failed tries again only after
+// twice its failover timeout, and may fail again).
+func waitLong(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	waitWithin(t, time.Minute, what, cond)
+}
+
+// waitWithin polls cond until it holds, failing the test after d.
+func waitWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

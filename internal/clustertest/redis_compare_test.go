@@ -191,7 +191,7 @@ func TestRedisClusterDrills(t *testing.T) {
 						p.cmd.Process.Signal(syscall.SIGKILL)
 						p.cmd.Wait()
 					}
-					waitUntil(t, "a replica promoted", func() bool {
+					waitLong(t, "a replica promoted", func() bool {
 						q := redisSlotPrimaryFrom(others, "{a}0")
 						return q != nil && q != p
 					})
