@@ -68,7 +68,11 @@ func OpenStore(cfg StoreConfig, fsm *FSM) (*Store, error) {
 	if cfg.Fast {
 		rc.HeartbeatTimeout = 200 * time.Millisecond
 		rc.ElectionTimeout = 200 * time.Millisecond
-		rc.LeaderLeaseTimeout = 100 * time.Millisecond
+		// A leader steps down after a heartbeat timeout without a quorum, not half of
+		// one: a busy machine (tests under -race) stalls it for a tenth of a second
+		// often enough that it kept stepping down and being elected again, and each
+		// time the primaries' write leases could lapse.
+		rc.LeaderLeaseTimeout = 200 * time.Millisecond
 		rc.CommitTimeout = 5 * time.Millisecond
 	}
 	bind := cfg.Bind
