@@ -199,7 +199,7 @@ func (e *events) NotifyJoin(n *memberlist.Node) {
 	}
 	if top := g.Topology(); top.Epoch() > 0 {
 		addr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
-		go g.deliver(n.Name, addr, append([]byte{msgTopology}, top.Encode()...))
+		go g.deliver(n.Name, addr, topologyMsg(top))
 	}
 }
 
@@ -299,7 +299,7 @@ func (g *Gossip) Publish(top *slots.Topology) {
 	if !g.adopt(top) {
 		return
 	}
-	msg := append([]byte{msgTopology}, top.Encode()...)
+	msg := topologyMsg(top)
 	for _, m := range g.Members() {
 		if m.Name != g.cfg.Name {
 			go g.deliver(m.Name, m.Addr, msg) // a member that misses it catches up by notice or push/pull
@@ -334,6 +334,9 @@ func (g *Gossip) adopt(top *slots.Topology) bool {
 	}
 	return true
 }
+
+// topologyMsg is the message carrying top whole.
+func topologyMsg(top *slots.Topology) []byte { return append([]byte{msgTopology}, top.Encode()...) }
 
 func noticeMsg(epoch uint64, origin string) []byte {
 	b := binary.BigEndian.AppendUint64([]byte{msgNotice}, epoch)
@@ -374,8 +377,7 @@ func (g *Gossip) receive(b []byte) {
 			}()
 		}
 	case msgWant:
-		msg := append([]byte{msgTopology}, g.Topology().Encode()...)
-		g.send(string(b[1:]), msg)
+		g.send(string(b[1:]), topologyMsg(g.Topology()))
 	case msgApp:
 		if g.cfg.OnMessage != nil {
 			g.cfg.OnMessage(b[1:])
