@@ -63,6 +63,8 @@ type Server struct {
 	nextID          atomic.Int64
 	closed          bool
 	wg              sync.WaitGroup // every goroutine the server starts
+	trackMu         sync.Mutex     // orders goTracked's wg.Add before Close's wg.Wait
+	untracked       bool           // Close waits: goTracked starts nothing more (trackMu)
 	stop            chan struct{}
 	shutdown        chan struct{} // closed when SHUTDOWN asks the process to exit
 	lastSave        atomic.Int64
@@ -293,8 +295,15 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// goTracked starts fn in a goroutine that Close waits for.
+// goTracked starts fn in a goroutine that Close waits for — unless Close is waiting
+// already (a gossip message that arrived as the server closed, say): then fn does not
+// run, since whatever it would do ends with the server.
 func (s *Server) goTracked(fn func()) {
+	s.trackMu.Lock()
+	defer s.trackMu.Unlock()
+	if s.untracked {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -341,6 +350,9 @@ func (s *Server) Close() error {
 	if g := s.cluster.gossip.Load(); g != nil {
 		g.Close()
 	}
+	s.trackMu.Lock()
+	s.untracked = true
+	s.trackMu.Unlock()
 	s.wg.Wait()
 	s.migrateConns.close()
 	s.closeAOF()
