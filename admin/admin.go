@@ -36,6 +36,10 @@ type Admin struct {
 	// node, a MIGRATE batch); 30 s by default.
 	Timeout time.Duration
 	clients map[string]*redis.Client
+	// seen is the highest topology epoch this session has read or committed: what it
+	// reads next is never older (a sentinel that has not applied the latest commits
+	// yet may answer first).
+	seen uint64
 }
 
 // New starts a session against the sentinels at the given RESP addresses, printing
@@ -65,15 +69,28 @@ func (a *Admin) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), a.Timeout)
 }
 
-// topology is the layout the sentinel group has committed.
+// topology is the layout the sentinel group has committed, never older than one this
+// session has read or committed before: answers of an older epoch (a follower behind,
+// or a new leader still applying) are asked again until a.Timeout.
 func (a *Admin) topology() (*slots.Topology, error) {
 	ctx, cancel := a.ctx()
 	defer cancel()
-	top, err := sentinelapi.Topology(ctx, a.sentinels)
-	if err != nil {
-		return nil, fmt.Errorf("reading the topology from the sentinels %s: %w", strings.Join(a.sentinels, ","), err)
+	for {
+		top, err := sentinelapi.Topology(ctx, a.sentinels)
+		if err != nil {
+			return nil, fmt.Errorf("reading the topology from the sentinels %s: %w", strings.Join(a.sentinels, ","), err)
+		}
+		if top.Epoch() >= a.seen {
+			a.seen = top.Epoch()
+			return top, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("reading the topology from the sentinels %s: they answer epoch %d, older than epoch %d seen before",
+				strings.Join(a.sentinels, ","), top.Epoch(), a.seen)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return top, nil
 }
 
 // propose commits ch and returns the new epoch.
@@ -84,6 +101,7 @@ func (a *Admin) propose(ch slots.Change) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("committing %s: %w", ch.JSON(), err)
 	}
+	a.seen = max(a.seen, epoch)
 	return epoch, nil
 }
 

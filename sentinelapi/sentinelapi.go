@@ -171,9 +171,11 @@ func Forget(ctx context.Context, addrs []string, id string) error {
 
 // Topology reads the topology from every sentinel of addrs at once and returns the
 // latest (highest epoch): a follower may not have applied the last commits yet, while
-// the leader had applied a change before it answered its proposer, so the result is
-// never older than a change the caller saw committed. A sentinel slower than 100 ms
-// after the first answer is not waited for (one that is down must not stall callers).
+// the leader had applied a change before it answered its proposer. A sentinel slower
+// than 100 ms after the first answer is not waited for (one that is down must not
+// stall callers), so when the leader is that slow the result can be older than a
+// change the caller saw committed: callers that need it at least as new compare
+// epochs and ask again.
 func Topology(ctx context.Context, addrs []string) (*slots.Topology, error) {
 	if len(addrs) == 0 {
 		return nil, ErrNoSentinel
