@@ -141,6 +141,10 @@ func Start(cfg Config) (*Proxy, error) {
 	p.wg.Add(2)
 	go p.serve()
 	go p.refreshLoop()
+	if p.gossip != nil {
+		p.wg.Add(1)
+		go p.gossipLoop()
+	}
 	return p, nil
 }
 

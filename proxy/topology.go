@@ -7,6 +7,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,6 +237,38 @@ func (p *Proxy) refreshLoop() {
 	}
 }
 
+// gossipLoop keeps the proxy in the gossip: when every node and sentinel stopped at
+// once and started again, none of them remembers the proxy and it would stay the only
+// member of a gossip of its own, following a topology that no longer changes. So
+// while it is alone it joins again every second, through the members it last saw
+// alive, the configured ones and the cluster buses the seeds name.
+func (p *Proxy) gossipLoop() {
+	defer p.wg.Done()
+	self := p.gossip.Addr()
+	var known []string // the other members' addresses, when last seen
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(time.Second):
+		}
+		if members := p.gossip.Members(); len(members) > 1 {
+			known = known[:0]
+			for _, m := range members {
+				if m.Addr != self {
+					known = append(known, m.Addr)
+				}
+			}
+			continue
+		}
+		if err := p.gossip.Join(slices.Concat(known, p.cfg.Join)...); err != nil {
+			if buses := p.busAddrs(); len(buses) > 0 {
+				p.gossip.Join(buses...)
+			}
+		}
+	}
+}
+
 // refresh reads the slots' owners from the first node that answers CLUSTER SLOTS
 // (nodes it learned first, then the seeds), at most every 50 ms.
 func (p *Proxy) refresh() {
@@ -282,6 +315,14 @@ func (p *Proxy) refresh() {
 
 // Owner is the address of slot's primary as the proxy knows it ("": none).
 func (p *Proxy) Owner(slot int) string { return p.addrFor(slot) }
+
+// GossipAddr is the proxy's gossip address ("" when it is not a gossip member).
+func (p *Proxy) GossipAddr() string {
+	if p.gossip == nil {
+		return ""
+	}
+	return p.gossip.Addr()
+}
 
 // Epoch is the epoch of the topology the proxy follows (0: none came by gossip).
 func (p *Proxy) Epoch() uint64 { return p.slots.Load().epoch }

@@ -234,11 +234,12 @@ func (c *Cluster) startSentinelAgain(i int) *failover.Sentinel {
 	return c.Sentinels[i]
 }
 
-// RestartAll stops every sentinel and data node, then starts the nodes and the
-// sentinels again (same directories and ports): they find each other through what
-// they remembered (cluster-config-file, the sentinels' gossip-members). (Sentinels
-// stop first and start last: ones that found a primary silent would fail it over.)
-func (c *Cluster) RestartAll() {
+// RestartAll stops every sentinel and data node, runs whileDown (if not nil), then
+// starts the nodes and the sentinels again (same directories and ports): they find
+// each other through what they remembered (cluster-config-file, the sentinels'
+// gossip-members). (Sentinels stop first and start last: ones that found a primary
+// silent would fail it over.)
+func (c *Cluster) RestartAll(whileDown func()) {
 	c.t.Helper()
 	for i := range c.Sentinels {
 		c.stopSentinel(i)
@@ -248,6 +249,9 @@ func (c *Cluster) RestartAll() {
 		_, ports[i][0], _ = net.SplitHostPort(n.Addr().String())
 		_, ports[i][1], _ = net.SplitHostPort(n.BusAddr())
 		c.stopNode(n)
+	}
+	if whileDown != nil {
+		whileDown()
 	}
 	for i := range c.Nodes {
 		c.Nodes[i] = c.StartNode(c.nodeDirs[i], "--port", ports[i][0], "--cluster-port", ports[i][1])

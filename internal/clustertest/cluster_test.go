@@ -351,7 +351,7 @@ func TestRestarts(t *testing.T) {
 	c.Client(c.Nodes[2]).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "15000", "15001")
 	epoch += 2
 	c.WaitEpoch(epoch)
-	c.RestartAll()
+	c.RestartAll(nil)
 	c.WaitEpoch(epoch)
 	c.waitFor("cluster_state:ok everywhere", func() bool {
 		for _, n := range c.Nodes {

@@ -166,7 +166,7 @@ var netScenarios = []netScenario{
 			}
 		}, nil, "registers-safe"},
 	{"full-restart", "every sentinel and data node stopped and started again on its data directory (appendonly yes, appendfsync always)",
-		func(r *netRound) { r.c.RestartAll() }, []string{"--appendonly", "yes", "--appendfsync", "always"}, "appends-safe"},
+		func(r *netRound) { r.c.RestartAll(nil) }, []string{"--appendonly", "yes", "--appendfsync", "always"}, "appends-safe"},
 	{"slow-fsync", "every AOF fsync of the primary delayed by 50–250 ms (chosen by the seed) for 30 successful operations (appendonly yes, appendfsync always)",
 		func(r *netRound) {
 			r.c.SlowDisk(nodeName(r.primary), time.Duration(50+r.rnd.IntN(201))*time.Millisecond)
@@ -259,12 +259,14 @@ func TestPartitions(t *testing.T) {
 	}
 }
 
-// netRounds runs netRounds() rounds of scenario sc: each waits for the workload's
-// progress, injects the fault, heals the network and waits until shard 0 is whole
-// (a primary, every other node replicating from it with its link up).
+// netRounds runs netRounds() rounds of scenario sc: each waits until shard 0 is
+// whole (a primary, every other node replicating from it with its link up: a replica
+// cut off before its first sync finished could never be promoted) and for the
+// workload's progress, injects the fault and heals the network.
 func (c *Cluster) netRounds(sc netScenario, rnd *rand.Rand, ok func() int, av *history.Availability) {
 	c.t.Helper()
 	for round := range netRounds() {
+		c.waitShardWhole()
 		p, _ := c.primaryOf(0)
 		r := &netRound{c: c, rnd: rnd, primary: c.nodeIndex(p), ok: ok, av: av}
 		r.waitProgress(100)

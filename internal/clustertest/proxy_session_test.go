@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -523,6 +526,49 @@ func TestProxyFailover(t *testing.T) {
 				return err == nil && ok && msg.Channel == kind && msg.Payload == "after"
 			})
 		}
+	})
+}
+
+// TestProxyAfterRestartAll: every node and sentinel stops and starts again, and none
+// of them remembers the proxy (it is struck from the sentinels' gossip-members, as
+// for a proxy that joined after they last saved it); the proxy joins their gossip
+// again by itself and so follows the failover that comes next (writes through it
+// reach the new primary).
+func TestProxyAfterRestartAll(t *testing.T) {
+	ctx := context.Background()
+	c := fastFailover(t, 3, 4, nil)
+	epoch := c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
+	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[2].Addr().String()}, Secret: Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
+	c.RestartAll(func() {
+		for _, cfg := range c.sentCfgs {
+			path := filepath.Join(cfg.Dir, "gossip-members")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := slices.DeleteFunc(strings.Fields(string(b)), func(a string) bool { return a == p.GossipAddr() })
+			if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	c.WaitEpoch(epoch)
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer cl.Close()
+	key := slotKey(0, 2, "after-restart")
+	c.waitFor("a write through the proxy after the restart", func() bool { return cl.Set(ctx, key, "1", 0).Err() == nil })
+	old, _ := c.primaryOf(0)
+	c.RestartNode(c.nodeIndex(old), func() {
+		c.waitFor("a new primary for shard 0 and the proxy following it", func() bool {
+			p0, _ := c.primaryOf(0)
+			return p0 != old && p0 != "" && p.Owner(slots.KeySlot([]byte(key))) == c.Nodes[c.nodeIndex(p0)].Addr().String()
+		})
+		c.waitFor("a write through the proxy after the failover", func() bool { return cl.Set(ctx, key, "2", 0).Err() == nil })
 	})
 }
 
