@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # reliability.sh — the reliability suite's long run (make chaos): the fault tests of
-# internal/clustertest (and the paused-process one of cmd/shoal) with ROUNDS rounds
+# internal/clustertest (and the process ones of cmd/shoal: paused, all killed) with ROUNDS rounds
 # each (default 20), then RELIABILITY.md
 # rewritten from what they logged: per scenario, the faults injected, the operations,
 # how they ended, lost acknowledged writes, and the linearizability verdict.
@@ -16,7 +16,7 @@ echo "reliability: $rounds rounds per scenario (a few minutes)"
 if ! { SHOAL_FAILOVER_ROUNDS=$rounds SHOAL_MOVE_ROUNDS=$rounds go test -count=1 -timeout 120m -v \
 	-run 'TestLinearizableSafeMode|TestAppendsAcrossFailovers|TestPrimaryWiped|TestPartitions|TestRedisClusterDrills|TestMoveKills|TestFailoverKill$|TestSafeMode' \
 	./internal/clustertest >"$log" 2>&1 &&
-	SHOAL_FAILOVER_ROUNDS=$rounds go test -count=1 -timeout 60m -v -run 'TestPausedPrimary' ./cmd/shoal >>"$log" 2>&1; }; then
+	SHOAL_FAILOVER_ROUNDS=$rounds go test -count=1 -timeout 60m -v -run 'TestPausedPrimary|TestAllKilled' ./cmd/shoal >>"$log" 2>&1; }; then
 	grep -E -- '--- FAIL|_test.go' "$log" | grep -v -E ' (scenario|availability|result): |round [0-9]+: ' | tail -40
 	kept=$(mktemp /tmp/shoal-reliability-XXXXXX.log)
 	cp "$log" "$kept"
@@ -30,8 +30,8 @@ fi
 	echo "What the fault tests of \`internal/clustertest\` found in their last long run"
 	echo "(\`make chaos\`, $rounds rounds per scenario, $(date -u +%Y-%m-%d), $(nproc) cores; \`make test\` runs"
 	echo "the same scenarios with 1–4 rounds). Processes are killed with no warning and started again"
-	echo "(one at a time, or the whole cluster), paused with SIGSTOP (data node processes; the rest run"
-	echo "in one test process), and sentinels replaced while cut off;"
+	echo "(one at a time, or the whole cluster), killed with SIGKILL all at once and paused with SIGSTOP"
+	echo "(data node processes; the rest run in one test process), and sentinels replaced while cut off;"
 	echo "network faults go through a TCP fault proxy on every link between the cluster's processes"
 	echo "(Raft, gossip, replication, probes, leases; internal/faults), partitions holding bytes as a"
 	echo "lost route does. Every cluster has 3 sentinels and one shard. Operations ended *ok*,"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -34,20 +35,7 @@ func startRole(t *testing.T, bin, role string, args ...string) (*exec.Cmd, *redi
 			}
 			full = append(full, a)
 		}
-		cmd := exec.Command(bin, full...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		procExits.Store(cmd, exited)
-		go func() {
-			cmd.Wait()
-			close(exited)
-		}()
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			<-exited
-		})
+		cmd, exited := launch(t, bin, full)
 		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, PoolSize: 16})
 		t.Cleanup(func() { c.Close() })
 		if up(c, exited) {
@@ -57,6 +45,39 @@ func startRole(t *testing.T, bin, role string, args ...string) (*exec.Cmd, *redi
 			t.Fatalf("shoal %s did not start", role)
 		}
 	}
+}
+
+// launch starts bin with args, killed when the test ends; the channel is closed when
+// it exits.
+func launch(t *testing.T, bin string, args []string) (*exec.Cmd, chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	procExits.Store(cmd, exited)
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	return cmd, exited
+}
+
+// startAgain starts what startProc or startRole started, once it exited, with the
+// same arguments (the same ports and directory), and waits until c, its client,
+// gets an answer to PING.
+func startAgain(t *testing.T, old *exec.Cmd, c *redis.Client) *exec.Cmd {
+	t.Helper()
+	cmd, exited := launch(t, old.Path, old.Args[1:])
+	if !up(c, exited) {
+		t.Fatalf("%s did not start again", strings.Join(old.Args, " "))
+	}
+	return cmd
 }
 
 // up waits until c's server answers PING (true), exits or 20 s pass (false).

@@ -450,6 +450,47 @@ func TestSafeMode(t *testing.T) {
 	})
 }
 
+// TestSafeLateAck: in safe mode a replica's acknowledgement that reaches the primary
+// only after its write lease ran out does not count (the sentinels may have promoted
+// another replica without the write meanwhile): the client's connection is closed
+// instead of an OK, and shard_durability_timeouts counts it. Here the
+// acknowledgements are held on the fault network while every sentinel stops (so the
+// lease runs out and no failover happens), then let through.
+func TestSafeLateAck(t *testing.T) {
+	ctx := context.Background()
+	c := durability(StartFaulty(t, 3, 2, nil, "--shard-durability-timeout", "60000"), "safe", 1)
+	p, _ := c.primaryOf(0)
+	pi := c.nodeIndex(p)
+	pc := c.Client(c.Nodes[pi])
+	c.waitFor("a safe write", func() bool { return pc.Set(ctx, "{k}", "v1", 0).Err() == nil })
+	c.Net.Block(nodeName(1-pi), nodeName(pi)) // the replica's acknowledgements held
+	cl := redis.NewClient(&redis.Options{Addr: c.Nodes[pi].Addr().String(), MaxRetries: -1, ReadTimeout: time.Minute})
+	defer cl.Close()
+	done := make(chan error, 1)
+	go func() { done <- cl.Set(ctx, "{k}", "v2", 0).Err() }()
+	c.waitFor("the write waiting for its acknowledgement", func() bool {
+		return strings.Contains(pc.Info(ctx, "clients").Val(), "blocked_clients:1")
+	})
+	for _, s := range c.Sentinels {
+		s.Close()
+	}
+	c.waitFor("the primary's write lease run out", func() bool {
+		return strings.Contains(pc.Info(ctx, "cluster").Val(), "cluster_write_lease:0")
+	})
+	c.Net.Heal()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a write acknowledged by the replica after the primary's lease ran out was answered OK")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write is still waiting after its late acknowledgement")
+	}
+	if info := pc.Info(ctx, "replication").Val(); !strings.Contains(info, "shard_durability_timeouts:1") {
+		t.Errorf("the late acknowledgement not counted:\n%s", info)
+	}
+}
+
 // TestPrimaryWiped: a primary killed and started again on an empty data directory, at
 // the same address, is a new node: the sentinels do not take its answers for the old
 // primary's (its CLUSTER MYID differs), they promote the replica, no acknowledged
