@@ -126,6 +126,7 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 		nodes = append(nodes, n)
 		addrs = append(addrs, n.addr)
 	}
+	t.Cleanup(func() { saveRedisLogs(t, nodes) })
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
@@ -144,6 +145,25 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 		return true
 	})
 	return nodes
+}
+
+// saveRedisLogs copies the nodes' redis.log files into a new directory when t has
+// failed (or always, with SHOAL_KEEP_LOGS set), and logs where.
+func saveRedisLogs(t *testing.T, nodes []*redisNode) {
+	if !t.Failed() && os.Getenv("SHOAL_KEEP_LOGS") == "" {
+		return
+	}
+	dir, err := os.MkdirTemp("", "shoal-failure-redis-")
+	if err != nil {
+		t.Logf("the redis-server logs not saved: %v", err)
+		return
+	}
+	for _, n := range nodes {
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(n.conf), "redis.log")); err == nil {
+			os.WriteFile(filepath.Join(dir, n.ip+".log"), b, 0o644)
+		}
+	}
+	t.Logf("the redis-server logs: %s", dir)
 }
 
 // TestRedisClusterDrills runs the async-mode drills of the fault tests against a
