@@ -44,6 +44,8 @@ fi
 	echo "redis-server processes (3 primaries with a replica each, cluster-node-timeout 400 ms like"
 	echo "the sentinels' down-after here, no persistence like the shoal nodes here), partitioned with"
 	echo "iptables rules between their loopback addresses; they appear where redis-server is installed."
+	echo "A Redis round in which no replica was promoted within a minute ends there (the network"
+	echo "healed); the test log names such rounds."
 	echo
 	echo "| Scenario | Faults | Workload | Result | Availability |"
 	echo "|---|---|---|---|---|"

@@ -368,13 +368,21 @@ func waitLong(t testing.TB, what string, cond func() bool) {
 // waitWithin polls cond until it holds, failing the test after d.
 func waitWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !within(d, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// within polls cond until it holds (true) or d passed (false).
+func within(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return true
 }
 
 // leader is the sentinel leading the Raft group, nil when none.
