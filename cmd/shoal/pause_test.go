@@ -31,12 +31,12 @@ type processShard struct {
 // applied (-1: none).
 func (s *processShard) primary() int { return slices.Index(s.ids, primaryID(s.c)) }
 
-// whole reports whether the shard's primary answers and every other node replicates
-// with its link up.
+// whole reports whether the shard's primary answers and holds its write lease and
+// every other node replicates with its link up.
 func (s *processShard) whole() bool {
 	ctx := context.Background()
 	pi := s.primary()
-	if pi < 0 || s.clients[pi].Ping(ctx).Err() != nil {
+	if pi < 0 || !strings.Contains(s.clients[pi].Info(ctx, "cluster").Val(), "cluster_write_lease:1") {
 		return false
 	}
 	for j, cl := range s.clients {

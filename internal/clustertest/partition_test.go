@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/shoal-db/shoal/internal/history"
 )
 
@@ -279,16 +281,16 @@ func (c *Cluster) netRounds(sc netScenario, rnd *rand.Rand, ok func() int, av *h
 	}
 }
 
-// waitShardWhole waits until shard 0 has a primary that answers and every other node
-// replicates with its link up; on a timeout it fails the test with what each node
-// reported.
+// waitShardWhole waits until shard 0 has a primary that answers and holds its write
+// lease and every other node replicates with its link up; on a timeout it fails the
+// test with what each node reported.
 func (c *Cluster) waitShardWhole() {
 	c.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		p, epoch := c.primaryOf(0)
 		pi := c.nodeIndex(p)
-		if pi >= 0 && c.Client(c.Nodes[pi]).Ping(context.Background()).Err() == nil && c.replicasUp(pi) {
+		if pi >= 0 && leaseHeld(c.Client(c.Nodes[pi])) && c.replicasUp(pi) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -298,7 +300,7 @@ func (c *Cluster) waitShardWhole() {
 				ci := c.Client(n).ClusterInfo(context.Background()).Val()
 				var fields []string
 				for _, line := range strings.Split(info+ci, "\r\n") {
-					for _, f := range []string{"role:", "master_host:", "master_port:", "master_link_status:", "master_sync_in_progress:", "connected_slaves:", "cluster_current_epoch:"} {
+					for _, f := range []string{"role:", "master_host:", "master_port:", "master_link_status:", "master_sync_in_progress:", "connected_slaves:", "cluster_current_epoch:", "cluster_write_lease:"} {
 						if strings.HasPrefix(line, f) {
 							fields = append(fields, line)
 						}
@@ -310,6 +312,11 @@ func (c *Cluster) waitShardWhole() {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// leaseHeld reports whether the node cl talks to answers and holds its write lease.
+func leaseHeld(cl *redis.Client) bool {
+	return strings.Contains(cl.Info(context.Background(), "cluster").Val(), "cluster_write_lease:1")
 }
 
 // replicasUp reports whether every node but node pi replicates with its link up.
