@@ -450,6 +450,21 @@ func TestSafeMode(t *testing.T) {
 	})
 }
 
+// ackHeld starts a safe-mode shard of a primary and a replica on the fault network
+// with shard-durability-timeout timeout (ms), writes {k}=v1 and then holds the
+// replica's acknowledgements; it returns the cluster, the primary's index and a
+// client of it.
+func ackHeld(t *testing.T, timeout string) (*Cluster, int, *redis.Client) {
+	t.Helper()
+	c := durability(StartFaulty(t, 3, 2, nil, "--shard-durability-timeout", timeout), "safe", 1)
+	p, _ := c.primaryOf(0)
+	pi := c.nodeIndex(p)
+	pc := c.Client(c.Nodes[pi])
+	c.waitFor("a safe write", func() bool { return pc.Set(context.Background(), "{k}", "v1", 0).Err() == nil })
+	c.Net.Block(nodeName(1-pi), nodeName(pi))
+	return c, pi, pc
+}
+
 // TestSafeLateAck: in safe mode a replica's acknowledgement that reaches the primary
 // only after its write lease ran out does not count (the sentinels may have promoted
 // another replica without the write meanwhile): the client's connection is closed
@@ -458,12 +473,7 @@ func TestSafeMode(t *testing.T) {
 // lease runs out and no failover happens), then let through.
 func TestSafeLateAck(t *testing.T) {
 	ctx := context.Background()
-	c := durability(StartFaulty(t, 3, 2, nil, "--shard-durability-timeout", "60000"), "safe", 1)
-	p, _ := c.primaryOf(0)
-	pi := c.nodeIndex(p)
-	pc := c.Client(c.Nodes[pi])
-	c.waitFor("a safe write", func() bool { return pc.Set(ctx, "{k}", "v1", 0).Err() == nil })
-	c.Net.Block(nodeName(1-pi), nodeName(pi)) // the replica's acknowledgements held
+	c, pi, pc := ackHeld(t, "60000")
 	cl := redis.NewClient(&redis.Options{Addr: c.Nodes[pi].Addr().String(), MaxRetries: -1, ReadTimeout: time.Minute})
 	defer cl.Close()
 	done := make(chan error, 1)
@@ -534,12 +544,7 @@ func TestPrimaryWiped(t *testing.T) {
 // minority-side scenario.)
 func TestSafeReadsHeld(t *testing.T) {
 	ctx := context.Background()
-	c := durability(StartFaulty(t, 3, 2, nil, "--shard-durability-timeout", "300"), "safe", 1)
-	p, _ := c.primaryOf(0)
-	pi := c.nodeIndex(p)
-	pc := c.Client(c.Nodes[pi])
-	c.waitFor("a safe write", func() bool { return pc.Set(ctx, "{k}", "v1", 0).Err() == nil })
-	c.Net.Block(nodeName(1-pi), nodeName(pi)) // the replica's acknowledgements held
+	c, pi, pc := ackHeld(t, "300")
 	if err := pc.Set(ctx, "{k}", "v2", 0).Err(); err == nil {
 		t.Fatal("a safe write acknowledged while the replica's acknowledgements are held")
 	}

@@ -55,12 +55,8 @@ func (c *Cluster) logOf(name string) io.Writer {
 // log where.
 func (c *Cluster) saveLogsOnFailure(t testing.TB) {
 	t.Cleanup(func() {
-		if !t.Failed() && os.Getenv("SHOAL_KEEP_LOGS") == "" {
-			return
-		}
-		dir, err := os.MkdirTemp("", "shoal-failure-")
-		if err != nil {
-			t.Logf("the processes' logs not saved: %v", err)
+		dir := logDir(t, "shoal-failure-")
+		if dir == "" {
 			return
 		}
 		c.logMu.Lock()
@@ -73,4 +69,18 @@ func (c *Cluster) saveLogsOnFailure(t testing.TB) {
 		}
 		t.Logf("the processes' logs (%d): %s", len(logs), dir)
 	})
+}
+
+// logDir is a new directory named with prefix for the logs of t's processes when t
+// has failed (or always, with SHOAL_KEEP_LOGS set); "" when they are not to be kept.
+func logDir(t testing.TB, prefix string) string {
+	if !t.Failed() && os.Getenv("SHOAL_KEEP_LOGS") == "" {
+		return ""
+	}
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Logf("the processes' logs not saved: %v", err)
+		return ""
+	}
+	return dir
 }

@@ -454,20 +454,30 @@ func TestProxyReshardUnderLoad(t *testing.T) {
 	}
 }
 
+// failoverProxy starts a cluster of two shards of a primary and a replica each
+// (shard 0: node 0 + node 1; shard 1: node 2 + node 3) with fast failover, and a
+// proxy in it as a gossip member that holds the topology; it returns them and the
+// topology's epoch.
+func failoverProxy(t *testing.T) (*Cluster, *proxy.Proxy, uint64) {
+	t.Helper()
+	c := fastFailover(t, 3, 4, nil)
+	epoch := c.Create(1)
+	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[2].Addr().String()}, Secret: Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
+	return c, p, epoch
+}
+
 // TestProxyFailover: the primary of a shard dies while a client of the proxy waits
 // in BLPOP on one of its keys and is subscribed to a channel and a shard channel of
 // it; after the sentinels promote its replica, the BLPOP is answered by a push made
 // through the proxy, messages published reach the subscriber, and requests go on.
 func TestProxyFailover(t *testing.T) {
 	ctx := context.Background()
-	c := fastFailover(t, 3, 4, nil)
-	epoch := c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
-	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[2].Addr().String()}, Secret: Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
+	c, p, _ := failoverProxy(t)
 	cl := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, PoolSize: 4})
 	defer cl.Close()
 	queue, channel := slotKey(0, 2, "queue"), slotKey(0, 2, "orders")
@@ -536,14 +546,7 @@ func TestProxyFailover(t *testing.T) {
 // reach the new primary).
 func TestProxyAfterRestartAll(t *testing.T) {
 	ctx := context.Background()
-	c := fastFailover(t, 3, 4, nil)
-	epoch := c.Create(1) // shard 0: node 0 + node 1; shard 1: node 2 + node 3
-	p, err := proxy.Start(proxy.Config{Addr: "127.0.0.1:0", Seeds: []string{c.Nodes[2].Addr().String()}, Secret: Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	c.waitFor("the proxy to hear the topology", func() bool { return p.Epoch() >= epoch })
+	c, p, epoch := failoverProxy(t)
 	c.RestartAll(func() {
 		for _, cfg := range c.sentCfgs {
 			path := filepath.Join(cfg.Dir, "gossip-members")

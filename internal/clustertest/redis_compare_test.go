@@ -150,12 +150,8 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 // saveRedisLogs copies the nodes' redis.log files into a new directory when t has
 // failed (or always, with SHOAL_KEEP_LOGS set), and logs where.
 func saveRedisLogs(t *testing.T, nodes []*redisNode) {
-	if !t.Failed() && os.Getenv("SHOAL_KEEP_LOGS") == "" {
-		return
-	}
-	dir, err := os.MkdirTemp("", "shoal-failure-redis-")
-	if err != nil {
-		t.Logf("the redis-server logs not saved: %v", err)
+	dir := logDir(t, "shoal-failure-redis-")
+	if dir == "" {
 		return
 	}
 	for _, n := range nodes {
