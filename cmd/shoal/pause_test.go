@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,7 +34,7 @@ func (s *processShard) primary() int { return slices.Index(s.ids, primaryID(s.c)
 func (s *processShard) whole() bool {
 	ctx := context.Background()
 	pi := s.primary()
-	if pi < 0 || !strings.Contains(s.clients[pi].Info(ctx, "cluster").Val(), "cluster_write_lease:1") {
+	if pi < 0 || !clustertest.LeaseHeld(s.clients[pi]) {
 		return false
 	}
 	for j, cl := range s.clients {
@@ -47,26 +45,17 @@ func (s *processShard) whole() bool {
 	return true
 }
 
-// faultRounds is the number of rounds of each process fault scenario:
-// SHOAL_FAILOVER_ROUNDS, else 1.
-func faultRounds() int {
-	if n, err := strconv.Atoi(os.Getenv("SHOAL_FAILOVER_ROUNDS")); err == nil && n > 0 {
-		return n
-	}
-	return 1
-}
-
 // runProcessScenario runs the fault tests' workloads (internal/clustertest) against a
 // processShard whose nodes run with args, under fault, round after round
-// (faultRounds): registers in safe mode (the history must be linearizable), list
+// (clustertest.NetRounds): registers in safe mode (the history must be linearizable), list
 // appends in async mode (no element duplicated or phantom) and in safe mode (none
 // lost either) — quick only under make test (SHOAL_FAILOVER_ROUNDS unset), all three
 // in make chaos. Each round waits until the shard is whole and 100 more operations
 // succeeded, runs fault, and waits until the shard is whole again.
 func runProcessScenario(t *testing.T, name, faults, quick string, args []string, fault func(s *processShard)) {
-	rounds := faultRounds()
+	rounds := clustertest.NetRounds()
 	workloads := []string{"registers-safe", "appends-async", "appends-safe"}
-	if os.Getenv("SHOAL_FAILOVER_ROUNDS") == "" && quick != "" {
+	if !clustertest.Chaos() && quick != "" {
 		workloads = []string{quick}
 	}
 	for _, w := range workloads {

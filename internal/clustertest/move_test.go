@@ -612,10 +612,7 @@ func TestRebalanceMemory(t *testing.T) {
 		a, b = used(0), used(1)
 		return a > 0 && b > 0 && math.Abs(float64(a-b)) <= 0.2*float64(a+b)/2
 	}
-	for deadline := time.Now().Add(20 * time.Second); !balanced() && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !balanced() {
+	if !within(20*time.Second, balanced) {
 		t.Errorf("after the rebalance: %d and %d bytes\n%s", a, b, out.String())
 	}
 	moved := -1

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/shoal-db/shoal/internal/history"
 )
 
@@ -192,15 +190,6 @@ var netScenarios = []netScenario{
 		}, nil, ""},
 }
 
-// netRounds is the number of rounds of each network scenario: SHOAL_FAILOVER_ROUNDS,
-// else 1.
-func netRounds() int {
-	if n, err := strconv.Atoi(os.Getenv("SHOAL_FAILOVER_ROUNDS")); err == nil && n > 0 {
-		return n
-	}
-	return 1
-}
-
 // faultSeed is the seed of the fault schedules: SHOAL_SEED, else the time; logged,
 // so a failing run can be replayed.
 func faultSeed(t *testing.T) uint64 {
@@ -224,7 +213,7 @@ func TestPartitions(t *testing.T) {
 	for _, sc := range netScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			workloads := []string{"registers-safe", "appends-async", "appends-safe"}
-			chaos := os.Getenv("SHOAL_FAILOVER_ROUNDS") != ""
+			chaos := Chaos()
 			if chaos || sc.name == "partition-primary" {
 				workloads = append(workloads, "registers-safe-proxy") // (all of them in make chaos)
 			}
@@ -248,7 +237,7 @@ func TestPartitions(t *testing.T) {
 					case "registers-safe-proxy":
 						workload = "registers, safe mode, 2 replicas, through shoal proxy (its links on the fault network too)"
 					}
-					LogScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, netRounds()), workload)
+					LogScenario(t, sc.name, fmt.Sprintf("%s, %d rounds", sc.faults, NetRounds()), workload)
 					inject := func(ok func() int, av *history.Availability) { c.netRounds(sc, rnd, ok, av) }
 					if strings.HasPrefix(w, "registers") {
 						RunRegisters(t, c.registerClients(w == "registers-safe-proxy"), inject)
@@ -261,13 +250,13 @@ func TestPartitions(t *testing.T) {
 	}
 }
 
-// netRounds runs netRounds() rounds of scenario sc: each waits until shard 0 is
+// netRounds runs NetRounds() rounds of scenario sc: each waits until shard 0 is
 // whole (a primary, every other node replicating from it with its link up: a replica
 // cut off before its first sync finished could never be promoted) and for the
 // workload's progress, injects the fault and heals the network.
 func (c *Cluster) netRounds(sc netScenario, rnd *rand.Rand, ok func() int, av *history.Availability) {
 	c.t.Helper()
-	for round := range netRounds() {
+	for round := range NetRounds() {
 		c.waitShardWhole()
 		p, _ := c.primaryOf(0)
 		r := &netRound{c: c, rnd: rnd, primary: c.nodeIndex(p), ok: ok, av: av}
@@ -290,7 +279,7 @@ func (c *Cluster) waitShardWhole() {
 	for {
 		p, epoch := c.primaryOf(0)
 		pi := c.nodeIndex(p)
-		if pi >= 0 && leaseHeld(c.Client(c.Nodes[pi])) && c.replicasUp(pi) {
+		if pi >= 0 && LeaseHeld(c.Client(c.Nodes[pi])) && c.replicasUp(pi) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -312,11 +301,6 @@ func (c *Cluster) waitShardWhole() {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// leaseHeld reports whether the node cl talks to answers and holds its write lease.
-func leaseHeld(cl *redis.Client) bool {
-	return strings.Contains(cl.Info(context.Background(), "cluster").Val(), "cluster_write_lease:1")
 }
 
 // replicasUp reports whether every node but node pi replicates with its link up.

@@ -179,14 +179,14 @@ func TestRedisClusterDrills(t *testing.T) {
 			nodes := startRedisCluster(t, 400*time.Millisecond)
 			faults := fmt.Sprintf("the primary closed with no warning and started again once a replica took over, %d rounds", failoverRounds())
 			if fw != nil {
-				faults = fmt.Sprintf("the primary cut off from every other node (clients still reach it) until a replica is promoted, %d rounds", netRounds())
+				faults = fmt.Sprintf("the primary cut off from every other node (clients still reach it) until a replica is promoted, %d rounds", NetRounds())
 			}
 			LogScenario(t, "Redis Cluster 7: "+drill, faults, "list appends, async (Redis), 3 primaries with 1 replica each")
 			seeds := []string{nodes[0].addr, nodes[1].addr}
 			RunAppends(t, seeds, nil, "async", func(sent func() int, av *history.Availability) {
 				rounds := failoverRounds()
 				if fw != nil {
-					rounds = netRounds()
+					rounds = NetRounds()
 				}
 				for round := range rounds {
 					mark := sent()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,24 @@ import (
 // The workloads of the fault tests, for any cluster a test runs (in-process ones here,
 // data node processes in cmd/shoal, real Redis Clusters): they record every operation
 // and check the history when the faults are over.
+
+// Chaos reports whether the fault tests run as make chaos does (SHOAL_FAILOVER_ROUNDS
+// set): every workload of every scenario, for that many rounds.
+func Chaos() bool { return os.Getenv("SHOAL_FAILOVER_ROUNDS") != "" }
+
+// NetRounds is the number of rounds of each fault scenario: SHOAL_FAILOVER_ROUNDS,
+// else 1.
+func NetRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("SHOAL_FAILOVER_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// LeaseHeld reports whether the node cl talks to answers and holds its write lease.
+func LeaseHeld(cl *redis.Client) bool {
+	return strings.Contains(cl.Info(context.Background(), "cluster").Val(), "cluster_write_lease:1")
+}
 
 // ClusterClients returns the register workload's client maker for go-redis
 // ClusterClients seeded with seeds, dialing through dial (nil: go-redis's own).
