@@ -32,11 +32,18 @@ type clusterState struct {
 	enabled bool
 	myID    string
 	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
-	gossip  atomic.Pointer[gossip.Gossip]  // the node's gossip member, set by Start
-	exists  func(key []byte) bool          // whether a key is in database 0 (slots.Query.Exists)
+	// saved is the topology cluster-config-file held at start (nil if none): shown
+	// by CLUSTER SLOTS/SHARDS/NODES and used for redirects until the first topology
+	// arrives, never acted on (see provisional), and the oldest epoch the node
+	// adopts. Set before the server starts, read-only after.
+	saved   *slots.Topology
+	refused atomic.Bool                   // a topology older than saved was refused (logged once)
+	gossip  atomic.Pointer[gossip.Gossip] // the node's gossip member, set by Start
+	exists  func(key []byte) bool         // whether a key is in database 0 (slots.Query.Exists)
 
 	confPath string        // cluster-config-file
 	save     chan struct{} // wakes the cluster-config-file saver (cap 1)
+	saveMu   sync.Mutex    // one write of cluster-config-file at a time
 	peers    []string      // bus addresses of the other nodes it lists (rejoined at start)
 
 	refreshMu   sync.Mutex // one catch-up read of the sentinels' topology at a time
@@ -221,9 +228,11 @@ func (s *Server) isLaidOutNode(ip string, bus int) bool {
 
 // initCluster loads or creates cluster-config-file (relative to dir), in Redis's
 // nodes.conf form: the node's own line (its ID), the other nodes' lines as of the last
-// topology the node followed, "sentinel <id> <bus-addr>" lines (shoal's own), and the
-// vars line. The other nodes' and the sentinels' bus addresses are what it rejoins the
-// cluster through after a restart.
+// topology the node followed, and the vars line; and shoal's own lines: "sentinel
+// <id> <bus-addr>" for each sentinel, and "topology <wire form>", the whole topology
+// the node last followed. The other nodes' and the sentinels' bus addresses are what
+// it rejoins the cluster through after a restart; the topology is what it answers
+// from until the sentinels' arrives (cluster.saved).
 func (s *Server) initCluster(cfg *conf.Config) error {
 	cs := &s.cluster
 	cs.enabled = cfg.ClusterEnabled
@@ -243,6 +252,15 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 	}
 	if b, err := os.ReadFile(cs.confPath); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
+			if wire, ok := strings.CutPrefix(line, "topology "); ok {
+				top, err := slots.Decode([]byte(wire))
+				if err != nil {
+					s.log.Warningf("Ignoring the topology saved in %s: %v", cs.confPath, err)
+					continue
+				}
+				cs.saved = top
+				continue
+			}
 			f := strings.Fields(line)
 			if len(f) == 3 && f[0] == "sentinel" {
 				cs.peers = append(cs.peers, f[2])
@@ -298,14 +316,19 @@ func (s *Server) saveNodesConfs() {
 			continue
 		}
 		if key := fmt.Sprint(top.Epoch(), s.sentinels()); key != saved {
-			s.saveNodesConf(top)
+			if err := s.saveNodesConf(top); err != nil {
+				s.log.Warningf("Could not save the cluster config file %s: %v", s.cluster.confPath, err)
+			}
 			saved = key
 		}
 	}
 }
 
-// saveNodesConf writes top to cluster-config-file (write, sync, rename).
-func (s *Server) saveNodesConf(top *slots.Topology) {
+// saveNodesConf writes top to cluster-config-file (write, sync, rename), one writer
+// at a time.
+func (s *Server) saveNodesConf(top *slots.Topology) error {
+	s.cluster.saveMu.Lock()
+	defer s.cluster.saveMu.Unlock()
 	text := s.nodesText(top)
 	// shoal's own lines: the sentinels' gossip addresses, rejoined after a restart.
 	if g := s.cluster.gossip.Load(); g != nil {
@@ -315,6 +338,7 @@ func (s *Server) saveNodesConf(top *slots.Topology) {
 			}
 		}
 	}
+	text += "topology " + string(top.Encode()) + "\n" // (JSON: one line)
 	text += fmt.Sprintf("vars currentEpoch %d lastVoteEpoch 0\n", top.Epoch())
 	tmp := s.cluster.confPath + ".tmp"
 	f, err := os.Create(tmp)
@@ -330,9 +354,7 @@ func (s *Server) saveNodesConf(top *slots.Topology) {
 	if err == nil {
 		err = os.Rename(tmp, s.cluster.confPath)
 	}
-	if err != nil {
-		s.log.Warningf("Could not save the cluster config file %s: %v", s.cluster.confPath, err)
-	}
+	return err
 }
 
 // rejoin joins the gossip through the nodes cluster-config-file lists, retrying every
@@ -356,11 +378,20 @@ func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
 func (s *Server) ClusterID() string { return s.cluster.myID }
 
 // SetTopology makes top the topology the node follows, if its epoch is higher than
-// the current one's; it reports whether it did.
+// the current one's (the first one: at least the saved one's); it reports whether it
+// did.
 func (s *Server) SetTopology(top *slots.Topology) bool {
 	for {
 		cur := s.cluster.top.Load()
 		if cur != nil && top.Epoch() <= cur.Epoch() {
+			return false
+		}
+		if saved := s.cluster.saved; cur == nil && saved != nil && top.Epoch() < saved.Epoch() {
+			// Never go back to a layout older than one the node followed: its slots or
+			// role may have changed since (a peer that restarted too gossips its own).
+			if !s.cluster.refused.Swap(true) {
+				s.log.Warningf("Ignoring a cluster topology at epoch %d, older than the one saved in %s (epoch %d); waiting for the sentinels'", top.Epoch(), s.cluster.confPath, saved.Epoch())
+			}
 			return false
 		}
 		if s.cluster.top.CompareAndSwap(cur, top) {
@@ -460,7 +491,7 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	}
 	var d slots.Decision
 	if top == nil {
-		d = slots.Decision{Outcome: slots.Unbound, Slot: slots.KeySlot(q.Keys[0])}
+		d = s.provisional(q)
 	} else {
 		st := slots.State{Self: s.cluster.myID, AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
 			AllowPubSubShardWhenDown: cfg.ClusterAllowPubSubShardWhenDown,
@@ -491,6 +522,25 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	}
 	c.reject(d.Error(endpointType(cfg), false))
 	return false
+}
+
+// provisional is the decision for a query before the node follows any topology: a
+// redirect as the saved topology has it (clients find the owners the sentinels will
+// most likely confirm), and the cluster down for what it would serve here — whether
+// this node still owns the slot, and holds what was written to it, is known only once
+// the sentinels' topology arrives. Without a saved topology every slot is unbound.
+func (s *Server) provisional(q slots.Query) slots.Decision {
+	saved := s.cluster.saved
+	if saved == nil {
+		return slots.Decision{Outcome: slots.Unbound, Slot: slots.KeySlot(q.Keys[0])}
+	}
+	q.Exists = func([]byte) bool { return false } // (no migration is followed yet)
+	d := saved.Route(slots.State{Self: s.cluster.myID}, q)
+	switch d.Outcome {
+	case slots.Serve, slots.Ask, slots.TryAgain:
+		d.Outcome = slots.Down
+	}
+	return d
 }
 
 // scriptRoute is the error a script gets for a command whose keys this node does not

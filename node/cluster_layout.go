@@ -572,12 +572,20 @@ func cmdClusterReset(c *Client) {
 	c.OK()
 }
 
-// cmdClusterSaveconfig is CLUSTER SAVECONFIG: the layout lives in the sentinels' log,
-// the node ID in cluster-config-file already.
+// cmdClusterSaveconfig is CLUSTER SAVECONFIG: cluster-config-file written now with
+// the topology the node follows (the saver writes each new one soon after it
+// arrives; the sentinels' log is where the layout lives).
 func cmdClusterSaveconfig(c *Client) {
-	if c.clusterOn() {
-		c.OK()
+	if !c.clusterOn() {
+		return
 	}
+	if top := c.s.cluster.top.Load(); top != nil {
+		if err := c.s.saveNodesConf(top); err != nil {
+			c.Err("ERR error saving the cluster node config: " + err.Error())
+			return
+		}
+	}
+	c.OK()
 }
 
 // cmdClusterCountFailureReports is CLUSTER COUNT-FAILURE-REPORTS node-id: failure

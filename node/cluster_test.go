@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -283,5 +285,66 @@ func TestClusterDropForeignRecheck(t *testing.T) {
 	a.eng.UnlockSlot(lost)
 	if kept != 1 || left != 0 {
 		t.Fatalf("slot given to the shard holds %d keys (want 1), slot it lost %d (want 0)", kept, left)
+	}
+}
+
+// TestClusterSavedTopology: a restarted node answers from the topology it saved in
+// cluster-config-file — CLUSTER SLOTS as saved, MOVED to the saved owners — but serves
+// nothing (its slots are down, CLUSTER INFO says fail) until a topology at least as
+// new arrives; an older one is refused.
+func TestClusterSavedTopology(t *testing.T) {
+	dir := t.TempDir()
+	a, aAddr := startShoal(t, "cluster-enabled", "yes", "dir", dir)
+	id := a.ClusterID()
+	other := slots.Node{ID: strings.Repeat("b", 40), IP: "127.0.0.1", Port: 1, BusPort: 10001}
+	layout := func(epoch uint64) *slots.Topology {
+		self := slots.Node{ID: id, IP: "127.0.0.1", Port: 2, BusPort: 10002}
+		top, err := slots.New(epoch, []slots.Node{self, other}, []slots.Shard{
+			{ID: strings.Repeat("1", 40), Primary: id, Slots: slots.Ranges{{Start: 0, End: 8191}}},
+			{ID: strings.Repeat("2", 40), Primary: other.ID, Slots: slots.Ranges{{Start: 8192, End: 16383}}},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top
+	}
+	if !a.SetTopology(layout(5)) {
+		t.Fatal("topology not adopted")
+	}
+	runTranscript(t, newClient(t, aAddr, 2), []step{S("CLUSTER", "SAVECONFIG").Is("OK")})
+	if b, _ := os.ReadFile(filepath.Join(dir, "nodes.conf")); !strings.Contains(string(b), "\ntopology {\"epoch\":5,") {
+		t.Fatalf("nodes.conf after CLUSTER SAVECONFIG:\n%s", b)
+	}
+	a.Close()
+
+	b, addr := startShoal(t, "cluster-enabled", "yes", "dir", dir)
+	if b.ClusterID() != id {
+		t.Fatalf("restarted node's ID %s, want %s", b.ClusterID(), id)
+	}
+	c := newClient(t, addr, 2)
+	runTranscript(t, c, []step{
+		S("SET", "bar", "1").Is(E("CLUSTERDOWN The cluster is down")), // slot 5061: its own as saved
+		S("GET", "foo").Is(E("MOVED 12182 127.0.0.1:1")),
+		S("CLUSTER", "MYSHARDID").Is(id), // (it follows no topology yet)
+	})
+	ctx := context.Background()
+	if cs := c.ClusterSlots(ctx).Val(); len(cs) != 2 || cs[1].Nodes[0].Addr != "127.0.0.1:1" {
+		t.Errorf("CLUSTER SLOTS = %+v", cs)
+	}
+	if info := c.ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_state:fail\r\ncluster_slots_assigned:16384\r\n") {
+		t.Errorf("CLUSTER INFO:\n%s", info)
+	}
+	if b.SetTopology(layout(4)) {
+		t.Fatal("a topology older than the saved one was adopted")
+	}
+	if !b.SetTopology(layout(5)) {
+		t.Fatal("the saved epoch's topology not adopted")
+	}
+	runTranscript(t, c, []step{
+		S("SET", "bar", "1").Is("OK"),
+		S("CLUSTER", "MYSHARDID").Is(strings.Repeat("1", 40)),
+	})
+	if info := c.ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_state:ok\r\n") {
+		t.Errorf("CLUSTER INFO after the topology came:\n%s", info)
 	}
 }

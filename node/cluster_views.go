@@ -20,11 +20,22 @@ func (s *Server) clusterView() *slots.Topology {
 	return empty
 }
 
+// shownView is the topology CLUSTER SLOTS, SHARDS, NODES and INFO answer with: the
+// one the node follows, or until the first arrives the one saved in
+// cluster-config-file before a restart (as a restarted Redis node answers from its
+// nodes.conf), or an empty one.
+func (s *Server) shownView() *slots.Topology {
+	if s.cluster.top.Load() == nil && s.cluster.saved != nil {
+		return s.cluster.saved
+	}
+	return s.clusterView()
+}
+
 // joinedView is the topology as CLUSTER INFO and NODES show it: empty while this node
 // is not part of the layout — like a Redis node that met no one, it is "empty" to
 // redis-cli --cluster create/add-node even though it already follows the topology.
 func (s *Server) joinedView() *slots.Topology {
-	top := s.clusterView()
+	top := s.shownView()
 	if _, ok := top.Node(s.cluster.myID); !ok {
 		empty, _ := slots.New(0, nil, nil, nil)
 		return empty
@@ -49,7 +60,7 @@ func (s *Server) endpoint(n slots.Node) string {
 // clusterHealth is what CLUSTER INFO and the metrics say of a topology: slots
 // assigned, slots served by a primary, shards serving slots, nodes known, and whether
 // the cluster is ok (every slot served, or some when cluster-require-full-coverage is
-// no).
+// no; never while the node only shows its saved topology).
 type clusterHealth struct {
 	assigned, slotsOK, size, known int
 	ok                             bool
@@ -68,7 +79,8 @@ func (s *Server) clusterHealth(top *slots.Topology) clusterHealth {
 		}
 	}
 	h.known = max(len(top.Nodes()), 1)
-	h.ok = h.slotsOK > 0 && (h.slotsOK == slots.Count || !s.config().ClusterRequireFullCoverage)
+	h.ok = h.slotsOK > 0 && (h.slotsOK == slots.Count || !s.config().ClusterRequireFullCoverage) &&
+		s.cluster.top.Load() != nil
 	return h
 }
 
@@ -132,7 +144,7 @@ func cmdClusterSlots(c *Client) {
 	if !c.clusterOn() {
 		return
 	}
-	top := s.clusterView()
+	top := s.shownView()
 	type entry struct {
 		r  slots.Range
 		sh slots.Shard
@@ -167,7 +179,7 @@ func cmdClusterShards(c *Client) {
 	if !c.clusterOn() {
 		return
 	}
-	top := s.clusterView()
+	top := s.shownView()
 	shards := top.Shards()
 	c.w.Array(len(shards))
 	for _, sh := range shards {
