@@ -140,7 +140,14 @@ func shardCluster(t *testing.T, replicas int, args ...string) (*clustertest.Clus
 // waitFor polls cond until it holds, failing the test after 30 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitLong(t, 30*time.Second, what, cond)
+}
+
+// waitLong is waitFor with a deadline of d, for what takes many processes' start-up
+// (slow on a loaded machine).
+func waitLong(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -65,7 +65,9 @@ func TestLab(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGINT)
 			<-done
 		})
-		waitFor(t, "the lab's table", func() bool {
+		// (Eight processes start, the sentinels elect, the replicas sync: a loaded
+		// machine takes a while.)
+		waitLong(t, 2*time.Minute, "the lab's table", func() bool {
 			select {
 			case <-done:
 				t.Fatalf("the lab exited:\n%s", out.String())
