@@ -479,8 +479,9 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 		c.routed = err == nil && len(c.keySlots) == len(idx)
 	}
 	if len(q.Keys) == 0 {
-		// A write without keys (FLUSHALL …) on a primary without its lease.
-		if (cmd.Has(spec.Write) || q.TxWrite) && s.leaseLapsed() {
+		// A write without keys (FLUSHALL …) on a primary without its lease, or on a
+		// restarted node that does not know yet what it is (see provisional).
+		if (cmd.Has(spec.Write) || q.TxWrite) && (s.leaseLapsed() || top == nil && s.cluster.saved != nil) {
 			if cmd.Name == "exec" {
 				c.discardMulti()
 			}

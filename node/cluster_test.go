@@ -326,6 +326,7 @@ func TestClusterSavedTopology(t *testing.T) {
 		S("SET", "bar", "1").Is(E("CLUSTERDOWN The cluster is down")), // slot 5061: its own as saved
 		S("GET", "foo").Is(E("MOVED 12182 127.0.0.1:1")),
 		S("CLUSTER", "MYSHARDID").Is(id), // (it follows no topology yet)
+		S("FLUSHALL").Is(E("CLUSTERDOWN The cluster is down")),
 	})
 	ctx := context.Background()
 	if cs := c.ClusterSlots(ctx).Val(); len(cs) != 2 || cs[1].Nodes[0].Addr != "127.0.0.1:1" {
