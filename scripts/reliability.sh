@@ -42,8 +42,10 @@ fi
 	echo "The fault schedules are seeded: the seed is in the test log (\`SHOAL_SEED=n\` replays one)."
 	echo "Rows named *Redis Cluster 7* run the same append workload and checker against real"
 	echo "redis-server processes (3 primaries with a replica each, cluster-node-timeout 400 ms like"
-	echo "the sentinels' down-after here, no persistence like the shoal nodes here), partitioned with"
-	echo "iptables rules between their loopback addresses; they appear where redis-server is installed."
+	echo "the sentinels' down-after here, no persistence like the shoal nodes here except in the"
+	echo "all-killed drill, appendonly yes and appendfsync always as there), partitioned with iptables"
+	echo "rules between their loopback addresses, killed and paused like the shoal processes; they"
+	echo "appear where redis-server is installed."
 	echo "A Redis round in which no replica was promoted within a minute ends there (the network"
 	echo "healed); the test log names such rounds."
 	echo

@@ -86,10 +86,25 @@ func (n *redisNode) start(t *testing.T) {
 	waitUntil(t, "redis-server answering", func() bool { return n.client.Ping(context.Background()).Err() == nil })
 }
 
+// kill kills the process (SIGKILL) and waits for it.
+func (n *redisNode) kill() {
+	n.cmd.Process.Signal(syscall.SIGKILL)
+	n.cmd.Wait()
+}
+
+// signal sends sig to the process.
+func (n *redisNode) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startRedisCluster starts a Redis Cluster of 3 primaries with a replica each, node i
 // on 127.0.0.(20+i) with cluster-node-timeout nodeTimeout and no persistence (as the
-// shoal clusters of the fault tests), created with redis-cli --cluster create.
-func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
+// shoal clusters of the fault tests) unless the extra redis.conf lines say otherwise,
+// created with redis-cli --cluster create.
+func startRedisCluster(t *testing.T, nodeTimeout time.Duration, extra string) []*redisNode {
 	t.Helper()
 	for _, tool := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -115,8 +130,8 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 		// address too, so the firewall tells them apart.
 		conf := fmt.Sprintf("bind %s\nbind-source-addr %s\nport %d\ndir %s\ncluster-enabled yes\n"+
 			"cluster-config-file nodes.conf\ncluster-node-timeout %d\nsave \"\"\nappendonly no\nprotected-mode no\nlogfile redis.log\n"+
-			"repl-diskless-sync-delay 0\n",
-			ip, ip, port, dir, nodeTimeout.Milliseconds())
+			"repl-diskless-sync-delay 0\n%s",
+			ip, ip, port, dir, nodeTimeout.Milliseconds(), extra)
 		if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +147,15 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v: %s", err, out)
 	}
-	waitUntil(t, "cluster_state:ok everywhere, every replica's link up", func() bool {
+	waitRedisWhole(t, nodes)
+	return nodes
+}
+
+// waitRedisWhole waits until every node says cluster_state:ok and every replica's
+// link to its primary is up.
+func waitRedisWhole(t *testing.T, nodes []*redisNode) {
+	t.Helper()
+	waitLong(t, "cluster_state:ok everywhere, every replica's link up", func() bool {
 		for _, n := range nodes {
 			if !strings.Contains(n.client.ClusterInfo(context.Background()).Val(), "cluster_state:ok") {
 				return false
@@ -144,7 +167,6 @@ func startRedisCluster(t *testing.T, nodeTimeout time.Duration) []*redisNode {
 		}
 		return true
 	})
-	return nodes
 }
 
 // saveRedisLogs copies the nodes' redis.log files into a new directory when t has
@@ -162,50 +184,97 @@ func saveRedisLogs(t *testing.T, nodes []*redisNode) {
 	t.Logf("the redis-server logs: %s", dir)
 }
 
+// redisDrill is a fault the Redis Cluster comparison injects on the primary of the
+// lists' slot (p) among the cluster's nodes, as a shoal fault test does.
+type redisDrill struct {
+	name, faults string
+	conf         string // extra redis.conf lines
+	firewall     bool   // the drill cuts links (iptables)
+	chaosOnly    bool   // only in make chaos (not in make test)
+	// start injects the fault; end ends it, called once a replica took over (or a
+	// minute passed without one) — for a drill with no failover to wait for
+	// (promote false), at once.
+	start, end func(t *testing.T, fw *loopFirewall, p *redisNode, others []*redisNode)
+	promote    bool
+}
+
+// redisDrills are the drills of TestRedisClusterDrills.
+var redisDrills = []redisDrill{
+	{name: "primary killed", faults: "the primary closed with no warning and started again once a replica took over", promote: true,
+		start: func(t *testing.T, _ *loopFirewall, p *redisNode, _ []*redisNode) { p.kill() },
+		end:   func(t *testing.T, _ *loopFirewall, p *redisNode, _ []*redisNode) { p.start(t) }},
+	{name: "partition-primary", faults: "the primary cut off from every other node (clients still reach it) until a replica is promoted",
+		firewall: true, promote: true,
+		start: func(t *testing.T, fw *loopFirewall, p *redisNode, others []*redisNode) {
+			var ips []string
+			for _, n := range others {
+				ips = append(ips, n.ip)
+			}
+			fw.Cut(p.ip, ips)
+		},
+		end: func(t *testing.T, fw *loopFirewall, _ *redisNode, _ []*redisNode) { fw.Heal() }},
+	{name: "primary-paused", faults: "the primary stopped (SIGSTOP) until a replica is promoted, then continued (SIGCONT)",
+		chaosOnly: true, promote: true,
+		start: func(t *testing.T, _ *loopFirewall, p *redisNode, _ []*redisNode) { p.signal(t, syscall.SIGSTOP) },
+		end:   func(t *testing.T, _ *loopFirewall, p *redisNode, _ []*redisNode) { p.signal(t, syscall.SIGCONT) }},
+	{name: "all-killed", faults: "every node killed (SIGKILL) at once, all started again on their data directories (appendonly yes, appendfsync always)",
+		conf: "appendonly yes\nappendfsync always\n", chaosOnly: true,
+		start: func(t *testing.T, _ *loopFirewall, p *redisNode, others []*redisNode) {
+			for _, n := range append([]*redisNode{p}, others...) {
+				n.kill()
+			}
+		},
+		end: func(t *testing.T, _ *loopFirewall, p *redisNode, others []*redisNode) {
+			for _, n := range append([]*redisNode{p}, others...) {
+				n.start(t)
+			}
+		}},
+}
+
 // TestRedisClusterDrills runs the async-mode drills of the fault tests against a
 // real Redis Cluster (7.0, when redis-server is installed), for RELIABILITY.md's
 // comparison: the list append workload (the same clients and checker) while the
-// primary of the lists' slot is killed and started again once a replica took over,
-// and while it is cut off from every other node (iptables on loopback addresses;
-// clients still reach it) until a replica took over. cluster-node-timeout is the
-// sentinels' down-after of the shoal drills (400 ms).
+// primary of the lists' slot is killed, cut off from every other node (iptables on
+// loopback addresses; clients still reach it) or paused, until a replica took over,
+// and (make chaos) while every node is killed at once and started again.
+// cluster-node-timeout is the sentinels' down-after of the shoal drills (400 ms).
 func TestRedisClusterDrills(t *testing.T) {
-	for _, drill := range []string{"primary killed", "partition-primary"} {
-		t.Run(strings.ReplaceAll(drill, " ", "-"), func(t *testing.T) {
+	for _, drill := range redisDrills {
+		t.Run(strings.ReplaceAll(drill.name, " ", "-"), func(t *testing.T) {
+			if drill.chaosOnly && !Chaos() {
+				t.Skip("make chaos only (SHOAL_FAILOVER_ROUNDS set)")
+			}
 			var fw *loopFirewall
-			if drill == "partition-primary" {
+			if drill.firewall {
 				fw = newLoopFirewall(t)
 			}
-			nodes := startRedisCluster(t, 400*time.Millisecond)
-			faults := fmt.Sprintf("the primary closed with no warning and started again once a replica took over, %d rounds", failoverRounds())
-			if fw != nil {
-				faults = fmt.Sprintf("the primary cut off from every other node (clients still reach it) until a replica is promoted, %d rounds", NetRounds())
+			nodes := startRedisCluster(t, 400*time.Millisecond, drill.conf)
+			rounds := failoverRounds()
+			if drill.firewall {
+				rounds = NetRounds()
 			}
-			LogScenario(t, "Redis Cluster 7: "+drill, faults, "list appends, async (Redis), 3 primaries with 1 replica each")
+			LogScenario(t, "Redis Cluster 7: "+drill.name, fmt.Sprintf("%s, %d rounds", drill.faults, rounds),
+				"list appends, async (Redis), 3 primaries with 1 replica each")
 			seeds := []string{nodes[0].addr, nodes[1].addr}
 			RunAppends(t, seeds, nil, "async", func(sent func() int, av *history.Availability) {
-				rounds := failoverRounds()
-				if fw != nil {
-					rounds = NetRounds()
-				}
 				for round := range rounds {
 					mark := sent()
 					waitUntil(t, "appends under way", func() bool { return sent() > mark+300 })
 					p := redisSlotPrimary(t, nodes, "{a}0")
 					var others []*redisNode
-					var otherIPs []string
 					for _, n := range nodes {
 						if n != p {
 							others = append(others, n)
-							otherIPs = append(otherIPs, n.ip)
 						}
 					}
 					av.Fault(true)
-					if fw != nil {
-						fw.Cut(p.ip, otherIPs)
-					} else {
-						p.cmd.Process.Signal(syscall.SIGKILL)
-						p.cmd.Wait()
+					drill.start(t, fw, p, others)
+					if !drill.promote {
+						drill.end(t, fw, p, others)
+						waitRedisWhole(t, nodes)
+						av.Fault(false)
+						t.Logf("round %d: every node back", round)
+						continue
 					}
 					// Redis Cluster does not always fail over (seen in make chaos: the
 					// replica got the FAIL message about its primary and never started an
@@ -214,11 +283,7 @@ func TestRedisClusterDrills(t *testing.T) {
 						q := redisSlotPrimaryFrom(others, "{a}0")
 						return q != nil && q != p
 					})
-					if fw != nil {
-						fw.Heal()
-					} else {
-						p.start(t)
-					}
+					drill.end(t, fw, p, others)
 					if !promoted {
 						waitLong(t, "the old primary serving again", func() bool { return redisSlotPrimaryFrom(nodes, "{a}0") == p })
 						av.Fault(false)
