@@ -93,6 +93,7 @@ fuzz:
 		./node:FuzzHLL \
 		./node:FuzzBusMessages \
 		./node:FuzzMoveReply \
+		./node:FuzzNodesConf \
 		./node:FuzzLongDouble \
 		./node/acl:FuzzRules \
 		./storage/rdb:FuzzRestore \

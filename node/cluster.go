@@ -251,38 +251,16 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 		cs.confPath = filepath.Join(cfg.Dir, cs.confPath)
 	}
 	if b, err := os.ReadFile(cs.confPath); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if wire, ok := strings.CutPrefix(line, "topology "); ok {
-				top, err := slots.Decode([]byte(wire))
-				if err != nil {
-					s.log.Warningf("Ignoring the topology saved in %s: %v", cs.confPath, err)
-					continue
-				}
-				cs.saved = top
-				continue
-			}
-			f := strings.Fields(line)
-			if len(f) == 3 && f[0] == "sentinel" {
-				cs.peers = append(cs.peers, f[2])
-				s.lease.required.Store(true)
-				continue
-			}
-			if len(f) < 3 || len(f[0]) != 40 {
-				continue
-			}
-			if strings.Contains(f[2], "myself") {
-				cs.myID = f[0]
-				continue
-			}
-			// ip:port@cport[,hostname]
-			addr, _, _ := strings.Cut(f[1], ",")
-			hostPort, bus, ok := strings.Cut(addr, "@")
-			if host, _, err := net.SplitHostPort(hostPort); ok && err == nil && bus != "0" {
-				cs.peers = append(cs.peers, net.JoinHostPort(host, bus))
-			}
-		}
-		if cs.myID == "" {
+		nc, ok := parseNodesConf(b)
+		if !ok {
 			return fmt.Errorf("Unrecoverable error: corrupted cluster config file \"%s\".", cs.confPath)
+		}
+		if nc.savedErr != nil {
+			s.log.Warningf("Ignoring the topology saved in %s: %v", cs.confPath, nc.savedErr)
+		}
+		cs.myID, cs.peers, cs.saved = nc.myID, nc.peers, nc.saved
+		if nc.sentinels {
+			s.lease.required.Store(true)
 		}
 		return nil
 	}
@@ -296,6 +274,49 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 		return fmt.Errorf("Could not create the cluster config file %s: %v", cs.confPath, err)
 	}
 	return nil
+}
+
+// nodesConf is what cluster-config-file says (see initCluster).
+type nodesConf struct {
+	myID      string
+	peers     []string        // bus addresses of the other nodes and of the sentinels
+	sentinels bool            // it lists a sentinel
+	saved     *slots.Topology // the whole topology saved (nil: none, or savedErr)
+	savedErr  error           // why the saved topology could not be read
+}
+
+// parseNodesConf reads cluster-config-file's text; false when it lacks the node's own
+// line (a corrupted file). Lines it does not know are skipped, as Redis skips unknown
+// fields; a saved topology that does not decode is reported, not fatal (the
+// sentinels' is the truth).
+func parseNodesConf(b []byte) (nodesConf, bool) {
+	var nc nodesConf
+	for _, line := range strings.Split(string(b), "\n") {
+		if wire, ok := strings.CutPrefix(line, "topology "); ok {
+			nc.saved, nc.savedErr = slots.Decode([]byte(wire))
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "sentinel" {
+			nc.peers = append(nc.peers, f[2])
+			nc.sentinels = true
+			continue
+		}
+		if len(f) < 3 || len(f[0]) != 40 {
+			continue
+		}
+		if strings.Contains(f[2], "myself") {
+			nc.myID = f[0]
+			continue
+		}
+		// ip:port@cport[,hostname]
+		addr, _, _ := strings.Cut(f[1], ",")
+		hostPort, bus, ok := strings.Cut(addr, "@")
+		if host, _, err := net.SplitHostPort(hostPort); ok && err == nil && bus != "0" {
+			nc.peers = append(nc.peers, net.JoinHostPort(host, bus))
+		}
+	}
+	return nc, nc.myID != ""
 }
 
 // saveNodesConfs writes each new topology the node follows, and the sentinels it

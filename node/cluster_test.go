@@ -349,3 +349,30 @@ func TestClusterSavedTopology(t *testing.T) {
 		t.Errorf("CLUSTER INFO after the topology came:\n%s", info)
 	}
 }
+
+// FuzzNodesConf: any cluster-config-file text is read without a panic; one that reads
+// has the node's 40-character ID, and a saved topology that reads encodes to what
+// decodes to it again.
+func FuzzNodesConf(f *testing.F) {
+	top, err := slots.New(3, []slots.Node{{ID: strings.Repeat("a", 40), IP: "10.0.0.1", Port: 6379, BusPort: 16379}},
+		[]slots.Shard{{ID: strings.Repeat("1", 40), Primary: strings.Repeat("a", 40), Slots: slots.Ranges{{Start: 0, End: 16383}}}}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(strings.Repeat("a", 40) + " 10.0.0.1:6379@16379,, myself,master - 0 0 3 connected 0-16383\n" +
+		"sentinel s1 10.0.0.9:26380\ntopology " + string(top.Encode()) + "\nvars currentEpoch 3 lastVoteEpoch 0\n"))
+	f.Add([]byte(strings.Repeat("b", 40) + " :0@0,, myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n"))
+	f.Add([]byte("topology {\"epoch\":1,\"nodes\":[{\"id\":\"x\"}]}\n" + strings.Repeat("c", 40) + " 1.2.3.4:5@6 myself\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nc, ok := parseNodesConf(b)
+		if ok && len(nc.myID) != 40 {
+			t.Fatalf("node ID %q", nc.myID)
+		}
+		if nc.saved != nil {
+			again, err := slots.Decode(nc.saved.Encode())
+			if err != nil || again.Epoch() != nc.saved.Epoch() {
+				t.Fatalf("saved topology does not read again: %v", err)
+			}
+		}
+	})
+}

@@ -188,7 +188,10 @@ func (c *Cluster) RemoveSentinel(i int) {
 // startSentinel starts a sentinel, stopped when the test ends.
 func (c *Cluster) startSentinel(cfg failover.SentinelConfig) *failover.Sentinel {
 	c.t.Helper()
-	log := c.logOf(cfg.ID) // its failover timeline (Raft's and memberlist's debug logs are left out)
+	log := c.logOf(cfg.ID) // its failover timeline
+	if cfg.Log == nil {    // Raft's and memberlist's logs, their debug lines left out
+		cfg.Log = noDebug{c.logOf(cfg.ID + "-raft-gossip")}
+	}
 	if cfg.Events == nil {
 		cfg.Events = log
 	} else {

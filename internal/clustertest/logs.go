@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"bytes"
 	"io"
 	"maps"
 	"os"
@@ -32,6 +33,17 @@ func (l *tailLog) bytes() []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]byte(nil), l.b...)
+}
+
+// noDebug passes on the lines written to it (one per Write, as Raft's and memberlist's
+// loggers write them) except their [DEBUG] ones.
+type noDebug struct{ w io.Writer }
+
+func (d noDebug) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("[DEBUG]")) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
 
 // logOf returns the log kept for the process named name (created on first use; a
