@@ -9,7 +9,9 @@ import (
 // Commands about the whole data set go to every primary, their replies merged: DBSIZE
 // summed, KEYS concatenated; FLUSHALL, FLUSHDB, SCRIPT LOAD|FLUSH, FUNCTION
 // LOAD|FLUSH|DELETE|RESTORE and CONFIG SET|RESETSTAT|REWRITE sent to each (the first
-// error, else the first reply). Keyless commands not listed go to one primary.
+// error, else the first reply). ACL SETUSER and DELUSER go to every node, replicas
+// too (ACL rules are each node's own, as in Redis Cluster, and replicas serve reads).
+// Keyless commands not listed go to one primary.
 
 // fanoutKind is how the replies of a command sent to every primary merge ("sum",
 // "concat", "first"), or "" for a command that goes to one node.
@@ -78,8 +80,10 @@ func (s *session) gather(parts []part) [][]byte {
 }
 
 // fanout sends a command to every primary; kind says how the replies merge.
-func (s *session) fanout(kind string, raw []byte) {
-	ps := s.p.primaries()
+func (s *session) fanout(kind string, raw []byte) { s.fanoutTo(kind, raw, s.p.primaries()) }
+
+// fanoutTo sends a command to each node of ps; kind says how the replies merge.
+func (s *session) fanoutTo(kind string, raw []byte, ps []string) {
 	if len(ps) == 0 {
 		s.fail("CLUSTERDOWN Hash slot not served")
 		return

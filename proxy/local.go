@@ -144,7 +144,7 @@ func (s *session) acl(args [][]byte, raw []byte) {
 		}
 		s.w.BulkString(user)
 	case sub == "setuser" || sub == "deluser":
-		s.fanout("first", raw)
+		s.fanoutTo("first", raw, s.p.everyNode())
 	default:
 		s.w.Raw(s.exchange(-1, raw))
 	}

@@ -331,6 +331,16 @@ func (p *Proxy) Epoch() uint64 { return p.slots.Load().epoch }
 // modified).
 func (p *Proxy) primaries() []string { return p.slots.Load().primaries }
 
+// everyNode lists the primaries of the current slot map and their replicas.
+func (p *Proxy) everyNode() []string {
+	m := p.slots.Load()
+	all := slices.Clone(m.primaries)
+	for _, rs := range m.replicas {
+		all = append(all, rs...)
+	}
+	return all
+}
+
 // addrFor is the primary of slot, or any primary for -1.
 func (p *Proxy) addrFor(slot int) string {
 	m := p.slots.Load()

@@ -113,7 +113,7 @@ func TestProxyTransactions(t *testing.T) {
 		}
 	}
 	// Without a password of its own, the proxy passes AUTH through: a user made with
-	// ACL SETUSER (sent to every primary) is who the client's requests run as.
+	// ACL SETUSER (sent to every node) is who the client's requests run as.
 	admin := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
 	defer admin.Close()
 	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "on", ">pw", "~app:*", "+@all").Err(); err != nil {
@@ -576,8 +576,9 @@ func TestProxyAfterRestartAll(t *testing.T) {
 }
 
 // TestProxyReadFromReplicas: with read-from replicas, reads through the proxy are
-// served by the shards' replicas (READONLY connections) and writes by the primaries;
-// with nearest, reads are served too (by whichever answered fastest).
+// served by the shards' replicas (READONLY connections) and writes by the primaries,
+// also for a user made with ACL SETUSER through the proxy; with nearest, reads are
+// served too (by whichever answered fastest).
 func TestProxyReadFromReplicas(t *testing.T) {
 	ctx := context.Background()
 	c := Start(t, 1, 4)
@@ -612,6 +613,20 @@ func TestProxyReadFromReplicas(t *testing.T) {
 		}
 		if policy != proxy.ReadReplicas {
 			continue
+		}
+		// ACL SETUSER through the proxy reaches the replicas too: the user reads there.
+		if err := cl.Do(ctx, "ACL", "SETUSER", "reader", "on", ">pw", "~*", "+@read", "+@connection").Err(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.Nodes {
+			if err := c.Client(c.Nodes[i]).Do(ctx, "ACL", "GETUSER", "reader").Err(); err != nil {
+				t.Errorf("node %d lacks the user made through the proxy: %v", i, err)
+			}
+		}
+		reader := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, Username: "reader", Password: "pw"})
+		defer reader.Close()
+		if v, err := reader.Get(ctx, policy+"3").Result(); err != nil || v != "3" {
+			t.Errorf("GET as a user made through the proxy, from a replica: %q %v", v, err)
 		}
 		for _, primary := range []int{0, 2} {
 			if n := gets(primary) - before[primary]; n != 0 {
