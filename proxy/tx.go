@@ -9,8 +9,9 @@ import (
 
 // Transactions, as a cluster allows them: every key of a MULTI … EXEC in one slot.
 // The proxy queues the commands itself (answering QUEUED, or the error a node would
-// give for an unknown command, a wrong arity or a key in another slot, which aborts
-// the transaction), then sends MULTI, the commands and EXEC in one write to the
+// give for an unknown command, a wrong arity, a key in another slot or — asked of a
+// node — a command the client's user may not run, which aborts the transaction),
+// then sends MULTI, the commands and EXEC in one write to the
 // slot's primary and passes EXEC's reply on. WATCH goes to the watched keys' primary
 // on the session's own connection, where the transaction then runs; without WATCH a
 // transaction redirected by MOVED before it ran is sent again to the new owner.
@@ -47,6 +48,11 @@ func (s *session) queue(cmd *spec.Command, args [][]byte, raw []byte) {
 		s.fail("ERR Command not allowed inside a transaction")
 		return
 	}
+	if e := s.dryRun(args); e != "" { // (a node checks ACL rules before the slots)
+		tx.aborted = true
+		s.fail(e)
+		return
+	}
 	slot, err := slotOf(cmd, args)
 	if err == "" && slot >= 0 && tx.slot >= 0 && slot != tx.slot {
 		err = "CROSSSLOT Keys in request don't hash to the same slot"
@@ -61,6 +67,42 @@ func (s *session) queue(cmd *spec.Command, args [][]byte, raw []byte) {
 	}
 	tx.cmds = append(tx.cmds, append([]byte(nil), raw...))
 	s.w.Simple("QUEUED")
+}
+
+// dryRun is the NOPERM a node would answer when queuing args for the session's user,
+// or "": for a user of the nodes' (AUTH passed through), a node is asked with ACL
+// DRYRUN on the proxy's own connection, as its own user may not run that. When the
+// answer cannot be had (no node, or the proxy's user may not ask), the node decides
+// at EXEC (EXECABORT then).
+func (s *session) dryRun(args [][]byte) string {
+	addr := s.p.addrFor(-1)
+	if s.cred == nil || addr == "" {
+		return ""
+	}
+	l, err := s.p.links.get(addr, 2, s.lane, nil)
+	if err != nil {
+		return ""
+	}
+	c := s.newCall(-1, command(append([][]byte{[]byte("ACL"), []byte("DRYRUN"), []byte(s.user)}, args...)))
+	defer s.release(c)
+	if !l.send(c) {
+		return ""
+	}
+	s.wt.wait()
+	if c.err != nil || len(c.reply) == 0 || c.reply[0] != '$' {
+		return "" // +OK, or an error of ACL DRYRUN itself
+	}
+	switch text := string(c.reply); {
+	case strings.Contains(text, "permissions to run the"):
+		_, name, _ := strings.Cut(text, "'")
+		name, _, _ = strings.Cut(name, "'")
+		return "NOPERM this user has no permissions to run the '" + name + "' command"
+	case strings.HasSuffix(text, "' key\r\n"):
+		return "NOPERM this user has no permissions to access one of the keys used as arguments"
+	case strings.HasSuffix(text, "' channel\r\n"):
+		return "NOPERM this user has no permissions to access one of the channels used as arguments"
+	}
+	return ""
 }
 
 // unknownCommand is Redis's error for a command it does not know.

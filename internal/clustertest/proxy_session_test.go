@@ -129,6 +129,21 @@ func TestProxyTransactions(t *testing.T) {
 	if err := app.Set(ctx, "other", 1, 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
 		t.Errorf("SET of a key app may not touch: %v", err)
 	}
+	// In MULTI, what the user may not run is refused when queued, as a node does.
+	tx := app.Conn()
+	defer tx.Close()
+	if err := tx.Do(ctx, "MULTI").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := tx.Do(ctx, "SET", "app:tx", "1").Result(); err != nil || v != "QUEUED" {
+		t.Errorf("SET of the user's key in MULTI: %v %v", v, err)
+	}
+	if err := tx.Do(ctx, "SET", "other", "1").Err(); err == nil || err.Error() != "NOPERM this user has no permissions to access one of the keys used as arguments" {
+		t.Errorf("SET of a key app may not touch, in MULTI: %v", err)
+	}
+	if err := tx.Do(ctx, "EXEC").Err(); err == nil || !strings.HasPrefix(err.Error(), "EXECABORT") {
+		t.Errorf("EXEC after a refused command: %v", err)
+	}
 	if v := app.Do(ctx, "ACL", "WHOAMI").Val(); v != "app" {
 		t.Errorf("ACL WHOAMI through the proxy: %v", v)
 	}
