@@ -17,6 +17,7 @@ import (
 
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/node/resp"
+	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
 )
 
@@ -282,10 +283,14 @@ func (s *Sentinel) serve() {
 //	SENTINEL BUS                     this sentinel's gossip address (what a data
 //	                                 node is told to CLUSTER MEET)
 //	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
-//	                                 answers the leader's gossip address, to join
+//	                                 answers the leader's gossip address, to join,
+//	                                 once the other members list it (see settle;
+//	                                 the new one then waits for itself: AwaitVoter)
 //	SENTINEL FORGET <id>             take a sentinel out of the group (on the leader;
 //	                                 a member cut off from the others can be
 //	                                 replaced: forget it, then join a new one)
+//	SENTINEL VOTERS                  the group's voting members as this sentinel's
+//	                                 Raft configuration has them
 //	SENTINEL LEASE <node-id>         a write lease for a primary: [lease-ms,
 //	                                 voter count, this sentinel's ID, [voter IDs]],
 //	                                 or -NOLEASE why (see lease.go)
@@ -388,15 +393,74 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		w.Int(int64(epoch))
 	case name == "SENTINEL" && sub == "JOIN" && len(args) == 4:
 		err := s.store.Join(string(args[2]), string(args[3]))
+		if err == nil {
+			s.settle(string(args[2]))
+		}
 		s.answer(w, err, func() { w.BulkString(s.BusAddr()) })
 	case name == "SENTINEL" && sub == "FORGET" && len(args) == 3:
-		s.answer(w, s.store.Remove(string(args[2])), func() { w.Simple("OK") })
+		err := s.store.Remove(string(args[2]))
+		if err == nil {
+			s.settle("")
+		}
+		s.answer(w, err, func() { w.Simple("OK") })
+	case name == "SENTINEL" && sub == "VOTERS" && len(args) == 2:
+		voters := s.store.Voters()
+		w.Array(len(voters))
+		for _, v := range voters {
+			w.BulkString(v)
+		}
 	default:
 		if s.redisCommand(w, args) {
 			return
 		}
 		w.Error(fmt.Sprintf("ERR unknown command '%s'", strings.ToLower(strings.Join(strings.Fields(string(args[0])+" "+sub), " "))))
 	}
+}
+
+// settleFor bounds how long a membership change waits for the other members (settle).
+const settleFor = 2 * time.Second
+
+// settle waits, for up to settleFor, until every other voting member it can reach
+// (by its gossip metadata) lists the group's voters as this leader does. A change
+// commits once a majority of the new group has it; a member that has not received
+// it yet refuses the votes of a member it does not know (hashicorp/raft's rule), so
+// a partition just then could leave the new majority unable to elect a leader until
+// it heals. A member joining is not waited for here (it may not be on the gossip
+// yet): it waits for itself (AwaitVoter).
+func (s *Sentinel) settle(joining string) {
+	deadline := time.Now().Add(settleFor)
+	want := slices.Sorted(slices.Values(s.store.Voters()))
+	addrs := s.sentinelAddrs()
+	for _, v := range want {
+		addr, ok := addrs[v]
+		if v == s.cfg.ID || v == joining || !ok {
+			continue
+		}
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			voters, err := sentinelapi.Do(s.apiCtx(ctx), addr, "VOTERS").StringSlice()
+			cancel()
+			if err == nil && slices.Equal(slices.Sorted(slices.Values(voters)), want) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// AwaitVoter waits until this sentinel's own Raft configuration lists it as a voter,
+// or ctx ends: after SENTINEL JOIN answered, it holds the group's configuration then
+// (a new member that has only an older snapshot's would refuse the votes of members
+// it does not know; see settle).
+func (s *Sentinel) AwaitVoter(ctx context.Context) error {
+	for !slices.Contains(s.store.Voters(), s.cfg.ID) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("this sentinel is not a voter of the group yet: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // leaderRESP is the RESP address of the leader, from the sentinels' gossip metadata;

@@ -146,6 +146,12 @@ put standalone primary/replica groups under the group's watch.`,
 				if err := s.JoinBus(bus); err != nil {
 					return fmt.Errorf("joining the gossip at %s: %w", bus, err)
 				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				err = s.AwaitVoter(ctx) // (its own configuration lists it: it can vote and lead)
+				cancel()
+				if err != nil {
+					return err
+				}
 				fmt.Fprintf(out, "joined the sentinel group through %s\n", join)
 			}
 			if len(peerBus) > 0 {

@@ -158,6 +158,9 @@ func (c *Cluster) AddSentinel() *failover.Sentinel {
 	if i > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		_, err := sentinelapi.Join(ctx, c.sentinelAddrs(), cfg.ID, s.RaftAddr())
+		if err == nil {
+			err = s.AwaitVoter(ctx)
+		}
 		cancel()
 		if err != nil {
 			c.t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +308,31 @@ func metric(t *testing.T, s *failover.Sentinel, name string, label ...string) fl
 		}
 	}
 	return sum
+}
+
+// TestSentinelJoinSettles: a sentinel joins a group of two while the leader's link to
+// the other member is slow, so the change commits before that member has it. SENTINEL
+// JOIN answers only once the other member lists the new one (SENTINEL VOTERS), so
+// when the leader is cut off right after, the other two elect a leader. (Without the
+// wait, the member that missed the change refused the new one's votes — it did not
+// know it — and could not win without the leader: no leader until the cut healed.)
+func TestSentinelJoinSettles(t *testing.T) {
+	c := StartFaulty(t, 3, 0, fastTune(nil))
+	c.RemoveSentinel(2)
+	c.Net.Partition([]string{"sentinel-2"}, []string{c.Sentinels[0].ID(), c.Sentinels[1].ID()})
+	c.waitFor("a leader of the two", func() bool { return c.leader() != nil })
+	l := c.leader()
+	other := c.Sentinels[0]
+	if other == l {
+		other = c.Sentinels[1]
+	}
+	// (Below the leader lease: a slower link would make the leader step down.)
+	c.Net.Slow(l.ID(), other.ID(), 80*time.Millisecond)
+	s := c.AddSentinel()
+	voters, err := sentinelapi.Do(context.Background(), other.Addr(), "VOTERS").StringSlice()
+	if err != nil || !slices.Contains(voters, s.ID()) {
+		t.Errorf("SENTINEL VOTERS on the other member once JOIN answered: %v %v", voters, err)
+	}
+	c.Net.Partition([]string{l.ID()}, []string{other.ID(), s.ID()})
+	c.waitFor("a leader among the other two", func() bool { return other.Store().IsLeader() || s.Store().IsLeader() })
 }

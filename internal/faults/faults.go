@@ -212,6 +212,9 @@ func (l *Link) pipe(src, dst net.Conn, forward bool, ends *atomic.Int32) {
 			l.mu.Unlock()
 			if mode == Delay {
 				time.Sleep(delay)
+				if !l.await(forward) { // (a cut that came meanwhile holds the chunk too)
+					return
+				}
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
