@@ -47,7 +47,9 @@ fi
 	echo "rules between their loopback addresses, killed and paused like the shoal processes; they"
 	echo "appear where redis-server is installed."
 	echo "A Redis round in which no replica was promoted within a minute ends there (the network"
-	echo "healed); the test log names such rounds."
+	echo "healed); the test log names such rounds. *dial* errors outside the faults come right after"
+	echo "a restart: go-redis's connection pool, once every dial to a node has failed, answers its"
+	echo "last dial error until its background redial (once a second) succeeds."
 	echo
 	echo "| Scenario | Faults | Workload | Result | Availability |"
 	echo "|---|---|---|---|---|"
