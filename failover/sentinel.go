@@ -30,7 +30,8 @@ type SentinelConfig struct {
 	Addr string // RESP endpoint, "127.0.0.1:26379" ("…:0": any port)
 	Raft string // Raft address
 	Bus  string // gossip address
-	// Secret is the cluster secret the gossip shares with the data nodes.
+	// Secret is the cluster secret the gossip shares with the data nodes; the
+	// sentinels' Raft connections prove they know it too.
 	Secret string
 	// BusJoin are gossip addresses of members to join (other sentinels), if any.
 	BusJoin []string
@@ -161,7 +162,7 @@ func StartSentinel(cfg SentinelConfig) (*Sentinel, error) {
 	}
 	slices.SortFunc(peers, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	st, err := OpenStore(StoreConfig{ID: cfg.ID, Dir: cfg.Dir, Bind: cfg.Raft, Bootstrap: cfg.Bootstrap, Peers: peers,
-		Fast: cfg.Fast, Log: cfg.Log, Dial: gossip.DialOf(cfg.Faults)}, fsm)
+		Fast: cfg.Fast, Log: cfg.Log, Dial: gossip.DialOf(cfg.Faults), Secret: cfg.Secret}, fsm)
 	if err != nil {
 		s.ln.Close()
 		return nil, err

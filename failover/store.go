@@ -35,6 +35,9 @@ type StoreConfig struct {
 	Log  io.Writer // Raft's log output, io.Discard when nil
 	// Dial, if set, connects to the other members (tests of partitions).
 	Dial gossip.DialFunc
+	// Secret, when set, is the cluster secret every Raft connection proves it knows
+	// (raftauth.go).
+	Secret string
 }
 
 // Store is one member of the group: a Raft node over TCP with a BoltDB log and file
@@ -89,7 +92,7 @@ func OpenStore(cfg StoreConfig, fsm *FSM) (*Store, error) {
 		ln.Close()
 		return nil, err
 	}
-	transport := raft.NewNetworkTransport(&streamLayer{ln: ln, adv: advAddr, dial: cfg.Dial}, 3, 2*time.Second, logOut)
+	transport := raft.NewNetworkTransport(&streamLayer{ln: ln, adv: advAddr, dial: cfg.Dial, key: raftKey(cfg.Secret)}, 3, 2*time.Second, logOut)
 	logs, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
 	if err != nil {
 		transport.Close()
@@ -247,17 +250,33 @@ func (s *Store) Close() error {
 }
 
 // streamLayer is Raft's TCP transport on a listener opened here (so Bind may use port
-// 0), advertising adv.
+// 0), advertising adv; with a key, every connection is authenticated (raftauth.go).
 type streamLayer struct {
 	ln   net.Listener
 	adv  net.Addr
 	dial gossip.DialFunc
+	key  []byte
 }
 
-func (l *streamLayer) Accept() (net.Conn, error) { return l.ln.Accept() }
-func (l *streamLayer) Close() error              { return l.ln.Close() }
-func (l *streamLayer) Addr() net.Addr            { return l.adv }
+func (l *streamLayer) Accept() (net.Conn, error) {
+	conn, err := l.ln.Accept()
+	if err != nil || l.key == nil {
+		return conn, err
+	}
+	return &authConn{Conn: conn, key: l.key}, nil
+}
+
+func (l *streamLayer) Close() error   { return l.ln.Close() }
+func (l *streamLayer) Addr() net.Addr { return l.adv }
 
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return gossip.DialTimeout(l.dial, string(addr), timeout)
+	conn, err := gossip.DialTimeout(l.dial, string(addr), timeout)
+	if err != nil || l.key == nil {
+		return conn, err
+	}
+	if err := dialAuth(conn, l.key); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
