@@ -191,11 +191,10 @@ type redisDrill struct {
 	conf         string // extra redis.conf lines
 	firewall     bool   // the drill cuts links (iptables)
 	chaosOnly    bool   // only in make chaos (not in make test)
+	promote      bool   // a replica is to take over before the fault ends
 	// start injects the fault; end ends it, called once a replica took over (or a
-	// minute passed without one) — for a drill with no failover to wait for
-	// (promote false), at once.
+	// minute passed without one), or at once when promote is false.
 	start, end func(t *testing.T, fw *loopFirewall, p *redisNode, others []*redisNode)
-	promote    bool
 }
 
 // redisDrills are the drills of TestRedisClusterDrills.
