@@ -41,6 +41,7 @@ test-deps:
 
 test: test-deps lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -run 'TestPrefetch' ./storage # lock-free reads, off under -race
 	$(MAKE) fuzz FUZZTIME=5s
 
 # test-failover runs the failover kill tests for 20 rounds each (epochs strictly

@@ -135,6 +135,7 @@ func (c *Client) loop() {
 				return
 			}
 			c.lastSeen.Store(time.Now().UnixMilli())
+			c.prefetch()
 			continue
 		}
 		if isSecurityAttack(req.Args) {

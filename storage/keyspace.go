@@ -238,7 +238,7 @@ func (t *table) resize(e *Engine, n int) {
 	if len(old) == inlineBuckets {
 		t.inline = [inlineBuckets]*entry{}
 	}
-	t.buckets = nb
+	t.setBuckets(nb)
 }
 
 // scan visits bucket v&mask and returns the next cursor in reverse-binary order, so

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -265,6 +266,65 @@ func (r *Reader) Next() (req Request, ok bool, err error) {
 			return r.emit(false)
 		}
 	}
+}
+
+// Head is the start of a request buffered ahead of the parse position (see Ahead).
+type Head struct {
+	Name []byte // the first argument
+	Arg  []byte // the second argument; nil when the request has only the name
+}
+
+// Ahead calls yield with the head of each complete multibulk request already buffered
+// after the parse position, in order, until yield returns false. It is a hint for work
+// that can start before the requests run (the node prefetches their keys): it reads
+// nothing and changes nothing, and stops at the first request that is incomplete,
+// inline or malformed, which Next then handles as usual. It yields nothing while a
+// request is partly parsed. The slices alias the buffer and stay valid until the next
+// call to Next or Fill.
+func (r *Reader) Ahead(yield func(Head) bool) {
+	if r.err != nil || r.st != stIdle {
+		return
+	}
+	b := r.buf[r.pos:r.end]
+	for len(b) > 0 && b[0] == '*' {
+		count, rest, ok := aheadInt(b)
+		if !ok || count <= 0 {
+			return
+		}
+		h := Head{}
+		for i := int64(0); i < count; i++ {
+			if len(rest) == 0 || rest[0] != '$' {
+				return
+			}
+			var l int64
+			if l, rest, ok = aheadInt(rest); !ok || int64(len(rest)) < l+2 {
+				return
+			}
+			switch i {
+			case 0:
+				h.Name = rest[:l:l]
+			case 1:
+				h.Arg = rest[:l:l]
+			}
+			rest = rest[l+2:]
+		}
+		if !yield(h) {
+			return
+		}
+		b = rest
+	}
+}
+
+// aheadInt parses the header line at the start of b ("*<n>\r\n" or "$<n>\r\n") and
+// returns its number and what follows the line; ok is false when the line is
+// incomplete or its number malformed or negative.
+func aheadInt(b []byte) (v int64, rest []byte, ok bool) {
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 || i+2 > len(b) {
+		return 0, nil, false
+	}
+	v, ok = parseInt(b[1:i])
+	return v, b[i+2:], ok && v >= 0
 }
 
 // emit returns the request that ends at pos and makes the reader idle.

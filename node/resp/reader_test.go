@@ -36,14 +36,22 @@ func readAll(t testing.TB, rd io.Reader, lim Limits, unauth bool) ([]req, error)
 	r := NewReader(rd, lim)
 	r.SetUnauthenticated(unauth)
 	var out []req
+	var ahead []Head // announced by Ahead, not yet returned by Next
 	for {
 		q, ok, err := r.Next()
 		if err != nil {
 			return out, err
 		}
 		if ok {
+			if len(ahead) > 0 {
+				checkHead(t, ahead[0], q)
+				ahead = ahead[1:]
+			}
 			out = append(out, copyReq(q))
 			continue
+		}
+		if len(ahead) > 0 {
+			t.Fatalf("Ahead announced %q, which Next did not return", ahead)
 		}
 		if err := r.Fill(); err != nil {
 			if err == io.EOF {
@@ -51,6 +59,22 @@ func readAll(t testing.TB, rd io.Reader, lim Limits, unauth bool) ([]req, error)
 			}
 			return out, err
 		}
+		r.Ahead(func(h Head) bool {
+			ahead = append(ahead, Head{Name: bytes.Clone(h.Name), Arg: bytes.Clone(h.Arg)})
+			return true
+		})
+	}
+}
+
+// checkHead fails unless h, announced by Ahead, is the head of q, returned by Next.
+func checkHead(t testing.TB, h Head, q Request) {
+	t.Helper()
+	arg, ok := []byte(nil), !q.Inline && bytes.Equal(h.Name, q.Args[0])
+	if len(q.Args) > 1 {
+		arg = q.Args[1]
+	}
+	if !ok || !bytes.Equal(h.Arg, arg) || (h.Arg == nil) != (len(q.Args) == 1) {
+		t.Fatalf("Ahead announced %q %q, Next returned %q", h.Name, h.Arg, q.Args)
 	}
 }
 
@@ -590,5 +614,65 @@ func TestParseScanCursor(t *testing.T) {
 		if _, ok := ParseCursor([]byte(in)); ok {
 			t.Errorf("ParseCursor(%q) accepted", in)
 		}
+	}
+}
+
+func TestAhead(t *testing.T) {
+	heads := func(r *Reader, max int) []string {
+		var got []string
+		r.Ahead(func(h Head) bool {
+			got = append(got, fmt.Sprintf("%s/%s/%t", h.Name, h.Arg, h.Arg == nil))
+			return len(got) < max
+		})
+		return got
+	}
+	for _, tc := range []struct {
+		name, in string
+		max      int
+		want     []string
+	}{
+		{"pipeline", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$0\r\n\r\n", 9,
+			[]string{"GET/a/false", "PING//true", "SET/b/false"}},
+		{"stops when asked", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n", 1, []string{"GET/a/false"}},
+		{"incomplete last", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\n", 9, []string{"GET/a/false"}},
+		{"inline stops", "*1\r\n$4\r\nPING\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 9, []string{"PING//true"}},
+		{"empty stops", "*0\r\n*1\r\n$4\r\nPING\r\n", 9, nil},
+		{"malformed stops", "*1\r\n$x\r\nPING\r\n", 9, nil},
+	} {
+		r := NewReader(strings.NewReader(tc.in), Limits{})
+		if err := r.Fill(); err != nil {
+			t.Fatal(err)
+		}
+		if got := heads(r, tc.max); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	// Nothing while a request is partly parsed.
+	r := NewReader(io.MultiReader(strings.NewReader("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET"),
+		strings.NewReader("\r\n$1\r\nb\r\n*1\r\n$4\r\nPING\r\n")), Limits{})
+	if err := r.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	if q, ok, _ := r.Next(); !ok || string(q.Args[1]) != "a" {
+		t.Fatal("no first request")
+	}
+	if got := heads(r, 9); len(got) != 0 {
+		t.Fatalf("incomplete request: Ahead gave %q", got)
+	}
+	if _, ok, _ := r.Next(); ok {
+		t.Fatal("second request complete before its rest arrived")
+	}
+	if err := r.Fill(); err != nil {
+		t.Fatal(err)
+	}
+	if got := heads(r, 9); len(got) != 0 {
+		t.Fatalf("partly parsed request: Ahead gave %q", got)
+	}
+	if q, ok, _ := r.Next(); !ok || string(q.Args[1]) != "b" {
+		t.Fatal("no second request")
+	}
+	if got := heads(r, 9); !reflect.DeepEqual(got, []string{"PING//true"}) {
+		t.Fatalf("after the second request: Ahead gave %q", got)
 	}
 }

@@ -1,0 +1,6 @@
+//go:build race
+
+package storage
+
+// prefetchOn enables Prefetch; the race detector would report its lock-free reads.
+const prefetchOn = false
