@@ -35,6 +35,9 @@ type Client struct {
 	keySlots []int // their hash slots, index-aligned with keyIdx
 	routed   bool  // keyIdx/keySlots were filled for this command by the redirect check
 	dirty    int64 // changes made by the current command (addDirty)
+	// clockAt is when the previous command of the current batch ended (monotonic), or 0:
+	// the next command's start (see commandStart).
+	clockAt time.Duration
 
 	// Propagation (propagate.go): what the top-level command propagates, the current
 	// command's rewrite or its opting out, and the AOF offset its replies wait for.

@@ -190,6 +190,7 @@ func isSecurityAttack(args [][]byte) bool {
 
 // flush writes the pending replies; false when the connection is gone.
 func (c *Client) flush() bool {
+	c.clockAt = 0 // the next command's time starts after the write
 	if c.aofOff != 0 {
 		c.s.waitAOF(c)
 	}

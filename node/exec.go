@@ -106,7 +106,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		c.asking = c.asking && c.multi != nil
 		return
 	}
-	c.lastCmd.Store(cmd) // before it runs: a blocked client shows its command
+	if c.lastCmd.Load() != cmd { // a pipeline repeats its command: skip the write barrier
+		c.lastCmd.Store(cmd) // before it runs: a blocked client shows its command
+	}
 	for !s.run(c, cmd, true) {
 		// A pause began while the command waited for its stripes: wait, and decide
 		// again.
@@ -128,7 +130,7 @@ func (s *Server) call(c *Client, cmd *Command) { s.run(c, cmd, false) }
 // taken is not run: run releases them and reports false (the pause's barrier, see
 // pause.go, relies on it).
 func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
-	start := monotonic()
+	start := c.commandStart()
 	c.dirty = 0
 	c.useView(cmd)
 	if s.monitors.count.Load() > 0 {
@@ -221,6 +223,19 @@ func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
 	return true
 }
 
+// commandStart returns when the command about to run starts: when the previous command
+// of the same batch ended, if one did (so a pipelined command reads the clock once, at
+// its end, rather than twice), else now. Whatever may wait between two commands (a
+// flush of the replies, a pause, a blocked command) clears clockAt.
+func (c *Client) commandStart() time.Duration {
+	start := c.clockAt
+	c.clockAt = 0
+	if start == 0 {
+		start = monotonic()
+	}
+	return start
+}
+
 // useView points c.db at the view of the selected database the command's lookups go
 // through: write commands look keys up without counting keyspace hits and misses, as
 // Redis's lookupKeyWrite; the sources of a write command (SINTERSTORE's sets, COPY's
@@ -275,7 +290,8 @@ func (s *Server) callHeld(c *Client, cmd *Command, start time.Duration) {
 // keys (not while the caller still holds stripes: its own caller does that once it lets
 // go), park the client if the handler blocked it, and record statistics.
 func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
-	dur := monotonic() - start
+	end := monotonic()
+	dur := end - start
 	if c.dirty != 0 {
 		s.stats.dirty.Add(c.dirty)
 	}
@@ -291,6 +307,8 @@ func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
 	}
 	if c.parked != nil {
 		s.waitBlocked(c)
+	} else {
+		c.clockAt = end
 	}
 	cmd.calls.Add(1)
 	cmd.usec.Add(dur.Microseconds())

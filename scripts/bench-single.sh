@@ -5,7 +5,9 @@
 # ZADD at -c 50 with -P 1 and -P 16. Memory: 1,000,000 small string keys loaded through
 # redis-cli --pipe into each; used_memory (INFO) and process RSS growth per key.
 # Prints every figure and the shoal/redis ratios (throughput: higher is better; memory:
-# lower is better).
+# lower is better). Beside each throughput, each server's CPU time per request (from
+# /proc/<pid>/stat around the run): on a small machine the load generator often
+# saturates its core first, and then that is the figure that compares the servers.
 #
 # Fairness on a small machine: where taskset exists and there are at least 2 CPUs, both
 # servers are pinned to CPU 0 and redis-benchmark to CPU 1, so each server gets one core
@@ -91,29 +93,42 @@ echo
 
 # Throughput.
 start_servers
-declare -A RPS
-bench() { # port pipeline -> "TEST rps" lines
-	"${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
-		awk -F'","' 'NR>1 { gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2 }'
+declare -A RPS CPU
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user+system CPU of a process, in clock ticks
+HZ=$(getconf CLK_TCK)
+bench() { # port pid pipeline -> "TEST rps cpu_us_per_request" lines, one redis-benchmark run per test
+	local t before rps
+	for t in ${TESTS//,/ }; do
+		before=$(ticks "$2")
+		rps=$("${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$3" -t "$t" -r 100000 --csv 2>/dev/null |
+			awk -F'","' 'NR>1 { gsub(/"/,"",$2); print $2 }')
+		echo "${t^^} $rps $(awk -v t=$(($(ticks "$2") - before)) -v hz="$HZ" -v n="$REQUESTS" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')"
+	done
 }
 for rep in $(seq 1 "$REPS"); do
 	for p in 1 16; do
 		for target in redis shoal; do
-			port=$REDIS_PORT
-			[ $target = shoal ] && port=$SHOAL_PORT
+			port=$REDIS_PORT pid=$REDIS_PID
+			[ $target = shoal ] && port=$SHOAL_PORT pid=$SHOAL_PID
 			redis-cli -p "$port" FLUSHALL >/dev/null
-			while read -r test rps; do
+			while read -r test rps cpu; do
 				RPS["$target,$p,$test"]+="$rps "
-			done < <(bench "$port" "$p")
+				CPU["$target,$p,$test"]+="$cpu "
+			done < <(bench "$port" "$pid" "$p")
 		done
 	done
 done
 
-printf "%-8s %4s %14s %14s %8s\n" test P redis_rps shoal_rps ratio
+echo "# cpu: each server's CPU time (user+system) per request, in µs; lower is better. Where"
+echo "# redis-benchmark saturates its core before the servers do, the throughput ratio shows"
+echo "# the load generator's limit and the noise, and the cpu ratio what each server costs."
+printf "%-8s %4s %14s %14s %8s %9s %9s %8s\n" test P redis_rps shoal_rps ratio redis_us shoal_us cpu
 for p in 1 16; do
 	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
 		r=$(echo ${RPS["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
 		s=$(echo ${RPS["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
-		printf "%-8s %4s %14s %14s %8s\n" "$t" "$p" "$r" "$s" "$(ratio "$s" "$r")"
+		rc=$(echo ${CPU["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
+		sc=$(echo ${CPU["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
+		printf "%-8s %4s %14s %14s %8s %9s %9s %8s\n" "$t" "$p" "$r" "$s" "$(ratio "$s" "$r")" "$rc" "$sc" "$(ratio "$sc" "$rc")"
 	done
 done
