@@ -124,6 +124,18 @@ func TestSlowlogRecords(t *testing.T) {
 	}
 }
 
+// TestSlowlogPipelineTimes: a pipelined command's time starts where the previous one's
+// ended, but not across a wait: the PING after a BLPOP that blocked for 300 ms is not
+// charged with the wait (nor is the BLPOP: a blocked command counts its execution).
+func TestSlowlogPipelineTimes(t *testing.T) {
+	_, addr := startShoal(t, "slowlog-log-slower-than", "100000")
+	conn, r := rawConn(t, addr)
+	conn.Write([]byte("BLPOP nolist 0.3\r\nPING\r\nSLOWLOG LEN\r\n"))
+	expectLine(t, r, "*-1\r\n")
+	expectLine(t, r, "+PONG\r\n")
+	expectLine(t, r, ":0\r\n")
+}
+
 // rawConn speaks RESP by hand to check protocol-level behaviour.
 func rawConn(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
