@@ -31,8 +31,13 @@ func (c *Client) prefetch() {
 	}
 	var keys [storage.PrefetchMax]storage.KeyAt
 	k := 0
+	var name []byte // a pipeline mostly repeats one command: look each name up once
+	var cmd *Command
 	for _, h := range heads[:n] {
-		if cmd := c.s.table.lookup(h.Name); cmd != nil && cmd.FirstKey == 1 {
+		if string(h.Name) != string(name) {
+			name, cmd = h.Name, c.s.table.lookup(h.Name)
+		}
+		if cmd != nil && cmd.FirstKey == 1 {
 			keys[k] = storage.KeyAt{Slot: slots.KeySlot(h.Arg), Key: h.Arg}
 			k++
 		}

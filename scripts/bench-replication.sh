@@ -14,7 +14,9 @@
 #     of 3 alternating runs): with the replicas on the primary's CPU (on a 2-core
 #     machine their work comes out of the primary's), and on the other CPU (as
 #     replicas on other machines would run; they then share it with the load
-#     generator).
+#     generator); and the primary's own CPU time per SET with the replicas on the
+#     other CPU against none, whose inverse ratio is the rate a primary short of CPU
+#     keeps with 2 replicas — what the two rates cannot show on a 2-core machine.
 # Prints every figure and the ratios.
 #
 # Usage: scripts/bench-replication.sh [-k keys]
@@ -129,7 +131,7 @@ for rep in 1 2 3; do
 	for target in redis shoal; do
 		for n in 0 2 2c; do
 			start $target "$target-p"
-			P=$PORT
+			P=$PORT Ppid=$PID
 			reps=()
 			# 2c: the replicas run on the clients' CPU, as replicas on other machines
 			# would, leaving the primary's CPU to the primary.
@@ -141,7 +143,9 @@ for rep in 1 2 3; do
 			PIN=()
 			for r in "${reps[@]}"; do wait_up "$r"; done
 			for p in 1 16; do
+				before=$(cpu_ticks "$Ppid")
 				R[$target,$n,$p]+="$(set_rate "$P" 50 300000 $p) "
+				R[$target,cpu$n,$p]+="$(us_per $(($(cpu_ticks "$Ppid") - before)) 300000) "
 			done
 			for r in "${reps[@]}"; do stop "$r"; done
 			stop "$P"
@@ -153,9 +157,13 @@ for target in redis shoal; do
 	for n in 0 2 2c; do
 		for p in 1 16; do
 			R[$target,$n,$p]=$(echo ${R[$target,$n,$p]} | tr ' ' '\n' | median)
+			R[$target,cpu$n,$p]=$(echo ${R[$target,cpu$n,$p]} | tr ' ' '\n' | median)
 		done
 	done
 	for p in 1 16; do
+		# A primary short of CPU serves SETs at a rate inversely proportional to what each
+		# costs it: with replicas, it also encodes the stream and writes it to them.
+		R[$target,cpurate$p]=$(ratio "${R[$target,cpu0,$p]}" "${R[$target,cpu2c,$p]}")
 		R[$target,ratio$p]=$(ratio "${R[$target,2,$p]}" "${R[$target,0,$p]}")
 		R[$target,ratioc$p]=$(ratio "${R[$target,2c,$p]}" "${R[$target,0,$p]}")
 	done
@@ -177,6 +185,12 @@ row "SET rate, 2 replicas on its CPU / none, -P 1" ratio1
 row "SET rate, 2 replicas on its CPU / none, -P 16" ratio16
 row "SET rate, 2 replicas elsewhere / none, -P 1" ratioc1
 row "SET rate, 2 replicas elsewhere / none, -P 16" ratioc16
+row "primary CPU per SET, no replica, -P 1 (us)" "cpu0,1"
+row "primary CPU per SET, 2 replicas, -P 1 (us)" "cpu2c,1"
+row "primary CPU per SET, no replica, -P 16 (us)" "cpu0,16"
+row "primary CPU per SET, 2 replicas, -P 16 (us)" "cpu2c,16"
+row "CPU-bound SET rate, 2 replicas / none, -P 1" cpurate1
+row "CPU-bound SET rate, 2 replicas / none, -P 16" cpurate16
 for target in redis shoal; do
 	for p in 1 16; do
 		printf "%s SET -P %-2s: no replica %8s/s, 2 replicas on its CPU %8s/s, 2 replicas elsewhere %8s/s\n" $target $p \

@@ -94,15 +94,13 @@ echo
 # Throughput.
 start_servers
 declare -A RPS CPU
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user+system CPU of a process, in clock ticks
-HZ=$(getconf CLK_TCK)
 bench() { # port pid pipeline -> "TEST rps cpu_us_per_request" lines, one redis-benchmark run per test
 	local t before rps
 	for t in ${TESTS//,/ }; do
-		before=$(ticks "$2")
+		before=$(cpu_ticks "$2")
 		rps=$("${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$3" -t "$t" -r 100000 --csv 2>/dev/null |
 			awk -F'","' 'NR>1 { gsub(/"/,"",$2); print $2 }')
-		echo "${t^^} $rps $(awk -v t=$(($(ticks "$2") - before)) -v hz="$HZ" -v n="$REQUESTS" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')"
+		echo "${t^^} $rps $(us_per $(($(cpu_ticks "$2") - before)) "$REQUESTS")"
 	done
 }
 for rep in $(seq 1 "$REPS"); do

@@ -444,6 +444,25 @@ func BenchmarkZSetAddSkiplist(b *testing.B) {
 	}
 }
 
+// BenchmarkZSetAddRandom is redis-benchmark's ZADD -r 100000: a random one of 100,000
+// members gets a random score, so most adds move a node somewhere else in a skiplist
+// far bigger than the CPU's caches.
+func BenchmarkZSetAddRandom(b *testing.B) {
+	lim := DefaultLimits()
+	const n = 100000
+	z := benchZSet(n, lim)
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = []byte("member:" + strconv.Itoa(i))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		z.Add(members[rng.IntN(n)], float64(rng.IntN(n)), 0, lim)
+	}
+}
+
 func BenchmarkZSetAddListpack(b *testing.B) {
 	lim := DefaultLimits()
 	b.ReportAllocs()
