@@ -78,6 +78,8 @@ CLK_TCK=$(getconf CLK_TCK)
 us_per() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }'; }
 info_field() { redis-cli -p "$1" INFO "$2" | awk -F: -v k="$3" '$1 == k { gsub(/\r/,"",$2); print $2 }'; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# median_of "v1 v2 …": the median of a space-separated list (the runs of one figure).
+median_of() { printf '%s\n' $1 | median; }
 ratio() { awk -v s="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }'; }
 now_ms() { date +%s%3N; }
 

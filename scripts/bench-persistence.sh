@@ -122,7 +122,7 @@ done
 for target in redis shoal; do
 	for mode in none aof; do
 		for p in 1 16; do
-			R[$target,$mode,$p]=$(echo ${R[$target,$mode,$p]} | tr ' ' '\n' | median)
+			R[$target,$mode,$p]=$(median_of "${R[$target,$mode,$p]}")
 		done
 	done
 done

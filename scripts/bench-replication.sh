@@ -156,8 +156,8 @@ done
 for target in redis shoal; do
 	for n in 0 2 2c; do
 		for p in 1 16; do
-			R[$target,$n,$p]=$(echo ${R[$target,$n,$p]} | tr ' ' '\n' | median)
-			R[$target,cpu$n,$p]=$(echo ${R[$target,cpu$n,$p]} | tr ' ' '\n' | median)
+			R[$target,$n,$p]=$(median_of "${R[$target,$n,$p]}")
+			R[$target,cpu$n,$p]=$(median_of "${R[$target,cpu$n,$p]}")
 		done
 	done
 	for p in 1 16; do

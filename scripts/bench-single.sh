@@ -123,10 +123,10 @@ echo "# the load generator's limit and the noise, and the cpu ratio what each se
 printf "%-8s %4s %14s %14s %8s %9s %9s %8s\n" test P redis_rps shoal_rps ratio redis_us shoal_us cpu
 for p in 1 16; do
 	for t in SET GET INCR LPUSH LPOP SADD HSET ZADD; do
-		r=$(echo ${RPS["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
-		s=$(echo ${RPS["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
-		rc=$(echo ${CPU["redis,$p,$t"]:-0} | tr ' ' '\n' | median)
-		sc=$(echo ${CPU["shoal,$p,$t"]:-0} | tr ' ' '\n' | median)
+		r=$(median_of "${RPS["redis,$p,$t"]:-0}")
+		s=$(median_of "${RPS["shoal,$p,$t"]:-0}")
+		rc=$(median_of "${CPU["redis,$p,$t"]:-0}")
+		sc=$(median_of "${CPU["shoal,$p,$t"]:-0}")
 		printf "%-8s %4s %14s %14s %8s %9s %9s %8s\n" "$t" "$p" "$r" "$s" "$(ratio "$s" "$r")" "$rc" "$sc" "$(ratio "$sc" "$rc")"
 	done
 done
