@@ -8,10 +8,10 @@ import (
 
 // benchClient returns a client of a fresh in-process server whose commands the
 // benchmark runs through the executor directly (lookup, arity, locks, handler, stats),
-// without the socket.
-func benchClient(b *testing.B) (*Server, *Client) {
+// without the socket; directives are startShoal's.
+func benchClient(b *testing.B, directives ...string) (*Server, *Client) {
 	b.Helper()
-	s, _ := startShoal(b)
+	s, _ := startShoal(b, directives...)
 	nc, other := net.Pipe()
 	b.Cleanup(func() { nc.Close(); other.Close() })
 	return s, s.newClient(nc)

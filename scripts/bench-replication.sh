@@ -16,7 +16,10 @@
 #     replicas on other machines would run; they then share it with the load
 #     generator); and the primary's own CPU time per SET with the replicas on the
 #     other CPU against none, whose inverse ratio is the rate a primary short of CPU
-#     keeps with 2 replicas — what the two rates cannot show on a 2-core machine.
+#     keeps with 2 replicas — what the two rates cannot show on a 2-core machine; and,
+#     where a cgroup CPU quota can be set (root), the SET rate of a primary capped at a
+#     quarter of a CPU with 2 replicas (on the other CPU) against none: the primary is
+#     then the bottleneck in both runs, as it is on a machine of its own.
 # Prints every figure and the ratios.
 #
 # Usage: scripts/bench-replication.sh [-k keys]
@@ -127,16 +130,23 @@ for target in redis shoal; do
 done
 
 # Primary SET throughput with 2 replicas vs none, alternating, median of 3.
+# 0q/2q: the primary capped at a quarter of a CPU (cap_cpu), where this machine allows
+# it, so that it is the bottleneck with and without replicas.
+modes="0 2 2c"
+sleep 60 &
+if cap_cpu $! 25 2>/dev/null; then modes="$modes 0q 2q"; fi
+kill $! && wait $! 2>/dev/null || true
 for rep in 1 2 3; do
 	for target in redis shoal; do
-		for n in 0 2 2c; do
+		for n in $modes; do
 			start $target "$target-p"
 			P=$PORT Ppid=$PID
+			[ "${n%q}" != "$n" ] && cap_cpu "$Ppid" 25
 			reps=()
-			# 2c: the replicas run on the clients' CPU, as replicas on other machines
+			# 2c, 2q: the replicas run on the clients' CPU, as replicas on other machines
 			# would, leaving the primary's CPU to the primary.
-			[ $n = 2c ] && PIN=("${CLIENT_CPU[@]}")
-			for j in $(seq 1 ${n%c}); do
+			[ "${n%[cq]}" != "$n" ] && PIN=("${CLIENT_CPU[@]}")
+			for j in $(seq 1 ${n%[cq]}); do
 				start $target "$target-r$j" --replicaof 127.0.0.1 "$P"
 				reps+=($PORT)
 			done
@@ -154,9 +164,9 @@ for rep in 1 2 3; do
 	done
 done
 for target in redis shoal; do
-	for n in 0 2 2c; do
+	for n in 0 2 2c 0q 2q; do
 		for p in 1 16; do
-			R[$target,$n,$p]=$(median_of "${R[$target,$n,$p]}")
+			R[$target,$n,$p]=$(median_of "${R[$target,$n,$p]:-n/a}")
 			R[$target,cpu$n,$p]=$(median_of "${R[$target,cpu$n,$p]}")
 		done
 	done
@@ -166,12 +176,13 @@ for target in redis shoal; do
 		R[$target,cpurate$p]=$(ratio "${R[$target,cpu0,$p]}" "${R[$target,cpu2c,$p]}")
 		R[$target,ratio$p]=$(ratio "${R[$target,2,$p]}" "${R[$target,0,$p]}")
 		R[$target,ratioc$p]=$(ratio "${R[$target,2c,$p]}" "${R[$target,0,$p]}")
+		R[$target,ratioq$p]=$(ratio "${R[$target,2q,$p]}" "${R[$target,0q,$p]}")
 	done
 done
 
 echo "# shoal vs redis-server $(redis-server --version | cut -d' ' -f3); $KEYS keys; $(nproc) cores${SERVER_CPU:+, servers on CPU 0, clients on CPU 1}"
-printf "%-52s %10s %10s %8s\n" "" redis shoal ratio
-row() { printf "%-52s %10s %10s %8s\n" "$1" "${R[redis,$2]}" "${R[shoal,$2]}" "$(ratio "${R[shoal,$2]}" "${R[redis,$2]}")"; }
+printf "%-62s %10s %10s %8s\n" "" redis shoal ratio
+row() { printf "%-62s %10s %10s %8s\n" "$1" "${R[redis,$2]}" "${R[shoal,$2]}" "$(ratio "${R[shoal,$2]}" "${R[redis,$2]}")"; }
 row "full sync until link up, disk-based (ms)" sync_no
 row "full sync until link up, diskless (ms)" sync_yes
 row "max SET rate, 50 clients (req/s)" max_set
@@ -185,6 +196,8 @@ row "SET rate, 2 replicas on its CPU / none, -P 1" ratio1
 row "SET rate, 2 replicas on its CPU / none, -P 16" ratio16
 row "SET rate, 2 replicas elsewhere / none, -P 1" ratioc1
 row "SET rate, 2 replicas elsewhere / none, -P 16" ratioc16
+row "SET rate, primary capped at 1/4 CPU, 2 replicas / none, -P 1" ratioq1
+row "SET rate, primary capped at 1/4 CPU, 2 replicas / none, -P 16" ratioq16
 row "primary CPU per SET, no replica, -P 1 (us)" "cpu0,1"
 row "primary CPU per SET, 2 replicas, -P 1 (us)" "cpu2c,1"
 row "primary CPU per SET, no replica, -P 16 (us)" "cpu0,16"
@@ -193,7 +206,7 @@ row "CPU-bound SET rate, 2 replicas / none, -P 1" cpurate1
 row "CPU-bound SET rate, 2 replicas / none, -P 16" cpurate16
 for target in redis shoal; do
 	for p in 1 16; do
-		printf "%s SET -P %-2s: no replica %8s/s, 2 replicas on its CPU %8s/s, 2 replicas elsewhere %8s/s\n" $target $p \
-			"${R[$target,0,$p]}" "${R[$target,2,$p]}" "${R[$target,2c,$p]}"
+		printf "%s SET -P %-2s: no replica %8s/s, 2 replicas on its CPU %8s/s, 2 replicas elsewhere %8s/s; capped: none %8s/s, 2 replicas %8s/s\n" $target $p \
+			"${R[$target,0,$p]}" "${R[$target,2,$p]}" "${R[$target,2c,$p]}" "${R[$target,0q,$p]}" "${R[$target,2q,$p]}"
 	done
 done
