@@ -30,16 +30,18 @@ import (
 // clusterState is the node's cluster identity and the topology it follows.
 type clusterState struct {
 	enabled bool
-	myID    string
+	id      atomic.Pointer[string]         // the node's ID (myID); CLUSTER RESET HARD replaces it
 	top     atomic.Pointer[slots.Topology] // nil until the first topology arrives
 	// saved is the topology cluster-config-file held at start (nil if none): shown
 	// by CLUSTER SLOTS/SHARDS/NODES and used for redirects until the first topology
 	// arrives, never acted on (see provisional), and the oldest epoch the node
-	// adopts. Set before the server starts, read-only after.
-	saved   *slots.Topology
+	// adopts. Set before the server starts; CLUSTER RESET clears it.
+	saved   atomic.Pointer[slots.Topology]
 	refused atomic.Bool                   // a topology older than saved was refused (logged once)
-	gossip  atomic.Pointer[gossip.Gossip] // the node's gossip member, set by Start
-	exists  func(key []byte) bool         // whether a key is in database 0 (slots.Query.Exists)
+	gossip  atomic.Pointer[gossip.Gossip] // the node's gossip member, set by Start, replaced by CLUSTER RESET
+	// gossipAdv is the member's announced address, "" for its own (set by Start).
+	gossipAdv string
+	exists    func(key []byte) bool // whether a key is in database 0 (slots.Query.Exists)
 
 	confPath string        // cluster-config-file
 	save     chan struct{} // wakes the cluster-config-file saver (cap 1)
@@ -80,26 +82,14 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 		}
 		adv = net.JoinHostPort(ip, strconv.Itoa(p))
 	}
-	g, err := gossip.Start(gossip.Config{
-		Name:      s.cluster.myID,
-		Bind:      net.JoinHostPort(host, strconv.Itoa(port)),
-		Advertise: adv,
-		Secret:    cfg.ClusterSecret,
-		Meta:      func() []byte { return s.nodeMeta().Encode() },
-		Faults:    s.opt.Faults,
-		OnMessage: s.receiveBus,
-		OnTopology: func(top *slots.Topology) {
-			if s.SetTopology(top) {
-				s.log.Noticef("Cluster topology at epoch %d adopted", top.Epoch())
-			}
-		},
-	}, nil)
+	g, err := s.newGossip(cfg, net.JoinHostPort(host, strconv.Itoa(port)), adv)
 	if err != nil {
 		return fmt.Errorf("Could not start the cluster bus on %s:%d: %v", host, port, err)
 	}
 	s.cluster.gossip.Store(g)
+	s.cluster.gossipAdv = adv
 	s.goTracked(s.saveNodesConfs)
-	s.goTracked(func() { s.announce(g) })
+	s.goTracked(s.announce)
 	s.goTracked(s.keepLease)
 	peers := slices.Concat(s.cluster.peers, strings.FieldsFunc(cfg.ClusterJoin, func(r rune) bool { return r == ',' || r == ' ' }))
 	if len(peers) > 0 {
@@ -108,9 +98,32 @@ func (s *Server) startGossip(cfg *conf.Config) error {
 	return nil
 }
 
+// newGossip starts the node's gossip member on bind, announcing adv when set. The
+// topologies it hears of are adopted while it is the node's member (cluster.gossip:
+// the caller stores it there before it joins anyone), not once CLUSTER RESET replaced it.
+func (s *Server) newGossip(cfg *conf.Config, bind, adv string) (*gossip.Gossip, error) {
+	var self atomic.Pointer[gossip.Gossip]
+	g, err := gossip.Start(gossip.Config{
+		Name:      s.cluster.myID(),
+		Bind:      bind,
+		Advertise: adv,
+		Secret:    cfg.ClusterSecret,
+		Meta:      func() []byte { return s.nodeMeta().Encode() },
+		Faults:    s.opt.Faults,
+		OnMessage: s.receiveBus,
+		OnTopology: func(top *slots.Topology) {
+			if s.cluster.gossip.Load() == self.Load() && s.SetTopology(top) {
+				s.log.Noticef("Cluster topology at epoch %d adopted", top.Epoch())
+			}
+		},
+	}, nil)
+	self.Store(g)
+	return g, err
+}
+
 // nodeMeta is what the node announces about itself on the gossip.
 func (s *Server) nodeMeta() gossip.NodeMeta {
-	m := gossip.NodeMeta{ID: s.cluster.myID, Role: "master", Offset: s.replOffset()}
+	m := gossip.NodeMeta{ID: s.cluster.myID(), Role: "master", Offset: s.replOffset()}
 	if s.up.following.Load() {
 		m.Role = "slave"
 	}
@@ -127,7 +140,7 @@ func (s *Server) nodeMeta() gossip.NodeMeta {
 // announce re-announces the node's metadata every second while it changes (role,
 // shard, replication offset), and has the topology follow this node's address when
 // it differs from what the topology lists, until the server stops.
-func (s *Server) announce(g *gossip.Gossip) {
+func (s *Server) announce() {
 	last := s.nodeMeta()
 	var retry time.Time
 	for {
@@ -138,11 +151,11 @@ func (s *Server) announce(g *gossip.Gossip) {
 		}
 		if m := s.nodeMeta(); m != last {
 			last = m
-			g.Update()
+			s.cluster.gossip.Load().Update()
 		}
 		// A node restarted on another address (a container or pod given a new IP)
 		// has the topology say where it is now.
-		if n, ok := s.clusterView().Node(s.cluster.myID); ok && time.Now().After(retry) {
+		if n, ok := s.clusterView().Node(s.cluster.myID()); ok && time.Now().After(retry) {
 			if self := s.selfNode(); n.IP != self.IP || n.Port != self.Port || n.BusPort != self.BusPort || n.Hostname != self.Hostname {
 				if err := s.propose(slots.Change{Op: slots.OpSetNodeAddr, Node: self}); err != nil {
 					s.log.Warningf("Could not announce this node's new address %s:%d to the sentinels: %v", self.IP, self.Port, err)
@@ -219,7 +232,7 @@ func (s *Server) isLaidOutNode(ip string, bus int) bool {
 	}
 	s.syncTopology()
 	for _, n := range s.clusterView().Nodes() {
-		if n.IP == ip && n.BusPort == bus && n.ID != s.cluster.myID {
+		if n.IP == ip && n.BusPort == bus && n.ID != s.cluster.myID() {
 			return true
 		}
 	}
@@ -258,22 +271,43 @@ func (s *Server) initCluster(cfg *conf.Config) error {
 		if nc.savedErr != nil {
 			s.log.Warningf("Ignoring the topology saved in %s: %v", cs.confPath, nc.savedErr)
 		}
-		cs.myID, cs.peers, cs.saved = nc.myID, nc.peers, nc.saved
+		cs.id.Store(&nc.myID)
+		cs.peers = nc.peers
+		cs.saved.Store(nc.saved)
 		if nc.sentinels {
 			s.lease.required.Store(true)
 		}
 		return nil
 	}
-	var id [20]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return err
-	}
-	cs.myID = hex.EncodeToString(id[:])
-	line := fmt.Sprintf("%s :0@0,, myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n", cs.myID)
-	if err := os.WriteFile(cs.confPath, []byte(line), 0o644); err != nil {
+	id := newNodeID()
+	cs.id.Store(&id)
+	if err := os.WriteFile(cs.confPath, []byte(freshNodesConf(id)), 0o644); err != nil {
 		return fmt.Errorf("Could not create the cluster config file %s: %v", cs.confPath, err)
 	}
 	return nil
+}
+
+// myID is the node's ID.
+func (cs *clusterState) myID() string {
+	if p := cs.id.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// newNodeID returns a random node ID: 40 hex characters, as Redis's.
+func newNodeID() string {
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// freshNodesConf is cluster-config-file of a node that knows no cluster: its own
+// line, epoch 0.
+func freshNodesConf(id string) string {
+	return fmt.Sprintf("%s :0@0,, myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n", id)
 }
 
 // nodesConf is what cluster-config-file says (see initCluster).
@@ -380,9 +414,9 @@ func (s *Server) saveNodesConf(top *slots.Topology) error {
 
 // rejoin joins the gossip through the nodes cluster-config-file lists, retrying every
 // second while they are all unreachable (a whole cluster restarting), until one
-// answers or someone else brought this node in.
+// answers, someone else brought this node in, or CLUSTER RESET replaced the member.
 func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
-	for len(g.Members()) <= 1 {
+	for len(g.Members()) <= 1 && s.cluster.gossip.Load() == g {
 		if err := g.Join(peers...); err == nil {
 			s.log.Noticef("Joined the cluster's gossip (through %s)", strings.Join(peers, ", "))
 			return
@@ -396,7 +430,7 @@ func (s *Server) rejoin(g *gossip.Gossip, peers []string) {
 }
 
 // ClusterID is the node's cluster ID ("" when cluster mode is off).
-func (s *Server) ClusterID() string { return s.cluster.myID }
+func (s *Server) ClusterID() string { return s.cluster.myID() }
 
 // SetTopology makes top the topology the node follows, if its epoch is higher than
 // the current one's (the first one: at least the saved one's); it reports whether it
@@ -407,7 +441,7 @@ func (s *Server) SetTopology(top *slots.Topology) bool {
 		if cur != nil && top.Epoch() <= cur.Epoch() {
 			return false
 		}
-		if saved := s.cluster.saved; cur == nil && saved != nil && top.Epoch() < saved.Epoch() {
+		if saved := s.cluster.saved.Load(); cur == nil && saved != nil && top.Epoch() < saved.Epoch() {
 			// Never go back to a layout older than one the node followed: its slots or
 			// role may have changed since (a peer that restarted too gossips its own).
 			if !s.cluster.refused.Swap(true) {
@@ -502,7 +536,7 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	if len(q.Keys) == 0 {
 		// A write without keys (FLUSHALL …) on a primary without its lease, or on a
 		// restarted node that does not know yet what it is (see provisional).
-		if (cmd.Has(spec.Write) || q.TxWrite) && (s.leaseLapsed() || top == nil && s.cluster.saved != nil) {
+		if (cmd.Has(spec.Write) || q.TxWrite) && (s.leaseLapsed() || top == nil && s.cluster.saved.Load() != nil) {
 			if cmd.Name == "exec" {
 				c.discardMulti()
 			}
@@ -515,7 +549,7 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 	if top == nil {
 		d = s.provisional(q)
 	} else {
-		st := slots.State{Self: s.cluster.myID, AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
+		st := slots.State{Self: s.cluster.myID(), AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
 			AllowPubSubShardWhenDown: cfg.ClusterAllowPubSubShardWhenDown,
 			Down:                     cfg.ClusterRequireFullCoverage && !top.Covered()}
 		d = top.Route(st, q)
@@ -552,12 +586,12 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 // this node still owns the slot, and holds what was written to it, is known only once
 // the sentinels' topology arrives. Without a saved topology every slot is unbound.
 func (s *Server) provisional(q slots.Query) slots.Decision {
-	saved := s.cluster.saved
+	saved := s.cluster.saved.Load()
 	if saved == nil {
 		return slots.Decision{Outcome: slots.Unbound, Slot: slots.KeySlot(q.Keys[0])}
 	}
 	q.Exists = func([]byte) bool { return false } // (no migration is followed yet)
-	d := saved.Route(slots.State{Self: s.cluster.myID}, q)
+	d := saved.Route(slots.State{Self: s.cluster.myID()}, q)
 	switch d.Outcome {
 	case slots.Serve, slots.Ask, slots.TryAgain:
 		d.Outcome = slots.Down
@@ -582,7 +616,7 @@ func (s *Server) scriptRoute(caller *Client, cmd *Command, args [][]byte) string
 		q.Keys = append(q.Keys, args[i])
 	}
 	cfg := s.config()
-	st := slots.State{Self: s.cluster.myID, AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
+	st := slots.State{Self: s.cluster.myID(), AllowReadsWhenDown: cfg.ClusterAllowReadsWhenDown,
 		Down: cfg.ClusterRequireFullCoverage && !top.Covered()}
 	switch top.Route(st, q).Outcome {
 	case slots.Serve, slots.CrossSlot: // (keys of several slots: the script's own business, as in Redis 7.0)
@@ -615,7 +649,7 @@ func (s *Server) redirectBlocked(top *slots.Topology) {
 		return
 	}
 	cfg := s.config()
-	st := slots.State{Self: s.cluster.myID, Down: cfg.ClusterRequireFullCoverage && !top.Covered()}
+	st := slots.State{Self: s.cluster.myID(), Down: cfg.ClusterRequireFullCoverage && !top.Covered()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.eachWaiterLocked(func(w *waiter) {
@@ -724,7 +758,7 @@ func cmdClusterMyid(c *Client) {
 	if !c.clusterOn() {
 		return
 	}
-	c.w.BulkString(c.s.cluster.myID)
+	c.w.BulkString(c.s.cluster.myID())
 }
 
 // cmdClusterMyshardid is CLUSTER MYSHARDID (Redis 7.2): the ID of the node's shard in
@@ -735,12 +769,12 @@ func cmdClusterMyshardid(c *Client) {
 		return
 	}
 	if top := c.s.cluster.top.Load(); top != nil {
-		if sh, ok := top.ShardOf(c.s.cluster.myID); ok {
+		if sh, ok := top.ShardOf(c.s.cluster.myID()); ok {
 			c.w.BulkString(sh.ID)
 			return
 		}
 	}
-	c.w.BulkString(c.s.cluster.myID)
+	c.w.BulkString(c.s.cluster.myID())
 }
 
 // slotArg reads a slot number argument.

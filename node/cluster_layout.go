@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/shoal-db/shoal/gossip"
 	"github.com/shoal-db/shoal/sentinelapi"
 	"github.com/shoal-db/shoal/slots"
+	"github.com/shoal-db/shoal/storage"
 )
 
 // Changes of the layout through the sentinel group: CLUSTER ADDSLOTS and friends do
@@ -95,7 +97,7 @@ func (s *Server) syncTopology() {
 // selfNode is this node as the topology should list it.
 func (s *Server) selfNode() slots.Node {
 	cfg := s.config()
-	n := slots.Node{ID: s.cluster.myID, Port: s.listeningPort(), Hostname: cfg.ClusterAnnounceHostname}
+	n := slots.Node{ID: s.cluster.myID(), Port: s.listeningPort(), Hostname: cfg.ClusterAnnounceHostname}
 	if g := s.cluster.gossip.Load(); g != nil {
 		host, port, _ := net.SplitHostPort(g.Addr())
 		n.IP = host
@@ -112,7 +114,7 @@ func (s *Server) selfNode() slots.Node {
 
 // ensureNode makes sure the topology lists this node.
 func (s *Server) ensureNode() error {
-	if _, ok := s.clusterView().Node(s.cluster.myID); ok {
+	if _, ok := s.clusterView().Node(s.cluster.myID()); ok {
 		return nil
 	}
 	return s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()})
@@ -124,13 +126,13 @@ func (s *Server) ensureShard() (slots.Shard, error) {
 	if err := s.ensureNode(); err != nil {
 		return slots.Shard{}, err
 	}
-	if sh, ok := s.clusterView().ShardOf(s.cluster.myID); ok {
+	if sh, ok := s.clusterView().ShardOf(s.cluster.myID()); ok {
 		return sh, nil
 	}
-	if err := s.proposeShard(s.cluster.myID); err != nil {
+	if err := s.proposeShard(s.cluster.myID()); err != nil {
 		return slots.Shard{}, err
 	}
-	sh, _ := s.clusterView().ShardOf(s.cluster.myID)
+	sh, _ := s.clusterView().ShardOf(s.cluster.myID())
 	return sh, nil
 }
 
@@ -212,7 +214,7 @@ func clusterSlots(c *Client, add, ranges bool) {
 			case !add && !owned:
 				c.Err(fmt.Sprintf("ERR Slot %d is already unassigned", sl))
 				return
-			case !add && owner.Primary != s.cluster.myID:
+			case !add && owner.Primary != s.cluster.myID():
 				c.Err(fmt.Sprintf("ERR Slot %d is not served by this node", sl))
 				return
 			}
@@ -245,8 +247,8 @@ func cmdClusterFlushslots(c *Client) {
 		return
 	}
 	s.syncTopology()
-	sh, ok := s.clusterView().ShardOf(s.cluster.myID)
-	if !ok || sh.Primary != s.cluster.myID || sh.Slots.Len() == 0 {
+	sh, ok := s.clusterView().ShardOf(s.cluster.myID())
+	if !ok || sh.Primary != s.cluster.myID() || sh.Slots.Len() == 0 {
 		c.OK()
 		return
 	}
@@ -269,7 +271,7 @@ func cmdClusterFailover(c *Client) {
 		return
 	}
 	s := c.s
-	args := []any{"PROMOTE", s.cluster.myID}
+	args := []any{"PROMOTE", s.cluster.myID()}
 	switch {
 	case len(c.args) == 3 && (c.is(2, "FORCE") || c.is(2, "TAKEOVER")):
 		args = append(args, strings.ToUpper(string(c.args[2])))
@@ -277,8 +279,8 @@ func cmdClusterFailover(c *Client) {
 		c.Err(errSyntax)
 		return
 	}
-	sh, ok := s.clusterView().ShardOf(s.cluster.myID)
-	if !ok && !s.up.following.Load() || ok && sh.Primary == s.cluster.myID {
+	sh, ok := s.clusterView().ShardOf(s.cluster.myID())
+	if !ok && !s.up.following.Load() || ok && sh.Primary == s.cluster.myID() {
 		c.Err("ERR You should send CLUSTER FAILOVER to a replica")
 		return
 	}
@@ -324,7 +326,7 @@ func cmdClusterReplicate(c *Client) {
 		c.Err("ERR Unknown node " + id)
 		return
 	}
-	if id == s.cluster.myID {
+	if id == s.cluster.myID() {
 		c.Err("ERR Can't replicate myself")
 		return
 	}
@@ -341,7 +343,7 @@ func cmdClusterReplicate(c *Client) {
 		c.Err("ERR I can only replicate a master, not a replica.")
 		return
 	}
-	if mine, ok := top.ShardOf(s.cluster.myID); ok {
+	if mine, ok := top.ShardOf(s.cluster.myID()); ok {
 		if mine.ID == target.ID {
 			c.OK()
 			return
@@ -353,7 +355,7 @@ func cmdClusterReplicate(c *Client) {
 		c.Err(err.Error())
 		return
 	}
-	c.proposeReply(slots.Change{Op: slots.OpAddReplica, Shard: target.ID, NodeID: s.cluster.myID})
+	c.proposeReply(slots.Change{Op: slots.OpAddReplica, Shard: target.ID, NodeID: s.cluster.myID()})
 }
 
 // cmdClusterSetConfigEpoch is CLUSTER SET-CONFIG-EPOCH: epochs are the sentinel
@@ -373,11 +375,11 @@ func cmdClusterSetConfigEpoch(c *Client) {
 // reconcileRole makes the node's replication follow the topology: a replica of a
 // shard replicates from its primary, a primary replicates from nobody.
 func (s *Server) reconcileRole(top *slots.Topology) {
-	sh, ok := top.ShardOf(s.cluster.myID)
+	sh, ok := top.ShardOf(s.cluster.myID())
 	if !ok {
 		return
 	}
-	if sh.Primary == s.cluster.myID {
+	if sh.Primary == s.cluster.myID() {
 		if s.up.following.Load() {
 			s.unfollow()
 			s.log.Noticef("Cluster topology at epoch %d: this node is its shard's primary", top.Epoch())
@@ -417,7 +419,7 @@ func cmdClusterSetslot(c *Client) {
 	top := s.clusterView()
 	owner, owned := top.Owner(sl)
 	mig, migrating := top.Migration(sl)
-	me := s.cluster.myID
+	me := s.cluster.myID()
 	nodeArg := func() (string, bool) {
 		if len(c.args) != 5 {
 			c.Err(errSyntax)
@@ -527,7 +529,7 @@ func cmdClusterForget(c *Client) {
 	}
 	s := c.s
 	id := string(c.args[2])
-	if id == s.cluster.myID {
+	if id == s.cluster.myID() {
 		c.Err("ERR I tried hard but I can't forget myself...")
 		return
 	}
@@ -543,15 +545,21 @@ func cmdClusterForget(c *Client) {
 		c.Err("ERR Unknown node " + id)
 		return
 	}
-	if sh, ok := top.ShardOf(s.cluster.myID); ok && sh.Primary == id {
+	if sh, ok := top.ShardOf(s.cluster.myID()); ok && sh.Primary == id {
 		c.Err("ERR Can't forget my master!")
 		return
 	}
 	c.proposeReply(slots.Change{Op: slots.OpForgetNode, NodeID: id})
 }
 
-// cmdClusterReset is CLUSTER RESET [HARD|SOFT]: a node that left the layout (del-node)
-// stops replicating; its data is flushed, as Redis requires of a reset primary.
+// cmdClusterReset is CLUSTER RESET [HARD|SOFT], for a node outside the layout (never
+// added, or removed with del-node; a node of the layout is refused), to be used in
+// another cluster as Redis's: it becomes an empty primary (what keys it still holds
+// are of slots it no longer serves), forgets the topology it follows and the one it
+// saved, leaves the cluster's gossip for a new member on the same bus port that
+// knows no one, and writes cluster-config-file afresh; HARD also gives it a new ID.
+// It then adopts the first topology that comes, whatever its epoch: the new
+// cluster's.
 func cmdClusterReset(c *Client) {
 	if !c.clusterOn() {
 		return
@@ -562,14 +570,70 @@ func cmdClusterReset(c *Client) {
 	}
 	s := c.s
 	s.syncTopology()
-	if _, inShard := s.clusterView().ShardOf(s.cluster.myID); inShard {
+	if _, inShard := s.clusterView().ShardOf(s.cluster.myID()); inShard {
 		c.Err("ERR CLUSTER RESET can't be called with master nodes containing keys")
 		return
 	}
 	if s.up.following.Load() {
 		s.unfollow()
 	}
+	s.emptyData(c) // (keys of slots it no longer serves, not yet dropped)
+	if err := s.resetCluster(c.is(2, "HARD")); err != nil {
+		c.Err("ERR " + err.Error())
+		return
+	}
 	c.OK()
+}
+
+// emptyData empties every database as FLUSHALL does, under every stripe, the flush
+// propagated like FLUSHALL's.
+func (s *Server) emptyData(c *Client) {
+	var all storage.LockSet
+	all.AddAll()
+	s.eng.Lock(&all)
+	defer s.eng.Unlock(&all)
+	for i := range s.eng.NumDBs() {
+		s.dbReplaced(i, nil)
+	}
+	s.trackFlushed(c)
+	s.eng.FlushAll()
+	c.alsoPropagate(bFLUSHALL)
+	s.flushProp(c)
+}
+
+// resetCluster makes the node one that knows no cluster (CLUSTER RESET), with a new
+// ID when hard.
+func (s *Server) resetCluster(hard bool) error {
+	cs := &s.cluster
+	old := cs.gossip.Load()
+	if old != nil {
+		old.Close() // first: no topology of the old cluster arrives after this
+	}
+	s.roleMu.Lock()
+	cs.top.Store(nil)
+	cs.saved.Store(nil)
+	cs.refused.Store(false)
+	s.lease.required.Store(false)
+	if hard {
+		id := newNodeID()
+		cs.id.Store(&id)
+	}
+	s.roleMu.Unlock()
+	cs.saveMu.Lock()
+	err := os.WriteFile(cs.confPath, []byte(freshNodesConf(cs.myID())), 0o644)
+	cs.saveMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("error saving the cluster node config: %v", err)
+	}
+	if old == nil {
+		return nil
+	}
+	g, err := s.newGossip(s.config(), old.Addr(), cs.gossipAdv)
+	if err != nil {
+		return fmt.Errorf("could not restart the cluster bus on %s: %v", old.Addr(), err)
+	}
+	cs.gossip.Store(g)
+	return nil
 }
 
 // cmdClusterSaveconfig is CLUSTER SAVECONFIG: cluster-config-file written now with

@@ -48,7 +48,7 @@ func (s *Server) forwardPublish(kind int, channel, msg []byte) {
 	if top == nil {
 		return
 	}
-	me := s.cluster.myID
+	me := s.cluster.myID()
 	if kind == kindShard {
 		sh, ok := top.ShardOf(me)
 		if !ok {

@@ -209,6 +209,69 @@ func TestClusterGossip(t *testing.T) {
 	}
 }
 
+// TestClusterReset: CLUSTER RESET refuses a node of the layout; a node outside it (a
+// del-node) forgets the topology, leaves the cluster's gossip, rewrites nodes.conf
+// (HARD: under a new ID), and then adopts another cluster's topology of a lower epoch.
+func TestClusterReset(t *testing.T) {
+	ctx := context.Background()
+	old, err := gossip.Start(gossip.Config{Name: "sentinel", Bind: "127.0.0.1:0", Secret: "k"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	shost, sport, _ := net.SplitHostPort(old.Addr())
+	dir := t.TempDir()
+	a, addr := startShoal(t, "cluster-enabled", "yes", "cluster-secret", "k", "dir", dir)
+	c := newClient(t, addr, 2)
+	if err := c.Do(ctx, "CLUSTER", "MEET", shost, sport, sport).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the node to join", func() bool { return len(old.Members()) == 2 })
+	id, bus := a.ClusterID(), a.BusAddr()
+	other := slots.Node{ID: strings.Repeat("b", 40), IP: "127.0.0.1", Port: 1, BusPort: 10001}
+	layout := func(epoch uint64, primary string) *slots.Topology {
+		self := slots.Node{ID: a.ClusterID(), IP: "127.0.0.1", Port: 2, BusPort: 10002}
+		top, err := slots.New(epoch, []slots.Node{self, other}, []slots.Shard{
+			{ID: strings.Repeat("1", 40), Primary: primary, Slots: slots.Ranges{{Start: 0, End: 16383}}},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top
+	}
+	old.Publish(layout(8, id))
+	waitFor(t, 10*time.Second, "the topology to arrive", func() bool { return a.clusterView().Epoch() == 8 })
+	runTranscript(t, c, []step{
+		S("CLUSTER", "RESET", "HARD").Is(E("ERR CLUSTER RESET can't be called with master nodes containing keys")),
+	})
+	old.Publish(layout(9, other.ID)) // removed from the layout (del-node)
+	waitFor(t, 10*time.Second, "the topology to arrive", func() bool { return a.clusterView().Epoch() == 9 })
+
+	runTranscript(t, c, []step{S("CLUSTER", "RESET", "HARD").Is("OK")})
+	if a.ClusterID() == id || len(a.ClusterID()) != 40 {
+		t.Errorf("ID after a hard reset %q (was %s)", a.ClusterID(), id)
+	}
+	if a.BusAddr() != bus {
+		t.Errorf("bus address after the reset %s, was %s", a.BusAddr(), bus)
+	}
+	if conf, _ := os.ReadFile(filepath.Join(dir, "nodes.conf")); strings.Contains(string(conf), "topology") || !strings.HasPrefix(string(conf), a.ClusterID()+" ") {
+		t.Errorf("nodes.conf after the reset:\n%s", conf)
+	}
+	waitFor(t, 10*time.Second, "the node to leave the old gossip", func() bool { return len(old.Members()) == 1 })
+	if info := c.ClusterInfo(ctx).Val(); !strings.Contains(info, "cluster_slots_assigned:0\r\n") || !strings.Contains(info, "cluster_current_epoch:0\r\n") {
+		t.Errorf("CLUSTER INFO after the reset:\n%s", info)
+	}
+	if !a.SetTopology(layout(2, a.ClusterID())) {
+		t.Error("another cluster's topology of a lower epoch refused after the reset")
+	}
+	runTranscript(t, c, []step{S("SET", "foo", "1").Is("OK")})
+	newID := a.ClusterID()
+	a.Close()
+	if b, _ := startShoal(t, "cluster-enabled", "yes", "dir", dir); b.ClusterID() != newID {
+		t.Errorf("ID after a restart %s, want %s", b.ClusterID(), newID)
+	}
+}
+
 // TestClusterReplicasLinksHelp: CLUSTER REPLICAS/SLAVES list a primary's replicas as
 // CLUSTER NODES lines; BUMPEPOCH answers STILL with the epoch; LINKS is an empty list;
 // FLUSHSLOTS refuses a node holding keys; HELP lists the subcommands; all of them

@@ -25,8 +25,8 @@ func (s *Server) clusterView() *slots.Topology {
 // cluster-config-file before a restart (as a restarted Redis node answers from its
 // nodes.conf), or an empty one.
 func (s *Server) shownView() *slots.Topology {
-	if s.cluster.top.Load() == nil && s.cluster.saved != nil {
-		return s.cluster.saved
+	if s.cluster.top.Load() == nil && s.cluster.saved.Load() != nil {
+		return s.cluster.saved.Load()
 	}
 	return s.clusterView()
 }
@@ -36,7 +36,7 @@ func (s *Server) shownView() *slots.Topology {
 // redis-cli --cluster create/add-node even though it already follows the topology.
 func (s *Server) joinedView() *slots.Topology {
 	top := s.shownView()
-	if _, ok := top.Node(s.cluster.myID); !ok {
+	if _, ok := top.Node(s.cluster.myID()); !ok {
 		empty, _ := slots.New(0, nil, nil, nil)
 		return empty
 	}
@@ -238,7 +238,7 @@ func cmdClusterNodes(c *Client) {
 func (s *Server) nodesText(top *slots.Topology) string {
 	var b strings.Builder
 	nodes := top.Nodes()
-	if _, ok := top.Node(s.cluster.myID); !ok {
+	if _, ok := top.Node(s.cluster.myID()); !ok {
 		nodes = append([]slots.Node{s.selfNode()}, nodes...) // not laid out yet
 	}
 	for _, n := range nodes {
@@ -257,7 +257,7 @@ func (s *Server) writeNodeLine(b *strings.Builder, top *slots.Topology, n slots.
 			primary = sh.Primary
 		}
 	}
-	if n.ID == s.cluster.myID {
+	if n.ID == s.cluster.myID() {
 		flags = "myself," + flags
 	}
 	addr := n.IP + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.BusPort)
@@ -265,7 +265,7 @@ func (s *Server) writeNodeLine(b *strings.Builder, top *slots.Topology, n slots.
 		addr += "," + n.Hostname
 	}
 	pong := int64(0) // the last pong: now for the others (the topology says they are up)
-	if n.ID != s.cluster.myID {
+	if n.ID != s.cluster.myID() {
 		pong = time.Now().UnixMilli()
 	}
 	fmt.Fprintf(b, "%s %s %s %s 0 %d %d connected", n.ID, addr, flags, primary, pong, top.Epoch())
@@ -274,13 +274,13 @@ func (s *Server) writeNodeLine(b *strings.Builder, top *slots.Topology, n slots.
 			b.WriteString(" " + r.String())
 		}
 		for _, m := range top.Migrations() {
-			if m.Source == n.ID && n.ID == s.cluster.myID {
+			if m.Source == n.ID && n.ID == s.cluster.myID() {
 				fmt.Fprintf(b, " [%d->-%s]", m.Slot, m.Target)
 			}
 		}
 	}
 	for _, m := range top.Migrations() {
-		if m.Target == n.ID && n.ID == s.cluster.myID {
+		if m.Target == n.ID && n.ID == s.cluster.myID() {
 			fmt.Fprintf(b, " [%d-<-%s]", m.Slot, m.Source)
 		}
 	}

@@ -55,8 +55,8 @@ func (s *Server) needsLease() bool {
 	if top == nil {
 		return false
 	}
-	sh, ok := top.ShardOf(s.cluster.myID)
-	return ok && sh.Primary == s.cluster.myID
+	sh, ok := top.ShardOf(s.cluster.myID())
+	return ok && sh.Primary == s.cluster.myID()
 }
 
 // leaseEnded reports whether the node is a primary whose lease has run out, without
@@ -111,7 +111,7 @@ func (s *Server) renewLease(asked int64) {
 	l.lastStart = t0
 	ctx, cancel := context.WithTimeout(context.Background(), max(time.Duration(l.every.Load())*2, 100*time.Millisecond))
 	defer cancel()
-	d, ok := sentinelapi.Lease(s.sentinelCtx(ctx), s.leaseSentinels(), s.cluster.myID)
+	d, ok := sentinelapi.Lease(s.sentinelCtx(ctx), s.leaseSentinels(), s.cluster.myID())
 	defer l.lastEnd.Store(s.mono())
 	if ok {
 		// 10% off for the clocks' rates.

@@ -134,7 +134,7 @@ func (s *Server) followMoves(top *slots.Topology) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	mine := map[string]slots.Move{}
-	if sh, ok := top.ShardOf(s.cluster.myID); ok && sh.Primary == s.cluster.myID {
+	if sh, ok := top.ShardOf(s.cluster.myID()); ok && sh.Primary == s.cluster.myID() {
 		for _, m := range top.Moves() {
 			if m.From == sh.ID {
 				mine[m.ID] = m
@@ -448,7 +448,7 @@ func (s *Server) handOff(m slots.Move, mv *mover, link *moveLink, budget time.Du
 	// known, and followed here, before writes go on (a commit that happened unseen
 	// would lose them).
 	handed, err := s.proposeMoveEnd(slots.Change{Op: slots.OpEndMove, Move: m.ID, Phase: slots.MoveDone,
-		Primary: s.cluster.myID, NodeID: link.target}, m)
+		Primary: s.cluster.myID(), NodeID: link.target}, m)
 	if !handed {
 		return false, err
 	}

@@ -19,14 +19,14 @@ import (
 // slot has seen the hand-off before this node: it catches up rather than bounce the
 // client back.
 func (s *Server) importsSlot(top *slots.Topology, slot int) bool {
-	if m, ok := top.Migration(slot); ok && m.Target == s.cluster.myID {
+	if m, ok := top.Migration(slot); ok && m.Target == s.cluster.myID() {
 		return true
 	}
 	m, ok := top.MoveOf(slot)
 	if !ok {
 		return false
 	}
-	sh, ok := top.ShardOf(s.cluster.myID)
+	sh, ok := top.ShardOf(s.cluster.myID())
 	return ok && sh.ID == m.To
 }
 
@@ -66,8 +66,8 @@ func cmdClusterSyncslots(c *Client) {
 		top := s.clusterView()
 		for _, m := range top.Moves() {
 			if m.ID == id {
-				sh, ok := top.ShardOf(s.cluster.myID)
-				return m, ok && sh.ID == m.To && sh.Primary == s.cluster.myID
+				sh, ok := top.ShardOf(s.cluster.myID())
+				return m, ok && sh.ID == m.To && sh.Primary == s.cluster.myID()
 			}
 		}
 		return slots.Move{}, false
@@ -108,7 +108,7 @@ func (s *Server) dropSlotKeys(db *storage.DB, slot, n int) (more bool) {
 // importing reports whether move id, to this node's shard, is still under way.
 func (s *Server) importing(id string) bool {
 	top := s.clusterView()
-	sh, ok := top.ShardOf(s.cluster.myID)
+	sh, ok := top.ShardOf(s.cluster.myID())
 	if !ok {
 		return false
 	}
@@ -178,8 +178,8 @@ func (s *Server) dropForeign(top *slots.Topology) {
 // foreignIn answers, for top, whether a slot's keys are foreign to this node: it is
 // its shard's primary and the shard neither owns the slot nor receives it.
 func (s *Server) foreignIn(top *slots.Topology) func(slot int) bool {
-	sh, ok := top.ShardOf(s.cluster.myID)
-	if !ok || sh.Primary != s.cluster.myID {
+	sh, ok := top.ShardOf(s.cluster.myID())
+	if !ok || sh.Primary != s.cluster.myID() {
 		return func(int) bool { return false }
 	}
 	keep := sh.Slots
@@ -193,7 +193,7 @@ func (s *Server) foreignIn(top *slots.Topology) func(slot int) bool {
 			return false
 		}
 		m, ok := top.Migration(slot)
-		return !ok || m.Target != s.cluster.myID
+		return !ok || m.Target != s.cluster.myID()
 	}
 }
 
@@ -208,8 +208,8 @@ func cmdClusterMigrateslots(c *Client) {
 	}
 	s := c.s
 	top := s.clusterView()
-	mine, ok := top.ShardOf(s.cluster.myID)
-	if !ok || mine.Primary != s.cluster.myID {
+	mine, ok := top.ShardOf(s.cluster.myID())
+	if !ok || mine.Primary != s.cluster.myID() {
 		c.Err("ERR only the primary of a shard can move its slots")
 		return
 	}
@@ -304,7 +304,7 @@ func cmdClusterCancelslotmigrations(c *Client) {
 	}
 	s := c.s
 	top := s.clusterView()
-	sh, ok := top.ShardOf(s.cluster.myID)
+	sh, ok := top.ShardOf(s.cluster.myID())
 	n := 0
 	for _, m := range top.Moves() {
 		if !ok || m.From != sh.ID && m.To != sh.ID {

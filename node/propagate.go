@@ -128,6 +128,7 @@ func (s *Server) propagateDel(db int, key []byte, lazy bool) {
 // Names of commands handlers propagate, shared to save allocations.
 var (
 	bDEL         = []byte("DEL")
+	bFLUSHALL    = []byte("FLUSHALL")
 	bUNLINK      = []byte("UNLINK")
 	bSET         = []byte("SET")
 	bPXAT        = []byte("PXAT")

@@ -230,6 +230,12 @@ func TestRedisCliAddDelNode(t *testing.T) {
 	if strings.Contains(out, c.Nodes[4].ClusterID()) {
 		t.Errorf("the deleted node is still listed:\n%s", out)
 	}
+	// The deleted node was reset (it left the cluster): it can be added again.
+	run("[OK] New node added correctly.", "--cluster", "add-node", addr(4), addr(0))
+	out = run("[OK] All 16384 slots covered.", "--cluster", "check", addr(0))
+	if !strings.Contains(out, c.Nodes[4].ClusterID()) {
+		t.Errorf("the node added again is not listed:\n%s", out)
+	}
 	cc.ReloadState(ctx)
 	for i := range 500 {
 		if v, err := cc.Get(ctx, "k"+strconv.Itoa(i)).Int(); err != nil || v != i {
