@@ -160,21 +160,7 @@ func (c *Client) loop() {
 // a client without an outbox, closing it past the hard limit (or past the soft limit
 // for longer than its seconds).
 func (c *Client) overNormalLimit() bool {
-	lim := c.s.config().ClientOutputBufferLimit[conf.ClassNormal]
-	used := uint64(c.w.Len())
-	switch {
-	case lim.Hard > 0 && used >= lim.Hard:
-	case lim.Soft > 0 && used >= lim.Soft:
-		now := time.Now().Unix()
-		if c.softSince == 0 {
-			c.softSince = now
-			return false
-		}
-		if now-c.softSince <= lim.SoftSeconds {
-			return false
-		}
-	default:
-		c.softSince = 0
+	if !c.s.config().ClientOutputBufferLimit[conf.ClassNormal].Over(uint64(c.w.Len()), &c.softSince) {
 		return false
 	}
 	c.s.stats.outputLimitDisconnects.Add(1)

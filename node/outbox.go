@@ -3,6 +3,7 @@ package node
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-db/shoal/node/conf"
@@ -18,10 +19,15 @@ import (
 // The pending bytes are bounded by client-output-buffer-limit of the client's class:
 // past the hard limit, or past the soft limit for longer than its seconds, the client
 // is disconnected and its output dropped.
+//
+// An online replica's stream does not go through buf: the writer takes it from the
+// stream's shared buffer (replState.fan) when it wakes, and the feed checks the
+// replica's limit (see replState.fanOut).
 type outbox struct {
 	s    *Server
 	c    *Client
 	conn net.Conn
+	rp   atomic.Pointer[replica] // the replica link whose stream it carries, once online
 
 	mu        sync.Mutex
 	buf       []byte // appended, not yet taken by the writer
@@ -71,31 +77,37 @@ func (o *outbox) appendLocked(b []byte) bool {
 		o.kill()
 		return false
 	}
+	o.poke()
+	return true
+}
+
+// poke wakes the writer (it may be asleep, or about to be).
+func (o *outbox) poke() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // overLimit applies client-output-buffer-limit of the client's class to the bytes not
 // yet written (Redis's checkClientOutputBufferLimits). o.mu is held.
 func (o *outbox) overLimit() bool {
-	lim := o.s.config().ClientOutputBufferLimit[o.c.class()]
-	used := uint64(len(o.buf) + o.inflight)
-	if lim.Hard > 0 && used >= lim.Hard {
-		return true
+	used := uint64(len(o.buf) + o.inflight + o.streamPending())
+	return o.s.config().ClientOutputBufferLimit[o.c.class()].Over(used, &o.softSince)
+}
+
+// streamPending is how many bytes of a replica's stream are not yet written.
+func (o *outbox) streamPending() int {
+	if rp := o.rp.Load(); rp != nil {
+		return int(o.s.repl.fanEnd.Load() - rp.sent.Load())
 	}
-	if lim.Soft == 0 || used < lim.Soft {
-		o.softSince = 0
-		return false
-	}
-	now := time.Now().Unix()
-	if o.softSince == 0 {
-		o.softSince = now
-		return false
-	}
-	return now-o.softSince > lim.SoftSeconds
+	return 0
+}
+
+// streamWaiting reports whether a replica's stream has bytes its writer has not taken.
+func (o *outbox) streamWaiting() bool {
+	rp := o.rp.Load()
+	return rp != nil && rp.taken.Load() < o.s.repl.fanEnd.Load()
 }
 
 // kill drops the client for exceeding its output buffer limit. o.mu is held.
@@ -107,10 +119,7 @@ func (o *outbox) kill() {
 	o.s.log.Warningf("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", o.c.id, info.addr)
 	o.c.killed.Store(true)
 	o.conn.Close()
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
+	o.poke()
 	select {
 	case o.c.waker <- struct{}{}:
 	default:
@@ -121,7 +130,7 @@ func (o *outbox) kill() {
 func (o *outbox) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.buf) + o.inflight
+	return len(o.buf) + o.inflight + o.streamPending()
 }
 
 // writer drains the outbox to the socket until the connection ends.
@@ -130,16 +139,17 @@ func (o *outbox) writer() {
 	var out []byte
 	for {
 		o.mu.Lock()
-		for len(o.buf) == 0 && !o.dead && !o.closing {
+		for len(o.buf) == 0 && !o.dead && !o.closing && !o.streamWaiting() {
 			o.mu.Unlock()
 			<-o.wake
 			o.mu.Lock()
 		}
-		if o.dead || len(o.buf) == 0 {
+		stream := o.rp.Load() != nil && !o.closing
+		if o.dead || len(o.buf) == 0 && !(stream && o.streamWaiting()) {
 			o.mu.Unlock()
 			return
 		}
-		if len(o.buf) < coalesceBelow && o.c.isReplica.Load() && !o.closing {
+		if len(o.buf)+o.streamPending() < coalesceBelow && o.c.isReplica.Load() && !o.closing {
 			// A replica's stream comes a command at a time: let more of it gather
 			// so that one write carries many, as Redis writes to replicas once per
 			// event loop turn.
@@ -154,9 +164,16 @@ func (o *outbox) writer() {
 		out, o.buf = o.buf, out[:0]
 		o.inflight = len(out)
 		o.mu.Unlock()
+		var sent int64
+		if stream {
+			out, sent = o.s.repl.take(o.rp.Load(), out) // after what buf held: it came first
+		}
 
 		_, err := o.conn.Write(out)
 
+		if stream && err == nil {
+			o.rp.Load().sent.Store(sent)
+		}
 		o.mu.Lock()
 		o.inflight = 0
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -453,6 +454,43 @@ func TestReplicationFaults(t *testing.T) {
 		}
 		defer conn.Close()
 		conn.Write([]byte("PSYNC ? -1\r\n"))
+		waitFor(t, 30*time.Second, "the replica to be dropped", func() bool {
+			pc.Set(ctx, "k", strings.Repeat("v", 64<<10), 0)
+			st := pc.Info(ctx, "stats").Val()
+			return !strings.Contains(st, "client_output_buffer_limit_disconnections:0") &&
+				infoField(ctx, pc, "connected_slaves") == "0"
+		})
+	})
+	t.Run("online replica output buffer limit", func(t *testing.T) {
+		_, paddr := startShoal(t, "client-output-buffer-limit", "replica 1mb 0 0", "repl-diskless-sync", "no")
+		pc := newClient(t, paddr, 2)
+		// A replica that takes its file, then stops reading the stream.
+		conn, err := net.Dial("tcp", paddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write([]byte("PSYNC ? -1\r\n"))
+		br := bufio.NewReader(conn)
+		line, _ := br.ReadString('\n')
+		for line == "\n" { // (keepalives while the file is written)
+			line, _ = br.ReadString('\n')
+		}
+		if !strings.HasPrefix(line, "+FULLRESYNC") {
+			t.Fatalf("PSYNC answered %q", line)
+		}
+		for line == "\n" || !strings.HasPrefix(line, "$") {
+			if line, err = br.ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+		if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the replica to be online", func() bool {
+			return strings.Contains(pc.Info(ctx, "replication").Val(), "state=online")
+		})
 		waitFor(t, 30*time.Second, "the replica to be dropped", func() bool {
 			pc.Set(ctx, "k", strings.Repeat("v", 64<<10), 0)
 			st := pc.Info(ctx, "stats").Val()

@@ -25,9 +25,10 @@ import (
 // keep writing — and then the stream from that moment.
 //
 // The stream is what the propagation step produces (propagate.go), encoded once with
-// its own SELECTs and appended, under replState.mu, to the backlog and to every
-// replica: an online replica's outbox, or the pending buffer of one still waiting for
-// its RDB file. The offsets are Redis's: master_repl_offset counts the stream's bytes.
+// its own SELECTs and appended, under replState.mu, to the backlog, to the shared
+// buffer the online replicas' writers take it from (fan), and to the pending buffer of
+// each replica still waiting for its RDB file. The offsets are Redis's:
+// master_repl_offset counts the stream's bytes.
 
 // replState is the replication history this server holds (its ID and the backlog of
 // its stream) and its replicas.
@@ -38,15 +39,23 @@ type replState struct {
 	// acknowledged: a safe-mode read replies at once only when ackedOff ≥ fed (readSafe).
 	fed, ackedOff atomic.Int64
 
-	mu         sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
-	id         string
-	id2        string // the previous replication ID (PSYNC2), all zeros when none
-	off2       int64  // the first offset not in id2's history (second_repl_offset), -1 when none
-	backlog    *repl.Backlog
-	selected   int // the database the stream is at, -1 to emit a SELECT first (a primary)
-	streamDB   int // the database the primary's stream is at (a replica; repl-stream-db)
-	replicas   []*replica
-	scratch    []byte
+	mu       sync.Mutex // guards the fields below; taken under stripes, before outbox.mu
+	id       string
+	id2      string // the previous replication ID (PSYNC2), all zeros when none
+	off2     int64  // the first offset not in id2's history (second_repl_offset), -1 when none
+	backlog  *repl.Backlog
+	selected int // the database the stream is at, -1 to emit a SELECT first (a primary)
+	streamDB int // the database the primary's stream is at (a replica; repl-stream-db)
+	replicas []*replica
+	scratch  []byte
+	// fan holds the stream's bytes from fan offset fanBase on that not every online
+	// replica's writer has taken yet (each takes its part when it wakes: a write is
+	// copied once, whatever the number of replicas). Fan offsets count the bytes
+	// appended to fan since the server started; fanEnd is fanBase+len(fan), for the
+	// writers to read without the lock.
+	fan        []byte
+	fanBase    int64
+	fanEnd     atomic.Int64
 	acked      *sync.Cond     // on mu: a replica acknowledged an offset (WAIT)
 	diskless   *disklessBatch // replicas waiting for the next diskless transfer, nil if none
 	emptySince int64          // Unix s the last replica left (repl-backlog-ttl), 0 with replicas
@@ -75,9 +84,13 @@ type replica struct {
 	oldSync bool   // came with SYNC: the file is sent without +FULLRESYNC (Redis's CLIENT_PRE_PSYNC)
 	ackOff  atomic.Int64
 	ackTime atomic.Int64 // Unix s of the last REPLCONF ACK
-	// The output buffer limit applied to pending (checkPending).
+	// The output buffer limit applied to pending (checkPending), then to the stream
+	// not yet written (fanOut).
 	softSince int64
 	dropped   bool
+	// Online: the fan offsets up to which its writer has taken the stream, and has
+	// written it.
+	taken, sent atomic.Int64
 }
 
 func (rp *replica) stateName() string {
@@ -119,14 +132,27 @@ func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 	return end
 }
 
-// appendLocked adds b to the stream: the backlog, every online replica's outbox, and
-// the pending stream of those still being sent their file. r.mu is held.
+// appendLocked adds b to the stream: the backlog, the online replicas' shared buffer,
+// and the pending stream of those still being sent their file. r.mu is held.
 func (r *replState) appendLocked(b []byte) {
 	r.backlog.Append(b)
+	var lim *conf.BufferLimit
+	fanned := false
 	for _, rp := range r.replicas {
 		switch rp.state {
 		case replOnline:
-			rp.c.out.append(b)
+			if rp.c.killed.Load() {
+				continue
+			}
+			if !fanned {
+				r.fan = append(r.fan, b...)
+				r.fanEnd.Store(r.fanBase + int64(len(r.fan)))
+				fanned = true
+			}
+			if lim == nil {
+				lim = &rp.c.s.config().ClientOutputBufferLimit[conf.ClassReplica]
+			}
+			rp.fanOut(r, lim)
 		case replSendBulk, replWaitAck:
 			if !rp.dropped {
 				rp.pending = append(rp.pending, b...)
@@ -136,23 +162,72 @@ func (r *replState) appendLocked(b []byte) {
 	}
 }
 
+// fanOut wakes an online replica's writer for the stream's new bytes, after applying
+// client-output-buffer-limit replica to what it has not written yet. r.mu is held.
+func (rp *replica) fanOut(r *replState, lim *conf.BufferLimit) {
+	o := rp.c.out
+	if lim.Over(uint64(r.fanEnd.Load()-rp.sent.Load()), &rp.softSince) {
+		o.mu.Lock()
+		if !o.dead {
+			o.kill()
+		}
+		o.mu.Unlock()
+		return
+	}
+	o.poke()
+}
+
+// goOnline starts rp's stream, after pre (what it is sent first): from the stream's
+// end now. r.mu is held.
+func (r *replState) goOnline(rp *replica, pre []byte) {
+	rp.c.out.append(pre)
+	r.trimFan() // (with no other replica online, fan is empty)
+	end := r.fanBase + int64(len(r.fan))
+	rp.taken.Store(end)
+	rp.sent.Store(end)
+	rp.softSince = 0
+	rp.state = replOnline
+	rp.c.out.rp.Store(rp)
+}
+
+// take appends to out the stream bytes rp's writer has not taken yet, and returns the
+// fan offset they end at; the bytes every online replica has taken leave fan.
+func (r *replState) take(rp *replica, out []byte) ([]byte, int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := r.fanBase + int64(len(r.fan))
+	if from := rp.taken.Load(); from >= r.fanBase { // (else it was killed: trimmed past)
+		out = append(out, r.fan[from-r.fanBase:]...)
+	}
+	rp.taken.Store(end)
+	r.trimFan()
+	return out, end
+}
+
+// trimFan drops from fan the bytes every online replica has taken. r.mu is held.
+func (r *replState) trimFan() {
+	low := r.fanBase + int64(len(r.fan))
+	for _, rp := range r.replicas {
+		if rp.state == replOnline && !rp.c.killed.Load() {
+			low = min(low, rp.taken.Load())
+		}
+	}
+	if n := int(low - r.fanBase); n > 0 {
+		r.fan = r.fan[:copy(r.fan, r.fan[n:])]
+		r.fanBase = low
+	}
+	if len(r.fan) == 0 && cap(r.fan) > replyBufKeep {
+		r.fan = nil // (a slow replica made it grow)
+	}
+}
+
 // checkPending applies client-output-buffer-limit replica to the stream a replica
 // waiting for its file has collected, as Redis counts it in the replica's output
 // buffer: past the hard limit, or the soft one for longer than its seconds, the link
 // is closed. replState.mu is held.
 func (rp *replica) checkPending() {
 	s := rp.c.s
-	lim := s.config().ClientOutputBufferLimit[conf.ClassReplica]
-	used := uint64(len(rp.pending))
-	over := lim.Hard > 0 && used >= lim.Hard
-	if !over && lim.Soft > 0 && used >= lim.Soft {
-		now := time.Now().Unix()
-		if rp.softSince == 0 {
-			rp.softSince = now
-		}
-		over = now-rp.softSince > lim.SoftSeconds
-	}
-	if !over {
+	if !s.config().ClientOutputBufferLimit[conf.ClassReplica].Over(uint64(len(rp.pending)), &rp.softSince) {
 		return
 	}
 	rp.dropped = true
@@ -254,8 +329,8 @@ func (s *Server) replicaAcked(rp *replica, off int64) {
 		r.ackedOff.Store(off) // (r.mu held: no other writer)
 	}
 	if rp.state == replWaitAck {
-		rp.c.out.append(rp.pending)
-		rp.pending, rp.state = nil, replOnline
+		r.goOnline(rp, rp.pending)
+		rp.pending = nil
 		s.log.Noticef("Synchronization with replica %s succeeded", rp.c.getInfo().addr)
 	}
 	r.acked.Broadcast()
@@ -299,10 +374,10 @@ func cmdPsync(c *Client) {
 		r.mu.Lock()
 		if r.backlog != nil && (want == r.id || want == r.id2 && off <= r.off2) {
 			if data, ok := r.backlog.Since(off); ok {
-				rp := s.newReplica(c, replOnline)
+				rp := s.newReplica(c, replWaitBgsave)
 				c.out.append([]byte("+CONTINUE " + r.id + "\r\n"))
-				c.out.append(data)
 				r.replicas = append(r.replicas, rp)
+				r.goOnline(rp, data)
 				r.emptySince = 0
 				r.mu.Unlock()
 				r.partialOK.Add(1)
@@ -525,8 +600,8 @@ func (s *Server) finishSync(rp *replica, err error, tmp string, mark []byte) {
 		return
 	}
 	r.mu.Lock()
-	c.out.append(rp.pending)
-	rp.pending, rp.state = nil, replOnline
+	r.goOnline(rp, rp.pending)
+	rp.pending = nil
 	r.mu.Unlock()
 	s.log.Noticef("Synchronization with replica %s succeeded", c.getInfo().addr)
 }
@@ -611,6 +686,7 @@ func (s *Server) dropReplica(rp *replica) {
 			break
 		}
 	}
+	r.trimFan()
 	if b := r.diskless; b != nil {
 		for i, x := range b.replicas {
 			if x == rp {

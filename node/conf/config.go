@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Client classes indexing Config.ClientOutputBufferLimit.
@@ -25,6 +26,25 @@ const (
 type BufferLimit struct {
 	Hard, Soft  uint64
 	SoftSeconds int64
+}
+
+// Over reports whether a buffer of used bytes is past the limit: at Hard or more, or
+// at Soft or more for longer than SoftSeconds since *softSince (the Unix second it
+// first was; 0 while below Soft, which Over maintains).
+func (l BufferLimit) Over(used uint64, softSince *int64) bool {
+	if l.Hard > 0 && used >= l.Hard {
+		return true
+	}
+	if l.Soft == 0 || used < l.Soft {
+		*softSince = 0
+		return false
+	}
+	now := time.Now().Unix()
+	if *softSince == 0 {
+		*softSince = now
+		return false
+	}
+	return now-*softSince > l.SoftSeconds
 }
 
 // Config is one immutable snapshot of every directive. Readers hold a *Config and never

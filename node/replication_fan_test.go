@@ -1,9 +1,12 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,7 +20,7 @@ func BenchmarkSetReplicas(b *testing.B) {
 		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
 			s, c := benchClient(b, "repl-diskless-sync-delay", "0")
 			for range n {
-				benchReplica(b, s)
+				discardReplica(b, s)
 			}
 			keys := benchKeys(100_000)
 			set := [][]byte{[]byte("SET"), nil, []byte("0123456789abcdef")}
@@ -32,9 +35,9 @@ func BenchmarkSetReplicas(b *testing.B) {
 	}
 }
 
-// benchReplica connects a replica to s that reads the stream and drops it, and waits
-// until s counts it online.
-func benchReplica(b *testing.B, s *Server) {
+// discardReplica connects a replica to s that reads the stream and drops it, waits
+// until s counts it online, and returns its connection.
+func discardReplica(b testing.TB, s *Server) net.Conn {
 	b.Helper()
 	before := onlineReplicas(s)
 	conn, err := net.Dial("tcp", s.Addr().String())
@@ -54,6 +57,35 @@ func benchReplica(b *testing.B, s *Server) {
 		io.WriteString(conn, "REPLCONF ACK 0\r\n")
 		time.Sleep(10 * time.Millisecond)
 	}
+	return conn
+}
+
+// TestReplicationFan: the stream's shared buffer holds only what an online replica has
+// not taken yet — empty once both replicas caught up, and again after one of them
+// went away while it was behind.
+func TestReplicationFan(t *testing.T) {
+	s, addr := startShoal(t, "repl-diskless-sync-delay", "0")
+	r1 := discardReplica(t, s)
+	discardReplica(t, s)
+	c := newClient(t, addr, 2)
+	ctx := context.Background()
+	caughtUp := func() bool {
+		s.repl.mu.Lock()
+		defer s.repl.mu.Unlock()
+		return len(s.repl.fan) == 0 && s.repl.fanBase == s.repl.fanEnd.Load()
+	}
+	for i := range 2000 {
+		c.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("v", 100), 0)
+	}
+	waitFor(t, 10*time.Second, "both replicas to take the stream", caughtUp)
+	if s.repl.fanBase < 2000*100 {
+		t.Fatalf("fan offset %d after 2000 writes of 100 bytes", s.repl.fanBase)
+	}
+	r1.Close()
+	for i := range 2000 {
+		c.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("w", 100), 0)
+	}
+	waitFor(t, 10*time.Second, "the other replica to take the stream", caughtUp)
 }
 
 // onlineReplicas counts s's replicas in the online state.
