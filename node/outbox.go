@@ -179,6 +179,7 @@ func (o *outbox) writer() {
 		if err != nil {
 			o.dead = true
 			o.buf = nil
+			o.c.killed.Store(true) // (a replica's stream is fed no more)
 		}
 		o.mu.Unlock()
 		if err != nil {

@@ -22,15 +22,7 @@ func BenchmarkSetReplicas(b *testing.B) {
 			for range n {
 				discardReplica(b, s)
 			}
-			keys := benchKeys(100_000)
-			set := [][]byte{[]byte("SET"), nil, []byte("0123456789abcdef")}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				set[1] = keys[i%len(keys)]
-				s.execute(c, set)
-				c.w.Reset()
-			}
+			benchKeyed(b, s, c, benchKeys(100_000), [][]byte{[]byte("SET"), nil, []byte("0123456789abcdef")})
 		})
 	}
 }

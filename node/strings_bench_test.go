@@ -51,12 +51,17 @@ func BenchmarkGet(b *testing.B) {
 	for _, k := range keys {
 		s.execute(c, [][]byte{[]byte("SET"), k, []byte("0123456789abcdef")})
 	}
-	get := [][]byte{[]byte("GET"), nil}
+	benchKeyed(b, s, c, keys, [][]byte{[]byte("GET"), nil})
+}
+
+// benchKeyed runs args through the executor b.N times, its argument 1 cycling over
+// keys.
+func benchKeyed(b *testing.B, s *Server, c *Client, keys, args [][]byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		get[1] = keys[i%len(keys)]
-		s.execute(c, get)
+		args[1] = keys[i%len(keys)]
+		s.execute(c, args)
 		c.w.Reset()
 	}
 }
@@ -65,14 +70,7 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkIncr(b *testing.B) {
 	s, c := benchClient(b)
 	keys := benchKeys(1000)
-	incr := [][]byte{[]byte("INCR"), nil}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		incr[1] = keys[i%len(keys)]
-		s.execute(c, incr)
-		c.w.Reset()
-	}
+	benchKeyed(b, s, c, keys, [][]byte{[]byte("INCR"), nil})
 }
 
 // BenchmarkAppend is APPEND of 8 bytes to one growing value (amortized O(1)).
