@@ -126,15 +126,6 @@ func (o *outbox) kill() {
 	}
 }
 
-// killOnce is kill, unless the client is already dropped; o.mu is not held.
-func (o *outbox) killOnce() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if !o.dead {
-		o.kill()
-	}
-}
-
 // pending is the number of bytes queued and not yet written (CLIENT LIST omem).
 func (o *outbox) pending() int {
 	o.mu.Lock()

@@ -165,11 +165,16 @@ func (r *replState) appendLocked(b []byte) {
 // fanOut wakes an online replica's writer for the stream's new bytes, after applying
 // client-output-buffer-limit replica to what it has not written yet. r.mu is held.
 func (rp *replica) fanOut(r *replState, lim *conf.BufferLimit) {
+	o := rp.c.out
 	if lim.Over(uint64(r.fanEnd.Load()-rp.sent.Load()), &rp.softSince) {
-		rp.c.out.killOnce()
+		o.mu.Lock()
+		if !o.dead {
+			o.kill()
+		}
+		o.mu.Unlock()
 		return
 	}
-	rp.c.out.poke()
+	o.poke()
 }
 
 // goOnline starts rp's stream, after pre (what it is sent first): from the stream's
@@ -221,12 +226,16 @@ func (r *replState) trimFan() {
 // buffer: past the hard limit, or the soft one for longer than its seconds, the link
 // is closed. replState.mu is held.
 func (rp *replica) checkPending() {
-	if !rp.c.s.config().ClientOutputBufferLimit[conf.ClassReplica].Over(uint64(len(rp.pending)), &rp.softSince) {
+	s := rp.c.s
+	if !s.config().ClientOutputBufferLimit[conf.ClassReplica].Over(uint64(len(rp.pending)), &rp.softSince) {
 		return
 	}
 	rp.dropped = true
 	rp.pending = nil
-	rp.c.out.killOnce()
+	s.stats.outputLimitDisconnects.Add(1)
+	s.log.Warningf("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", rp.c.id, rp.c.getInfo().addr)
+	rp.c.killed.Store(true)
+	rp.c.conn.Close()
 }
 
 // setHistory makes (id, off) the stream this server continues: a new backlog at off,
