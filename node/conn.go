@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/shoal-db/shoal/node/conf"
@@ -110,9 +111,11 @@ func (s *Server) newClient(nc net.Conn) *Client {
 }
 
 // loop is the connection's pipeline: execute every complete request already received,
-// then flush the replies once and read more.
+// then flush the replies once (after the other ready clients had their turn, when the
+// batch held several) and read more.
 func (c *Client) loop() {
 	s := c.s
+	batch := 0 // commands run since the last read
 	for {
 		req, ok, err := c.rd.Next()
 		if err != nil {
@@ -128,6 +131,15 @@ func (c *Client) loop() {
 			return
 		}
 		if !ok {
+			if batch > 1 {
+				// A pipelined batch ran: let the other clients whose requests are in
+				// run theirs before this reply is written, as an event loop answers
+				// every ready client after serving them all. Replies then leave
+				// together, and a client program reading several connections is woken
+				// once for them (a wakeup can cost more than the batch on a VM).
+				runtime.Gosched()
+			}
+			batch = 0
 			if !c.flush() || c.closeAfter || c.killed.Load() {
 				return
 			}
@@ -143,6 +155,7 @@ func (c *Client) loop() {
 			return
 		}
 		s.execute(c, req.Args)
+		batch++
 		if c.out == nil && c.overNormalLimit() {
 			return
 		}
