@@ -38,8 +38,19 @@ type wireShard struct {
 // much.
 const maxWire = 16 << 20
 
-// Encode returns the wire form of t.
+// Encode returns the wire form of t. It is made once (a committed topology is read by
+// every node, sent in every gossip push/pull and every TOPOLOGY answer) and shared:
+// callers must not change it.
 func (t *Topology) Encode() []byte {
+	if b := t.wire.Load(); b != nil {
+		return *b
+	}
+	b := t.encode()
+	t.wire.Store(&b)
+	return b
+}
+
+func (t *Topology) encode() []byte {
 	w := wireTopology{Epoch: t.epoch, Nodes: t.Nodes(), Shards: make([]wireShard, len(t.shards))}
 	for i, s := range t.shards {
 		w.Shards[i] = wireShard{ID: s.ID, Primary: s.Primary, Replicas: s.Replicas, Slots: s.Slots.String(), Since: s.Since}

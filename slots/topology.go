@@ -3,6 +3,7 @@ package slots
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // Node is one data node as the cluster knows it.
@@ -45,9 +46,10 @@ type Topology struct {
 	owner      [Count]int16
 	shardOf    map[string]int // node ID → index in shards
 	migrations map[int]Migration
-	moves      []Move // by ID (move.go)
-	ended      []Move // the last moves that ended, oldest first, with their final phase
-	covered    bool   // every slot has an owner with a primary
+	moves      []Move                 // by ID (move.go)
+	ended      []Move                 // the last moves that ended, oldest first, with their final phase
+	covered    bool                   // every slot has an owner with a primary
+	wire       atomic.Pointer[[]byte] // Encode's result, made on its first call
 }
 
 // New builds a topology and checks it: node IDs unique and known to their shards, every

@@ -221,6 +221,17 @@ func TestCodec(t *testing.T) {
 	if m, ok := back.Migration(100); !ok || m.Target != id('b') || back.Epoch() != 7 {
 		t.Errorf("decoded: migration %v %v, epoch %d", m, ok, back.Epoch())
 	}
+	// The wire form is made once per topology: a change's result has its own.
+	next, err := top.Apply(Change{Op: OpClearMigration, Slots: "100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(top.Encode()) != string(b) || string(next.Encode()) == string(b) {
+		t.Errorf("the wire forms of two epochs: %s and %s", b, next.Encode())
+	}
+	if again, err := Decode(next.Encode()); err != nil || again.Epoch() != next.Epoch() {
+		t.Errorf("the next epoch decoded: %v, %v", again, err)
+	}
 	for _, bad := range []string{
 		``, `{`, `[]`, `{"epoch":-1}`,
 		`{"epoch":1,"nodes":[{"id":"a"}],"shards":[{"id":"s","primary":"a","slots":"5-3"}]}`,
