@@ -249,6 +249,11 @@ func TestLeaderCrashMidFailover(t *testing.T) {
 		}
 	})
 	epoch := c.Create(1) // one shard: node 0 + node 1
+	// A replica that never finished its first sync is no candidate (the next leader
+	// would rightly abort): node 0 goes only once node 1 holds its data.
+	c.waitFor("the replica in sync", func() bool {
+		return strings.Contains(c.Client(c.Nodes[1]).Info(ctx, "replication").Val(), "master_link_status:up")
+	})
 	c.waitFor("a sentinel leader", func() bool { return c.leader() != nil })
 	lead := c.leader()
 	if err := c.SentinelClient(lead).Do(ctx, "SENTINEL", "SIMULATE-FAILURE", "crash-after-election").Err(); err != nil {
