@@ -1,6 +1,7 @@
 package slots
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -196,12 +197,14 @@ func (t *Topology) Migration(slot int) (Migration, bool) {
 
 // Migrations returns the migrations under way, by slot.
 func (t *Topology) Migrations() []Migration {
-	var out []Migration
-	for slot := range Count {
-		if m, ok := t.migrations[slot]; ok {
-			out = append(out, m)
-		}
+	if len(t.migrations) == 0 {
+		return nil
 	}
+	out := make([]Migration, 0, len(t.migrations))
+	for _, m := range t.migrations {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Slot, b.Slot) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package slots
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,17 @@ func lab(t *testing.T) *Topology {
 
 func TestTopologyChecks(t *testing.T) {
 	top := lab(t)
+	more, err := top.Apply(Change{Op: OpSetMigration, Slots: "16000 3 12000", NodeID: id('e')})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, m := range more.Migrations() {
+		got = append(got, m.Slot)
+	}
+	if !slices.Equal(got, []int{3, 100, 12000, 16000}) {
+		t.Errorf("Migrations: slots %v, want them in order", got)
+	}
 	if !top.Covered() || top.Epoch() != 7 || len(top.Nodes()) != 6 {
 		t.Errorf("lab: covered %v epoch %d nodes %d", top.Covered(), top.Epoch(), len(top.Nodes()))
 	}
