@@ -142,14 +142,13 @@ func (c *Client) loop() {
 			if batch > 1 {
 				runtime.Gosched()
 			}
-			one := batch == 1
-			batch = 0
 			if !c.flush() || c.closeAfter || c.killed.Load() {
 				return
 			}
-			if one {
+			if batch == 1 {
 				runtime.Gosched()
 			}
+			batch = 0
 			if err := c.rd.Fill(); err != nil {
 				return
 			}
