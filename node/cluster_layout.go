@@ -112,9 +112,22 @@ func (s *Server) selfNode() slots.Node {
 	return n
 }
 
+// confirmedView is the node's topology when it passes check, or else the sentinels'
+// (the node's view may lag it): a change proposed because the view lacks something
+// must not be one the layout already made (a second shard for a primary, a node
+// listed twice), which the sentinels would refuse.
+func (s *Server) confirmedView(check func(*slots.Topology) bool) *slots.Topology {
+	if top := s.clusterView(); check(top) {
+		return top
+	}
+	s.syncTopology()
+	return s.clusterView()
+}
+
 // ensureNode makes sure the topology lists this node.
 func (s *Server) ensureNode() error {
-	if _, ok := s.clusterView().Node(s.cluster.myID()); ok {
+	listed := func(top *slots.Topology) bool { _, ok := top.Node(s.cluster.myID()); return ok }
+	if listed(s.confirmedView(listed)) {
 		return nil
 	}
 	return s.propose(slots.Change{Op: slots.OpAddNode, Node: s.selfNode()})
@@ -126,7 +139,8 @@ func (s *Server) ensureShard() (slots.Shard, error) {
 	if err := s.ensureNode(); err != nil {
 		return slots.Shard{}, err
 	}
-	if sh, ok := s.clusterView().ShardOf(s.cluster.myID()); ok {
+	inShard := func(top *slots.Topology) bool { _, ok := top.ShardOf(s.cluster.myID()); return ok }
+	if sh, ok := s.confirmedView(inShard).ShardOf(s.cluster.myID()); ok {
 		return sh, nil
 	}
 	if err := s.proposeShard(s.cluster.myID()); err != nil {
@@ -315,13 +329,9 @@ func cmdClusterReplicate(c *Client) {
 	}
 	s := c.s
 	id := string(c.args[2])
-	top := s.clusterView()
-	if _, ok := top.Node(id); !ok {
-		// The gossip may not have brought a node just added elsewhere yet: ask the
-		// sentinels before refusing.
-		s.syncTopology()
-		top = s.clusterView()
-	}
+	// The gossip may not have brought a node just added elsewhere, or its shard, yet:
+	// ask the sentinels before refusing or proposing a shard for it.
+	top := s.confirmedView(func(top *slots.Topology) bool { _, ok := top.ShardOf(id); return ok })
 	if _, ok := top.Node(id); !ok {
 		c.Err("ERR Unknown node " + id)
 		return

@@ -480,3 +480,38 @@ func TestClusterJoin(t *testing.T) {
 		return strings.Contains(c.Client(n).ClusterInfo(ctx).Val(), "cluster_state:ok")
 	})
 }
+
+// TestLayoutFromStaleView: a node whose gossip lags the sentinels' layout does not
+// propose a change that layout already made (as shoal cluster create and redis-cli
+// --cluster create do: ADDSLOTS on the primaries, then at once REPLICATE on the
+// replicas). Here node 1 hears nothing on the gossip once both nodes are in the
+// layout: node 0 then gets its shard and every slot, and CLUSTER REPLICATE of
+// node 0 on node 1 must join that shard, not propose a second one for node 0.
+func TestLayoutFromStaleView(t *testing.T) {
+	ctx := context.Background()
+	c := StartFaulty(t, 1, 2, nil)
+	c.Propose(slots.Change{Op: slots.OpAddNode, Node: NodeInfo(c.Nodes[0])})
+	c.WaitEpoch(c.Propose(slots.Change{Op: slots.OpAddNode, Node: NodeInfo(c.Nodes[1])}))
+	// Each process's gossip address under a name of its own, so that the gossip can be
+	// cut while node 1 still reaches the sentinel's RESP port.
+	c.Net.Add("sentinel-0-bus", c.Sentinels[0].BusAddr())
+	c.Net.Add("node-0-bus", c.Nodes[0].BusAddr())
+	c.Net.Add("node-1-bus", c.Nodes[1].BusAddr())
+	c.Net.Partition([]string{nodeName(1)}, []string{"sentinel-0-bus", "node-0-bus"})
+	c.Net.Partition([]string{"node-1-bus"}, []string{c.Sentinels[0].ID(), nodeName(0)})
+	if err := c.Client(c.Nodes[0]).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, slots.Count-1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Client(c.Nodes[1]).Do(ctx, "CLUSTER", "REPLICATE", c.Nodes[0].ClusterID()).Err(); err != nil {
+		t.Fatalf("CLUSTER REPLICATE on a node with a stale view: %v", err)
+	}
+	c.Net.Heal()
+	top, err := sentinelapi.Topology(ctx, c.sentinelAddrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, ok := top.ShardOf(c.Nodes[1].ClusterID())
+	if !ok || sh.Primary != c.Nodes[0].ClusterID() || len(top.Shards()) != 1 {
+		t.Errorf("layout: %d shards, node 1 in %+v", len(top.Shards()), sh)
+	}
+}
