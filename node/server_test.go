@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,30 @@ func TestSlowlogRecords(t *testing.T) {
 	args := entries[0].Args
 	if len(args) != 2 || args[0] != "PING" || !strings.HasSuffix(args[1], "... (72 more bytes)") {
 		t.Fatalf("slowlog args %q", args)
+	}
+	// At slowlog-max-len the oldest entries go; GET answers the newest first.
+	c.Do(ctx, "CONFIG", "SET", "slowlog-max-len", "3")
+	for i := range 5 {
+		c.Do(ctx, "ECHO", strconv.Itoa(i))
+	}
+	if n := c.Do(ctx, "SLOWLOG", "LEN").Val(); n != int64(3) {
+		t.Errorf("SLOWLOG LEN at slowlog-max-len 3: %v", n)
+	}
+	for _, tc := range []struct {
+		count int64
+		want  string
+	}{{-1, "slowlog len|echo 4|echo 3"}, {1, "slowlog get -1"}} {
+		entries = c.SlowLogGet(ctx, tc.count).Val()
+		var got []string
+		for i, e := range entries {
+			got = append(got, strings.ToLower(strings.Join(e.Args, " ")))
+			if i > 0 && e.ID != entries[i-1].ID-1 {
+				t.Errorf("SLOWLOG GET %d: IDs %d then %d", tc.count, entries[i-1].ID, e.ID)
+			}
+		}
+		if strings.Join(got, "|") != tc.want {
+			t.Errorf("SLOWLOG GET %d = %q, want %s", tc.count, got, tc.want)
+		}
 	}
 }
 

@@ -1,17 +1,17 @@
 package node
 
 import (
-	"github.com/shoal-db/shoal/storage"
-
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shoal-db/shoal/storage"
 )
 
 // slowlog keeps the commands slower than slowlog-log-slower-than (SLOWLOG).
 type slowlog struct {
 	mu      sync.Mutex
-	entries []slowEntry // newest first
+	entries []slowEntry // oldest first: a command is recorded in O(1) at any slowlog-max-len
 	nextID  int64
 }
 
@@ -54,10 +54,11 @@ func (l *slowlog) record(c *Client, d time.Duration) {
 	info := c.getInfo()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = append([]slowEntry{{id: l.nextID, at: time.Now().Unix(), micros: d.Microseconds(), args: args, addr: info.addr, name: info.name}}, l.entries...)
+	l.entries = append(l.entries, slowEntry{id: l.nextID, at: time.Now().Unix(), micros: d.Microseconds(), args: args, addr: info.addr, name: info.name})
 	l.nextID++
-	if max := int(cfg.SlowlogMaxLen); len(l.entries) > max {
-		l.entries = l.entries[:max]
+	if drop := len(l.entries) - int(max(cfg.SlowlogMaxLen, 0)); drop > 0 {
+		clear(l.entries[:drop]) // (the array keeps no dropped arguments alive)
+		l.entries = l.entries[drop:]
 	}
 }
 
@@ -80,10 +81,11 @@ func cmdSlowlog(c *Client) {
 		l.mu.Lock()
 		entries := l.entries
 		if count >= 0 && int(count) < len(entries) {
-			entries = entries[:count]
+			entries = entries[len(entries)-int(count):]
 		}
 		c.w.Array(len(entries))
-		for _, e := range entries {
+		for i := len(entries) - 1; i >= 0; i-- { // newest first
+			e := &entries[i]
 			c.w.Array(6)
 			c.w.Int(e.id)
 			c.w.Int(e.at)
