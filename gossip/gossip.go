@@ -335,6 +335,13 @@ func (g *Gossip) adopt(top *slots.Topology) bool {
 	return true
 }
 
+// stale reports whether the topology wire form b is no newer than the member's, by
+// its epoch alone (adopt would drop it after decoding it).
+func (g *Gossip) stale(b []byte) bool {
+	epoch, ok := slots.WireEpoch(b)
+	return ok && epoch <= g.Topology().Epoch()
+}
+
 // topologyMsg is the message carrying top whole.
 func topologyMsg(top *slots.Topology) []byte { return append([]byte{msgTopology}, top.Encode()...) }
 
@@ -351,6 +358,9 @@ func (g *Gossip) receive(b []byte) {
 	}
 	switch b[0] {
 	case msgTopology:
+		if g.stale(b[1:]) {
+			return
+		}
 		if top, err := slots.Decode(b[1:]); err == nil {
 			g.adopt(top)
 		}
@@ -438,6 +448,9 @@ func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 func (d *delegate) LocalState(join bool) []byte { return (*Gossip)(d).Topology().Encode() }
 
 func (d *delegate) MergeRemoteState(buf []byte, join bool) {
+	if (*Gossip)(d).stale(buf) {
+		return
+	}
 	if top, err := slots.Decode(buf); err == nil {
 		(*Gossip)(d).adopt(top)
 	}

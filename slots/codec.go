@@ -1,10 +1,13 @@
 package slots
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"sync/atomic"
 )
 
 // The wire form of a topology, as the sentinels' Raft log and gossip carry it: JSON of
@@ -69,11 +72,57 @@ func (t *Topology) encode() []byte {
 	return b
 }
 
+// lastDecoded is the wire form Decode read last, with its topology. The same wire
+// form arrives many times — every gossip member relays an epoch, push/pull states
+// repeat it, a node checking its view against the sentinels mostly fetches the one
+// it has — and a Topology is immutable, so it is decoded once.
+var lastDecoded atomic.Pointer[decoded]
+
+type decoded struct {
+	wire []byte
+	top  *Topology
+}
+
 // Decode reads a topology's wire form; anything malformed or inconsistent is an error.
+// Reading the same bytes again returns the same topology.
 func Decode(b []byte) (*Topology, error) {
 	if len(b) > maxWire {
 		return nil, errors.New("topology: message too large")
 	}
+	if d := lastDecoded.Load(); d != nil && bytes.Equal(d.wire, b) {
+		return d.top, nil
+	}
+	t, err := decode(b)
+	if err == nil {
+		lastDecoded.Store(&decoded{bytes.Clone(b), t})
+	}
+	return t, err
+}
+
+// WireEpoch reads the epoch at the start of a topology's wire form without decoding
+// the rest (Encode writes it first), so that a receiver can drop a topology no newer
+// than its own cheaply; ok is false when b does not start that way.
+func WireEpoch(b []byte) (epoch uint64, ok bool) {
+	const prefix = `{"epoch":`
+	if !bytes.HasPrefix(b, []byte(prefix)) {
+		return 0, false
+	}
+	digits := 0
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		if epoch > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		epoch = epoch*10 + uint64(c-'0')
+		digits++
+	}
+	return epoch, digits > 0
+}
+
+// decode is Decode without the cache.
+func decode(b []byte) (*Topology, error) {
 	var w wireTopology
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)

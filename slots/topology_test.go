@@ -241,8 +241,25 @@ func TestCodec(t *testing.T) {
 	if string(top.Encode()) != string(b) || string(next.Encode()) == string(b) {
 		t.Errorf("the wire forms of two epochs: %s and %s", b, next.Encode())
 	}
-	if again, err := Decode(next.Encode()); err != nil || again.Epoch() != next.Epoch() {
+	again, err := Decode(next.Encode())
+	if err != nil || again.Epoch() != next.Epoch() {
 		t.Errorf("the next epoch decoded: %v, %v", again, err)
+	}
+	// The same bytes again (a relayed broadcast) are not decoded again; a caller's
+	// buffer reused for other bytes does not change what was decoded.
+	buf := append(make([]byte, 0, len(b)+len(next.Encode())), next.Encode()...)
+	if same, err := Decode(buf); err != nil || same != again {
+		t.Errorf("decoding the same wire form twice: %p then %p (%v)", again, same, err)
+	}
+	buf = append(buf[:0], b...) // (the same array)
+	if back, err = Decode(buf); err != nil || back == again || back.Epoch() != 7 || again.Epoch() != next.Epoch() {
+		t.Errorf("decoding another wire form after it: epoch %d (%v)", back.Epoch(), err)
+	}
+	for wire, want := range map[string]uint64{string(b): 7, string(next.Encode()): 8, `{"epoch":12}`: 12,
+		`{"epoch":x}`: 0, `{"epoch":-1}`: 0, `{ "epoch":1}`: 0, `{"epoch":99999999999999999999}`: 0, ``: 0} {
+		if e, ok := WireEpoch([]byte(wire)); e != want || ok != (want != 0) {
+			t.Errorf("WireEpoch(%.40q) = %d, %v", wire, e, ok)
+		}
 	}
 	for _, bad := range []string{
 		``, `{`, `[]`, `{"epoch":-1}`,
