@@ -279,8 +279,10 @@ func (s *Sentinel) serve() {
 //	SENTINEL MYID                    this sentinel's ID
 //	SENTINEL TOPOLOGY                the committed topology (its wire form, JSON)
 //	SENTINEL LEADER                  the leader's RESP address ("" when unknown)
-//	SENTINEL PROPOSE <change-json>   commit a topology change (on the leader);
-//	                                 answers the new epoch
+//	SENTINEL PROPOSE <change-json> [WITHTOPOLOGY]
+//	                                 commit a topology change (on the leader);
+//	                                 answers the new epoch, or with WITHTOPOLOGY
+//	                                 [epoch, the topology's wire form then]
 //	SENTINEL BUS                     this sentinel's gossip address (what a data
 //	                                 node is told to CLUSTER MEET)
 //	SENTINEL JOIN <id> <raft-addr>   add a sentinel to the group (on the leader);
@@ -327,7 +329,7 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		w.BulkString(s.leaderRESP())
 	case name == "SENTINEL" && sub == "BUS" && len(args) == 2:
 		w.BulkString(s.BusAddr())
-	case name == "SENTINEL" && sub == "PROPOSE" && len(args) == 3:
+	case name == "SENTINEL" && sub == "PROPOSE" && (len(args) == 3 || len(args) == 4 && strings.EqualFold(string(args[3]), "WITHTOPOLOGY")):
 		c, err := slots.ParseChange(args[2])
 		if err != nil {
 			w.Error("ERR " + err.Error())
@@ -336,7 +338,15 @@ func (s *Sentinel) command(w *resp.Writer, args [][]byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		epoch, err := s.store.Propose(ctx, c)
-		s.answer(w, err, func() { w.Int(int64(epoch)) })
+		s.answer(w, err, func() {
+			if len(args) == 3 {
+				w.Int(int64(epoch))
+				return
+			}
+			w.Array(2)
+			w.Int(int64(epoch))
+			w.Bulk(s.store.Topology().Encode()) // (applied: at epoch or later)
+		})
 	case name == "SENTINEL" && sub == "LEASE" && len(args) == 3:
 		d, voters, err := s.grantLease(string(args[2]))
 		if err != nil {

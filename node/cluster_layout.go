@@ -47,10 +47,11 @@ func (s *Server) propose(ch slots.Change) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	epoch, err := sentinelapi.Propose(s.sentinelCtx(ctx), addrs, ch)
+	epoch, top, err := sentinelapi.ProposeWithTopology(s.sentinelCtx(ctx), addrs, ch)
 	if err != nil {
 		return errReply(err)
 	}
+	s.SetTopology(top)
 	return s.awaitEpoch(ctx, epoch)
 }
 

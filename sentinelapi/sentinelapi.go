@@ -7,7 +7,9 @@
 // The server side is failover.Sentinel; the commands are:
 //
 //	SENTINEL MYID | TOPOLOGY | LEADER | BUS
-//	SENTINEL PROPOSE <change-json>   → the new epoch
+//	SENTINEL PROPOSE <change-json> [WITHTOPOLOGY]
+//	                                 → the new epoch (WITHTOPOLOGY: [epoch, the
+//	                                   topology's wire form, at that epoch or later])
 //	SENTINEL JOIN <id> <raft-addr>   → the leader's gossip address
 //	SENTINEL FORGET <id>             → OK (the member is out of the group)
 //	SENTINEL LEASE <node-id>         → [lease-ms, voter count, granter ID, [voter IDs]]
@@ -126,14 +128,7 @@ func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 // The change gets a request ID (unless it has one), so that sending it again — to the
 // next leader after an election cut the answer off — never applies it twice.
 func Propose(ctx context.Context, addrs []string, ch slots.Change) (uint64, error) {
-	if ch.Req == "" {
-		var id [12]byte
-		if _, err := rand.Read(id[:]); err != nil {
-			return 0, err
-		}
-		ch.Req = hex.EncodeToString(id[:])
-	}
-	v, err := Leader(ctx, addrs, "PROPOSE", string(ch.JSON()))
+	v, err := propose(ctx, addrs, ch)
 	if err != nil {
 		return 0, err
 	}
@@ -142,6 +137,40 @@ func Propose(ctx context.Context, addrs []string, ch slots.Change) (uint64, erro
 		return 0, fmt.Errorf("SENTINEL PROPOSE answered %v", v)
 	}
 	return uint64(epoch), nil
+}
+
+// ProposeWithTopology is Propose that also returns the leader's topology once the
+// change is applied (at its epoch or later), so that the proposer can follow it with
+// no second call.
+func ProposeWithTopology(ctx context.Context, addrs []string, ch slots.Change) (uint64, *slots.Topology, error) {
+	v, err := propose(ctx, addrs, ch, "WITHTOPOLOGY")
+	if err != nil {
+		return 0, nil, err
+	}
+	a, _ := v.([]any)
+	var epoch int64
+	var wire string
+	if len(a) == 2 {
+		epoch, _ = a[0].(int64)
+		wire, _ = a[1].(string)
+	}
+	top, err := slots.Decode([]byte(wire))
+	if err != nil || top.Epoch() < uint64(epoch) || epoch <= 0 {
+		return 0, nil, fmt.Errorf("SENTINEL PROPOSE WITHTOPOLOGY answered %.100v", v)
+	}
+	return uint64(epoch), top, nil
+}
+
+// propose sends SENTINEL PROPOSE ch [opts…] to the leader, ch with a request ID.
+func propose(ctx context.Context, addrs []string, ch slots.Change, opts ...any) (any, error) {
+	if ch.Req == "" {
+		var id [12]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return nil, err
+		}
+		ch.Req = hex.EncodeToString(id[:])
+	}
+	return Leader(ctx, addrs, append([]any{"PROPOSE", string(ch.JSON())}, opts...)...)
 }
 
 // IsRefusal reports whether err is the sentinels' definite answer (an error reply

@@ -70,7 +70,14 @@ func TestEndToEnd(t *testing.T) {
 	if err := n0.Set(ctx, "bar", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	epoch = c.Propose(slots.Change{Op: slots.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "5000-5100"})
+	// (A proposer that asks for it gets the topology the change made with the answer.)
+	epoch, top, err := sentinelapi.ProposeWithTopology(ctx, c.sentinelAddrs(), slots.Change{Op: slots.OpMoveSlots, Shard: ShardID(0), To: ShardID(1), Slots: "5000-5100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner, _ := top.Owner(5061); top.Epoch() < epoch || owner.ID != ShardID(1) {
+		t.Fatalf("SENTINEL PROPOSE … WITHTOPOLOGY: epoch %d, topology at %d, slot 5061 in %s", epoch, top.Epoch(), owner.ID)
+	}
 	c.WaitEpoch(epoch)
 	if err := n0.Get(ctx, "bar").Err(); err == nil || err.Error() != "MOVED 5061 "+c.Nodes[2].Addr().String() {
 		t.Errorf("GET bar after the hand-off: %v", err)
