@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -47,6 +48,8 @@ type clusterState struct {
 	save     chan struct{} // wakes the cluster-config-file saver (cap 1)
 	saveMu   sync.Mutex    // one write of cluster-config-file at a time
 	peers    []string      // bus addresses of the other nodes it lists (rejoined at start)
+
+	keysFrom atomic.Uint64 // the storage.Cursor where CLUSTER GETKEYSINSLOT goes on in its slot
 
 	refreshMu   sync.Mutex // one catch-up read of the sentinels' topology at a time
 	lastRefresh time.Time  // when the last one started (guarded by refreshMu)
@@ -816,22 +819,20 @@ func cmdClusterGetkeysinslot(c *Client) {
 		c.Err("ERR Invalid number of keys")
 		return
 	}
+	// The walk starts where the last one in this slot stopped: redis-cli asks for a
+	// few keys, MIGRATEs them away and asks again, and walking the emptied buckets
+	// from the first each time cost time quadratic in the slot's keys.
+	from := storage.Cursor(c.s.cluster.keysFrom.Load())
+	if from.Slot() != sl {
+		from = storage.Cursor(sl)
+	}
 	var keys [][]byte
 	c.s.eng.LockSlot(sl)
-	now := c.s.eng.Now()
-	cur := storage.Cursor(sl)
-	for int64(len(keys)) < n {
-		next, _ := c.s.eng.DB(0).ScanSlotN(cur, int(n)-len(keys), now, func(key []byte, _ storage.Type) {
-			if int64(len(keys)) < n {
-				keys = append(keys, append([]byte(nil), key...))
-			}
-		})
-		if next == 0 || next.Slot() != sl {
-			break
-		}
-		cur = next
-	}
+	next := c.s.eng.DB(0).SlotKeysFrom(from, int(min(n, math.MaxInt32)), c.s.eng.Now(), func(key []byte) {
+		keys = append(keys, append([]byte(nil), key...))
+	})
 	c.s.eng.UnlockSlot(sl)
+	c.s.cluster.keysFrom.Store(uint64(next))
 	c.w.Array(len(keys))
 	for _, k := range keys {
 		c.w.Bulk(k)

@@ -52,6 +52,42 @@ func (db *DB) ScanSlotN(c Cursor, n int, now int64, fn func(key []byte, t Type))
 	return Cursor(slot + 1), got
 }
 
+// SlotKeysFrom gives fn up to n live keys of the cursor's slot (each valid only during
+// the call), visiting whole buckets in the same order as ScanSlotN but starting at the
+// cursor's bucket and going round the table at most once, so it gets fewer than n only
+// when the slot holds fewer. It returns where the next call should start: a caller
+// that takes keys out of the slot as it goes (CLUSTER GETKEYSINSLOT, then MIGRATE)
+// does not walk the buckets it emptied again on every call. A cursor from before a
+// resize is still a valid start. Keys expired at now are skipped. Caller holds the
+// slot's stripe.
+func (db *DB) SlotKeysFrom(c Cursor, n int, now int64, fn func(key []byte)) Cursor {
+	slot := c.Slot()
+	t := &db.data().slots[slot]
+	if t.count == 0 || n <= 0 {
+		return Cursor(slot)
+	}
+	got := 0
+	visit := func(en *entry) {
+		if got >= n || en.expire != 0 && en.expire <= now {
+			return
+		}
+		got++
+		k := en.key()
+		fn(unsafe.Slice(unsafe.StringData(k), len(k)))
+	}
+	// The buckets in scan order form a cycle (the last one's successor is 0): from
+	// any bucket, len(buckets) steps visit each once.
+	start := uint64(c) >> 14 & uint64(len(t.buckets)-1)
+	v := start
+	for range len(t.buckets) {
+		v = t.scan(v, visit)
+		if got >= n {
+			break
+		}
+	}
+	return Cursor(v<<14 | uint64(slot))
+}
+
 // EachInSlot calls fn for every key of slot not expired at now (Unix ms): the key, its
 // value (str for a plain string, else v), its expire (0 = none) and its access data,
 // all valid only during the call; the access data only when access is set (it costs a

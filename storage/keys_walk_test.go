@@ -76,6 +76,35 @@ func TestScanSlotN(t *testing.T) {
 			t.Fatalf("%s seen %d times", k, n)
 		}
 	}
+	// SlotKeysFrom, taking the keys it gives out of the slot (as GETKEYSINSLOT and
+	// MIGRATE do), gets every key once, n at a time, from any start, whatever resizes
+	// the deletes cause; its cursor stays in the slot.
+	for _, start := range []Cursor{Cursor(slot), Cursor(5<<14 | slot), Cursor(12345<<14 | slot)} {
+		for i := range 100 {
+			db.SetString(slot, fmt.Appendf(nil, "k%d", i), []byte("v"), 0, false)
+		}
+		seen = map[string]int{}
+		for c := start; ; {
+			var keys []string
+			c = db.SlotKeysFrom(c, 7, *now, func(k []byte) { keys = append(keys, string(k)) })
+			if c.Slot() != slot || len(keys) > 7 {
+				t.Fatalf("SlotKeysFrom: cursor of slot %d, %d keys", c.Slot(), len(keys))
+			}
+			if len(keys) == 0 {
+				break
+			}
+			for _, k := range keys {
+				seen[k]++
+				db.Delete(slot, []byte(k))
+			}
+			if len(keys) < 7 && db.SlotSize(slot) != 0 {
+				t.Fatalf("SlotKeysFrom gave %d keys with %d left", len(keys), db.SlotSize(slot))
+			}
+		}
+		if len(seen) != 100 {
+			t.Fatalf("SlotKeysFrom from %d saw %d keys", start, len(seen))
+		}
+	}
 	// Empty slots, and the last slot ends the pass.
 	if c, n := db.ScanSlotN(Cursor(100), 10, *now, nil); c != 101 || n != 0 {
 		t.Fatalf("empty slot: %d %d", c, n)
