@@ -539,9 +539,11 @@ func (s *Server) dropMovedSlots(rs slots.Ranges, still func(slot int) bool) {
 	db := s.eng.DB(0).ForWrite()
 	for _, r := range rs {
 		for slot := r.Start; slot <= r.End; slot++ {
-			for more := true; more; {
+			for cur, more := storage.Cursor(slot), true; more; {
 				s.eng.LockSlot(slot)
-				more = (still == nil || still(slot)) && s.dropSlotKeys(db, slot, 1000)
+				if more = still == nil || still(slot); more {
+					cur, more = s.dropSlotKeys(db, cur, 1000)
+				}
 				s.eng.UnlockSlot(slot)
 			}
 		}

@@ -90,19 +90,22 @@ func cmdClusterSyncslots(c *Client) {
 	c.OK()
 }
 
-// dropSlotKeys deletes up to n of this node's keys in slot (its stripe held), each
-// deletion propagated so replicas and the AOF follow; more reports keys left.
-func (s *Server) dropSlotKeys(db *storage.DB, slot, n int) (more bool) {
+// dropSlotKeys deletes up to n of this node's keys in the cursor's slot (its stripe
+// held), each deletion propagated so replicas and the AOF follow, the walk starting at
+// the cursor (see storage.SlotKeysFrom); it returns where the next call should start
+// and whether keys are left.
+func (s *Server) dropSlotKeys(db *storage.DB, from storage.Cursor, n int) (next storage.Cursor, more bool) {
 	var keys [][]byte
-	db.ScanSlotN(storage.Cursor(slot), n, 0, func(key []byte, _ storage.Type) {
+	next = db.SlotKeysFrom(from, n, 0, func(key []byte) {
 		keys = append(keys, append([]byte(nil), key...))
 	})
+	slot := from.Slot()
 	for _, k := range keys {
 		if db.Delete(slot, k) && s.feeding() {
 			s.propagateDel(0, k, true)
 		}
 	}
-	return db.SlotSize(slot) > 0
+	return next, db.SlotSize(slot) > 0
 }
 
 // importing reports whether move id, to this node's shard, is still under way.
