@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func (c *Cluster) waitWritable(cc *redis.ClusterClient) {
 	})
 }
 
-// waitMoveEnd waits until the sentinels' topology no longer lists move id and
+// waitMoveEnd waits until the sentinels' topology lists move id as ended and
 // returns it.
 func (c *Cluster) waitMoveEnd(id string) *slots.Topology {
 	c.t.Helper()
@@ -91,12 +92,9 @@ func (c *Cluster) waitMoveEnd(id string) *slots.Topology {
 		if err != nil {
 			return false
 		}
-		for _, m := range top.Moves() {
-			if m.ID == id {
-				return false
-			}
-		}
-		return true
+		// Among the ended moves, not merely absent: a sentinel that restarted may answer
+		// alone with a topology from before the move began.
+		return slices.ContainsFunc(top.EndedMoves(), func(m slots.Move) bool { return m.ID == id })
 	})
 	return top
 }
