@@ -42,7 +42,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.stats.rejectedConns.Add(1)
 		return
 	}
-	c := s.newClient(nc)
+	c := s.newClient(resp.RawConn(nc))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

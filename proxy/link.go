@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/node/resp"
 )
 
 // Requests of many clients share a few pipelined connections to each node, links:
@@ -99,7 +100,7 @@ func dialLink(dial gossip.DialFunc, addr string, proto int, auth []byte, timeout
 	if err != nil {
 		return nil, err
 	}
-	l := &link{stats: st, lat: lat, addr: addr, conn: conn, timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
+	l := &link{stats: st, lat: lat, addr: addr, conn: resp.RawConn(conn), timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
 	go l.write()
 	go l.read()
 	return l, nil

@@ -52,7 +52,7 @@ const (
 )
 
 func newSession(p *Proxy, conn net.Conn, id int64) *session {
-	s := &session{p: p, conn: conn, id: id, lane: int(id), wt: newWaiter(), own: map[string]*backend{},
+	s := &session{p: p, conn: resp.RawConn(conn), id: id, lane: int(id), wt: newWaiter(), own: map[string]*backend{},
 		authed: p.cfg.RequirePass == ""}
 	s.w.Proto = 2
 	return s

@@ -91,9 +91,9 @@ gen_keys() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-# cpu_ticks pid: the process's CPU time (user+system), in clock ticks; us_per ticks n:
-# those ticks in µs per each of n requests.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_ticks pid…: the processes' CPU time (user+system) summed, in clock ticks;
+# us_per ticks n: those ticks in µs per each of n requests.
+cpu_ticks() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s + 0 }'; }
 CLK_TCK=$(getconf CLK_TCK)
 us_per() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }'; }
 info_field() { redis-cli -p "$1" INFO "$2" | awk -F: -v k="$3" '$1 == k { gsub(/\r/,"",$2); print $2 }'; }

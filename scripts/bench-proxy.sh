@@ -27,9 +27,6 @@ pids+=($!)
 proxy_pid=$!
 wait_ready "$pp"
 node_pids=$(for p in "${ports[@]}"; do redis-cli -p "$p" INFO server | awk -F: '/^process_id/ { print $2 + 0 }'; done)
-# cpu_ticks pid…: user+system CPU time of the processes, in clock ticks.
-cpu_ticks() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s }'; }
-hz=$(getconf CLK_TCK)
 
 # bench how test clients pipeline requests: "rps p50_ms" of one redis-benchmark run.
 bench() {
@@ -48,8 +45,8 @@ for how in direct proxy; do
 			R[$how,$t$p]=$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1)
 			# shellcheck disable=SC2086
 			n1=$(cpu_ticks $node_pids) p1=$(cpu_ticks "$proxy_pid")
-			R[$how,ncpu$t$p]=$(awk -v d=$((n1 - n0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", d / hz / n * 1e6 }')
-			R[$how,pcpu$t$p]=$(awk -v d=$((p1 - p0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.2f", d / hz / n * 1e6 }')
+			R[$how,ncpu$t$p]=$(us_per $((n1 - n0)) "$n")
+			R[$how,pcpu$t$p]=$(us_per $((p1 - p0)) "$n")
 		done
 	done
 	R[$how,lat]=$(bench "$how" get 1 1 50000 | cut -d' ' -f2)
