@@ -416,7 +416,8 @@ func (s *Server) syncWithPrimary(stop chan struct{}) error {
 	}
 	s.log.Noticef("MASTER <-> REPLICA sync started")
 	u.state.Store(int32(linkHandshake))
-	l := &linkConn{s: s, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), timeout: timeout, stop: stop}
+	rc := resp.RawConn(conn)
+	l := &linkConn{s: s, conn: rc, br: bufio.NewReaderSize(rc, 64<<10), timeout: timeout, stop: stop}
 	if err := s.handshake(l, cfg); err != nil {
 		return err
 	}
