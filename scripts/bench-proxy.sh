@@ -12,12 +12,16 @@
 # nodes), so the script also reports the CPU time each spends per request: the
 # proxy's against the nodes' is what it costs where it has a core of its own.
 #
-# Usage: scripts/bench-proxy.sh
+# Each figure is the median of ROUNDS rounds (default 3) that alternate direct and
+# proxy runs, so a change in the machine's speed weighs on both alike.
+#
+# Usage: [ROUNDS=n] scripts/bench-proxy.sh
 # Needs: bin/shoal (make build), redis-benchmark, redis-cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
+ROUNDS=${ROUNDS:-3}
 
 start_sentinel
 start_shoal_cluster 3
@@ -35,24 +39,28 @@ bench() {
 	"${CLIENT_CPU[@]}" redis-benchmark "${target[@]}" -t "$t" -c "$c" -n "$n" -P "$p" -r 100000 --csv 2>/dev/null |
 		awk -F'","' -v t="${t^^}" '$1 == "\"" t { gsub(/"/, "", $2); gsub(/"/, "", $5); print int($2), $5 }'
 }
+# ROUNDS rounds, each running every test direct and then through the proxy; medians.
 declare -A R
-for how in direct proxy; do
+for _ in $(seq 1 "$ROUNDS"); do
 	for p in 1 16; do
 		n=$((p == 1 ? 300000 : 2000000))
 		for t in set get; do
-			# shellcheck disable=SC2086
-			n0=$(cpu_ticks $node_pids) p0=$(cpu_ticks "$proxy_pid")
-			R[$how,$t$p]=$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1)
-			# shellcheck disable=SC2086
-			n1=$(cpu_ticks $node_pids) p1=$(cpu_ticks "$proxy_pid")
-			R[$how,ncpu$t$p]=$(us_per $((n1 - n0)) "$n")
-			R[$how,pcpu$t$p]=$(us_per $((p1 - p0)) "$n")
+			for how in direct proxy; do
+				# shellcheck disable=SC2086
+				n0=$(cpu_ticks $node_pids) p0=$(cpu_ticks "$proxy_pid")
+				R[$how,$t$p]+="$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1) "
+				# shellcheck disable=SC2086
+				n1=$(cpu_ticks $node_pids) p1=$(cpu_ticks "$proxy_pid")
+				R[$how,ncpu$t$p]+="$(us_per $((n1 - n0)) "$n") "
+				R[$how,pcpu$t$p]+="$(us_per $((p1 - p0)) "$n") "
+			done
 		done
 	done
-	R[$how,lat]=$(bench "$how" get 1 1 50000 | cut -d' ' -f2)
+	for how in direct proxy; do R[$how,lat]+="$(bench "$how" get 1 1 50000 | cut -d' ' -f2) "; done
 done
+for k in "${!R[@]}"; do R[$k]=$(median_of "${R[$k]}"); done
 
-echo "# shoal proxy vs the same cluster of 3 primaries direct; $(nproc) cores${SERVER_CPU:+, nodes on CPU 0, redis-benchmark and the proxy on CPU 1}"
+echo "# shoal proxy vs the same cluster of 3 primaries direct; $(nproc) cores${SERVER_CPU:+, nodes on CPU 0, redis-benchmark and the proxy on CPU 1}; median of $ROUNDS alternating rounds"
 printf "%-44s %10s %10s %8s\n" "" direct proxy ratio
 row() { printf "%-44s %10s %10s %8s\n" "$1" "${R[direct,$2]}" "${R[proxy,$2]}" "$(ratio "${R[proxy,$2]}" "${R[direct,$2]}")"; }
 row "redis-benchmark -c 50 SET -P 1 (req/s)" set1
