@@ -65,25 +65,32 @@ type rawConn struct {
 	writeFn func(uintptr) bool
 }
 
-// read is one attempt to read into rp: false when the socket has nothing yet.
-func (r *rawConn) read(fd uintptr) bool {
+// rawRW makes the read or write system call trap on fd with p, again when a signal
+// interrupted it.
+func rawRW(trap, fd uintptr, p []byte) (int, syscall.Errno) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.rp))), uintptr(len(r.rp)))
-		switch e {
-		case 0:
-			r.rn = int(n)
-			if n == 0 {
-				r.rerr = io.EOF
-			}
-			return true
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
-		default:
-			r.rerr = os.NewSyscallError("read", e)
-			return true
+		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), e
 		}
 	}
+}
+
+// read is one attempt to read into rp: false when the socket has nothing yet.
+func (r *rawConn) read(fd uintptr) bool {
+	n, e := rawRW(syscall.SYS_READ, fd, r.rp)
+	switch e {
+	case 0:
+		r.rn = n
+		if n == 0 {
+			r.rerr = io.EOF
+		}
+	case syscall.EAGAIN:
+		return false
+	default:
+		r.rerr = os.NewSyscallError("read", e)
+	}
+	return true
 }
 
 // Read reads into p as net.Conn's Read.
@@ -105,12 +112,11 @@ func (r *rawConn) Read(p []byte) (int, error) {
 // write writes what is left of wp: false when the socket's buffer is full first.
 func (r *rawConn) write(fd uintptr) bool {
 	for len(r.wp) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(r.wp))), uintptr(len(r.wp)))
+		n, e := rawRW(syscall.SYS_WRITE, fd, r.wp)
 		switch e {
 		case 0:
-			r.wn += int(n)
+			r.wn += n
 			r.wp = r.wp[n:]
-		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
