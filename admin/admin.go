@@ -119,6 +119,23 @@ func (a *Admin) client(addr string) *redis.Client {
 // endpoint is the client address of a node as the topology announces it.
 func endpoint(n slots.Node) string { return net.JoinHostPort(n.IP, strconv.Itoa(n.Port)) }
 
+// nodeChange sends the node at addr a command that commits a change through the
+// sentinels and answers once the node follows it (CLUSTER ADDSLOTSRANGE, REPLICATE,
+// MEET), then reads the epoch the node follows: the session's later reads of the
+// topology are never older than the change (a sentinel that answers first may not
+// have applied it yet).
+func (a *Admin) nodeChange(ctx context.Context, addr string, args ...any) error {
+	if err := a.client(addr).Do(ctx, args...).Err(); err != nil {
+		return err
+	}
+	e, err := a.nodeEpoch(ctx, addr)
+	if err != nil {
+		return err
+	}
+	a.seen = max(a.seen, e)
+	return nil
+}
+
 // nodeEpoch is the topology epoch the node at addr follows.
 func (a *Admin) nodeEpoch(ctx context.Context, addr string) (uint64, error) {
 	info, err := a.client(addr).ClusterInfo(ctx).Result()

@@ -50,12 +50,12 @@ func (a *Admin) Create(addrs []string, replicas int) error {
 	}
 	a.printf(">>> Committing the layout through the sentinel group\n")
 	for i, r := range split {
-		if err := a.client(addrs[i]).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", r.Start, r.End).Err(); err != nil {
+		if err := a.nodeChange(ctx, addrs[i], "CLUSTER", "ADDSLOTSRANGE", r.Start, r.End); err != nil {
 			return fmt.Errorf("assigning slots %s to %s: %w", r, addrs[i], err)
 		}
 	}
 	for i := masters; i < len(addrs); i++ {
-		if err := a.client(addrs[i]).Do(ctx, "CLUSTER", "REPLICATE", ids[replicaOf[i]]).Err(); err != nil {
+		if err := a.nodeChange(ctx, addrs[i], "CLUSTER", "REPLICATE", ids[replicaOf[i]]); err != nil {
 			return fmt.Errorf("making %s a replica of %s: %w", addrs[i], addrs[replicaOf[i]], err)
 		}
 	}
@@ -187,7 +187,8 @@ func (a *Admin) AddNode(addr string, asReplica bool, replicaOf string) error {
 	}
 	ctx, cancel := a.ctx()
 	defer cancel()
-	if _, err := a.newNode(ctx, addr, top); err != nil {
+	id, err := a.newNode(ctx, addr, top)
+	if err != nil {
 		return err
 	}
 	var master slots.Node
@@ -202,7 +203,7 @@ func (a *Admin) AddNode(addr string, asReplica bool, replicaOf string) error {
 	}
 	if asReplica {
 		a.printf(">>> Configure node as replica of %s.\n", endpoint(master))
-		if err := a.client(addr).Do(ctx, "CLUSTER", "REPLICATE", master.ID).Err(); err != nil {
+		if err := a.nodeChange(ctx, addr, "CLUSTER", "REPLICATE", master.ID); err != nil {
 			return fmt.Errorf("%s: CLUSTER REPLICATE %s: %w", addr, master.ID, err)
 		}
 	} else {
@@ -214,12 +215,17 @@ func (a *Admin) AddNode(addr string, asReplica bool, replicaOf string) error {
 		}
 		n := nodes[0]
 		a.printf(">>> Send CLUSTER MEET to node %s to make it join the cluster.\n", addr)
-		if err := a.client(addr).Do(ctx, "CLUSTER", "MEET", n.IP, n.Port, n.BusPort).Err(); err != nil {
+		if err := a.nodeChange(ctx, addr, "CLUSTER", "MEET", n.IP, n.Port, n.BusPort); err != nil {
 			return fmt.Errorf("%s: CLUSTER MEET %s: %w", addr, endpoint(n), err)
 		}
 	}
 	if err := a.settle(); err != nil {
 		return err
+	}
+	if top, err := a.topology(); err != nil {
+		return err
+	} else if _, ok := top.Node(id); !ok {
+		return fmt.Errorf("node %s is not in the layout at epoch %d after the CLUSTER MEET", addr, top.Epoch())
 	}
 	a.printf("[OK] New node added correctly.\n")
 	return nil

@@ -272,14 +272,20 @@ func TestMoveCommands(t *testing.T) {
 		t.Errorf("CancelMoves: %v\n%s", err, out.String())
 	}
 	// A move to the end, from whichever node has the slots now (the cancelled move may
-	// have handed off before the cancel came).
-	from, to := 0, 1
-	if c.clusterOwner(ctx, 1500) == c.Nodes[1].ClusterID() {
-		from, to = 1, 0
-	}
-	if err := c.Client(c.Nodes[from]).Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "1000", "1999", "NODE", c.Nodes[to].ClusterID()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	// have handed off before the cancel came; the node may follow that change a moment
+	// after the sentinels committed it).
+	var from, to int
+	c.waitFor("the slots' owner starting a move", func() bool {
+		from, to = 0, 1
+		if c.clusterOwner(ctx, 1500) == c.Nodes[1].ClusterID() {
+			from, to = 1, 0
+		}
+		err := c.Client(c.Nodes[from]).Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "1000", "1999", "NODE", c.Nodes[to].ClusterID()).Err()
+		if err != nil && !strings.Contains(err.Error(), "are not this shard's") {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 	c.waitFor("the move handed off", func() bool { return c.clusterOwner(ctx, 1500) == c.Nodes[to].ClusterID() })
 	for i := range n {
 		k := fillKey(i, 0, 2000)
