@@ -70,8 +70,11 @@ func TestReplicationFan(t *testing.T) {
 		c.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("v", 100), 0)
 	}
 	waitFor(t, 10*time.Second, "both replicas to take the stream", caughtUp)
-	if s.repl.fanBase < 2000*100 {
-		t.Fatalf("fan offset %d after 2000 writes of 100 bytes", s.repl.fanBase)
+	s.repl.mu.Lock()
+	base := s.repl.fanBase
+	s.repl.mu.Unlock()
+	if base < 2000*100 {
+		t.Fatalf("fan offset %d after 2000 writes of 100 bytes", base)
 	}
 	r1.Close()
 	for i := range 2000 {
