@@ -296,7 +296,7 @@ func zrankGeneric(c *Client, rev bool) {
 }
 
 // cmdZscan is ZSCAN key cursor [MATCH pattern] [COUNT count]. As Redis, a listpack is
-// returned whole in one call (cursor 0); a skiplist is walked through its dict's
+// returned whole in one call (cursor 0); the large encoding is walked through its dict's
 // buckets until about COUNT pairs came out (COUNT counts members and scores, so the
 // default 10 gives about 5 members), at most 10×COUNT buckets per call. MATCH filters
 // the members afterwards.

@@ -5,7 +5,7 @@ import (
 )
 
 // ZRANGE and its older forms, ZRANGESTORE and ZREMRANGEBY*. Every range is resolved to
-// a window of ranks first (O(log n) in the skiplist encoding, including the LIMIT
+// a window of ranks first (O(log n) in the large encoding, including the LIMIT
 // offset, which Redis 7.0 walks element by element), then walked once.
 
 type zrangeKind uint8

@@ -12,9 +12,10 @@ import (
 // NaN), ordered by score and then by member bytes. Small sets use the packed "listpack"
 // encoding (see zlistpack); when an insertion would make one exceed
 // zset-max-listpack-entries elements or hold a member longer than
-// zset-max-listpack-value bytes, it is converted once to the "skiplist" encoding (a
-// skiplist with spans for O(log n) ranks plus a Dict from member to score) and, as in
-// Redis, never converted back.
+// zset-max-listpack-value bytes, it is converted once to the large encoding (a B+tree
+// counting the elements under each node, for O(log n) ranks, plus a Dict from member to
+// score; OBJECT ENCODING calls it "skiplist", as Redis's) and, as in Redis, never
+// converted back.
 //
 // Ranks are 0-based positions in ascending order. Member slices passed to callbacks alias
 // the set: valid until it changes, and never to be modified.
@@ -22,19 +23,19 @@ import (
 // A ZSet is owned by the keyspace: callers hold its key's stripe. Not safe for
 // concurrent use.
 type ZSet struct {
-	lp zlistpack  // the listpack encoding, while sl is nil
-	sl *zskiplist // the skiplist encoding
+	lp zlistpack // the listpack encoding, while tr is nil
+	tr *zbtree   // the large encoding (OBJECT ENCODING "skiplist")
 }
 
 // NewZSet returns an empty sorted set in the listpack encoding.
 func NewZSet() *ZSet { return &ZSet{} }
 
-// NewZSetSized returns an empty sorted set about to receive n members: in the skiplist
+// NewZSetSized returns an empty sorted set about to receive n members: in the large
 // encoding when n exceeds lim's zset-max-listpack-entries (as Redis creates the result of
 // a ZRANGESTORE by rank), else in the listpack encoding.
 func NewZSetSized(n int, lim *Limits) *ZSet {
 	if int64(n) > lim.ZsetMaxListpackEntries.Load() {
-		return &ZSet{sl: newZskiplist(n)}
+		return &ZSet{tr: newZbtree(n)}
 	}
 	return &ZSet{}
 }
@@ -44,45 +45,40 @@ func (z *ZSet) Type() Type { return TypeZSet }
 
 // Encoding is "listpack" or "skiplist".
 func (z *ZSet) Encoding() string {
-	if z.sl != nil {
+	if z.tr != nil {
 		return "skiplist"
 	}
 	return "listpack"
 }
 
-// Approximate sizes for Mem: a skiplist node with its levels (48 bytes for height 1, 16
-// more per level, 1.33 levels on average) and its dict entry; the skiplist header and
-// struct.
-const (
-	zslNodeMem   = 56 + 40
-	zslHeaderMem = 64 + zslMaxLevel*16 + 64
-)
+// zbDictEntryMem is the size of a member's dict entry, for Mem.
+const zbDictEntryMem = int64(unsafe.Sizeof(dictEntry[float64]{}))
 
 // Mem estimates the bytes the set occupies.
 func (z *ZSet) Mem() int64 {
 	n := int64(unsafe.Sizeof(ZSet{}))
-	if z.sl != nil {
-		return n + zslHeaderMem + int64(z.sl.length)*zslNodeMem + z.sl.bytes + int64(len(z.sl.dict.buckets))*8
+	if t := z.tr; t != nil {
+		return n + int64(unsafe.Sizeof(zbtree{})) + int64(t.leaves)*int64(unsafe.Sizeof(zbLeaf{})) +
+			int64(t.inners)*int64(unsafe.Sizeof(zbInner{})) + int64(t.length)*zbDictEntryMem + t.bytes +
+			int64(len(t.dict.buckets))*8
 	}
 	return n + int64(cap(z.lp.b))
 }
 
 // Clone returns a deep copy in the same encoding.
 func (z *ZSet) Clone() Value {
-	if z.sl == nil {
+	if z.tr == nil {
 		return &ZSet{lp: zlistpack{b: slices.Clone(z.lp.b), n: z.lp.n}}
 	}
-	sl := newZskiplist(z.sl.length)
-	for x := z.sl.header.next(); x != nil; x = x.next() {
-		sl.add(x.member(), x.score) // strings are immutable: sharing them is a copy
-	}
-	return &ZSet{sl: sl}
+	b := newZbBuilder(z.tr.length)
+	z.tr.each(func(m string, s float64) { b.add(s, m) }) // strings are immutable: sharing them is a copy
+	return &ZSet{tr: b.tree()}
 }
 
 // Len is the number of members.
 func (z *ZSet) Len() int {
-	if z.sl != nil {
-		return z.sl.length
+	if z.tr != nil {
+		return z.tr.length
 	}
 	return z.lp.n
 }
@@ -94,8 +90,8 @@ func (z *ZSet) Each(fn func(member []byte) bool) {
 
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
-	if z.sl != nil {
-		return z.sl.dict.Get(member)
+	if z.tr != nil {
+		return z.tr.dict.Get(member)
 	}
 	_, s, ok := z.lp.find(member)
 	return s, ok
@@ -133,10 +129,10 @@ func (z *ZSet) Add(member []byte, score float64, flags ZAddFlags, lim *Limits) (
 		cur    float64
 		exists bool
 		off    int
-		val    *float64 // member's score in the skiplist encoding's dict
+		val    *float64 // member's score in the large encoding's dict
 	)
-	if z.sl != nil {
-		if val = z.sl.dict.Ptr(member); val != nil {
+	if z.tr != nil {
+		if val = z.tr.dict.Ptr(member); val != nil {
 			cur, exists = *val, true
 		}
 	} else {
@@ -164,8 +160,8 @@ func (z *ZSet) Add(member []byte, score float64, flags ZAddFlags, lim *Limits) (
 	if score == cur {
 		return ZAddUnchanged, score
 	}
-	if z.sl != nil {
-		z.sl.updateScore(member, val, cur, score)
+	if z.tr != nil {
+		z.tr.updateScore(member, val, cur, score)
 	} else {
 		z.lp.deleteAt(off)
 		z.lp.insert(member, score)
@@ -175,34 +171,34 @@ func (z *ZSet) Add(member []byte, score float64, flags ZAddFlags, lim *Limits) (
 
 // insert adds a member that is not present, converting the encoding first if needed.
 func (z *ZSet) insert(member []byte, score float64, lim *Limits) {
-	if z.sl == nil && (int64(z.lp.n)+1 > lim.ZsetMaxListpackEntries.Load() ||
+	if z.tr == nil && (int64(z.lp.n)+1 > lim.ZsetMaxListpackEntries.Load() ||
 		int64(len(member)) > lim.ZsetMaxListpackValue.Load()) {
-		z.toSkiplist()
+		z.convert()
 	}
-	if z.sl != nil {
-		z.sl.add(string(member), score)
+	if z.tr != nil {
+		z.tr.add(string(member), score)
 		return
 	}
 	z.lp.insert(member, score)
 }
 
-// toSkiplist converts the listpack encoding to the skiplist encoding.
-func (z *ZSet) toSkiplist() {
-	sl := newZskiplist(z.lp.n)
+// convert converts the listpack encoding to the large encoding.
+func (z *ZSet) convert() {
+	b := newZbBuilder(z.lp.n)
 	for off := 0; off < len(z.lp.b); {
 		m, s, _, next := z.lp.entry(off)
-		sl.add(string(m), s)
+		b.add(s, string(m))
 		off = next
 	}
-	z.sl, z.lp = sl, zlistpack{}
+	z.tr, z.lp = b.tree(), zlistpack{}
 }
 
 // Remove deletes member; it reports whether it was present.
 func (z *ZSet) Remove(member []byte) bool {
-	if z.sl != nil {
-		s, ok := z.sl.dict.Get(member)
+	if z.tr != nil {
+		s, ok := z.tr.dict.Get(member)
 		if ok {
-			z.sl.remove(member, s)
+			z.tr.remove(member, s)
 		}
 		return ok
 	}
@@ -215,12 +211,12 @@ func (z *ZSet) Remove(member []byte) bool {
 
 // Rank returns member's rank (0-based, ascending) and score.
 func (z *ZSet) Rank(member []byte) (int, float64, bool) {
-	if z.sl != nil {
-		s, ok := z.sl.dict.Get(member)
+	if z.tr != nil {
+		s, ok := z.tr.dict.Get(member)
 		if !ok {
 			return 0, 0, false
 		}
-		return z.sl.rank(s, ustr(member)) - 1, s, true
+		return z.tr.rank(s, ustr(member)), s, true
 	}
 	r, ok := z.lp.rank(member)
 	if !ok {
@@ -232,13 +228,13 @@ func (z *ZSet) Rank(member []byte) (int, float64, bool) {
 
 // Range calls fn for the members of ranks [lo, hi] (0 <= lo <= hi < Len()), in
 // descending order when rev, until fn returns false. fn must not change z. Reaching lo
-// costs O(log n) in the skiplist encoding.
+// costs O(log n) in the large encoding.
 func (z *ZSet) Range(lo, hi int, rev bool, fn func(member []byte, score float64) bool) {
 	if lo > hi || lo < 0 || hi >= z.Len() {
 		return
 	}
-	if z.sl != nil {
-		z.sl.walk(lo, hi, rev, fn)
+	if z.tr != nil {
+		z.tr.walk(lo, hi, rev, fn)
 		return
 	}
 	z.lp.walk(lo, hi, rev, fn)
@@ -250,8 +246,8 @@ func (z *ZSet) DeleteRange(lo, hi int) int {
 	if lo >= hi {
 		return 0
 	}
-	if z.sl != nil {
-		z.sl.deleteRange(lo, hi)
+	if z.tr != nil {
+		z.tr.deleteRange(lo, hi)
 	} else {
 		z.lp.deleteRange(lo, hi)
 	}
@@ -259,10 +255,10 @@ func (z *ZSet) DeleteRange(lo, hi int) int {
 }
 
 // countWhile returns the number of leading members for which pred holds; pred must hold
-// for a prefix of the order (O(log n) in the skiplist encoding).
+// for a prefix of the order (O(log n) in the large encoding).
 func (z *ZSet) countWhile(pred func(member []byte, score float64) bool) int {
-	if z.sl != nil {
-		return z.sl.countWhile(pred)
+	if z.tr != nil {
+		return z.tr.countWhile(pred)
 	}
 	return z.lp.countWhile(pred)
 }
@@ -341,12 +337,12 @@ func (z *ZSet) LexSpan(r *LexRange) (lo, hi int) {
 }
 
 // Scan visits members for ZSCAN from cursor and returns the next cursor (0: done). The
-// listpack encoding is visited whole in one call; the skiplist encoding one dict bucket
+// listpack encoding is visited whole in one call; the large encoding one dict bucket
 // per call with Dict's SCAN guarantee. packedInt tells that the score is held as an
 // integer (listpack), which ZSCAN prints as one.
 func (z *ZSet) Scan(cursor uint64, fn func(member []byte, score float64, packedInt bool)) uint64 {
-	if z.sl != nil {
-		return z.sl.dict.Scan(cursor, func(k string, s float64) {
+	if z.tr != nil {
+		return z.tr.dict.Scan(cursor, func(k string, s float64) {
 			fn(unsafe.Slice(unsafe.StringData(k), len(k)), s, false)
 		})
 	}
@@ -372,7 +368,7 @@ func (z *ZSet) RandomMembers(count int, unique bool, rnd func(n int) int, fn fun
 		z.Range(0, n-1, true, fn)
 		return
 	}
-	if z.sl == nil {
+	if z.tr == nil {
 		// The listpack is small: index its entries once, then pick offsets.
 		var buf [128]int32
 		offs := z.lp.offsets(buf[:0], 0, n-1)
@@ -394,7 +390,7 @@ func (z *ZSet) RandomMembers(count int, unique bool, rnd func(n int) int, fn fun
 	}
 	if !unique {
 		for range count {
-			k, s, _ := z.sl.dict.Random(rnd)
+			k, s, _ := z.tr.dict.Random(rnd)
 			if !fn(unsafe.Slice(unsafe.StringData(k), len(k)), s) {
 				return
 			}
@@ -402,15 +398,13 @@ func (z *ZSet) RandomMembers(count int, unique bool, rnd func(n int) int, fn fun
 		return
 	}
 	if count*3 > n {
-		// Many of the members: shuffle the nodes partially.
-		nodes := make([]*zslNode, 0, n)
-		for x := z.sl.header.next(); x != nil; x = x.next() {
-			nodes = append(nodes, x)
-		}
+		// Many of the members: shuffle them partially.
+		all := make([]ZEntry, 0, n)
+		z.tr.each(func(m string, s float64) { all = append(all, ZEntry{m, s}) })
 		for i := range count {
 			j := i + rnd(n-i)
-			nodes[i], nodes[j] = nodes[j], nodes[i]
-			if !fn(nodes[i].memberBytes(), nodes[i].score) {
+			all[i], all[j] = all[j], all[i]
+			if !fn(sbytes(all[i].Member), all[i].Score) {
 				return
 			}
 		}
@@ -419,7 +413,7 @@ func (z *ZSet) RandomMembers(count int, unique bool, rnd func(n int) int, fn fun
 	// Few of many: draw until count distinct members came out.
 	seen := make(map[string]struct{}, count)
 	for len(seen) < count {
-		k, s, _ := z.sl.dict.Random(rnd)
+		k, s, _ := z.tr.dict.Random(rnd)
 		if _, dup := seen[k]; dup {
 			continue
 		}
@@ -446,7 +440,7 @@ func CompareZEntries(a, b ZEntry) int {
 
 // NewZSetFrom builds a sorted set from entries with distinct members and no NaN score
 // (sorting entries in place), in the listpack encoding when it is within lim's
-// thresholds and the skiplist encoding otherwise, as Redis does for the results of
+// thresholds and the large encoding otherwise, as Redis does for the results of
 // ZUNIONSTORE, ZRANGESTORE and friends.
 func NewZSetFrom(entries []ZEntry, lim *Limits) *ZSet {
 	slices.SortFunc(entries, CompareZEntries)
@@ -462,9 +456,10 @@ func NewZSetFrom(entries []ZEntry, lim *Limits) *ZSet {
 		z.lp.n = len(entries)
 		return z
 	}
-	z.sl = newZskiplist(len(entries))
+	b := newZbBuilder(len(entries))
 	for _, e := range entries {
-		z.sl.add(e.Member, e.Score)
+		b.add(e.Score, e.Member)
 	}
+	z.tr = b.tree()
 	return z
 }

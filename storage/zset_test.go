@@ -46,7 +46,7 @@ func zcontents(z *ZSet) zref {
 	return out
 }
 
-// checkZSet compares z with the model and checks the skiplist's internal invariants.
+// checkZSet compares z with the model and checks the tree's internal invariants.
 func checkZSet(t *testing.T, z *ZSet, ref zref) {
 	t.Helper()
 	got := zcontents(z)
@@ -62,33 +62,9 @@ func checkZSet(t *testing.T, z *ZSet, ref zref) {
 	if !slices.Equal(rev, ref) {
 		t.Fatalf("reverse contents %v want %v", rev, ref)
 	}
-	if sl := z.sl; sl != nil {
-		if sl.dict.Len() != sl.length {
-			t.Fatalf("dict has %d, list %d", sl.dict.Len(), sl.length)
-		}
-		// Spans: on every level, the spans of the links add up to the ranks.
-		for i := 0; i < sl.level; i++ {
-			rank := 0
-			for p := sl.header; p.lv(i).forward != nil; p = p.lv(i).forward {
-				rank += p.lv(i).span
-				f := p.lv(i).forward
-				if want := ref.find(f.member()) + 1; want != rank {
-					t.Fatalf("level %d: %q at rank %d, want %d", i, f.member(), rank, want)
-				}
-			}
-		}
-		var prev *zslNode
-		for x := sl.header.lv(0).forward; x != nil; x = x.lv(0).forward {
-			if x.backward != prev {
-				t.Fatalf("bad backward link at %q", x.member())
-			}
-			if s, _ := sl.dict.Get([]byte(x.member())); s != x.score && !(s == 0 && x.score == 0) {
-				t.Fatalf("dict score %v, node %v", s, x.score)
-			}
-			prev = x
-		}
-		if sl.tail != prev {
-			t.Fatal("bad tail")
+	if z.tr != nil {
+		if err := z.tr.check(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for i, e := range ref {
@@ -483,5 +459,257 @@ func BenchmarkZSetRangeByScore(b *testing.B) {
 		lo, hi := z.ScoreSpan(&r)
 		n := 0
 		z.Range(lo+10, hi-1, false, func([]byte, float64) bool { n++; return true })
+	}
+}
+
+// check verifies the tree's invariants: counts, bounds, one depth for every leaf, the
+// leaf chain, the node tallies, the dict.
+func (t *zbtree) check() error {
+	var leaves []*zbLeaf
+	inners := 0
+	// walk returns the elements under n, checking them against [lo, hi) bounds.
+	var walk func(n *zbNode, depth int) (int, error)
+	walk = func(n *zbNode, depth int) (int, error) {
+		if n.n == 0 && n != t.root {
+			return 0, fmt.Errorf("empty node at depth %d", depth)
+		}
+		if depth == t.height {
+			for i := 1; i < n.n; i++ {
+				if !zbLess(n.scores[i-1], n.members[i-1], n.scores[i], n.members[i]) {
+					return 0, fmt.Errorf("leaf out of order at %q", n.members[i])
+				}
+			}
+			leaves = append(leaves, n.leaf())
+			return n.n, nil
+		}
+		in := n.inner()
+		inners++
+		sum := 0
+		for i := range in.n {
+			before := len(leaves)
+			c, err := walk(in.kids[i], depth+1)
+			if err != nil {
+				return 0, err
+			}
+			if c != in.counts[i] {
+				return 0, fmt.Errorf("count %d of child %d at depth %d, holds %d", in.counts[i], i, depth, c)
+			}
+			sum += c
+			for _, l := range leaves[before:] {
+				for j := range l.n {
+					s, m := l.scores[j], l.members[j]
+					if i > 0 && zbLess(s, m, in.scores[i], in.members[i]) {
+						return 0, fmt.Errorf("%q below the bound of child %d at depth %d", m, i, depth)
+					}
+					if i+1 < in.n && !zbLess(s, m, in.scores[i+1], in.members[i+1]) {
+						return 0, fmt.Errorf("%q not below the bound of child %d at depth %d", m, i+1, depth)
+					}
+				}
+			}
+		}
+		return sum, nil
+	}
+	total, err := walk(t.root, 0)
+	if err != nil {
+		return err
+	}
+	if total != t.length || t.dict.Len() != t.length {
+		return fmt.Errorf("length %d, tree holds %d, dict %d", t.length, total, t.dict.Len())
+	}
+	if len(leaves) != t.leaves || inners != t.inners {
+		return fmt.Errorf("tallies %d leaves %d inner, tree has %d and %d", t.leaves, t.inners, len(leaves), inners)
+	}
+	if t.first != leaves[0] || t.last != leaves[len(leaves)-1] {
+		return fmt.Errorf("bad first or last leaf")
+	}
+	var bytes int64
+	for i, l := range leaves {
+		if (i > 0 && l.prev != leaves[i-1]) || (i == 0 && l.prev != nil) ||
+			(i+1 < len(leaves) && l.next != leaves[i+1]) || (i+1 == len(leaves) && l.next != nil) {
+			return fmt.Errorf("bad links at leaf %d", i)
+		}
+		for j := range l.n {
+			if s, ok := t.dict.Get([]byte(l.members[j])); !ok || (s != l.scores[j] && !(s == 0 && l.scores[j] == 0)) {
+				return fmt.Errorf("dict score %v %v, tree %v", s, ok, l.scores[j])
+			}
+			bytes += int64(len(l.members[j]))
+		}
+	}
+	if bytes != t.bytes {
+		return fmt.Errorf("bytes %d, members hold %d", t.bytes, bytes)
+	}
+	return nil
+}
+
+// TestZbtreeModel drives the large encoding's tree through growth to several levels,
+// mixed churn and shrinking to nothing (single and ranged deletions, score moves in
+// place and across leaves), checking its invariants and every query against a sorted
+// model along the way.
+func TestZbtreeModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	tr := newZbtree(0)
+	ref := map[string]float64{}
+	sorted := func() zref {
+		out := make(zref, 0, len(ref))
+		for m, s := range ref {
+			out = append(out, ZEntry{m, s})
+		}
+		slices.SortFunc(out, CompareZEntries)
+		return out
+	}
+	score := func() float64 {
+		if rng.IntN(2) == 0 {
+			return float64(rng.IntN(50)) // ties: the members order them
+		}
+		return rng.Float64() * 1e6
+	}
+	verify := func() {
+		t.Helper()
+		if err := tr.check(); err != nil {
+			t.Fatal(err)
+		}
+		want := sorted()
+		var got zref
+		tr.each(func(m string, s float64) { got = append(got, ZEntry{m, s}) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("contents differ: %d elements, want %d", len(got), len(want))
+		}
+		if len(want) == 0 {
+			return
+		}
+		for range 100 {
+			i := rng.IntN(len(want))
+			if r := tr.rank(want[i].Score, want[i].Member); r != i {
+				t.Fatalf("rank of %v: %d, want %d", want[i], r, i)
+			}
+			lo := rng.IntN(len(want))
+			hi := min(len(want)-1, lo+rng.IntN(80))
+			rev := rng.IntN(2) == 0
+			var part zref
+			tr.walk(lo, hi, rev, func(m []byte, s float64) bool { part = append(part, ZEntry{string(m), s}); return true })
+			if rev {
+				slices.Reverse(part)
+			}
+			if !slices.Equal(part, want[lo:hi+1]) {
+				t.Fatalf("walk %d..%d rev=%v differs", lo, hi, rev)
+			}
+			r := ScoreRange{Min: score(), Max: score(), MinEx: rng.IntN(2) == 0}
+			wantBelow := 0
+			for _, e := range want {
+				if r.belowMin(nil, e.Score) {
+					wantBelow++
+				}
+			}
+			if got := tr.countWhile(r.belowMin); got != wantBelow {
+				t.Fatalf("countWhile below %v: %d, want %d", r.Min, got, wantBelow)
+			}
+		}
+	}
+	add := func(m string, s float64) {
+		if cur, ok := ref[m]; ok {
+			if cur != s {
+				tr.updateScore([]byte(m), tr.dict.Ptr([]byte(m)), cur, s)
+				ref[m] = s
+			}
+			return
+		}
+		tr.add(m, s)
+		ref[m] = s
+	}
+	step := 0
+	tick := func() {
+		if step++; step%997 == 0 {
+			verify()
+		}
+	}
+	// Growth to 40,000 (four levels), with score moves: small ones (in place) and big.
+	for len(ref) < 40000 {
+		m := "m" + strconv.Itoa(rng.IntN(60000))
+		if cur, ok := ref[m]; ok && rng.IntN(2) == 0 {
+			add(m, cur+rng.Float64()*1e-3)
+		} else {
+			add(m, score())
+		}
+		tick()
+	}
+	if tr.height < 3 {
+		t.Fatalf("height %d at 40,000 elements", tr.height)
+	}
+	// Sweeps: runs of neighbours deleted in ascending and in descending order, so that
+	// small nodes next to full ones borrow from them (leaves and inner nodes).
+	for _, desc := range []bool{false, true} {
+		want := sorted()
+		lo := rng.IntN(len(want) / 4)
+		run := want[lo : lo+12000]
+		if desc {
+			slices.Reverse(run)
+		}
+		for _, e := range run {
+			tr.remove([]byte(e.Member), e.Score)
+			delete(ref, e.Member)
+			tick()
+		}
+		verify()
+		for range 12000 { // and back: the freed space fills again
+			add("n"+strconv.Itoa(rng.IntN(1<<30)), score())
+			tick()
+		}
+	}
+	// Churn and shrinking: removals, ranged deletions of every size.
+	for len(ref) > 0 {
+		switch op := rng.IntN(100); {
+		case op < 30:
+			add("m"+strconv.Itoa(rng.IntN(60000)), score())
+		case op < 98:
+			for m, s := range ref {
+				tr.remove([]byte(m), s)
+				delete(ref, m)
+				break
+			}
+		default:
+			want := sorted()
+			lo := rng.IntN(len(want))
+			hi := min(len(want), lo+1+rng.IntN([]int{3, 100, 5000, 40000}[rng.IntN(4)]))
+			tr.deleteRange(lo, hi)
+			for _, e := range want[lo:hi] {
+				delete(ref, e.Member)
+			}
+		}
+		tick()
+	}
+	verify()
+	if tr.height != 0 || tr.leaves != 1 || tr.inners != 0 {
+		t.Fatalf("empty tree: height %d, %d leaves, %d inner nodes", tr.height, tr.leaves, tr.inners)
+	}
+}
+
+// TestZbtreeLoads: ascending and descending insertions leave full leaves, and bulk
+// builds of every small size are valid trees.
+func TestZbtreeLoads(t *testing.T) {
+	const n = 20000
+	for _, desc := range []bool{false, true} {
+		tr := newZbtree(n)
+		for i := range n {
+			s := float64(i)
+			if desc {
+				s = -s
+			}
+			tr.add("k"+strconv.Itoa(i), s)
+		}
+		if err := tr.check(); err != nil {
+			t.Fatal(err)
+		}
+		if tr.leaves > n/(zbMax-1)+2 {
+			t.Errorf("desc=%v: %d leaves for %d elements", desc, tr.leaves, n)
+		}
+	}
+	for size := range 2000 {
+		b := newZbBuilder(size)
+		for i := range size {
+			b.add(float64(i), "k"+strconv.Itoa(i))
+		}
+		if err := b.tree().check(); err != nil {
+			t.Fatalf("built of %d: %v", size, err)
+		}
 	}
 }
