@@ -28,6 +28,7 @@ type List struct {
 	off   int
 	count int
 	fill  int
+	bufs  int // the capacities of the live nodes' buffers, summed (for Mem)
 }
 
 var _ Iterable = (*List)(nil)
@@ -67,13 +68,15 @@ func (l *List) Encoding() string { return "quicklist" }
 func (l *List) Len() int { return l.count }
 
 // Mem estimates the bytes the list occupies: its header, the node array and the node
-// buffers' capacities. O(number of nodes).
+// buffers' capacities. O(1).
 func (l *List) Mem() int64 {
-	m := int64(unsafe.Sizeof(*l)) + int64(cap(l.nodes))*int64(unsafe.Sizeof(listNode{}))
-	for i := l.off; i < len(l.nodes); i++ {
-		m += int64(cap(l.nodes[i].buf))
-	}
-	return m
+	return int64(unsafe.Sizeof(*l)) + int64(cap(l.nodes))*int64(unsafe.Sizeof(listNode{})) + int64(l.bufs)
+}
+
+// setBuf replaces nd's buffer with b, keeping bufs.
+func (l *List) setBuf(nd *listNode, b []byte) {
+	l.bufs += cap(b) - cap(nd.buf)
+	nd.buf = b
 }
 
 // Clone returns a deep copy with exactly sized buffers.
@@ -81,6 +84,7 @@ func (l *List) Clone() Value {
 	c := &List{fill: l.fill, count: l.count, nodes: make([]listNode, 0, len(l.nodes)-l.off)}
 	for _, nd := range l.live() {
 		c.nodes = append(c.nodes, listNode{buf: slices.Clone(nd.buf[nd.head:]), n: nd.n})
+		c.bufs += cap(c.nodes[len(c.nodes)-1].buf)
 	}
 	return c
 }
@@ -193,6 +197,7 @@ func readBack(buf []byte, end int) ([]byte, int) {
 
 // insertNode inserts nd at live position i.
 func (l *List) insertNode(i int, nd listNode) {
+	l.bufs += cap(nd.buf)
 	if i == 0 && l.off > 0 {
 		l.off--
 		l.nodes[l.off] = nd
@@ -220,6 +225,7 @@ func (l *List) insertNode(i int, nd listNode) {
 
 // deleteNode removes the node at live position i.
 func (l *List) deleteNode(i int) {
+	l.bufs -= cap(l.live()[i].buf)
 	switch {
 	case i == 0:
 		l.nodes[l.off] = listNode{}
@@ -265,7 +271,7 @@ func (l *List) PushBack(elem []byte) {
 		nb := make([]byte, end+es, nd.head+l.growCap(cap(nd.buf)-nd.head, end-nd.head+es))
 		copy(nb[nd.head:], nd.buf[nd.head:])
 		putEntry(nb[end:], elem)
-		nd.buf = nb
+		l.setBuf(nd, nb)
 	} else {
 		nd.buf = nd.buf[:end+es]
 		putEntry(nd.buf[end:], elem)
@@ -289,7 +295,8 @@ func (l *List) PushFront(elem []byte) {
 		c := l.growCap(cap(nd.buf), size+es)
 		nb := make([]byte, c)
 		copy(nb[c-size:], nd.buf[nd.head:])
-		nd.buf, nd.head = nb, c-size
+		l.setBuf(nd, nb)
+		nd.head = c - size
 	}
 	nd.head -= es
 	putEntry(nd.buf[nd.head:], elem)
@@ -432,7 +439,8 @@ func (l *List) splice(nd *listNode, p, del int, elem []byte) {
 		k := copy(nb, nd.buf[nd.head:p])
 		k += putEntry(nb[k:], elem)
 		copy(nb[k:], nd.buf[p+del:end])
-		nd.buf, nd.head = nb, 0
+		l.setBuf(nd, nb)
+		nd.head = 0
 	}
 }
 
@@ -463,6 +471,10 @@ func (l *List) split(ni int) {
 		p = next
 	}
 	pieces = append(pieces, listNode{buf: slices.Clone(nd.buf[start:]), n: cnt})
+	l.bufs -= cap(nd.buf)
+	for _, pc := range pieces {
+		l.bufs += cap(pc.buf)
+	}
 	l.nodes[l.off+ni] = pieces[0]
 	l.nodes = slices.Insert(l.nodes, l.off+ni+1, pieces[1:]...)
 }
@@ -525,7 +537,7 @@ func (l *List) Trim(start, stop int) {
 	start = max(start, 0)
 	stop = min(stop, l.count-1)
 	if start > stop {
-		l.nodes, l.off, l.count = nil, 0, 0
+		l.nodes, l.off, l.count, l.bufs = nil, 0, 0, 0
 		return
 	}
 	l.dropBack(l.count - 1 - stop)
@@ -656,11 +668,12 @@ func (l *List) mergeNext(ni int) bool {
 	}
 	size := a.size() + b.size()
 	if cap(a.buf)-len(a.buf) >= b.size() {
-		a.buf = append(a.buf, b.buf[b.head:]...)
+		a.buf = append(a.buf, b.buf[b.head:]...) // (within its capacity)
 	} else {
 		nb := make([]byte, size, l.growCap(cap(a.buf)-a.head, size))
 		copy(nb[copy(nb, a.buf[a.head:]):], b.buf[b.head:])
-		a.buf, a.head = nb, 0
+		l.setBuf(a, nb)
+		a.head = 0
 	}
 	a.n += b.n
 	l.deleteNode(ni + 1)

@@ -15,9 +15,10 @@ func checkList(t *testing.T, l *List, model [][]byte, step string) {
 	if l.Len() != len(model) {
 		t.Fatalf("%s: Len %d, model %d", step, l.Len(), len(model))
 	}
-	total := 0
+	total, bufs := 0, 0
 	bl, cl := l.limits()
 	for i, nd := range l.live() {
+		bufs += cap(nd.buf)
 		if nd.n == 0 {
 			t.Fatalf("%s: empty node %d", step, i)
 		}
@@ -38,6 +39,9 @@ func checkList(t *testing.T, l *List, model [][]byte, step string) {
 	}
 	if total != l.count {
 		t.Fatalf("%s: nodes hold %d, count %d", step, total, l.count)
+	}
+	if bufs != l.bufs {
+		t.Fatalf("%s: buffers of %d bytes, bufs says %d", step, bufs, l.bufs)
 	}
 	var got [][]byte
 	l.Each(func(e []byte) bool { got = append(got, e); return true })
