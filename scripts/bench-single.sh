@@ -12,8 +12,8 @@
 # Fairness on a small machine: where taskset exists and there are at least 2 CPUs, both
 # servers are pinned to CPU 0 and redis-benchmark to CPU 1, so each server gets one core
 # (Redis executes commands on one thread; shoal sizes its scheduler to the CPUs it may
-# use) and the load generator never competes with the server. Each test runs REPS times,
-# alternating servers, and the median is reported.
+# use) and the load generator never competes with the server. Each test runs REPS times
+# (against Redis and then shoal, back to back), and the median is reported.
 #
 # Usage: scripts/bench-single.sh [-n requests] [-k keys] [-r reps]
 # Needs: bin/shoal (make build), redis-server, redis-benchmark, redis-cli.
@@ -94,25 +94,28 @@ echo
 # Throughput.
 start_servers
 declare -A RPS CPU
-bench() { # port pid pipeline -> "TEST rps cpu_us_per_request" lines, one redis-benchmark run per test
-	local t before rps
-	for t in ${TESTS//,/ }; do
-		before=$(cpu_ticks "$2")
-		rps=$("${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$3" -t "$t" -r 100000 --csv 2>/dev/null |
-			awk -F'","' 'NR>1 { gsub(/"/,"",$2); print $2 }')
-		echo "${t^^} $rps $(us_per $(($(cpu_ticks "$2") - before)) "$REQUESTS")"
-	done
+bench() { # port pid pipeline test -> "rps cpu_us_per_request", one redis-benchmark run
+	local before rps
+	before=$(cpu_ticks "$2")
+	rps=$("${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n "$REQUESTS" -P "$3" -t "$4" -r 100000 --csv 2>/dev/null |
+		awk -F'","' 'NR>1 { gsub(/"/,"",$2); print $2 }')
+	echo "$rps $(us_per $(($(cpu_ticks "$2") - before)) "$REQUESTS")"
 }
+# Each test runs against Redis and then against shoal before the next test, so that
+# the pair meets the same moment of a machine whose speed drifts; the data of one
+# round at one depth builds up alike on both (LPOP pops what LPUSH pushed).
 for rep in $(seq 1 "$REPS"); do
 	for p in 1 16; do
-		for target in redis shoal; do
-			port=$REDIS_PORT pid=$REDIS_PID
-			[ $target = shoal ] && port=$SHOAL_PORT pid=$SHOAL_PID
-			redis-cli -p "$port" FLUSHALL >/dev/null
-			while read -r test rps cpu; do
-				RPS["$target,$p,$test"]+="$rps "
-				CPU["$target,$p,$test"]+="$cpu "
-			done < <(bench "$port" "$pid" "$p")
+		redis-cli -p "$REDIS_PORT" FLUSHALL >/dev/null
+		redis-cli -p "$SHOAL_PORT" FLUSHALL >/dev/null
+		for t in ${TESTS//,/ }; do
+			for target in redis shoal; do
+				port=$REDIS_PORT pid=$REDIS_PID
+				[ $target = shoal ] && port=$SHOAL_PORT pid=$SHOAL_PID
+				read -r rps cpu < <(bench "$port" "$pid" "$p" "$t")
+				RPS["$target,$p,${t^^}"]+="$rps "
+				CPU["$target,$p,${t^^}"]+="$cpu "
+			done
 		done
 	done
 done
