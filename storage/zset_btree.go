@@ -23,7 +23,7 @@ import (
 // with a sibling) before it enters it, so nothing propagates back up.
 
 const (
-	zbMax = 32        // elements of a leaf, children of an inner node
+	zbMax = 36        // elements of a leaf (888 bytes: Go's 896-byte size class), children of an inner node
 	zbMin = zbMax / 4 // a child this small is fattened before a deletion enters it
 	// zbFill is how full a bulk build (Clone, conversion, a computed result) packs its
 	// leaves and inner nodes, leaving room for later insertions.
