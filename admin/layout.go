@@ -59,7 +59,8 @@ func (a *Admin) Create(addrs []string, replicas int) error {
 			return fmt.Errorf("making %s a replica of %s: %w", addrs[i], addrs[replicaOf[i]], err)
 		}
 	}
-	return a.settle()
+	_, err = a.settle()
+	return err
 }
 
 // Created reports whether the sentinels' layout assigns slots already: a cluster was
@@ -77,19 +78,20 @@ func (a *Admin) Created() (bool, error) {
 	return false, nil
 }
 
-// settle waits until every node follows the committed topology, then checks it.
-func (a *Admin) settle() error {
+// settle waits until every node follows the committed topology, then checks it; it
+// returns the topology it checked.
+func (a *Admin) settle() (*slots.Topology, error) {
 	top, err := a.topology()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.waitAll(top); err != nil {
-		return err
+		return nil, err
 	}
 	if !a.check(top) {
-		return ErrCheck
+		return nil, ErrCheck
 	}
-	return nil
+	return top, nil
 }
 
 // splitSlots splits the 16384 slots into n ranges as redis-cli does (0-5460,
@@ -219,12 +221,10 @@ func (a *Admin) AddNode(addr string, asReplica bool, replicaOf string) error {
 			return fmt.Errorf("%s: CLUSTER MEET %s: %w", addr, endpoint(n), err)
 		}
 	}
-	if err := a.settle(); err != nil {
+	if top, err = a.settle(); err != nil {
 		return err
 	}
-	if top, err := a.topology(); err != nil {
-		return err
-	} else if _, ok := top.Node(id); !ok {
+	if _, ok := top.Node(id); !ok {
 		return fmt.Errorf("node %s is not in the layout at epoch %d after the CLUSTER MEET", addr, top.Epoch())
 	}
 	a.printf("[OK] New node added correctly.\n")
