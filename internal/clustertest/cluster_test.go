@@ -2,8 +2,11 @@ package clustertest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +85,22 @@ func TestEndToEnd(t *testing.T) {
 	if err := n0.Get(ctx, "bar").Err(); err == nil || err.Error() != "MOVED 5061 "+c.Nodes[2].Addr().String() {
 		t.Errorf("GET bar after the hand-off: %v", err)
 	}
+	// Once converged, every node describes the cluster alike: CLUSTER SLOTS and SHARDS
+	// the same (but for the replication offsets each node last heard), CLUSTER NODES
+	// the same lines (but for the "myself" flag and the ping/pong times).
+	var views []string
+	c.waitFor("every node's CLUSTER SLOTS, SHARDS and NODES alike", func() bool {
+		views = views[:0]
+		for _, n := range c.Nodes {
+			views = append(views, clusterViews(ctx, c.Client(n)))
+		}
+		for _, v := range views[1:] {
+			if v != views[0] {
+				return false
+			}
+		}
+		return true
+	})
 	// Every node announces its role, shard, address and replication offset on the
 	// gossip: the sentinels see replica 1 of shard 0 at its primary's offset.
 	c.waitFor("the nodes' gossip metadata", func() bool {
@@ -521,4 +540,33 @@ func TestLayoutFromStaleView(t *testing.T) {
 	if !ok || sh.Primary != c.Nodes[0].ClusterID() || len(top.Shards()) != 1 {
 		t.Errorf("layout: %d shards, node 1 in %+v", len(top.Shards()), sh)
 	}
+}
+
+// clusterViews is what a node answers to CLUSTER SLOTS, SHARDS and NODES, without
+// what differs between observers of one layout: replication offsets, the "myself"
+// flag, ping and pong times; NODES lines sorted.
+func clusterViews(ctx context.Context, cl *redis.Client) string {
+	slotsView, err1 := cl.ClusterSlots(ctx).Result()
+	shards, err2 := cl.ClusterShards(ctx).Result()
+	nodes, err3 := cl.ClusterNodes(ctx).Result()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return err.Error()
+	}
+	for i := range shards {
+		for j := range shards[i].Nodes {
+			shards[i].Nodes[j].ReplicationOffset = 0
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(nodes), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 {
+			return "short CLUSTER NODES line: " + l
+		}
+		f[2] = strings.Replace(f[2], "myself,", "", 1)
+		f[4], f[5] = "0", "0"
+		lines = append(lines, strings.Join(f, " "))
+	}
+	slices.Sort(lines)
+	return fmt.Sprintf("%v\n%v\n%s", slotsView, shards, strings.Join(lines, "\n"))
 }
