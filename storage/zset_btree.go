@@ -13,7 +13,8 @@ import (
 // another, and is linked to its neighbours for walks in either direction. An inner node
 // holds up to zbMax children; key i (i >= 1) is a lower bound of child i's elements
 // that is above every element of child i-1 (the first element child i had when the
-// bound was set: deletions keep it valid). Key 0 is not used. A search reads a few
+// bound was set: deletions keep it valid). Key 0 does not route (a node just split off
+// or built holds its own lower bound there, for its parent to take). A search reads a few
 // contiguous arrays per level, and the levels are few (five for a million elements),
 // where a skiplist's search follows a chain of some twenty nodes scattered in memory,
 // each a cache miss once the set outgrows the caches.
