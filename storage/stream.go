@@ -115,6 +115,7 @@ type Stream struct {
 	nodes []*streamNode // live nodes are nodes[off:]
 	off   int
 	n     int64 // live entries
+	bufs  int64 // the live nodes' sizes with their buffers' capacities, summed (for Mem)
 
 	LastID       StreamID // the greatest ID ever added (or set by XSETID)
 	FirstID      StreamID // the first live entry's ID (0-0 when empty)
@@ -150,12 +151,10 @@ func (s *Stream) Encoding() string { return "stream" }
 // Len is the number of entries.
 func (s *Stream) Len() int64 { return s.n }
 
-// Mem estimates the bytes the stream occupies.
+// Mem estimates the bytes the stream occupies: O(1) for the entries, O(groups +
+// consumers) for the consumer groups.
 func (s *Stream) Mem() int64 {
-	m := int64(unsafe.Sizeof(*s)) + int64(cap(s.nodes))*8
-	for _, nd := range s.live() {
-		m += int64(unsafe.Sizeof(*nd)) + int64(cap(nd.buf))
-	}
+	m := int64(unsafe.Sizeof(*s)) + int64(cap(s.nodes))*8 + s.bufs
 	for name, g := range s.groups {
 		m += int64(len(name)) + 64 + int64(g.pel.Len())*80
 		for cname := range g.consumers {
@@ -174,6 +173,7 @@ func (s *Stream) Clone() Value {
 		cp := *nd
 		cp.buf = slices.Clone(nd.buf)
 		c.nodes = append(c.nodes, &cp)
+		c.bufs += cp.mem() - nd.mem()
 	}
 	c.groups = nil
 	for name, g := range s.groups {
@@ -194,6 +194,9 @@ func (s *Stream) Clone() Value {
 
 func (s *Stream) live() []*streamNode { return s.nodes[s.off:] }
 
+// mem is what nd counts for in Mem.
+func (nd *streamNode) mem() int64 { return int64(unsafe.Sizeof(*nd)) + int64(cap(nd.buf)) }
+
 // Append adds an entry with id, which the caller has checked is greater than LastID;
 // fv alternates field names and values. A new node starts when the last one has
 // maxEntries entries or would pass maxBytes bytes (0 = no limit).
@@ -209,6 +212,7 @@ func (s *Stream) Append(id StreamID, fv [][]byte, maxEntries, maxBytes int64) {
 			nd = nil
 		}
 	}
+	var was int64 // nd's share of bufs before the append
 	if nd == nil {
 		nd = &streamNode{first: id}
 		nd.buf = binary.AppendUvarint(nd.buf, uint64(len(fv)/2))
@@ -218,6 +222,8 @@ func (s *Stream) Append(id StreamID, fv [][]byte, maxEntries, maxBytes int64) {
 		nd.master = len(nd.buf)
 		s.compact()
 		s.nodes = append(s.nodes, nd)
+	} else {
+		was = nd.mem()
 	}
 	same := nd.sameFields(fv)
 	flags := byte(0)
@@ -237,6 +243,7 @@ func (s *Stream) Append(id StreamID, fv [][]byte, maxEntries, maxBytes int64) {
 			nd.buf = appendStr(nd.buf, b)
 		}
 	}
+	s.bufs += nd.mem() - was
 	nd.count++
 	nd.live++
 	nd.last = id
@@ -430,6 +437,7 @@ func (s *Stream) Delete(id StreamID) bool {
 }
 
 func (s *Stream) removeNode(i int) {
+	s.bufs -= s.nodes[i].mem()
 	if i == s.off {
 		s.nodes[i] = nil
 		s.off++

@@ -71,11 +71,26 @@ func TestStreamModel(t *testing.T) {
 			if len(model) > 0 && s.FirstID != model[0].id {
 				t.Fatalf("seed %d step %d: first %v, want %v", seed, step, s.FirstID, model[0].id)
 			}
+			if want := streamBufs(s); s.bufs != want {
+				t.Fatalf("seed %d step %d: bufs %d, nodes hold %d", seed, step, s.bufs, want)
+			}
 		}
 		checkRange(t, s, model, rng)
 		clone := s.Clone().(*Stream)
 		checkRange(t, clone, model, rng)
+		if want := streamBufs(clone); clone.bufs != want {
+			t.Fatalf("seed %d: the clone's bufs %d, nodes hold %d", seed, clone.bufs, want)
+		}
 	}
+}
+
+// streamBufs counts what Stream.bufs keeps: the live nodes with their buffers.
+func streamBufs(s *Stream) int64 {
+	var n int64
+	for _, nd := range s.live() {
+		n += nd.mem()
+	}
+	return n
 }
 
 func checkRange(t *testing.T, s *Stream, model []modelEntry, rng *rand.Rand) {
