@@ -168,12 +168,12 @@ func (s *Stream) Mem() int64 {
 func (s *Stream) Clone() Value {
 	c := *s
 	c.nodes = make([]*streamNode, 0, len(s.nodes)-s.off)
-	c.off = 0
+	c.off, c.bufs = 0, 0
 	for _, nd := range s.live() {
 		cp := *nd
 		cp.buf = slices.Clone(nd.buf)
 		c.nodes = append(c.nodes, &cp)
-		c.bufs += cp.mem() - nd.mem()
+		c.bufs += cp.mem()
 	}
 	c.groups = nil
 	for name, g := range s.groups {

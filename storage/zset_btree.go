@@ -531,9 +531,7 @@ func (b *zbBuilder) add(score float64, member string) {
 func (b *zbBuilder) tree() *zbtree {
 	t := &b.t
 	if len(b.leaves) == 0 {
-		l := &zbLeaf{}
-		t.root, t.first, t.last, t.leaves = &l.zbNode, l, l, 1
-		return t
+		b.leaves = append(b.leaves, &zbLeaf{}) // an empty tree is one empty leaf
 	}
 	t.first, t.last, t.leaves = b.leaves[0], b.leaves[len(b.leaves)-1], len(b.leaves)
 	level := make([]*zbNode, len(b.leaves))
