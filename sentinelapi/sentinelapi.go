@@ -88,6 +88,7 @@ func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 		return nil, ErrNoSentinel
 	}
 	addr := addrs[0]
+	dials := 0 // connections refused so far (an election's waits do not count)
 	for try := 1; ; try++ {
 		v, err := Do(ctx, addr, args...).Result()
 		if err == nil {
@@ -103,7 +104,7 @@ func Leader(ctx context.Context, addrs []string, args ...any) (any, error) {
 			// timeout, a dropped connection) leaves the outcome unknown — the command
 			// may have been carried out — so it is not sent again.
 			var op *net.OpError
-			if !errors.As(err, &op) || op.Op != "dial" || try >= 3*len(addrs) {
+			if dials++; !errors.As(err, &op) || op.Op != "dial" || dials >= 3*len(addrs) {
 				return nil, err
 			}
 			time.Sleep(100 * time.Millisecond)
