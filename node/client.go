@@ -24,6 +24,8 @@ type Client struct {
 	conn net.Conn
 	rd   *resp.Reader
 	w    resp.Writer // replies of the current pipeline batch
+	// batch counts the commands run since the last read (serve).
+	batch int
 
 	// The command being executed.
 	args [][]byte

@@ -112,10 +112,41 @@ func (s *Server) newClient(nc net.Conn) *Client {
 
 // loop is the connection's pipeline: execute every complete request already received,
 // then flush the replies once and read more, yielding once per batch to the other ready
-// clients (see below).
+// clients (see serve). On a LoopReader conn the pipeline runs inside its ReadLoop, left
+// only to park the client in a blocking command (a goroutine then watches the socket).
 func (c *Client) loop() {
+	lr, _ := c.conn.(resp.LoopReader)
+	for {
+		var st int
+		if lr != nil {
+			if lr.ReadLoop(func() bool { st = c.serve(true); return st != serveWait }) != nil {
+				return
+			}
+		} else {
+			st = c.serve(false)
+		}
+		if st == serveEnd {
+			return
+		}
+		c.s.waitBlocked(c)
+		if c.afterExecute() {
+			return
+		}
+	}
+}
+
+// What serve stops for.
+const (
+	serveEnd  = iota // the connection ends
+	serveWait        // the socket has nothing to read yet (inside ReadLoop only)
+	servePark        // a blocking command parked the client (inside ReadLoop only)
+)
+
+// serve runs the pipeline until it must stop. Inside a LoopReader's ReadLoop (looping)
+// it returns when the socket has nothing yet, and before parking a blocked client;
+// otherwise a read waits for the socket and a blocked client is parked here.
+func (c *Client) serve(looping bool) int {
 	s := c.s
-	batch := 0 // commands run since the last read
 	for {
 		req, ok, err := c.rd.Next()
 		if err != nil {
@@ -128,7 +159,7 @@ func (c *Client) loop() {
 				c.flush()
 				s.log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.id, c.info.addr)
 			}
-			return
+			return serveEnd
 		}
 		if !ok {
 			// Once per batch the goroutine yields to the other clients whose requests
@@ -137,20 +168,23 @@ func (c *Client) loop() {
 			// together and a client program reading several connections is woken once
 			// for them (a wakeup can cost more than the batch on a VM); after a
 			// single request's reply, before reading, so that the client's next
-			// request has likely arrived by then and the read does not come back empty
-			// (a system call and a park in the network poller saved).
-			if batch > 1 {
+			// request has likely arrived by then and the goroutine need not park in
+			// the network poller.
+			if c.batch > 1 {
 				runtime.Gosched()
 			}
 			if !c.flush() || c.closeAfter || c.killed.Load() {
-				return
+				return serveEnd
 			}
-			if batch == 1 {
+			if c.batch == 1 {
 				runtime.Gosched()
 			}
-			batch = 0
+			c.batch = 0
 			if err := c.rd.Fill(); err != nil {
-				return
+				if err == resp.ErrWait {
+					return serveWait
+				}
+				return serveEnd
 			}
 			c.lastSeen.Store(time.Now().UnixMilli())
 			c.prefetch()
@@ -158,21 +192,33 @@ func (c *Client) loop() {
 		}
 		if isSecurityAttack(req.Args) {
 			s.log.Warningf("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to shoal. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your shoal instance. Connection from %s aborted.", c.info.addr)
-			return
+			return serveEnd
 		}
 		s.execute(c, req.Args)
-		batch++
-		if c.out == nil && c.overNormalLimit() {
-			return
+		c.batch++
+		if c.parked != nil {
+			if looping {
+				return servePark
+			}
+			s.waitBlocked(c)
 		}
-		if c.closeAfter {
-			c.flush()
-			return
-		}
-		if c.w.Len() >= replyFlushAt && !c.flush() {
-			return
+		if c.afterExecute() {
+			return serveEnd
 		}
 	}
+}
+
+// afterExecute applies the output limits after a command and reports whether the
+// connection ends.
+func (c *Client) afterExecute() bool {
+	if c.out == nil && c.overNormalLimit() {
+		return true
+	}
+	if c.closeAfter {
+		c.flush()
+		return true
+	}
+	return c.w.Len() >= replyFlushAt && !c.flush()
 }
 
 // overNormalLimit applies client-output-buffer-limit normal to the replies batched for

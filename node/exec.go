@@ -305,9 +305,7 @@ func (s *Server) afterCall(c *Client, cmd *Command, start time.Duration) {
 			s.serveReady() // also what a script or EXEC marked ready
 		}
 	}
-	if c.parked != nil {
-		s.waitBlocked(c)
-	} else {
+	if c.parked == nil { // (else the connection's loop parks it: see serve)
 		c.clockAt = end
 	}
 	cmd.calls.Add(1)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -58,6 +59,12 @@ type rawConn struct {
 	rerr   error
 	readFn func(uintptr) bool
 
+	// Inside ReadLoop: the socket, and whether the last read left it empty.
+	looping atomic.Bool
+	loopFD  uintptr
+	drained bool
+	closed  atomic.Bool // Close was called (ReadLoop keeps the socket open until it returns)
+
 	wmu     sync.Mutex
 	wp      []byte
 	wn      int
@@ -93,10 +100,13 @@ func (r *rawConn) read(fd uintptr) bool {
 	return true
 }
 
-// Read reads into p as net.Conn's Read.
+// Read reads into p as net.Conn's Read; inside ReadLoop, as ReadLoop says.
 func (r *rawConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if r.looping.Load() {
+		return r.loopRead(p)
 	}
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
@@ -107,6 +117,58 @@ func (r *rawConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.rn, r.rerr
+}
+
+// ReadLoop implements LoopReader.
+//
+// Go's Read forgets, as it starts, whether the poller saw the socket become readable,
+// then reads; when the read finds nothing, the goroutine waits for the next edge. A
+// server that has just answered a request therefore makes a read that finds nothing
+// almost every time (the client has not sent the next one yet): a system call for
+// nothing per request. Inside one poller read that the loop never leaves, the edge
+// memory is kept: after a read that returned less than it asked for (which emptied the
+// socket), data that arrives later is an edge the poller records, so the next wait
+// can go straight to the poller (ErrWait) and the read after it finds the data.
+func (r *rawConn) ReadLoop(step func() bool) error {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	r.drained = false
+	r.looping.Store(true)
+	err := r.rc.Read(func(fd uintptr) bool {
+		r.loopFD = fd
+		return step()
+	})
+	r.looping.Store(false)
+	return err
+}
+
+// loopRead is Read inside ReadLoop: ErrWait instead of waiting.
+func (r *rawConn) loopRead(p []byte) (int, error) {
+	if r.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	if r.drained {
+		r.drained = false
+		return 0, ErrWait
+	}
+	n, e := rawRW(syscall.SYS_READ, r.loopFD, p)
+	switch e {
+	case 0:
+		if n == 0 {
+			return 0, io.EOF
+		}
+		r.drained = n < len(p)
+		return n, nil
+	case syscall.EAGAIN:
+		return 0, ErrWait
+	}
+	return 0, os.NewSyscallError("read", e)
+}
+
+// Close closes the conn; a ReadLoop's reads fail from then on.
+func (r *rawConn) Close() error {
+	r.closed.Store(true)
+	return r.Conn.Close()
 }
 
 // write writes what is left of wp: false when the socket's buffer is full first.

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -152,4 +153,157 @@ func TestRawConnOtherConns(t *testing.T) {
 	if RawConn(a) != a {
 		t.Fatal("a conn without a socket was wrapped")
 	}
+}
+
+// TestRawConnReadLoop runs a request/reply exchange and a stream of bytes through a
+// ReadLoop: nothing is lost or waited for in vain when the loop skips the read after a
+// short one, and Close, a deadline and the peer's close end it.
+func TestRawConnReadLoop(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			raw, peer := connPair(t, network)
+			lr, ok := raw.(LoopReader)
+			if !ok {
+				t.Skip("no LoopReader on this platform")
+			}
+			// Request/reply: the peer sends the next request once the reply is in,
+			// so most reads are short and most waits skip a read.
+			const rounds = 2000
+			done := make(chan error, 1)
+			go func() {
+				buf := make([]byte, 8)
+				for i := range rounds {
+					if _, err := peer.Write([]byte{byte(i)}); err != nil {
+						done <- err
+						return
+					}
+					if _, err := io.ReadFull(peer, buf[:1]); err != nil || buf[0] != byte(i)+1 {
+						done <- fmt.Errorf("reply %d: %v %v", i, buf[0], err)
+						return
+					}
+				}
+				done <- nil
+			}()
+			buf := make([]byte, 64)
+			served, waits := 0, 0
+			err := lr.ReadLoop(func() bool {
+				for served < rounds {
+					n, err := raw.Read(buf)
+					if err == ErrWait {
+						waits++
+						return false
+					}
+					if err != nil || n != 1 {
+						t.Errorf("read %d: %d bytes, %v", served, n, err)
+						return true
+					}
+					raw.Write([]byte{buf[0] + 1})
+					served++
+				}
+				return true
+			})
+			if err != nil || served != rounds {
+				t.Fatalf("ReadLoop: %v after %d", err, served)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if waits == 0 {
+				t.Fatal("no read returned ErrWait")
+			}
+
+			// A stream of small writes: every byte arrives, in order.
+			const size = 1 << 20
+			go func() {
+				for off := 0; off < size; off += 1000 {
+					chunk := make([]byte, min(1000, size-off))
+					for i := range chunk {
+						chunk[i] = byte((off + i) % 251)
+					}
+					peer.Write(chunk)
+				}
+			}()
+			got := 0
+			err = lr.ReadLoop(func() bool {
+				for got < size {
+					n, err := raw.Read(buf)
+					if err == ErrWait {
+						return false
+					}
+					if err != nil {
+						t.Errorf("stream read at %d: %v", got, err)
+						return true
+					}
+					for i := range n {
+						if buf[i] != byte((got+i)%251) {
+							t.Errorf("byte %d: %d", got+i, buf[i])
+							return true
+						}
+					}
+					got += n
+				}
+				return true
+			})
+			if err != nil || got != size {
+				t.Fatalf("stream: %v after %d bytes", err, got)
+			}
+
+			// A deadline ends the wait; an ordinary Read works after ReadLoop.
+			raw.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			err = lr.ReadLoop(func() bool {
+				_, err := raw.Read(buf)
+				return err != ErrWait
+			})
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("ReadLoop past its deadline: %v", err)
+			}
+			raw.SetReadDeadline(time.Time{})
+			peer.Write([]byte("x"))
+			if n, err := raw.Read(buf); n != 1 || err != nil {
+				t.Fatalf("Read after ReadLoop: %d, %v", n, err)
+			}
+
+			// The peer's close is io.EOF inside the loop.
+			peer.Close()
+			var last error
+			lr.ReadLoop(func() bool {
+				_, last = raw.Read(buf)
+				return last != ErrWait
+			})
+			if last != io.EOF {
+				t.Fatalf("read after the peer closed: %v", last)
+			}
+		})
+	}
+}
+
+// TestRawConnReadLoopClose: Close from another goroutine ends a ReadLoop, whether it
+// waits in the poller or reads.
+func TestRawConnReadLoopClose(t *testing.T) {
+	raw, peer := connPair(t, "tcp")
+	lr, ok := raw.(LoopReader)
+	if !ok {
+		t.Skip("no LoopReader on this platform")
+	}
+	buf := make([]byte, 16)
+	calls := 0
+	err := lr.ReadLoop(func() bool {
+		calls++
+		_, err := raw.Read(buf)
+		switch {
+		case err == ErrWait && calls == 1:
+			go raw.Close()
+			return false
+		case err == ErrWait:
+			return false
+		}
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("read after Close: %v", err)
+		}
+		return true
+	})
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("ReadLoop ended by Close: %v", err)
+	}
+	_ = peer
 }
