@@ -68,9 +68,22 @@ func (s *session) close() {
 	}
 }
 
+// loop serves the client's requests until it leaves: inside the conn's ReadLoop where
+// it has one (see resp.LoopReader), which spares the read that would find nothing
+// after each reply.
 func (s *session) loop() {
 	rd := resp.NewReader(s.conn, resp.Limits{})
 	rd.SetUnauthenticated(!s.authed)
+	if lr, ok := s.conn.(resp.LoopReader); ok {
+		lr.ReadLoop(func() bool { return !s.serve(rd) })
+		return
+	}
+	s.serve(rd)
+}
+
+// serve answers the requests read by rd until the client leaves, or (inside ReadLoop)
+// the socket has nothing to read yet: it reports whether that is why it returned.
+func (s *session) serve(rd *resp.Reader) (wait bool) {
 	for {
 		req, ok, err := rd.Next()
 		if err != nil {
@@ -80,14 +93,14 @@ func (s *session) loop() {
 				s.fail("ERR " + pe.Msg)
 				s.flush()
 			}
-			return
+			return false
 		}
 		if !ok {
 			s.settle()
 			s.p.commands.Add(s.commands)
 			s.commands = 0
 			if s.flush() != nil {
-				return
+				return false
 			}
 			rd.SetUnauthenticated(!s.authed)
 			if t := s.p.cfg.IdleTimeout; t > 0 {
@@ -98,14 +111,14 @@ func (s *session) loop() {
 				}
 			}
 			if err := rd.Fill(); err != nil {
-				return
+				return err == resp.ErrWait
 			}
 			continue
 		}
 		if s.request(req) {
 			s.settle()
 			s.flush()
-			return
+			return false
 		}
 	}
 }
