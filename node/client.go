@@ -26,6 +26,12 @@ type Client struct {
 	w    resp.Writer // replies of the current pipeline batch
 	// batch counts the commands run since the last read (serve).
 	batch int
+	// A pipeline mostly repeats one command on one key: the last command name looked up
+	// and the last key hashed, as received, with what they gave (see lookupCmd, keySlot).
+	seenName memo
+	seenCmd  *Command
+	seenKey  memo
+	seenSlot int
 
 	// The command being executed.
 	args [][]byte

@@ -531,7 +531,7 @@ func (s *Server) redirect(c *Client, cmd *Command) bool {
 				continue // MIGRATE's "" before KEYS is no key (Redis's migrateGetKeys)
 			}
 			q.Keys = append(q.Keys, c.args[i])
-			c.keySlots = append(c.keySlots, slots.KeySlot(c.args[i]))
+			c.keySlots = append(c.keySlots, c.keySlot(c.args[i]))
 		}
 		q.Slots = c.keySlots
 		c.routed = err == nil && len(c.keySlots) == len(idx)

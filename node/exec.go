@@ -15,7 +15,7 @@ import (
 func (s *Server) execute(c *Client, args [][]byte) {
 	c.args = args
 	c.cmd = nil
-	cmd := s.table.lookup(args[0])
+	cmd := c.lookupCmd(args[0])
 	if cmd == nil {
 		c.reject(unknownCommand(args))
 		return
@@ -163,7 +163,7 @@ func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
 		}
 		c.keySlots = c.keySlots[:0]
 		for _, i := range keys {
-			sl := slots.KeySlot(c.args[i])
+			sl := c.keySlot(c.args[i])
 			c.keySlots = append(c.keySlots, sl)
 			c.locks.AddSlot(sl)
 		}

@@ -487,6 +487,18 @@ func (r *Reader) rebase(nb []byte) {
 // parseInt parses b as Redis's string2ll does: an optional '-', then a decimal number
 // without leading zeros, spaces or '+', shorter than 21 bytes and within int64.
 func parseInt(b []byte) (int64, bool) {
+	if n := len(b); n > 0 && n <= 18 && b[0] >= '1' && b[0] <= '9' {
+		// The common case (a length or count): positive, no overflow possible.
+		var v int64
+		for _, c := range b {
+			d := c - '0'
+			if d > 9 {
+				return 0, false
+			}
+			v = v*10 + int64(d)
+		}
+		return v, true
+	}
 	if len(b) == 0 || len(b) >= 21 {
 		return 0, false
 	}
