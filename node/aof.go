@@ -198,7 +198,7 @@ func (s *Server) internalClient() *Client {
 // replay runs one command read from an AOF on the loader client. Its reply is
 // dropped; a command the table does not know is fatal, as in Redis.
 func (s *Server) replay(c *Client, args [][]byte) string {
-	cmd := s.table.lookup(args[0])
+	cmd := c.lookupCmd(args[0])
 	if cmd == nil {
 		return "Unknown command '" + trunc(args[0], 128) + "'"
 	}

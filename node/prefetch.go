@@ -9,13 +9,18 @@ import (
 // prefetch, after a read, warms the CPU's cache with the keys of the pipelined
 // requests the read brought (storage.DB.Prefetch): a batch of commands on random keys
 // then waits for its cache misses together rather than one command after another.
-// Only requests whose first key is their second argument count (GET, SET, INCR, LPUSH
-// …). A run of requests on one key (LPUSH mylist … repeated) has nothing to overlap:
-// the scan stops at the first key equal to the one before.
-func (c *Client) prefetch() {
+func (c *Client) prefetch() { c.prefetchFrom(c.rd) }
+
+// prefetchFrom prefetches the keys of the requests buffered in rd after its parse
+// position, and returns how many requests it looked at (at most storage.PrefetchMax):
+// a reader with more buffered than that (a replica's stream) is prefetched again once
+// those have run. Only requests whose first key is their second argument count (GET,
+// SET, INCR, LPUSH …). A run of requests on one key (LPUSH mylist … repeated) has
+// nothing to overlap: the scan stops at the first key equal to the one before.
+func (c *Client) prefetchFrom(rd *resp.Reader) int {
 	var heads [storage.PrefetchMax]resp.Head
 	n := 0
-	c.rd.Ahead(func(h resp.Head) bool {
+	rd.Ahead(func(h resp.Head) bool {
 		if h.Arg == nil {
 			return true
 		}
@@ -27,7 +32,7 @@ func (c *Client) prefetch() {
 		return n < len(heads)
 	})
 	if n < 2 {
-		return
+		return n
 	}
 	var keys [storage.PrefetchMax]storage.KeyAt
 	k := 0
@@ -43,4 +48,5 @@ func (c *Client) prefetch() {
 		}
 	}
 	c.db.Prefetch(keys[:k])
+	return n
 }
