@@ -187,7 +187,7 @@ func (c *Client) serve(looping bool) int {
 				return serveEnd
 			}
 			c.lastSeen.Store(time.Now().UnixMilli())
-			c.prefetch()
+			c.ahead = c.prefetch()
 			continue
 		}
 		if isSecurityAttack(req.Args) {
@@ -196,6 +196,7 @@ func (c *Client) serve(looping bool) int {
 		}
 		s.execute(c, req.Args)
 		c.batch++
+		c.prefetchNext(c.rd, &c.ahead)
 		if c.parked != nil {
 			if looping {
 				return servePark

@@ -8,15 +8,16 @@ import (
 
 // prefetch, after a read, warms the CPU's cache with the keys of the pipelined
 // requests the read brought (storage.DB.Prefetch): a batch of commands on random keys
-// then waits for its cache misses together rather than one command after another.
-func (c *Client) prefetch() { c.prefetchFrom(c.rd) }
+// then waits for its cache misses together rather than one command after another. It
+// returns after how many requests to look again (see prefetchFrom).
+func (c *Client) prefetch() int { return c.prefetchFrom(c.rd) }
 
 // prefetchFrom prefetches the keys of the requests buffered in rd after its parse
-// position, and returns how many requests it looked at (at most storage.PrefetchMax):
-// a reader with more buffered than that (a replica's stream) is prefetched again once
-// those have run. Only requests whose first key is their second argument count (GET,
-// SET, INCR, LPUSH …). A run of requests on one key (LPUSH mylist … repeated) has
-// nothing to overlap: the scan stops at the first key equal to the one before.
+// position. Only requests whose first key is their second argument count (GET, SET,
+// INCR, LPUSH …). A run of requests on one key (LPUSH mylist … repeated) has nothing
+// to overlap: the scan stops at the first key equal to the one before. It returns the
+// window's size when it is full (storage.PrefetchMax requests: more may be buffered,
+// to prefetch once these have run), else 0.
 func (c *Client) prefetchFrom(rd *resp.Reader) int {
 	var heads [storage.PrefetchMax]resp.Head
 	n := 0
@@ -32,7 +33,7 @@ func (c *Client) prefetchFrom(rd *resp.Reader) int {
 		return n < len(heads)
 	})
 	if n < 2 {
-		return n
+		return 0
 	}
 	var keys [storage.PrefetchMax]storage.KeyAt
 	k := 0
@@ -48,5 +49,19 @@ func (c *Client) prefetchFrom(rd *resp.Reader) int {
 		}
 	}
 	c.db.Prefetch(keys[:k])
+	if n < len(heads) {
+		return 0
+	}
 	return n
+}
+
+// prefetchNext counts a request of the current window as run (*ahead: the requests
+// left in it, as prefetchFrom returned), and prefetches the next window when a full
+// one has run (a pipeline longer than a window: redis-cli --pipe, a replica's stream).
+func (c *Client) prefetchNext(rd *resp.Reader, ahead *int) {
+	if *ahead > 0 {
+		if *ahead--; *ahead == 0 {
+			*ahead = c.prefetchFrom(rd)
+		}
+	}
 }

@@ -778,9 +778,6 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 	// applying SETs on random keys spent half its time waiting for cache misses).
 	ahead := 0
 	for {
-		if ahead--; ahead <= 0 {
-			ahead = pc.prefetchFrom(rd)
-		}
 		req, ok, err := rd.Next()
 		if err != nil {
 			return fmt.Errorf("Protocol error in the stream from MASTER, closing the link: %v", err)
@@ -793,7 +790,7 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 			now := time.Now()
 			u.lastIO.Store(now.Unix())
 			pc.lastSeen.Store(now.UnixMilli())
-			ahead = 0
+			ahead = pc.prefetchFrom(rd)
 			continue
 		}
 		if req.Inline {
@@ -810,6 +807,7 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 		}
 		s.feedFromPrimary(pc)
 		u.apply.Unlock()
+		pc.prefetchNext(rd, &ahead)
 	}
 }
 
