@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/gossip"
+	"github.com/shoal-db/shoal/node/resp"
 )
 
 // Config configures a proxy.
@@ -180,6 +181,7 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
+		conn = resp.RawConn(conn) // the session's conn, which Close must reach (see rawConn.Close)
 		p.mu.Lock()
 		if p.done {
 			p.mu.Unlock()

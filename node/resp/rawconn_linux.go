@@ -60,10 +60,13 @@ type rawConn struct {
 	readFn func(uintptr) bool
 
 	// Inside ReadLoop: the socket, and whether the last read left it empty.
-	looping atomic.Bool
 	loopFD  uintptr
 	drained bool
-	closed  atomic.Bool // Close was called (ReadLoop keeps the socket open until it returns)
+	// looping (a ReadLoop runs) and closed (Close was called) change under cmu, so that
+	// Close knows whether a ReadLoop holds the socket open.
+	cmu     sync.Mutex
+	looping atomic.Bool
+	closed  atomic.Bool
 
 	wmu     sync.Mutex
 	wp      []byte
@@ -132,13 +135,21 @@ func (r *rawConn) Read(p []byte) (int, error) {
 func (r *rawConn) ReadLoop(step func() bool) error {
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
-	r.drained = false
+	r.cmu.Lock()
+	if r.closed.Load() {
+		r.cmu.Unlock()
+		return net.ErrClosed
+	}
 	r.looping.Store(true)
+	r.cmu.Unlock()
+	r.drained = false
 	err := r.rc.Read(func(fd uintptr) bool {
 		r.loopFD = fd
 		return step()
 	})
+	r.cmu.Lock()
 	r.looping.Store(false)
+	r.cmu.Unlock()
 	return err
 }
 
@@ -165,9 +176,20 @@ func (r *rawConn) loopRead(p []byte) (int, error) {
 	return 0, os.NewSyscallError("read", e)
 }
 
-// Close closes the conn; a ReadLoop's reads fail from then on.
+// Close closes the conn; a ReadLoop's reads fail from then on. Go's Close waits until
+// no read or write holds the socket, and a ReadLoop holds it until it returns, which
+// may take a command's time or wait for the caller itself (a server closing its
+// clients under a lock a command needs, a client closed from inside its own loop): so
+// while a ReadLoop runs, the socket is closed by another goroutine once it returns.
 func (r *rawConn) Close() error {
+	r.cmu.Lock()
 	r.closed.Store(true)
+	looping := r.looping.Load()
+	r.cmu.Unlock()
+	if looping {
+		go r.Conn.Close()
+		return nil
+	}
 	return r.Conn.Close()
 }
 

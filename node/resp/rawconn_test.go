@@ -277,10 +277,12 @@ func TestRawConnReadLoop(t *testing.T) {
 	}
 }
 
-// TestRawConnReadLoopClose: Close from another goroutine ends a ReadLoop, whether it
-// waits in the poller or reads.
+// TestRawConnReadLoopClose: Close ends a ReadLoop, whether it waits in the poller or
+// runs its step, and never waits for the ReadLoop to return: not when called from
+// inside the step, nor from a goroutine the step waits for.
 func TestRawConnReadLoopClose(t *testing.T) {
-	raw, peer := connPair(t, "tcp")
+	// From another goroutine, while the loop waits in the poller.
+	raw, _ := connPair(t, "tcp")
 	lr, ok := raw.(LoopReader)
 	if !ok {
 		t.Skip("no LoopReader on this platform")
@@ -305,5 +307,33 @@ func TestRawConnReadLoopClose(t *testing.T) {
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("ReadLoop ended by Close: %v", err)
 	}
-	_ = peer
+	if err := lr.ReadLoop(func() bool { return true }); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("ReadLoop after Close: %v", err)
+	}
+
+	// From inside the step, and from a goroutine the step waits for: Close returns at
+	// once, the next read fails, and the peer sees the socket closed once the loop
+	// has returned.
+	for _, inside := range []bool{true, false} {
+		raw, peer := connPair(t, "tcp")
+		lr := raw.(LoopReader)
+		var last error
+		lr.ReadLoop(func() bool {
+			if inside {
+				raw.Close()
+			} else {
+				closed := make(chan struct{})
+				go func() { raw.Close(); close(closed) }()
+				<-closed
+			}
+			_, last = raw.Read(buf)
+			return last != ErrWait
+		})
+		if !errors.Is(last, net.ErrClosed) {
+			t.Fatalf("inside=%v: read after Close: %v", inside, last)
+		}
+		if _, err := peer.Read(buf); err != io.EOF {
+			t.Fatalf("inside=%v: the peer reads %v, want EOF", inside, err)
+		}
+	}
 }
