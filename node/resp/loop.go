@@ -8,10 +8,10 @@ import "errors"
 type LoopReader interface {
 	// ReadLoop calls step, and again each time the socket may have more to read,
 	// until step reports true (it is done) or the conn is closed or past its read
-	// deadline (the error). Inside step, Read — made by the goroutine that called
-	// ReadLoop only — returns ErrWait instead of waiting for the socket: step then
-	// returns false. Anything may be done inside step but a Read from another
-	// goroutine, which waits until ReadLoop returns.
+	// deadline (the error). Inside step, Read returns ErrWait instead of waiting for
+	// the socket: step then returns false. While ReadLoop runs, only step reads the
+	// conn; anything else may be done inside step, Close included (the socket closes
+	// once ReadLoop returns).
 	ReadLoop(step func() bool) error
 }
 
