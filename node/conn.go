@@ -119,11 +119,11 @@ func (c *Client) loop() {
 	for {
 		var st int
 		if lr != nil {
-			if lr.ReadLoop(func() bool { st = c.serve(true); return st != serveWait }) != nil {
+			if lr.ReadLoop(func() bool { st = c.serve(); return st != serveWait }) != nil {
 				return
 			}
 		} else {
-			st = c.serve(false)
+			st = c.serve()
 		}
 		if st == serveEnd {
 			return
@@ -139,13 +139,13 @@ func (c *Client) loop() {
 const (
 	serveEnd  = iota // the connection ends
 	serveWait        // the socket has nothing to read yet (inside ReadLoop only)
-	servePark        // a blocking command parked the client (inside ReadLoop only)
+	servePark        // a blocking command parked the client: loop waits for it
 )
 
-// serve runs the pipeline until it must stop. Inside a LoopReader's ReadLoop (looping)
-// it returns when the socket has nothing yet, and before parking a blocked client;
-// otherwise a read waits for the socket and a blocked client is parked here.
-func (c *Client) serve(looping bool) int {
+// serve runs the pipeline until it must stop: the connection ends, a blocking command
+// parked the client (the socket watcher then reads, outside any ReadLoop), or, inside a
+// LoopReader's ReadLoop, the socket has nothing yet (elsewhere a read waits for it).
+func (c *Client) serve() int {
 	s := c.s
 	for {
 		req, ok, err := c.rd.Next()
@@ -198,10 +198,7 @@ func (c *Client) serve(looping bool) int {
 		c.batch++
 		c.prefetchNext(c.rd, &c.ahead)
 		if c.parked != nil {
-			if looping {
-				return servePark
-			}
-			s.waitBlocked(c)
+			return servePark
 		}
 		if c.afterExecute() {
 			return serveEnd
