@@ -12,47 +12,98 @@ import (
 // returns after how many requests to look again (see prefetchFrom).
 func (c *Client) prefetch() int { return c.prefetchFrom(c.rd) }
 
-// prefetchFrom prefetches the keys of the requests buffered in rd after its parse
-// position. Only requests whose first key is their second argument count (GET, SET,
-// INCR, LPUSH …). A run of requests on one key (LPUSH mylist … repeated) has nothing
-// to overlap: the scan stops at the first key equal to the one before. It returns the
-// window's size when it is full (storage.PrefetchMax requests: more may be buffered,
-// to prefetch once these have run), else 0.
+// prefetchFrom prefetches for the requests buffered in rd after its parse position.
+// Only requests whose first key is their second argument count (GET, SET, INCR, LPUSH
+// …). A window is one of two kinds, told by its first two requests:
+//   - requests on different keys: their keys are prefetched (storage.DB.Prefetch). The
+//     window ends at the first key equal to the one before.
+//   - a run of requests on one key naming members of its collection (SADD myset m1,
+//     SADD myset m2 …, see def.member): those members are prefetched
+//     (storage.DB.PrefetchMembers). The window ends at the first request that is not
+//     one of them. A run on one key without members (LPUSH mylist … repeated) has
+//     nothing to overlap, and the scan stops at its second request.
+//
+// It returns the window's size when it is full (storage.PrefetchMax requests: more may
+// be buffered, to prefetch once these have run), else 0.
 func (c *Client) prefetchFrom(rd *resp.Reader) int {
-	var heads [storage.PrefetchMax]resp.Head
-	n := 0
+	var w window
+	c.scanWindow(rd, &w)
+	if w.n < 2 {
+		return 0
+	}
+	if w.run {
+		c.db.PrefetchMembers(storage.KeyAt{Slot: slots.KeySlot(w.heads[0].Arg), Key: w.heads[0].Arg}, w.members[:w.n])
+	} else {
+		var keys [storage.PrefetchMax]storage.KeyAt
+		k := 0
+		for _, h := range w.heads[:w.n] {
+			if cmd := w.lookup(c, h.Name); cmd != nil && cmd.FirstKey == 1 {
+				keys[k] = storage.KeyAt{Slot: slots.KeySlot(h.Arg), Key: h.Arg}
+				k++
+			}
+		}
+		c.db.Prefetch(keys[:k])
+	}
+	if w.n < len(w.heads) {
+		return 0
+	}
+	return w.n
+}
+
+// window is one prefetch window (prefetchFrom): the heads of its n requests and, for a
+// run on one key (run), their members.
+type window struct {
+	heads   [storage.PrefetchMax]resp.Head
+	members [storage.PrefetchMax][]byte
+	n       int
+	run     bool
+	name    []byte // a pipeline mostly repeats one command: each name is looked up once
+	cmd     *Command
+}
+
+// lookup finds the command named name, remembering the last name looked up.
+func (w *window) lookup(c *Client, name []byte) *Command {
+	if w.cmd == nil || string(name) != string(w.name) {
+		w.name, w.cmd = name, c.s.table.lookup(name)
+	}
+	return w.cmd
+}
+
+// member is the member h names in its key's collection (def.member), or nil.
+func (w *window) member(c *Client, h resp.Head) []byte {
+	cmd := w.lookup(c, h.Name)
+	if cmd == nil || cmd.FirstKey != 1 || cmd.member == 0 {
+		return nil
+	}
+	return h.More[cmd.member-2]
+}
+
+// scanWindow fills w with the window that starts at rd's parse position.
+func (c *Client) scanWindow(rd *resp.Reader, w *window) {
 	rd.Ahead(func(h resp.Head) bool {
 		if h.Arg == nil {
 			return true
 		}
-		if n > 0 && string(h.Arg) == string(heads[n-1].Arg) {
+		if n := w.n; n > 0 && string(h.Arg) == string(w.heads[n-1].Arg) {
+			if n > 1 && !w.run {
+				return false
+			}
+			if !w.run {
+				if w.members[0] = w.member(c, w.heads[0]); w.members[0] == nil {
+					return false
+				}
+			}
+			if w.members[n] = w.member(c, h); w.members[n] == nil {
+				return false
+			}
+			w.run = true
+		} else if w.run {
 			return false
 		}
-		heads[n] = h
-		n++
-		return n < len(heads)
+		w.heads[w.n] = h
+		w.n++
+		return w.n < len(w.heads)
 	})
-	if n < 2 {
-		return 0
-	}
-	var keys [storage.PrefetchMax]storage.KeyAt
-	k := 0
-	var name []byte // a pipeline mostly repeats one command: look each name up once
-	var cmd *Command
-	for _, h := range heads[:n] {
-		if string(h.Name) != string(name) {
-			name, cmd = h.Name, c.s.table.lookup(h.Name)
-		}
-		if cmd != nil && cmd.FirstKey == 1 {
-			keys[k] = storage.KeyAt{Slot: slots.KeySlot(h.Arg), Key: h.Arg}
-			k++
-		}
-	}
-	c.db.Prefetch(keys[:k])
-	if n < len(heads) {
-		return 0
-	}
-	return n
 }
 
 // prefetchNext counts a request of the current window as run (*ahead: the requests

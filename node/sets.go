@@ -14,11 +14,11 @@ import (
 
 func setDefs() []def {
 	return []def{
-		{name: "sadd", fn: cmdSadd},
-		{name: "srem", fn: cmdSrem},
+		{name: "sadd", fn: cmdSadd, member: 2},
+		{name: "srem", fn: cmdSrem, member: 2},
 		{name: "smembers", fn: cmdSmembers},
-		{name: "sismember", fn: cmdSismember},
-		{name: "smismember", fn: cmdSmismember},
+		{name: "sismember", fn: cmdSismember, member: 2},
+		{name: "smismember", fn: cmdSmismember, member: 2},
 		{name: "scard", fn: cmdScard},
 		{name: "spop", fn: cmdSpop},
 		{name: "srandmember", fn: cmdSrandmember},

@@ -25,6 +25,10 @@ type def struct {
 	// txControl: the command runs at once inside MULTI instead of being queued (MULTI,
 	// EXEC, DISCARD, WATCH, QUIT, RESET).
 	txControl bool
+	// member: the argument that names a member of the key's collection (SADD's member,
+	// HSET's field, ZADD's member after one score), or 0. A pipeline of such commands on
+	// one key has those members prefetched (see prefetchFrom); 2 or 3 (resp.Head).
+	member int
 }
 
 // Command is one entry of the node's command table: the Redis facts from spec plus the
@@ -34,6 +38,7 @@ type Command struct {
 	fn        func(c *Client)
 	lock      int
 	txControl bool
+	member    int // see def.member
 	subs      map[string]*Command
 	aclID     int // the command's id in the ACL registry
 
@@ -107,7 +112,7 @@ func (t *Table) register(ref *spec.Table, d def) {
 			panic(fmt.Sprintf("node: command %q registered twice", d.name))
 		}
 		c := t.container(sc)
-		c.fn, c.lock, c.txControl = d.fn, d.lock, d.txControl
+		c.fn, c.lock, c.txControl, c.member = d.fn, d.lock, d.txControl, d.member
 		return
 	}
 	ssc := sc.Subs[sub]

@@ -15,16 +15,16 @@ import (
 
 func zsetDefs() []def {
 	return []def{
-		{name: "zadd", fn: cmdZadd},
-		{name: "zincrby", fn: cmdZincrby},
-		{name: "zrem", fn: cmdZrem},
-		{name: "zscore", fn: cmdZscore},
-		{name: "zmscore", fn: cmdZmscore},
+		{name: "zadd", fn: cmdZadd, member: 3},
+		{name: "zincrby", fn: cmdZincrby, member: 3},
+		{name: "zrem", fn: cmdZrem, member: 2},
+		{name: "zscore", fn: cmdZscore, member: 2},
+		{name: "zmscore", fn: cmdZmscore, member: 2},
 		{name: "zcard", fn: cmdZcard},
 		{name: "zcount", fn: cmdZcount},
 		{name: "zlexcount", fn: cmdZlexcount},
-		{name: "zrank", fn: cmdZrank},
-		{name: "zrevrank", fn: cmdZrevrank},
+		{name: "zrank", fn: cmdZrank, member: 2},
+		{name: "zrevrank", fn: cmdZrevrank, member: 2},
 		{name: "zscan", fn: cmdZscan},
 		{name: "zrandmember", fn: cmdZrandmember},
 

@@ -108,3 +108,57 @@ func (t *table) loadBuckets() (b unsafe.Pointer, n int) {
 	}
 	return p1, int(l)
 }
+
+// PrefetchMembers loads into the CPU's cache what lookups of members in the collection
+// stored at k will read: for a set, hash or sorted set in its hashtable encoding, each
+// member's bucket and the first entry in it. A pipeline of SADD, HSET, ZADD … on one
+// large collection otherwise waits for those misses one command after another. It
+// changes nothing; it takes k's stripe for the moment it reads (so the caller must hold
+// none), and does nothing when k is absent or holds another type or a small encoding.
+// Only the first PrefetchMax members count.
+func (db *DB) PrefetchMembers(k KeyAt, members [][]byte) {
+	if len(members) < 2 {
+		return
+	}
+	members = members[:min(len(members), PrefetchMax)]
+	db.e.LockSlot(k.Slot)
+	if en, _ := db.data().slots[k.Slot].find(db.e.hash(k.Key), k.Key); en != nil && en.obj != nil {
+		var sink uint64
+		switch v := en.obj.v.(type) {
+		case *Set:
+			sink = v.ht.prefetch(members)
+		case *Hash:
+			sink = v.ht.prefetch(members)
+		case *ZSet:
+			if v.tr != nil {
+				sink = v.tr.dict.prefetch(members)
+			}
+		}
+		prefetchSink.Store(sink)
+	}
+	db.e.UnlockSlot(k.Slot)
+}
+
+// prefetch loads the bucket of each key and the first entry in it, in passes of
+// independent loads (a pass costs about one cache miss, not one per key). d may be nil
+// (a collection not in its hashtable encoding). At most PrefetchMax keys.
+func (d *Dict[V]) prefetch(keys [][]byte) (sink uint64) {
+	if d == nil || len(d.buckets) == 0 {
+		return 0
+	}
+	keys = keys[:min(len(keys), PrefetchMax)]
+	var hs [PrefetchMax]uint64
+	for i, k := range keys {
+		hs[i] = dictHash(k) & uint64(len(d.buckets)-1)
+	}
+	var es [PrefetchMax]*dictEntry[V]
+	for i := range keys {
+		es[i] = d.buckets[hs[i]]
+	}
+	for _, e := range es[:len(keys)] {
+		if e != nil && len(e.key) > 0 {
+			sink += uint64(e.key[len(e.key)-1])
+		}
+	}
+	return sink
+}

@@ -270,8 +270,9 @@ func (r *Reader) Next() (req Request, ok bool, err error) {
 
 // Head is the start of a request buffered ahead of the parse position (see Ahead).
 type Head struct {
-	Name []byte // the first argument
-	Arg  []byte // the second argument; nil when the request has only the name
+	Name []byte    // the first argument
+	Arg  []byte    // the second argument; nil when the request has only the name
+	More [2][]byte // the third and fourth arguments, each nil when absent
 }
 
 // Ahead calls yield with the head of each complete multibulk request already buffered
@@ -305,6 +306,8 @@ func (r *Reader) Ahead(yield func(Head) bool) {
 				h.Name = rest[:l:l]
 			case 1:
 				h.Arg = rest[:l:l]
+			case 2, 3:
+				h.More[i-2] = rest[:l:l]
 			}
 			rest = rest[l+2:]
 		}

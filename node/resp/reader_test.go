@@ -60,7 +60,8 @@ func readAll(t testing.TB, rd io.Reader, lim Limits, unauth bool) ([]req, error)
 			return out, err
 		}
 		r.Ahead(func(h Head) bool {
-			ahead = append(ahead, Head{Name: bytes.Clone(h.Name), Arg: bytes.Clone(h.Arg)})
+			ahead = append(ahead, Head{Name: bytes.Clone(h.Name), Arg: bytes.Clone(h.Arg),
+				More: [2][]byte{bytes.Clone(h.More[0]), bytes.Clone(h.More[1])}})
 			return true
 		})
 	}
@@ -76,6 +77,19 @@ func checkHead(t testing.TB, h Head, q Request) {
 	if !ok || !bytes.Equal(h.Arg, arg) || (h.Arg == nil) != (len(q.Args) == 1) {
 		t.Fatalf("Ahead announced %q %q, Next returned %q", h.Name, h.Arg, q.Args)
 	}
+	for i, m := range h.More {
+		if want := argAt(q.Args, i+2); !bytes.Equal(m, want) || (m == nil) != (want == nil) {
+			t.Fatalf("Ahead announced %q as argument %d, Next returned %q", m, i+2, q.Args)
+		}
+	}
+}
+
+// argAt is args[i], or nil when there are not that many.
+func argAt(args [][]byte, i int) []byte {
+	if i < len(args) {
+		return args[i]
+	}
+	return nil
 }
 
 // errText is the reply text of a protocol error, the error text otherwise, "" for nil.
@@ -621,7 +635,7 @@ func TestAhead(t *testing.T) {
 	heads := func(r *Reader, max int) []string {
 		var got []string
 		r.Ahead(func(h Head) bool {
-			got = append(got, fmt.Sprintf("%s/%s/%t", h.Name, h.Arg, h.Arg == nil))
+			got = append(got, fmt.Sprintf("%s/%s/%t/%s/%s", h.Name, h.Arg, h.Arg == nil, h.More[0], h.More[1]))
 			return len(got) < max
 		})
 		return got
@@ -631,11 +645,12 @@ func TestAhead(t *testing.T) {
 		max      int
 		want     []string
 	}{
-		{"pipeline", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$0\r\n\r\n", 9,
-			[]string{"GET/a/false", "PING//true", "SET/b/false"}},
-		{"stops when asked", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n", 1, []string{"GET/a/false"}},
-		{"incomplete last", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\n", 9, []string{"GET/a/false"}},
-		{"inline stops", "*1\r\n$4\r\nPING\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 9, []string{"PING//true"}},
+		{"pipeline", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$0\r\n\r\n" +
+			"*5\r\n$4\r\nZADD\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\nm\r\n$1\r\nx\r\n", 9,
+			[]string{"GET/a/false//", "PING//true//", "SET/b/false//", "ZADD/z/false/1/m"}},
+		{"stops when asked", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n", 1, []string{"GET/a/false//"}},
+		{"incomplete last", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\n", 9, []string{"GET/a/false//"}},
+		{"inline stops", "*1\r\n$4\r\nPING\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 9, []string{"PING//true//"}},
 		{"empty stops", "*0\r\n*1\r\n$4\r\nPING\r\n", 9, nil},
 		{"malformed stops", "*1\r\n$x\r\nPING\r\n", 9, nil},
 	} {
@@ -672,7 +687,7 @@ func TestAhead(t *testing.T) {
 	if q, ok, _ := r.Next(); !ok || string(q.Args[1]) != "b" {
 		t.Fatal("no second request")
 	}
-	if got := heads(r, 9); !reflect.DeepEqual(got, []string{"PING//true"}) {
+	if got := heads(r, 9); !reflect.DeepEqual(got, []string{"PING//true//"}) {
 		t.Fatalf("after the second request: Ahead gave %q", got)
 	}
 }
