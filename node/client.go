@@ -44,8 +44,9 @@ type Client struct {
 	keySlots []int // their hash slots, index-aligned with keyIdx
 	routed   bool  // keyIdx/keySlots were filled for this command by the redirect check
 	dirty    int64 // changes made by the current command (addDirty)
-	// clockAt is when the previous command of the current batch ended (monotonic), or 0:
-	// the next command's start (see commandStart).
+	// clockAt is when the previous command of the current batch ended, or when the read
+	// that brought the batch returned (monotonic), or 0: the next command's start (see
+	// commandStart).
 	clockAt time.Duration
 
 	// Propagation (propagate.go): what the top-level command propagates, the current
@@ -115,7 +116,7 @@ type Client struct {
 	info     clientInfo // shared, under infoMu
 	infoMu   sync.Mutex
 	created  time.Time
-	lastSeen atomic.Int64            // shared: Unix ms of the last command
+	lastSeen atomic.Int64            // shared: when the last request came (monoMs)
 	killed   atomic.Bool             // shared: CLIENT KILL asked to close
 	blocked  atomic.Bool             // shared: in a blocking command
 	lastCmd  atomic.Pointer[Command] // shared: for CLIENT LIST
@@ -277,7 +278,7 @@ func equalFold(b []byte, upper string) bool {
 func (c *Client) listLine(now time.Time) string {
 	i := c.getInfo()
 	var b strings.Builder
-	idle := now.UnixMilli() - c.lastSeen.Load()
+	idle := monoMs() - c.lastSeen.Load()
 	flags := i.flags
 	if c.monitoring.Load() {
 		flags += "O"

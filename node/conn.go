@@ -104,7 +104,7 @@ func (s *Server) newClient(nc net.Conn) *Client {
 	c.rd.SetUnauthenticated(!c.authenticated)
 	c.user.Store(s.acl.def)
 	c.w.Proto = 2
-	c.lastSeen.Store(now.UnixMilli())
+	c.lastSeen.Store(monoMs())
 	_, unix := nc.LocalAddr().(*net.UnixAddr)
 	c.info = clientInfo{proto: 2, user: "default", addr: nc.RemoteAddr().String(), laddr: nc.LocalAddr().String(), unix: unix}
 	return c
@@ -186,7 +186,8 @@ func (c *Client) serve() int {
 				}
 				return serveEnd
 			}
-			c.lastSeen.Store(time.Now().UnixMilli())
+			c.clockAt = monotonic() // one clock reading for both
+			c.lastSeen.Store(c.clockAt.Milliseconds())
 			c.ahead = c.prefetch()
 			continue
 		}

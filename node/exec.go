@@ -225,8 +225,9 @@ func (s *Server) run(c *Client, cmd *Command, pausable bool) bool {
 
 // commandStart returns when the command about to run starts: when the previous command
 // of the same batch ended, if one did (so a pipelined command reads the clock once, at
-// its end, rather than twice), else now. Whatever may wait between two commands (a
-// flush of the replies, a pause, a blocked command) clears clockAt.
+// its end, rather than twice), or when the read that brought the batch returned, else
+// now. Whatever may wait between two commands (a flush of the replies, a pause, a
+// blocked command) clears clockAt.
 func (c *Client) commandStart() time.Duration {
 	start := c.clockAt
 	c.clockAt = 0
@@ -366,3 +367,7 @@ var clockBase = time.Now()
 // monotonic is a monotonic clock reading: cheaper than time.Now, which also reads the
 // wall clock.
 func monotonic() time.Duration { return time.Since(clockBase) }
+
+// monoMs is monotonic in milliseconds: for idle times, which a change of the wall clock
+// must not move.
+func monoMs() int64 { return monotonic().Milliseconds() }

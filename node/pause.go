@@ -160,6 +160,7 @@ func (c *Client) pausedFor(cmd *Command, all bool, rs slots.Ranges) bool {
 // waitPause holds the client while a pause applies to cmd. Pause commands themselves
 // (admin commands such as CLIENT UNPAUSE) are not held under a WRITE pause.
 func (s *Server) waitPause(c *Client, cmd *Command) {
+	c.clockAt = 0 // the command's time starts after the wait
 	for {
 		p := &s.pause
 		p.mu.Lock()

@@ -789,7 +789,7 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 			}
 			now := time.Now()
 			u.lastIO.Store(now.Unix())
-			pc.lastSeen.Store(now.UnixMilli())
+			pc.lastSeen.Store(monoMs())
 			ahead = pc.prefetchFrom(rd)
 			continue
 		}

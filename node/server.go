@@ -414,7 +414,7 @@ func (s *Server) closeTimedOutClients(cfg *conf.Config) {
 	if cfg.Timeout <= 0 {
 		return
 	}
-	limit := time.Now().UnixMilli() - int64(cfg.Timeout)*1000
+	limit := monoMs() - int64(cfg.Timeout)*1000
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
