@@ -188,8 +188,11 @@ func (c *Client) serve() int {
 			}
 			c.clockAt = monotonic() // one clock reading for both
 			c.lastSeen.Store(c.clockAt.Milliseconds())
-			c.ahead = c.prefetch()
+			c.ahead = aheadPending
 			continue
+		}
+		if c.ahead == aheadPending {
+			c.ahead = c.prefetchBatch(req.Args)
 		}
 		if isSecurityAttack(req.Args) {
 			s.log.Warningf("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to shoal. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your shoal instance. Connection from %s aborted.", c.info.addr)

@@ -6,13 +6,25 @@ import (
 	"github.com/shoal-db/shoal/storage"
 )
 
-// prefetch, after a read, warms the CPU's cache with the keys of the pipelined
-// requests the read brought (storage.DB.Prefetch): a batch of commands on random keys
-// then waits for its cache misses together rather than one command after another. It
-// returns after how many requests to look again (see prefetchFrom).
-func (c *Client) prefetch() int { return c.prefetchFrom(c.rd) }
+// aheadPending is Client.ahead after a read: the batch's first window is to be
+// prefetched (prefetchBatch) once its first request is parsed.
+const aheadPending = -1
 
-// prefetchFrom prefetches for the requests buffered in rd after its parse position.
+// prefetchBatch warms the CPU's cache for the pipelined requests a read brought, first
+// its first request (about to run) and the requests after it (see prefetchFrom): a
+// batch of commands on random keys then waits for its cache misses together rather
+// than one command after another. A read that brought one request (no pipeline) has
+// nothing to overlap, and nothing is scanned. It returns after how many requests to
+// look again (see prefetchFrom).
+func (c *Client) prefetchBatch(first [][]byte) int {
+	if c.rd.Buffered() == 0 {
+		return 0
+	}
+	return c.prefetchFrom(c.rd, first)
+}
+
+// prefetchFrom prefetches for the request first (the one about to run, when not nil)
+// and the requests buffered in rd after its parse position.
 // Only requests whose first key is their second argument count (GET, SET, INCR, LPUSH
 // …). A window is one of two kinds, told by its first two requests:
 //   - requests on different keys: their keys are prefetched (storage.DB.Prefetch). The
@@ -25,9 +37,9 @@ func (c *Client) prefetch() int { return c.prefetchFrom(c.rd) }
 //
 // It returns the window's size when it is full (storage.PrefetchMax requests: more may
 // be buffered, to prefetch once these have run), else 0.
-func (c *Client) prefetchFrom(rd *resp.Reader) int {
+func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 	var w window
-	c.scanWindow(rd, &w)
+	c.scanWindow(rd, first, &w)
 	if w.n < 2 {
 		return 0
 	}
@@ -78,32 +90,51 @@ func (w *window) member(c *Client, h resp.Head) []byte {
 	return h.More[cmd.member-2]
 }
 
-// scanWindow fills w with the window that starts at rd's parse position.
-func (c *Client) scanWindow(rd *resp.Reader, w *window) {
-	rd.Ahead(func(h resp.Head) bool {
-		if h.Arg == nil {
-			return true
+// scanWindow fills w with the window that starts with the request first (when not nil)
+// and goes on at rd's parse position.
+func (c *Client) scanWindow(rd *resp.Reader, first [][]byte, w *window) {
+	if len(first) > 0 {
+		h := resp.Head{Name: first[0]}
+		if len(first) > 1 {
+			h.Arg = first[1]
 		}
-		if n := w.n; n > 0 && string(h.Arg) == string(w.heads[n-1].Arg) {
-			if n > 1 && !w.run {
-				return false
+		for i := range h.More {
+			if 2+i < len(first) {
+				h.More[i] = first[2+i]
 			}
-			if !w.run {
-				if w.members[0] = w.member(c, w.heads[0]); w.members[0] == nil {
-					return false
-				}
-			}
-			if w.members[n] = w.member(c, h); w.members[n] == nil {
-				return false
-			}
-			w.run = true
-		} else if w.run {
+		}
+		if !w.add(c, h) {
+			return
+		}
+	}
+	rd.Ahead(func(h resp.Head) bool { return w.add(c, h) })
+}
+
+// add extends w with the request h, or reports false when h ends it (then w is as it
+// was) or fills it.
+func (w *window) add(c *Client, h resp.Head) bool {
+	if h.Arg == nil {
+		return true
+	}
+	if n := w.n; n > 0 && string(h.Arg) == string(w.heads[n-1].Arg) {
+		if n > 1 && !w.run {
 			return false
 		}
-		w.heads[w.n] = h
-		w.n++
-		return w.n < len(w.heads)
-	})
+		if !w.run {
+			if w.members[0] = w.member(c, w.heads[0]); w.members[0] == nil {
+				return false
+			}
+		}
+		if w.members[n] = w.member(c, h); w.members[n] == nil {
+			return false
+		}
+		w.run = true
+	} else if w.run {
+		return false
+	}
+	w.heads[w.n] = h
+	w.n++
+	return w.n < len(w.heads)
 }
 
 // prefetchNext counts a request of the current window as run (*ahead: the requests
@@ -112,7 +143,7 @@ func (c *Client) scanWindow(rd *resp.Reader, w *window) {
 func (c *Client) prefetchNext(rd *resp.Reader, ahead *int) {
 	if *ahead > 0 {
 		if *ahead--; *ahead == 0 {
-			*ahead = c.prefetchFrom(rd)
+			*ahead = c.prefetchFrom(rd, nil)
 		}
 	}
 }

@@ -790,7 +790,7 @@ func (s *Server) applyStream(l *linkConn, cfg *conf.Config) error {
 			now := time.Now()
 			u.lastIO.Store(now.Unix())
 			pc.lastSeen.Store(monoMs())
-			ahead = pc.prefetchFrom(rd)
+			ahead = pc.prefetchFrom(rd, nil)
 			continue
 		}
 		if req.Inline {
