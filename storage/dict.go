@@ -10,14 +10,28 @@ import (
 var dictSeed = maphash.MakeSeed()
 
 // Dict is a hash table from byte-string keys to V, chained, with a power-of-two bucket
-// count (grown at load 1, shrunk at load 1/8). Its Scan cursor follows Redis's
-// reverse-binary order, so HSCAN/SSCAN/ZSCAN return every element present for a whole
-// iteration even when the table is resized in between. The hashtable encodings of hashes,
-// sets and sorted sets are built on it. Not safe for concurrent use.
+// count (grown at load 1, shrunk at load 1/8). Like Redis's dict it resizes
+// incrementally: a resize allocates the new bucket array, and each change after it
+// (add, delete) moves a few buckets of the old array over until none is left, so no
+// single command pays for rehashing a large collection (a million-member hash would
+// otherwise stop the server for tens of milliseconds). Lookups meanwhile look in both
+// arrays and move nothing, so a lookup during Each is safe. Its Scan cursor follows
+// Redis's reverse-binary order, so HSCAN/SSCAN/ZSCAN return every element present for a
+// whole iteration even when the table is resized in between. The hashtable encodings of
+// hashes, sets and sorted sets are built on it. Not safe for concurrent use.
 type Dict[V any] struct {
-	buckets []*dictEntry[V]
-	count   int
+	buckets []*dictEntry[V] // where elements are added
+	// old, while a resize is in progress, is the previous bucket array: its buckets
+	// before moved are empty (moved to buckets), the rest still hold their chains.
+	old   []*dictEntry[V]
+	moved int
+	count int
 }
+
+// dictRehashBuckets is how many buckets of the old array each change moves while a
+// resize is in progress (Redis's _dictRehashStep moves one): a resize then completes
+// well before the next one is due, and the moves of one step overlap their cache misses.
+const dictRehashBuckets = 8
 
 // dictEntry is one element. val comes first: a zero-size V (sets) then costs no padding.
 // key usually views bytes inline after the entry, in its own allocation (newDictEntry).
@@ -43,11 +57,25 @@ func sbytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s))
 // Len is the number of elements.
 func (d *Dict[V]) Len() int { return d.count }
 
-func (d *Dict[V]) find(key []byte) **dictEntry[V] {
+func (d *Dict[V]) find(key []byte) **dictEntry[V] { return d.findHashed(key, dictHash(key)) }
+
+// findHashed is find for a key that hashes to h.
+func (d *Dict[V]) findHashed(key []byte, h uint64) **dictEntry[V] {
 	if len(d.buckets) == 0 {
 		return nil
 	}
-	p := &d.buckets[dictHash(key)&uint64(len(d.buckets)-1)]
+	if d.old != nil {
+		if i := int(h & uint64(len(d.old)-1)); i >= d.moved {
+			if p := findIn(&d.old[i], key); p != nil {
+				return p
+			}
+		}
+	}
+	return findIn(&d.buckets[h&uint64(len(d.buckets)-1)], key)
+}
+
+// findIn returns the link to key's entry in the chain at p, or nil.
+func findIn[V any](p **dictEntry[V], key []byte) **dictEntry[V] {
 	for e := *p; e != nil; e = *p {
 		if e.key == string(key) {
 			return p
@@ -93,22 +121,26 @@ func (d *Dict[V]) Upsert(key []byte) (v *V, isNew bool) {
 // (for the caller to keep in the value).
 func (d *Dict[V]) upsert(key, extra []byte) (e *dictEntry[V], xs string, isNew bool) {
 	h := dictHash(key)
-	if len(d.buckets) > 0 {
-		for e := d.buckets[h&uint64(len(d.buckets)-1)]; e != nil; e = e.next {
-			if e.key == string(key) {
-				return e, "", false
-			}
-		}
+	if p := d.findHashed(key, h); p != nil {
+		return *p, "", false
 	}
-	if d.count >= len(d.buckets) {
+	e, xs = newDictEntry[V](key, extra)
+	d.add(e, h)
+	return e, xs, true
+}
+
+// add links e, whose key (hashing to h) is absent, into d: first a step of a resize in
+// progress, or the start of one when d is full.
+func (d *Dict[V]) add(e *dictEntry[V], h uint64) {
+	if d.old != nil {
+		d.rehashStep()
+	} else if d.count >= len(d.buckets) {
 		d.resize(max(minBuckets, 2*len(d.buckets)))
 	}
 	b := &d.buckets[h&uint64(len(d.buckets)-1)]
-	e, xs = newDictEntry[V](key, extra)
 	e.next = *b
 	*b = e
 	d.count++
-	return e, xs, true
 }
 
 // newDictEntry allocates an entry holding a copy of key followed by a copy of extra
@@ -188,60 +220,128 @@ func (d *Dict[V]) Delete(key []byte) (V, bool) {
 	e := *p
 	*p = e.next
 	d.count--
-	if len(d.buckets) > minBuckets && d.count < len(d.buckets)/8 {
+	if d.count == 0 && (d.old != nil || len(d.buckets) > minBuckets) {
+		d.buckets, d.old, d.moved = make([]*dictEntry[V], minBuckets), nil, 0
+	} else if d.old != nil {
+		d.rehashStep()
+	} else if len(d.buckets) > minBuckets && d.count < len(d.buckets)/8 {
 		d.resize(len(d.buckets) / 2)
 	}
 	return e.val, true
 }
 
+// resize starts moving d's elements to a new array of n buckets (see Dict). None may be
+// in progress.
 func (d *Dict[V]) resize(n int) {
-	nb := make([]*dictEntry[V], n)
-	for _, e := range d.buckets {
-		for e != nil {
-			next := e.next
-			b := dictHash(sbytes(e.key)) & uint64(n-1)
-			e.next = nb[b]
-			nb[b] = e
-			e = next
+	if d.count == 0 {
+		d.buckets = make([]*dictEntry[V], n)
+		return
+	}
+	d.old, d.moved = d.buckets, 0
+	d.buckets = make([]*dictEntry[V], n)
+	d.rehashStep()
+}
+
+// rehashStep moves the next dictRehashBuckets buckets of the old array to the new one,
+// and ends the resize once the old array is empty. The chains' first entries are
+// read, hashed and their new buckets found in passes of independent loads, so the step
+// waits for a few cache misses rather than one per chain.
+func (d *Dict[V]) rehashStep() {
+	end := min(d.moved+dictRehashBuckets, len(d.old))
+	seg := d.old[d.moved:end]
+	mask := uint64(len(d.buckets) - 1)
+	var sink uint64
+	for _, e := range seg {
+		if e != nil && len(e.key) > 0 {
+			sink += uint64(e.key[len(e.key)-1])
 		}
 	}
-	d.buckets = nb
+	var hs [dictRehashBuckets]uint64
+	for i, e := range seg {
+		if e != nil {
+			hs[i] = dictHash(sbytes(e.key)) & mask
+			sink += uint64(uintptr(unsafe.Pointer(d.buckets[hs[i]])))
+		}
+	}
+	prefetchSink.Store(sink)
+	for i, e := range seg {
+		for h := hs[i]; e != nil; {
+			next := e.next
+			b := &d.buckets[h]
+			e.next = *b
+			*b = e
+			if e = next; e != nil {
+				h = dictHash(sbytes(e.key)) & mask
+			}
+		}
+		seg[i] = nil
+	}
+	if d.moved = end; d.moved == len(d.old) {
+		d.old, d.moved = nil, 0
+	}
 }
 
 // Each calls fn for every element until fn returns false. fn must not change d.
 func (d *Dict[V]) Each(fn func(key string, v V) bool) {
-	for _, e := range d.buckets {
-		for ; e != nil; e = e.next {
-			if !fn(e.key, e.val) {
-				return
+	for _, bs := range [2][]*dictEntry[V]{d.old, d.buckets} {
+		for _, e := range bs {
+			for ; e != nil; e = e.next {
+				if !fn(e.key, e.val) {
+					return
+				}
 			}
 		}
 	}
 }
 
-// Scan visits one bucket from cursor and returns the next cursor (0: done), with
-// Redis's guarantee (see Dict). fn must not change d.
+// Scan visits the elements at cursor and returns the next cursor (0: done), with
+// Redis's guarantee (see Dict). fn must not change d. While a resize is in progress it
+// visits, as Redis's dictScan, the cursor's bucket in the smaller array and every bucket
+// of the larger one that bucket expands to.
 func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v V)) uint64 {
 	if len(d.buckets) == 0 {
 		return 0
 	}
-	mask := uint64(len(d.buckets) - 1)
-	for e := d.buckets[cursor&mask]; e != nil; e = e.next {
-		fn(e.key, e.val)
+	visit := func(e *dictEntry[V]) {
+		for ; e != nil; e = e.next {
+			fn(e.key, e.val)
+		}
 	}
-	cursor |= ^mask
-	return bits.Reverse64(bits.Reverse64(cursor) + 1)
+	small, large := d.buckets, d.old
+	if large == nil {
+		m := uint64(len(small) - 1)
+		visit(small[cursor&m])
+		return bits.Reverse64(bits.Reverse64(cursor|^m) + 1)
+	}
+	if len(small) > len(large) {
+		small, large = large, small
+	}
+	m0, m1 := uint64(len(small)-1), uint64(len(large)-1)
+	visit(small[cursor&m0])
+	for {
+		visit(large[cursor&m1])
+		cursor = bits.Reverse64(bits.Reverse64(cursor|^m1) + 1)
+		if cursor&(m0^m1) == 0 {
+			return cursor
+		}
+	}
 }
 
 // Random returns a random element (rnd(n) returns a uniform int in [0, n)); ok is false
-// when d is empty. Like Redis's dictGetRandomKey it picks a random non-empty bucket, then
-// a random element of its chain.
+// when d is empty. Like Redis's dictGetRandomKey it picks a random non-empty bucket (of
+// either array while a resize is in progress), then a random element of its chain.
 func (d *Dict[V]) Random(rnd func(n int) int) (key string, v V, ok bool) {
 	if d.count == 0 {
 		return "", v, false
 	}
 	for {
-		e := d.buckets[rnd(len(d.buckets))]
+		i := rnd(len(d.old) + len(d.buckets))
+		var e *dictEntry[V]
+		if i < len(d.old) {
+			e = d.old[i]
+		} else {
+			e = d.buckets[i-len(d.old)]
+		}
 		if e == nil {
 			continue
 		}

@@ -139,9 +139,10 @@ func (db *DB) PrefetchMembers(k KeyAt, members [][]byte) {
 	db.e.UnlockSlot(k.Slot)
 }
 
-// prefetch loads the bucket of each key and the first entry in it, in passes of
-// independent loads (a pass costs about one cache miss, not one per key). d may be nil
-// (a collection not in its hashtable encoding). At most PrefetchMax keys.
+// prefetch loads the bucket of each key and the first entry in it (in both arrays while
+// a resize is in progress), in passes of independent loads (a pass costs about one cache
+// miss, not one per key). d may be nil (a collection not in its hashtable encoding). At
+// most PrefetchMax keys.
 func (d *Dict[V]) prefetch(keys [][]byte) (sink uint64) {
 	if d == nil || len(d.buckets) == 0 {
 		return 0
@@ -149,15 +150,20 @@ func (d *Dict[V]) prefetch(keys [][]byte) (sink uint64) {
 	keys = keys[:min(len(keys), PrefetchMax)]
 	var hs [PrefetchMax]uint64
 	for i, k := range keys {
-		hs[i] = dictHash(k) & uint64(len(d.buckets)-1)
+		hs[i] = dictHash(k)
 	}
-	var es [PrefetchMax]*dictEntry[V]
-	for i := range keys {
-		es[i] = d.buckets[hs[i]]
-	}
-	for _, e := range es[:len(keys)] {
-		if e != nil && len(e.key) > 0 {
-			sink += uint64(e.key[len(e.key)-1])
+	for _, bs := range [2][]*dictEntry[V]{d.buckets, d.old} {
+		if len(bs) == 0 {
+			continue
+		}
+		var es [PrefetchMax]*dictEntry[V]
+		for i := range keys {
+			es[i] = bs[hs[i]&uint64(len(bs)-1)]
+		}
+		for _, e := range es[:len(keys)] {
+			if e != nil && len(e.key) > 0 {
+				sink += uint64(e.key[len(e.key)-1])
+			}
 		}
 	}
 	return sink

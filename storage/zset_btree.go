@@ -571,15 +571,11 @@ func ustr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // key was new.
 func dictSetOwnedKey[V any](d *Dict[V], key string, v V) bool {
 	kb := unsafe.Slice(unsafe.StringData(key), len(key))
-	if p := d.find(kb); p != nil {
+	h := dictHash(kb)
+	if p := d.findHashed(kb, h); p != nil {
 		(*p).val = v
 		return false
 	}
-	if d.count >= len(d.buckets) {
-		d.resize(max(minBuckets, 2*len(d.buckets)))
-	}
-	b := dictHash(kb) & uint64(len(d.buckets)-1)
-	d.buckets[b] = &dictEntry[V]{next: d.buckets[b], key: key, val: v}
-	d.count++
+	d.add(&dictEntry[V]{key: key, val: v}, h)
 	return true
 }
