@@ -14,10 +14,10 @@ const aheadPending = -1
 // its first request (about to run) and the requests after it (see prefetchFrom): a
 // batch of commands on random keys then waits for its cache misses together rather
 // than one command after another. A read that brought one request (no pipeline) has
-// nothing to overlap, and nothing is scanned. It returns after how many requests to
-// look again (see prefetchFrom).
+// nothing to overlap, nor has an empty database: then nothing is scanned. It returns
+// after how many requests to look again (see prefetchFrom).
 func (c *Client) prefetchBatch(first [][]byte) int {
-	if c.rd.Buffered() == 0 {
+	if c.rd.Buffered() == 0 || c.db.Size() == 0 {
 		return 0
 	}
 	return c.prefetchFrom(c.rd, first)
