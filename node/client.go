@@ -25,8 +25,9 @@ type Client struct {
 	rd   *resp.Reader
 	w    resp.Writer // replies of the current pipeline batch
 	// batch counts the commands run since the last read (serve); ahead, the requests
-	// left in the current prefetch window (prefetchFrom), or aheadPending.
-	batch, ahead int
+	// left in the current prefetch window (prefetchFrom), or aheadPending; skipRuns, the
+	// batches still to start without a scan (skipRunBatches).
+	batch, ahead, skipRuns int
 	// A pipeline mostly repeats one command on one key: the last command name looked up
 	// and the last key hashed, as received, with what they gave (see lookupCmd, keySlot).
 	seenName memo

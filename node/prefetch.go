@@ -6,6 +6,12 @@ import (
 	"github.com/shoal-db/shoal/storage"
 )
 
+// skipRunBatches is how many batches that start with a member command (def.member) are
+// not scanned after a run's collection proved too small or absent for PrefetchMembers:
+// a pipeline on one small collection (redis-benchmark's SADD, HSET, ZADD without -r)
+// would otherwise pay for a scan that never pays off.
+const skipRunBatches = 64
+
 // aheadPending is Client.ahead after a read: the batch's first window is to be
 // prefetched (prefetchBatch) once its first request is parsed.
 const aheadPending = -1
@@ -19,6 +25,19 @@ const aheadPending = -1
 func (c *Client) prefetchBatch(first [][]byte) int {
 	if c.rd.Buffered() == 0 || c.db.Size() == 0 {
 		return 0
+	}
+	member := false
+	if cmd := c.lookupCmd(first[0]); cmd != nil {
+		member = cmd.member != 0
+	}
+	if c.skipRuns > 0 {
+		c.skipRuns--
+		if member {
+			return 0
+		}
+	}
+	if !member && c.db.Size() < storage.PrefetchMinKeys {
+		return 0 // a window of keys pays off only in a large keyspace
 	}
 	return c.prefetchFrom(c.rd, first)
 }
@@ -44,7 +63,9 @@ func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 		return 0
 	}
 	if w.run {
-		c.db.PrefetchMembers(storage.KeyAt{Slot: slots.KeySlot(w.heads[0].Arg), Key: w.heads[0].Arg}, w.members[:w.n])
+		if !c.db.PrefetchMembers(storage.KeyAt{Slot: slots.KeySlot(w.heads[0].Arg), Key: w.heads[0].Arg}, w.members[:w.n]) {
+			c.skipRuns = skipRunBatches
+		}
 	} else {
 		var keys [storage.PrefetchMax]storage.KeyAt
 		k := 0
@@ -54,7 +75,9 @@ func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 				k++
 			}
 		}
-		c.db.Prefetch(keys[:k])
+		if c.db.Size() >= storage.PrefetchMinKeys {
+			c.db.Prefetch(keys[:k])
+		}
 	}
 	if w.n < len(w.heads) {
 		return 0

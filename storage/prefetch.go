@@ -114,37 +114,53 @@ func (t *table) loadBuckets() (b unsafe.Pointer, n int) {
 // member's bucket and the first entry in it. A pipeline of SADD, HSET, ZADD … on one
 // large collection otherwise waits for those misses one command after another. It
 // changes nothing; it takes k's stripe for the moment it reads (so the caller must hold
-// none), and does nothing when k is absent or holds another type or a small encoding.
-// Only the first PrefetchMax members count.
-func (db *DB) PrefetchMembers(k KeyAt, members [][]byte) {
+// none), and does nothing when k is absent, holds another type, a small encoding or
+// fewer than PrefetchMinMembers members (which the CPU's cache likely holds anyway). It
+// reports whether it prefetched. Only the first PrefetchMax members count.
+func (db *DB) PrefetchMembers(k KeyAt, members [][]byte) bool {
 	if len(members) < 2 {
-		return
+		return false
 	}
 	members = members[:min(len(members), PrefetchMax)]
 	db.e.LockSlot(k.Slot)
+	defer db.e.UnlockSlot(k.Slot)
 	if en, _ := db.data().slots[k.Slot].find(db.e.hash(k.Key), k.Key); en != nil && en.obj != nil {
-		var sink uint64
 		switch v := en.obj.v.(type) {
 		case *Set:
-			sink = v.ht.prefetch(members)
+			return prefetchLarge(v.ht, members)
 		case *Hash:
-			sink = v.ht.prefetch(members)
+			return prefetchLarge(v.ht, members)
 		case *ZSet:
-			if v.tr != nil {
-				sink = v.tr.dict.prefetch(members)
-			}
+			return v.tr != nil && prefetchLarge(v.tr.dict, members)
 		}
-		prefetchSink.Store(sink)
 	}
-	db.e.UnlockSlot(k.Slot)
+	return false
 }
+
+// prefetchLarge is d.prefetch when d (nil: a small encoding) has PrefetchMinMembers
+// members or more; it reports whether it ran.
+func prefetchLarge[V any](d *Dict[V], members [][]byte) bool {
+	if d == nil || d.count < PrefetchMinMembers {
+		return false
+	}
+	prefetchSink.Store(d.prefetch(members))
+	return true
+}
+
+// PrefetchMinKeys is the fewest keys a database should hold for Prefetch to pay off:
+// a smaller keyspace, and the slot tables it uses, the CPU's cache likely holds anyway
+// (GET -P 16 on 3,500 keys cost 10% less CPU without it, on 30,000 the same).
+const PrefetchMinKeys = 1 << 14
+
+// PrefetchMinMembers is the fewest members a collection must have for PrefetchMembers
+// to prefetch them.
+const PrefetchMinMembers = 4096
 
 // prefetch loads the bucket of each key and the first entry in it (in both arrays while
 // a resize is in progress), in passes of independent loads (a pass costs about one cache
-// miss, not one per key). d may be nil (a collection not in its hashtable encoding). At
-// most PrefetchMax keys.
+// miss, not one per key). At most PrefetchMax keys.
 func (d *Dict[V]) prefetch(keys [][]byte) (sink uint64) {
-	if d == nil || len(d.buckets) == 0 {
+	if len(d.buckets) == 0 {
 		return 0
 	}
 	keys = keys[:min(len(keys), PrefetchMax)]

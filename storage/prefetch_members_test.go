@@ -15,7 +15,7 @@ func TestPrefetchMembers(t *testing.T) {
 	e := New(Options{})
 	db := e.DB(0).ForWrite()
 	lim := e.Limits()
-	const big = 2000
+	const big = PrefetchMinMembers + 1000
 	members := make([][]byte, big)
 	for i := range members {
 		members[i] = []byte(fmt.Sprintf("member:%d", i))
@@ -85,6 +85,11 @@ func TestPrefetchMembers(t *testing.T) {
 			db.PrefetchMembers(at(k), members[i%big:min(big, i%big+PrefetchMax+5)])
 		}
 	}
+	for _, k := range []string{"small", "smallhash", "str", "absent"} {
+		if db.PrefetchMembers(at(k), members[:PrefetchMax]) {
+			t.Errorf("%s: PrefetchMembers reported it prefetched", k)
+		}
+	}
 	stop.Store(true)
 	wg.Wait()
 
@@ -100,7 +105,9 @@ func TestPrefetchMembers(t *testing.T) {
 		}
 		e.UnlockSlot(42)
 		before := digest(c.key, c.v)
-		db.PrefetchMembers(at(c.key), members)
+		if !db.PrefetchMembers(at(c.key), members) {
+			t.Errorf("%s: PrefetchMembers did not prefetch", c.key)
+		}
 		if after := digest(c.key, c.v); after != before {
 			t.Errorf("%s: PrefetchMembers changed the value", c.key)
 		}
