@@ -87,7 +87,7 @@ type link struct {
 	mu    sync.Mutex
 	queue []*call // waiting for the writer
 	spare []*call
-	dead  bool
+	dead  atomic.Bool // set under mu; read without it by isDead
 }
 
 // inflightCap bounds the requests written to a link whose replies have not been read.
@@ -163,7 +163,7 @@ func (e *replyError) Error() string { return e.msg }
 // send queues c on the link; false when the link has failed (c is untouched).
 func (l *link) send(c *call) bool {
 	l.mu.Lock()
-	if l.dead {
+	if l.dead.Load() {
 		l.mu.Unlock()
 		return false
 	}
@@ -181,18 +181,13 @@ func (l *link) send(c *call) bool {
 }
 
 // isDead reports whether the link has failed.
-func (l *link) isDead() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.dead
-}
+func (l *link) isDead() bool { return l.dead.Load() }
 
 // fail marks the link failed and closes its connection; the calls not answered get
 // errLinkDown.
 func (l *link) fail() {
 	l.mu.Lock()
-	already := l.dead
-	l.dead = true
+	already := l.dead.Swap(true)
 	l.mu.Unlock()
 	if !already {
 		l.stats.lostConns.Add(1)
@@ -212,7 +207,7 @@ func (l *link) write() {
 		// session's kick would otherwise run the writer before them (one write each).
 		runtime.Gosched()
 		l.mu.Lock()
-		batch, dead := l.queue, l.dead
+		batch, dead := l.queue, l.dead.Load()
 		l.queue, l.spare = l.spare[:0], batch
 		l.mu.Unlock()
 		if dead {

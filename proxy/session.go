@@ -37,6 +37,7 @@ type session struct {
 	cred   []byte // the AUTH the client gave, passed to the nodes (nil: the proxy's own)
 	user   string // the user it authenticated as
 
+	links linkCache           // the shared links dispatch used, by node address
 	own   map[string]*backend // the session's own connections, by node address
 	tx    *txState            // MULTI … EXEC being queued
 	wch   *watchState         // WATCH in force
@@ -352,11 +353,50 @@ func (s *session) release(c *call) {
 // errLinkDown (unsent: it is safe to send again).
 func (s *session) dispatch(addr string, c *call) {
 	if addr != "" {
-		if l, err := s.p.links.get(addr, s.w.Proto, s.lane, s.cred); err == nil && l.send(c) {
+		if l := s.link(addr); l != nil && l.send(c) {
 			return
 		}
 	}
 	c.err = errLinkDown
+}
+
+// linkCache remembers the links a session dispatched to (links.get), for the protocol
+// and credentials they were got for: a session sends to a few nodes over and over.
+type linkCache struct {
+	proto int
+	cred  []byte
+	n     int // entries in use; past len(ents) the oldest are replaced
+	ents  [8]struct {
+		addr string
+		l    *link
+	}
+}
+
+// link returns the session's link to the node at addr, or nil when it cannot be had.
+func (s *session) link(addr string) *link {
+	lc := &s.links
+	if lc.proto != s.w.Proto || string(lc.cred) != string(s.cred) {
+		*lc = linkCache{proto: s.w.Proto, cred: s.cred}
+	}
+	i := 0
+	for ; i < min(lc.n, len(lc.ents)); i++ {
+		if e := &lc.ents[i]; e.addr == addr {
+			if !e.l.isDead() {
+				return e.l
+			}
+			break
+		}
+	}
+	l, err := s.p.links.get(addr, s.w.Proto, s.lane, s.cred)
+	if err != nil {
+		return nil
+	}
+	if i == min(lc.n, len(lc.ents)) { // not cached
+		i = lc.n % len(lc.ents)
+		lc.n++
+	}
+	lc.ents[i].addr, lc.ents[i].l = addr, l
+	return l
 }
 
 // send passes a request for slot on to the node at addr (its primary when "") without
