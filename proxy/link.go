@@ -81,7 +81,7 @@ type link struct {
 	addr     string
 	conn     net.Conn
 	timeout  time.Duration // a reply must come within this of the previous one
-	inflight chan *call    // written (or being written), replies not read yet
+	inflight inflight      // written (or being written), replies not read yet
 	kick     chan struct{} // wakes the writer
 
 	mu    sync.Mutex
@@ -90,8 +90,73 @@ type link struct {
 	dead  atomic.Bool // set under mu; read without it by isDead
 }
 
-// inflightCap bounds the requests written to a link whose replies have not been read.
+// inflightCap bounds the requests written to a link whose replies have not been read
+// (a batch already written may pass it).
 const inflightCap = 4096
+
+// inflight hands the calls a link's writer wrote to its reader, in order, a batch at a
+// time (a channel would take a lock per call on each side).
+type inflight struct {
+	mu     sync.Mutex
+	calls  []*call
+	closed bool          // the writer is done: no more calls come
+	ready  chan struct{} // (1 slot) calls, or the close, may have come
+	room   chan struct{} // (1 slot) the reader took calls
+}
+
+func newInflight() inflight {
+	return inflight{ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+}
+
+// put hands calls, written (or buffered in bw), to the reader. While inflightCap calls
+// wait for replies it flushes bw, so that their replies can come, and waits for room.
+func (q *inflight) put(calls []*call, bw *bufio.Writer) {
+	q.mu.Lock()
+	for len(q.calls) >= inflightCap {
+		q.mu.Unlock()
+		bw.Flush()
+		<-q.room
+		q.mu.Lock()
+	}
+	q.calls = append(q.calls, calls...)
+	q.mu.Unlock()
+	signal(q.ready)
+}
+
+// close tells the reader no more calls come.
+func (q *inflight) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	signal(q.ready)
+}
+
+// take waits for calls and returns them all, reusing buf; nil once the writer closed
+// and every call was taken.
+func (q *inflight) take(buf []*call) []*call {
+	q.mu.Lock()
+	for len(q.calls) == 0 && !q.closed {
+		q.mu.Unlock()
+		<-q.ready
+		q.mu.Lock()
+	}
+	calls := q.calls
+	q.calls = buf[:0]
+	q.mu.Unlock()
+	signal(q.room)
+	if len(calls) == 0 {
+		return nil
+	}
+	return calls
+}
+
+// signal leaves a token in ch (1 slot) unless one is there.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
 
 // dialLink connects to addr and starts the link's goroutines; proto 3 sends HELLO 3
 // first (the replies then come in RESP3); auth, when set, is the AUTH sent before.
@@ -100,7 +165,7 @@ func dialLink(dial gossip.DialFunc, addr string, proto int, auth []byte, timeout
 	if err != nil {
 		return nil, err
 	}
-	l := &link{stats: st, lat: lat, addr: addr, conn: resp.RawConn(conn), timeout: timeout, inflight: make(chan *call, inflightCap), kick: make(chan struct{}, 1)}
+	l := &link{stats: st, lat: lat, addr: addr, conn: resp.RawConn(conn), timeout: timeout, inflight: newInflight(), kick: make(chan struct{}, 1)}
 	go l.write()
 	go l.read()
 	return l, nil
@@ -201,7 +266,7 @@ func (l *link) fail() {
 
 func (l *link) write() {
 	bw := bufio.NewWriterSize(l.conn, 64<<10)
-	defer close(l.inflight)
+	defer l.inflight.close()
 	for range l.kick {
 		// Let the sessions that are ready to run queue their requests first: a
 		// session's kick would otherwise run the writer before them (one write each).
@@ -220,18 +285,12 @@ func (l *link) write() {
 		now := time.Now()
 		for _, c := range batch {
 			c.written, c.sent = true, now
-			// Written before it is the reader's: once in inflight a call may be
-			// completed (the link failing) and its buffer reused by its session. (A
-			// reply that comes first waits for the reader to take the call.)
 			bw.Write(c.raw)
-			select {
-			case l.inflight <- c:
-			default:
-				// Full: what is buffered must reach the node for replies to come.
-				bw.Flush()
-				l.inflight <- c
-			}
 		}
+		// Written before they are the reader's: once in inflight a call may be
+		// completed (the link failing) and its buffer reused by its session. (A reply
+		// that comes first waits for the reader to take the call.)
+		l.inflight.put(batch, bw)
 		clear(batch)
 		if bw.Flush() != nil {
 			l.fail()
@@ -243,37 +302,51 @@ func (l *link) read() {
 	br := bufio.NewReaderSize(l.conn, 64<<10)
 	var err error
 	var now time.Time
-	for c := range l.inflight {
+	var calls []*call
+	for {
+		if calls = l.inflight.take(calls); calls == nil {
+			return
+		}
+		for i, c := range calls {
+			calls[i] = nil
+			err = l.readOne(br, c, err, &now)
+		}
+	}
+}
+
+// readOne reads c's reply (unless an earlier read failed: err) and completes c; it
+// returns the read's error. now is when the last reply came.
+func (l *link) readOne(br *bufio.Reader, c *call, err error, now *time.Time) error {
+	if err == nil {
+		fresh := br.Buffered() == 0 // (the reply is read from the socket, not what a read brought before)
+		if fresh {
+			l.conn.SetReadDeadline(time.Now().Add(l.timeout))
+		}
+		if c.asking {
+			var skip []byte
+			skip, err = readReply(br, c.reply[:0])
+			c.reply = skip
+		}
 		if err == nil {
-			fresh := br.Buffered() == 0 // (the reply is read from the socket, not what a read brought before)
-			if fresh {
-				l.conn.SetReadDeadline(time.Now().Add(l.timeout))
-			}
-			if c.asking {
-				var skip []byte
-				skip, err = readReply(br, c.reply[:0])
-				c.reply = skip
-			}
-			if err == nil {
-				c.reply, err = readReply(br, c.reply[:0])
-			}
-			if err != nil {
-				l.fail()
-			} else {
-				if fresh || now.IsZero() {
-					now = time.Now()
-				}
-				d := now.Sub(c.sent)
-				l.stats.latency.Observe(d.Seconds())
-				l.lat.Store((7*l.lat.Load() + int64(d)) / 8)
-			}
+			c.reply, err = readReply(br, c.reply[:0])
 		}
 		if err != nil {
-			c.done(errLinkDown)
-			continue
+			l.fail()
+		} else {
+			if fresh || now.IsZero() {
+				*now = time.Now()
+			}
+			d := now.Sub(c.sent)
+			l.stats.latency.Observe(d.Seconds())
+			l.lat.Store((7*l.lat.Load() + int64(d)) / 8)
 		}
-		c.done(nil)
 	}
+	if err != nil {
+		c.done(errLinkDown)
+		return err
+	}
+	c.done(nil)
+	return nil
 }
 
 // links is the proxy's shared connections: per node and protocol, a few links, a
