@@ -2,7 +2,11 @@ package proxy
 
 import (
 	"bufio"
+	"math"
 	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestInflight hands calls from a writer to a reader in batches of every size: the
@@ -51,3 +55,35 @@ func TestInflight(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestLatencyHist: runs of observations land in the buckets Prometheus's own
+// histogram would put them in (upper bounds inclusive), cumulatively when scraped.
+func TestLatencyHist(t *testing.T) {
+	var h latencyHist
+	h.observe(50*time.Microsecond, 3) // on a bound: that bucket
+	h.observe(51*time.Microsecond, 2)
+	h.observe(10*time.Second, 1) // past the last bound: +Inf only
+	var m dto.Metric
+	if err := h.metric().Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	hg := m.GetHistogram()
+	if hg.GetSampleCount() != 6 {
+		t.Fatalf("count %d, want 6", hg.GetSampleCount())
+	}
+	if got, want := hg.GetSampleSum(), 3*50e-6+2*51e-6+10; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("sum %v, want %v", got, want)
+	}
+	for _, b := range hg.GetBucket() {
+		want := uint64(5)
+		switch {
+		case b.GetUpperBound() == 50e-6:
+			want = 3
+		case b.GetUpperBound() < 50e-6:
+			want = 0
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
+	}
+}

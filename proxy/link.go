@@ -303,20 +303,43 @@ func (l *link) read() {
 	var err error
 	var now time.Time
 	var calls []*call
+	var run latencyRun
 	for {
 		if calls = l.inflight.take(calls); calls == nil {
 			return
 		}
 		for i, c := range calls {
 			calls[i] = nil
-			err = l.readOne(br, c, err, &now)
+			err = l.readOne(br, c, err, &now, &run)
 		}
+		l.record(&run)
 	}
 }
 
+// latencyRun is a run of replies with one latency, not recorded yet.
+type latencyRun struct {
+	d time.Duration
+	n uint64
+}
+
+// record adds the run to the link's statistics and empties it.
+func (l *link) record(run *latencyRun) {
+	if run.n == 0 {
+		return
+	}
+	l.stats.latency.observe(run.d, run.n)
+	avg := l.lat.Load()
+	for range run.n {
+		avg = (7*avg + int64(run.d)) / 8
+	}
+	l.lat.Store(avg)
+	run.n = 0
+}
+
 // readOne reads c's reply (unless an earlier read failed: err) and completes c; it
-// returns the read's error. now is when the last reply came.
-func (l *link) readOne(br *bufio.Reader, c *call, err error, now *time.Time) error {
+// returns the read's error. now is when the last reply came; the reply's latency joins
+// run.
+func (l *link) readOne(br *bufio.Reader, c *call, err error, now *time.Time, run *latencyRun) error {
 	if err == nil {
 		fresh := br.Buffered() == 0 // (the reply is read from the socket, not what a read brought before)
 		if fresh {
@@ -336,9 +359,13 @@ func (l *link) readOne(br *bufio.Reader, c *call, err error, now *time.Time) err
 			if fresh || now.IsZero() {
 				*now = time.Now()
 			}
-			d := now.Sub(c.sent)
-			l.stats.latency.Observe(d.Seconds())
-			l.lat.Store((7*l.lat.Load() + int64(d)) / 8)
+			if d := now.Sub(c.sent); run.n == 0 || d == run.d {
+				run.d = d
+				run.n++
+			} else {
+				l.record(run)
+				run.d, run.n = d, 1
+			}
 		}
 	}
 	if err != nil {

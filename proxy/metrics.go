@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shoal-db/shoal/gossip"
@@ -15,11 +17,41 @@ import (
 
 // latencyBuckets are the buckets (seconds) of the node reply latency histogram: tens
 // of microseconds on loopback to the seconds of a slow command.
-var latencyBuckets = []float64{50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1, 5}
+var latencyBuckets = [...]float64{50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1, 5}
+
+// latencyHist is the node reply latency histogram. The links add runs of replies with
+// one latency (the replies of a batch read at once) in one step, where a Prometheus
+// histogram takes one observation at a time; scraping makes a Prometheus histogram of
+// it.
+type latencyHist struct {
+	counts [len(latencyBuckets) + 1]atomic.Uint64 // by bucket, not cumulative; the last is +Inf
+	sumNs  atomic.Int64
+}
+
+// observe adds n replies that took d each.
+func (h *latencyHist) observe(d time.Duration, n uint64) {
+	h.counts[sort.SearchFloat64s(latencyBuckets[:], d.Seconds())].Add(n)
+	h.sumNs.Add(int64(d) * int64(n))
+}
+
+var descLatency = prometheus.NewDesc("shoal_proxy_node_latency_seconds",
+	"Time from writing a request on a shared connection to its node's reply.", nil, nil)
+
+// metric is the histogram as a Prometheus metric.
+func (h *latencyHist) metric() prometheus.Metric {
+	buckets := make(map[float64]uint64, len(latencyBuckets))
+	var count uint64
+	for i, le := range latencyBuckets {
+		count += h.counts[i].Load()
+		buckets[le] = count
+	}
+	count += h.counts[len(latencyBuckets)].Load()
+	return prometheus.MustNewConstHistogram(descLatency, count, float64(h.sumNs.Load())/1e9, buckets)
+}
 
 // stats are the proxy's counters.
 type stats struct {
-	latency   prometheus.Histogram // a node's reply on a link, from the write of its batch
+	latency   latencyHist // a node's reply on a link, from the write of its batch
 	moved     atomic.Int64
 	ask       atomic.Int64
 	errMu     sync.Mutex
@@ -28,12 +60,7 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "shoal_proxy_node_latency_seconds",
-			Help:    "Time from writing a request on a shared connection to its node's reply.",
-			Buckets: latencyBuckets}),
-		errors: map[string]int64{},
-	}
+	return &stats{errors: map[string]int64{}}
 }
 
 // errorReply counts an error reply given to a client by its class (its first word:
@@ -74,10 +101,9 @@ var (
 
 func (c proxyCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append([]*prometheus.Desc{descRequests, descConns, descAccepted, descErrors, descRedirects, descEpoch,
-		descPrimaries, descLost, descUp}, gossip.Descs...) {
+		descPrimaries, descLost, descUp, descLatency}, gossip.Descs...) {
 		ch <- d
 	}
-	c.p.stats.latency.Describe(ch)
 }
 
 func (c proxyCollector) Collect(ch chan<- prometheus.Metric) {
@@ -105,6 +131,6 @@ func (c proxyCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPrimaries, int64(len(m.primaries)))
 	counter(descLost, p.stats.lostConns.Load())
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1, "proxy")
-	p.stats.latency.Collect(ch)
+	ch <- p.stats.latency.metric()
 	p.gossip.CollectMetrics(ch)
 }
