@@ -30,11 +30,9 @@ func (c *Client) prefetchBatch(first [][]byte) int {
 	if cmd := c.lookupCmd(first[0]); cmd != nil {
 		member = cmd.member != 0
 	}
-	if c.skipRuns > 0 {
+	if member && c.skipRuns > 0 {
 		c.skipRuns--
-		if member {
-			return 0
-		}
+		return 0
 	}
 	if !member && c.db.Size() < storage.PrefetchMinKeys {
 		return 0 // a window of keys pays off only in a large keyspace
@@ -66,7 +64,7 @@ func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 		if !c.db.PrefetchMembers(storage.KeyAt{Slot: slots.KeySlot(w.heads[0].Arg), Key: w.heads[0].Arg}, w.members[:w.n]) {
 			c.skipRuns = skipRunBatches
 		}
-	} else {
+	} else if c.db.Size() >= storage.PrefetchMinKeys {
 		var keys [storage.PrefetchMax]storage.KeyAt
 		k := 0
 		for _, h := range w.heads[:w.n] {
@@ -75,9 +73,7 @@ func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 				k++
 			}
 		}
-		if c.db.Size() >= storage.PrefetchMinKeys {
-			c.db.Prefetch(keys[:k])
-		}
+		c.db.Prefetch(keys[:k])
 	}
 	if w.n < len(w.heads) {
 		return 0
