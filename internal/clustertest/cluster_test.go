@@ -385,9 +385,15 @@ func TestRestarts(t *testing.T) {
 	c.WaitEpoch(epoch)
 	c.RestartAll(nil)
 	c.WaitEpoch(epoch)
-	c.waitFor("cluster_state:ok everywhere", func() bool {
+	// A replica answers -LOADING while it loads its primary's data set (a full sync
+	// after the restart), and the cluster client below asks a replica for the slots.
+	c.waitFor("cluster_state:ok everywhere, every replica synced", func() bool {
 		for _, n := range c.Nodes {
-			if !strings.Contains(c.Client(n).ClusterInfo(ctx).Val(), "cluster_state:ok") {
+			cl := c.Client(n)
+			if !strings.Contains(cl.ClusterInfo(ctx).Val(), "cluster_state:ok") {
+				return false
+			}
+			if info := cl.Info(ctx, "replication").Val(); strings.Contains(info, "role:slave") && !strings.Contains(info, "master_link_status:up") {
 				return false
 			}
 		}
