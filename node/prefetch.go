@@ -23,7 +23,8 @@ const aheadPending = -1
 // nothing to overlap, nor has an empty database: then nothing is scanned. It returns
 // after how many requests to look again (see prefetchFrom).
 func (c *Client) prefetchBatch(first [][]byte) int {
-	if c.rd.Buffered() == 0 || c.db.Size() == 0 {
+	size := c.db.Size()
+	if c.rd.Buffered() == 0 || size == 0 {
 		return 0
 	}
 	member := false
@@ -34,7 +35,7 @@ func (c *Client) prefetchBatch(first [][]byte) int {
 		c.skipRuns--
 		return 0
 	}
-	if !member && c.db.Size() < storage.PrefetchMinKeys {
+	if !member && size < storage.PrefetchMinKeys {
 		return 0 // a window of keys pays off only in a large keyspace
 	}
 	return c.prefetchFrom(c.rd, first)
@@ -68,7 +69,7 @@ func (c *Client) prefetchFrom(rd *resp.Reader, first [][]byte) int {
 		var keys [storage.PrefetchMax]storage.KeyAt
 		k := 0
 		for _, h := range w.heads[:w.n] {
-			if cmd := w.lookup(c, h.Name); cmd != nil && cmd.FirstKey == 1 {
+			if cmd := c.lookupCmd(h.Name); cmd != nil && cmd.FirstKey == 1 {
 				keys[k] = storage.KeyAt{Slot: slots.KeySlot(h.Arg), Key: h.Arg}
 				k++
 			}
@@ -88,21 +89,11 @@ type window struct {
 	members [storage.PrefetchMax][]byte
 	n       int
 	run     bool
-	name    []byte // a pipeline mostly repeats one command: each name is looked up once
-	cmd     *Command
 }
 
-// lookup finds the command named name, remembering the last name looked up.
-func (w *window) lookup(c *Client, name []byte) *Command {
-	if w.cmd == nil || string(name) != string(w.name) {
-		w.name, w.cmd = name, c.s.table.lookup(name)
-	}
-	return w.cmd
-}
-
-// member is the member h names in its key's collection (def.member), or nil.
-func (w *window) member(c *Client, h resp.Head) []byte {
-	cmd := w.lookup(c, h.Name)
+// memberOf is the member h names in its key's collection (def.member), or nil.
+func (c *Client) memberOf(h resp.Head) []byte {
+	cmd := c.lookupCmd(h.Name)
 	if cmd == nil || cmd.FirstKey != 1 || cmd.member == 0 {
 		return nil
 	}
@@ -140,11 +131,11 @@ func (w *window) add(c *Client, h resp.Head) bool {
 			return false
 		}
 		if !w.run {
-			if w.members[0] = w.member(c, w.heads[0]); w.members[0] == nil {
+			if w.members[0] = c.memberOf(w.heads[0]); w.members[0] == nil {
 				return false
 			}
 		}
-		if w.members[n] = w.member(c, h); w.members[n] == nil {
+		if w.members[n] = c.memberOf(h); w.members[n] == nil {
 			return false
 		}
 		w.run = true
