@@ -136,9 +136,15 @@ func (a *Admin) nodeChange(ctx context.Context, addr string, args ...any) error 
 	return nil
 }
 
-// nodeEpoch is the topology epoch the node at addr follows.
+// nodeEpoch is the topology epoch the node at addr follows. A node loading its data
+// set answers -LOADING, as Redis does (a replica just made loads its primary's full
+// sync): it is asked again until it is done or ctx ends.
 func (a *Admin) nodeEpoch(ctx context.Context, addr string) (uint64, error) {
 	info, err := a.client(addr).ClusterInfo(ctx).Result()
+	for err != nil && strings.HasPrefix(err.Error(), "LOADING ") && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+		info, err = a.client(addr).ClusterInfo(ctx).Result()
+	}
 	if err != nil {
 		return 0, err
 	}
