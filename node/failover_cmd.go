@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/storage"
-	"github.com/shoal-db/shoal/storage/aof"
 )
 
 // FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: a coordinated hand-over from
@@ -162,7 +161,7 @@ func (s *Server) awaitFailoverTarget(done chan struct{}) {
 	for {
 		if time.Since(askedAt) > time.Second {
 			// Ask the replicas where they stand now rather than at their next ACK.
-			s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}})
+			s.askAcks()
 			askedAt = time.Now()
 		}
 		select {

@@ -37,6 +37,10 @@ type outbox struct {
 	closing   bool   // the connection ends: drain and stop
 	wake      chan struct{}
 	done      chan struct{} // closed when the writer returns
+
+	gathering atomic.Bool // a replica link's writer waits for more of the stream (gather)
+	timer     *time.Timer // gather's; the writer's own
+	wroteAt   time.Time   // the writer's last write
 }
 
 // ensureOutbox switches the client to asynchronous output (idempotent; connection
@@ -149,12 +153,9 @@ func (o *outbox) writer() {
 			o.mu.Unlock()
 			return
 		}
-		if len(o.buf)+o.streamPending() < coalesceBelow && o.c.isReplica.Load() && !o.closing {
-			// A replica's stream comes a command at a time: let more of it gather
-			// so that one write carries many, as Redis writes to replicas once per
-			// event loop turn.
+		if len(o.buf)+o.streamPending() < coalesceBelow && o.c.isReplica.Load() && !o.closing && time.Since(o.wroteAt) < coalesceMax {
 			o.mu.Unlock()
-			time.Sleep(coalesceFor)
+			o.gather()
 			o.mu.Lock()
 			if o.dead {
 				o.mu.Unlock()
@@ -170,6 +171,7 @@ func (o *outbox) writer() {
 		}
 
 		_, err := o.conn.Write(out)
+		o.wroteAt = time.Now()
 
 		if stream && err == nil {
 			o.rp.Load().sent.Store(sent)
@@ -192,11 +194,62 @@ func (o *outbox) writer() {
 	}
 }
 
-// A replica link's writer waits coalesceFor before writing less than coalesceBelow
-// bytes.
+// gather waits, before a replica link's writer writes less than coalesceBelow bytes
+// of a busy stream (its last write is less than coalesceMax old), for more to gather,
+// so that one write carries many commands: a system call and a wakeup of the replica
+// for each command cost the primary more than the command (Redis writes to replicas
+// once per turn of its event loop, which serves every client whose request is in).
+// The stream comes a command at a time: gather waits coalesceQuantum, again while
+// each wait brought more of the stream, until coalesceMax has passed or coalesceBelow
+// bytes are waiting; it returns at once when a client waits for the replicas'
+// acknowledgement (askAcks), or when the writer is woken for anything else (a reply,
+// the link's end). (A sparse stream is written at once: a wait would only delay it, by
+// a millisecond where the process is idle, the network poller's resolution.)
+func (o *outbox) gather() {
+	o.gathering.Store(true) // (fanOut stops waking the writer for stream bytes)
+	defer o.gathering.Store(false)
+	select {
+	case <-o.wake: // for what is there already
+	default:
+	}
+	rp := o.rp.Load()
+	end := func() int64 {
+		if rp == nil {
+			return 0 // (a transfer's last piece: one quantum)
+		}
+		return o.s.repl.fanEnd.Load()
+	}
+	if rp != nil && rp.rush.Load() > rp.taken.Load() {
+		return
+	}
+	if o.timer == nil {
+		o.timer = time.NewTimer(coalesceQuantum)
+	} else {
+		o.timer.Reset(coalesceQuantum)
+	}
+	start, last := time.Now(), end()
+	for {
+		select {
+		case <-o.wake:
+			o.timer.Stop()
+			return
+		case <-o.timer.C:
+		}
+		now := end()
+		if now == last || rp != nil && now-rp.taken.Load() >= coalesceBelow || time.Since(start) >= coalesceMax {
+			return
+		}
+		last = now
+		o.timer.Reset(coalesceQuantum)
+	}
+}
+
+// A replica link's writer gathers at most coalesceBelow bytes, for at most coalesceMax,
+// in waits of coalesceQuantum (see gather).
 const (
-	coalesceBelow = 16 << 10
-	coalesceFor   = 100 * time.Microsecond
+	coalesceBelow   = 16 << 10
+	coalesceQuantum = 100 * time.Microsecond
+	coalesceMax     = 500 * time.Microsecond
 )
 
 // close ends the outbox when the connection goroutine is done: what is queued is still

@@ -48,6 +48,7 @@ type replState struct {
 	streamDB int // the database the primary's stream is at (a replica; repl-stream-db)
 	replicas []*replica
 	scratch  []byte
+	rushing  bool // what appendLocked adds now is to be written at once (askAcks)
 	// fan holds the stream's bytes from fan offset fanBase on that not every online
 	// replica's writer has taken yet (each takes its part when it wakes: a write is
 	// copied once, whatever the number of replicas). Fan offsets count the bytes
@@ -89,8 +90,9 @@ type replica struct {
 	softSince int64
 	dropped   bool
 	// Online: the fan offsets up to which its writer has taken the stream, and has
-	// written it.
-	taken, sent atomic.Int64
+	// written it, and up to which the stream is to be written without gathering more
+	// (askAcks).
+	taken, sent, rush atomic.Int64
 }
 
 func (rp *replica) stateName() string {
@@ -117,6 +119,19 @@ func (rp *replica) host() string {
 // replFeed appends a unit of propagated commands to the stream (a primary) and returns
 // the stream's offset after it. The caller holds the stripes of the keys they changed.
 func (s *Server) replFeed(cmds []aof.Cmd) int64 {
+	return s.feedStream(cmds, false)
+}
+
+// askAcks feeds REPLCONF GETACK * for a client waiting for the replicas' offsets
+// (WAIT, a safe write, a failover) and returns the stream's offset after it. The
+// replicas' writers send it, and the stream before it, without waiting for more to
+// gather (see outbox.gather).
+func (s *Server) askAcks() int64 {
+	return s.feedStream([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}}, true)
+}
+
+// feedStream is replFeed; rush has the replicas' writers send it at once.
+func (s *Server) feedStream(cmds []aof.Cmd, rush bool) int64 {
 	r := &s.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -126,7 +141,9 @@ func (s *Server) replFeed(cmds []aof.Cmd) int64 {
 		return r.fed.Load()
 	}
 	r.scratch = aof.AppendCmds(r.scratch[:0], &r.selected, cmds)
+	r.rushing = rush
 	r.appendLocked(r.scratch)
+	r.rushing = false
 	end := r.backlog.End()
 	r.fed.Store(end)
 	return end
@@ -152,6 +169,9 @@ func (r *replState) appendLocked(b []byte) {
 			if lim == nil {
 				lim = &rp.c.s.config().ClientOutputBufferLimit[conf.ClassReplica]
 			}
+			if r.rushing {
+				rp.rush.Store(r.fanEnd.Load())
+			}
 			rp.fanOut(r, lim)
 		case replSendBulk, replWaitAck:
 			if !rp.dropped {
@@ -162,7 +182,8 @@ func (r *replState) appendLocked(b []byte) {
 	}
 }
 
-// fanOut wakes an online replica's writer for the stream's new bytes, after applying
+// fanOut wakes an online replica's writer for the stream's new bytes (unless it is
+// gathering more of them, and they are neither to be rushed nor enough), after applying
 // client-output-buffer-limit replica to what it has not written yet. r.mu is held.
 func (rp *replica) fanOut(r *replState, lim *conf.BufferLimit) {
 	o := rp.c.out
@@ -174,7 +195,9 @@ func (rp *replica) fanOut(r *replState, lim *conf.BufferLimit) {
 		o.mu.Unlock()
 		return
 	}
-	o.poke()
+	if r.rushing || !o.gathering.Load() || r.fanEnd.Load()-rp.taken.Load() >= coalesceBelow {
+		o.poke()
+	}
 }
 
 // goOnline starts rp's stream, after pre (what it is sent first): from the stream's
@@ -738,7 +761,7 @@ func cmdWait(c *Client) {
 		return
 	}
 	// Ask the replicas for their offsets now rather than at their next periodic ACK.
-	s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}})
+	s.askAcks()
 	done := make(chan struct{})
 	if ms > 0 {
 		t := time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
@@ -891,7 +914,7 @@ func (s *Server) waitSafe(c *Client) bool {
 	// after this write covers it).
 	r := &s.repl
 	if r.getackOff.Load() <= off {
-		r.getackOff.Store(s.replFeed([]aof.Cmd{{DB: -1, Args: [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}}}))
+		r.getackOff.Store(s.askAcks())
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
