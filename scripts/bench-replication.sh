@@ -6,6 +6,8 @@
 #   - full sync of KEYS (default 1,000,000) small string keys: the time from REPLICAOF
 #     until the replica reports master_link_status:up, on disk-based and diskless
 #     transfers (repl-diskless-sync-delay 0);
+#   - with no load, the time a write takes to be readable on the replica, and a write
+#     and a WAIT 1 0 after it (scripts/replprobe, 200 samples each);
 #   - replica lag under a write load at about half the primary's maximum SET
 #     throughput: the stream bytes the replica is behind (primary master_repl_offset
 #     minus replica slave_repl_offset, sampled), and the time a write takes to show up
@@ -93,6 +95,10 @@ for target in redis shoal; do
 	start $target "$target-r" --replicaof 127.0.0.1 "$P"
 	Rp=$PORT
 	wait_up "$Rp"
+	# With no load: a write until it is readable on the replica, and a write and a
+	# WAIT 1 0 after it (until the replica acknowledged it).
+	read -r R[$target,idle_med] R[$target,idle_p99] _ < <("${CLIENT_CPU[@]}" "$work/replprobe" -primary "127.0.0.1:$P" -replica "127.0.0.1:$Rp" -n 200)
+	read -r R[$target,wait_med] R[$target,wait_p99] _ < <("${CLIENT_CPU[@]}" "$work/replprobe" -wait -primary "127.0.0.1:$P" -n 200)
 	full=$(set_rate "$P" 50)
 	clients=1
 	for c in 1 2 3 4 6 8 12 16; do
@@ -185,6 +191,10 @@ printf "%-62s %10s %10s %8s\n" "" redis shoal ratio
 row() { printf "%-62s %10s %10s %8s\n" "$1" "${R[redis,$2]}" "${R[shoal,$2]}" "$(ratio "${R[shoal,$2]}" "${R[redis,$2]}")"; }
 row "full sync until link up, disk-based (ms)" sync_no
 row "full sync until link up, diskless (ms)" sync_yes
+row "write visible on the replica, no load, median (ms)" idle_med
+row "write visible on the replica, no load, p99 (ms)" idle_p99
+row "write + WAIT 1 0, no load, median (ms)" wait_med
+row "write + WAIT 1 0, no load, p99 (ms)" wait_p99
 row "max SET rate, 50 clients (req/s)" max_set
 row "clients of the ~50% load" load_clients
 row "replica lag under the load, median (KiB)" lag_med_kb

@@ -1,7 +1,9 @@
 // Command replprobe measures how long a write to a primary takes to show up on a
 // replica: it writes a unique value, reads the replica until the value is there, and
-// repeats. It prints the median, 99th percentile and maximum in milliseconds, one line:
-// "median p99 max". Used by scripts/bench-replication.sh.
+// repeats. With -wait it measures instead how long a write and a WAIT 1 0 after it
+// take (the time until a replica has acknowledged the write). It prints the median,
+// 99th percentile and maximum in milliseconds, one line: "median p99 max". Used by
+// scripts/bench-replication.sh.
 package main
 
 import (
@@ -21,6 +23,7 @@ func main() {
 	replica := flag.String("replica", "127.0.0.1:6380", "the replica's address")
 	n := flag.Int("n", 200, "samples")
 	every := flag.Duration("every", 20*time.Millisecond, "pause between samples")
+	wait := flag.Bool("wait", false, "time a write and WAIT 1 0 instead of a write until it is readable on the replica")
 	flag.Parse()
 	ctx := context.Background()
 	p := redis.NewClient(&redis.Options{Addr: *primary, Protocol: 2, DisableIdentity: true})
@@ -35,7 +38,17 @@ func main() {
 			fmt.Fprintln(os.Stderr, "replprobe:", err)
 			os.Exit(1)
 		}
-		for {
+		for *wait {
+			n, err := p.Wait(ctx, 1, 0).Result()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "replprobe:", err)
+				os.Exit(1)
+			}
+			if n >= 1 {
+				break
+			}
+		}
+		for !*wait {
 			got, err := r.Get(ctx, "replprobe").Result()
 			if err != nil && err != redis.Nil {
 				fmt.Fprintln(os.Stderr, "replprobe:", err)
