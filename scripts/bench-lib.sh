@@ -23,23 +23,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# cap_cpu pid percent: limits process pid (all its threads) to percent of one CPU with a
-# cgroup CPU quota over 10 ms periods (cgroup v2, or v1's cpu controller; needs root).
-# Fails where no writable cgroup hierarchy with the cpu controller is found.
+# cap_cpu pid percent [pid…]: limits the processes (all their threads) to percent of
+# one CPU, together, with a cgroup CPU quota over 10 ms periods (cgroup v2, or v1's cpu
+# controller; needs root). Fails where no writable cgroup hierarchy with the cpu
+# controller is found.
 cap_cpu() {
-	local g
+	local g pct=$2 p
 	if [ -w /sys/fs/cgroup/cgroup.subtree_control ]; then
 		grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || return 1
 		g=/sys/fs/cgroup/shoal-bench-$$-$1
-		mkdir "$g" && echo "$(($2 * 100)) 10000" >"$g/cpu.max" || return 1
+		mkdir "$g" && echo "$((pct * 100)) 10000" >"$g/cpu.max" || return 1
 	elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
 		g=/sys/fs/cgroup/cpu/shoal-bench-$$-$1
-		mkdir "$g" && echo 10000 >"$g/cpu.cfs_period_us" && echo $(($2 * 100)) >"$g/cpu.cfs_quota_us" || return 1
+		mkdir "$g" && echo 10000 >"$g/cpu.cfs_period_us" && echo $((pct * 100)) >"$g/cpu.cfs_quota_us" || return 1
 	else
 		return 1
 	fi
 	cgroups+=("$g")
-	echo "$1" >"$g/cgroup.procs"
+	for p in "$1" "${@:3}"; do echo "$p" >"$g/cgroup.procs"; done
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

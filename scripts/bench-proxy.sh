@@ -12,6 +12,10 @@
 # nodes), so the script also reports the CPU time each spends per request: the
 # proxy's against the nodes' is what it costs where it has a core of its own.
 #
+# Where cgroup CPU quotas can be set (root), the throughputs are measured again with
+# the nodes (together) and the proxy each held to half of CPU 0, and redis-benchmark
+# alone on CPU 1: as if the proxy ran on a core of its own as fast as the nodes'.
+#
 # Each figure is the median of ROUNDS rounds (default 3) that alternate direct and
 # proxy runs, so a change in the machine's speed weighs on both alike.
 #
@@ -58,6 +62,25 @@ for _ in $(seq 1 "$ROUNDS"); do
 	done
 	for how in direct proxy; do R[$how,lat]+="$(bench "$how" get 1 1 50000 | cut -d' ' -f2) "; done
 done
+# Capped: the nodes together and the proxy each held to half of CPU 0 by cgroup quotas
+# (where this machine allows them), redis-benchmark alone on CPU 1 — as if the proxy
+# had a core of its own as fast as the nodes', and the load generator had spare CPU.
+capped=
+mapfile -t np <<<"$node_pids"
+if [ ${#SERVER_CPU[@]} -gt 0 ] && cap_cpu "${np[0]}" 50 "${np[@]:1}" 2>/dev/null &&
+	taskset -a -p -c 0 "$proxy_pid" >/dev/null && cap_cpu "$proxy_pid" 50 2>/dev/null; then
+	capped=yes
+	for _ in $(seq 1 "$ROUNDS"); do
+		for p in 1 16; do
+			n=$((p == 1 ? 100000 : 1000000))
+			for t in set get; do
+				for how in direct proxy; do
+					R[$how,cap$t$p]+="$(bench "$how" "$t" 50 "$p" "$n" | cut -d' ' -f1) "
+				done
+			done
+		done
+	done
+fi
 for k in "${!R[@]}"; do R[$k]=$(median_of "${R[$k]}"); done
 
 echo "# shoal proxy vs the same cluster of 3 primaries direct; $(nproc) cores${SERVER_CPU:+, nodes on CPU 0, redis-benchmark and the proxy on CPU 1}; median of $ROUNDS alternating rounds"
@@ -67,6 +90,13 @@ row "redis-benchmark -c 50 SET -P 1 (req/s)" set1
 row "redis-benchmark -c 50 GET -P 1 (req/s)" get1
 row "redis-benchmark -c 50 SET -P 16 (req/s)" set16
 row "redis-benchmark -c 50 GET -P 16 (req/s)" get16
+if [ -n "$capped" ]; then
+	echo "# capped: the nodes (together) and the proxy each at half of CPU 0, redis-benchmark alone on CPU 1"
+	row "capped, redis-benchmark -c 50 SET -P 1 (req/s)" capset1
+	row "capped, redis-benchmark -c 50 GET -P 1 (req/s)" capget1
+	row "capped, redis-benchmark -c 50 SET -P 16 (req/s)" capset16
+	row "capped, redis-benchmark -c 50 GET -P 16 (req/s)" capget16
+fi
 echo
 echo "# CPU time per request (µs): the nodes' (direct), the nodes' and the proxy's (through the proxy)"
 printf "%-44s %10s %10s %10s\n" "" nodes nodes proxy
