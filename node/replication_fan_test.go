@@ -95,3 +95,65 @@ func onlineReplicas(s *Server) int {
 	}
 	return n
 }
+
+// TestFanOutWakes: the feed wakes an online replica's writer for new stream bytes,
+// except while the writer gathers more of them (outbox.gather) — then only for bytes
+// to be rushed (a GETACK from askAcks, which marks how far) or once coalesceBelow bytes
+// wait; and gather returns at once while a rushed part is not taken.
+func TestFanOutWakes(t *testing.T) {
+	s := newShoal(t)
+	c := &Client{s: s}
+	c.isReplica.Store(true)
+	o := &outbox{s: s, c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.out = o
+	rp := &replica{c: c}
+	r := &s.repl
+	woken := func() bool {
+		select {
+		case <-o.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	feed := func(rush bool, n int) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.rushing = rush
+		r.appendLocked(make([]byte, n))
+		r.rushing = false
+	}
+	r.mu.Lock()
+	s.startStream()
+	r.replicas = append(r.replicas, rp)
+	r.goOnline(rp, nil)
+	r.mu.Unlock()
+	woken()
+
+	feed(false, 10)
+	if !woken() {
+		t.Fatal("a writer not gathering was not woken")
+	}
+	o.gathering.Store(true)
+	feed(false, 10)
+	if woken() {
+		t.Fatal("a gathering writer was woken for a few bytes")
+	}
+	feed(true, 10)
+	if !woken() {
+		t.Fatal("a gathering writer was not woken for a rushed part")
+	}
+	if got, want := rp.rush.Load(), r.fanEnd.Load(); got != want {
+		t.Fatalf("rush mark %d, want the stream's end %d", got, want)
+	}
+	feed(false, coalesceBelow)
+	if !woken() {
+		t.Fatal("a gathering writer was not woken with coalesceBelow bytes waiting")
+	}
+	o.gathering.Store(false)
+
+	o.gather() // the rushed part is not taken: no wait
+	if o.timer != nil {
+		t.Fatal("gather waited with a rushed part not taken")
+	}
+}
