@@ -175,17 +175,27 @@ func isCommand(args [][]byte, name string) bool {
 
 // AppendCommand appends args as a RESP array of bulk strings: one command of an AOF.
 func AppendCommand(b []byte, args ...[]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
+	b = appendHeader(b, '*', len(args))
 	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
+		b = appendHeader(b, '$', len(a))
 		b = append(b, a...)
 		b = append(b, '\r', '\n')
 	}
 	return b
+}
+
+// appendHeader appends a RESP header line: kind, then n in decimal, then CRLF. The
+// lengths of most arguments take one or two digits.
+func appendHeader(b []byte, kind byte, n int) []byte {
+	switch {
+	case n < 10:
+		return append(b, kind, byte('0'+n), '\r', '\n')
+	case n < 100:
+		return append(b, kind, byte('0'+n/10), byte('0'+n%10), '\r', '\n')
+	}
+	b = append(b, kind)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
 }
 
 // AppendTimestamp appends a timestamp annotation (aof-timestamp-enabled).
