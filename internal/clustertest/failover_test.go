@@ -189,6 +189,28 @@ func (c *Cluster) replicaOf(i int) string {
 	return ""
 }
 
+// waitShardSynced waits until every replica of shard i in the latest committed
+// topology has its link to the primary up: a replica whose first sync has not
+// finished could never be promoted.
+func (c *Cluster) waitShardSynced(i int) {
+	c.t.Helper()
+	c.waitFor(fmt.Sprintf("shard %d's replicas in sync", i), func() bool {
+		for _, sh := range c.topology().Shards() {
+			if sh.ID != ShardID(i) {
+				continue
+			}
+			for _, id := range sh.Replicas {
+				ri := c.nodeIndex(id)
+				if ri < 0 || !strings.Contains(c.Client(c.Nodes[ri]).Info(context.Background(), "replication").Val(), "master_link_status:up") {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	})
+}
+
 // TestNoMajorityNoFailover: with only one of three sentinels left, primaries lose
 // their write leases (writes refused, reads too by default) and a dead primary is
 // found down but not replaced; once the sentinels are back, it is.

@@ -516,6 +516,7 @@ func TestProxyFailover(t *testing.T) {
 		}
 		popped <- v
 	}()
+	c.waitShardSynced(0)
 	old, _ := c.primaryOf(0)
 	c.waitFor("the BLPOP waiting on shard 0's primary", func() bool {
 		info := c.Client(c.Nodes[c.nodeIndex(old)]).Info(ctx, "clients").Val()
@@ -580,12 +581,7 @@ func TestProxyAfterRestartAll(t *testing.T) {
 	defer cl.Close()
 	key := slotKey(0, 2, "after-restart")
 	c.waitFor("a write through the proxy after the restart", func() bool { return cl.Set(ctx, key, "1", 0).Err() == nil })
-	// A replica whose first sync after the restart has not finished could never be
-	// promoted.
-	replica := c.Nodes[c.nodeIndex(c.replicaOf(0))]
-	c.waitFor("shard 0's replica in sync again", func() bool {
-		return strings.Contains(c.Client(replica).Info(ctx, "replication").Val(), "master_link_status:up")
-	})
+	c.waitShardSynced(0)
 	old, _ := c.primaryOf(0)
 	c.RestartNode(c.nodeIndex(old), func() {
 		c.waitFor("a new primary for shard 0 and the proxy following it", func() bool {
