@@ -13,7 +13,7 @@
 #     minus replica slave_repl_offset, sampled), and the time a write takes to show up
 #     on the replica (scripts/replprobe, 200 samples);
 #   - the primary's SET throughput with 2 replicas attached as a ratio to none (median
-#     of 3 alternating runs): with the replicas on the primary's CPU (on a 2-core
+#     of ROUNDS alternating runs, default 3): with the replicas on the primary's CPU (on a 2-core
 #     machine their work comes out of the primary's), and on the other CPU (as
 #     replicas on other machines would run; they then share it with the load
 #     generator); and the primary's own CPU time per SET with the replicas on the
@@ -24,7 +24,7 @@
 #     then the bottleneck in both runs, as it is on a machine of its own.
 # Prints every figure and the ratios.
 #
-# Usage: scripts/bench-replication.sh [-k keys]
+# Usage: [ROUNDS=n] scripts/bench-replication.sh [-k keys]
 # Needs: bin/shoal (make build), redis-server, redis-benchmark, redis-cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 keys_option "$@"
+ROUNDS=${ROUNDS:-3}
 
 # start target name extra-args...: starts a server; sets PORT and PID.
 PORT= PID=
@@ -135,14 +136,14 @@ for target in redis shoal; do
 	rm -rf "${work:?}/$target-p" "${work:?}/$target-r"
 done
 
-# Primary SET throughput with 2 replicas vs none, alternating, median of 3.
+# Primary SET throughput with 2 replicas vs none, alternating, median of ROUNDS.
 # 0q/2q: the primary capped at a quarter of a CPU (cap_cpu), where this machine allows
 # it, so that it is the bottleneck with and without replicas.
 modes="0 2 2c"
 sleep 60 &
 if cap_cpu $! 25 2>/dev/null; then modes="$modes 0q 2q"; fi
 kill $! && wait $! 2>/dev/null || true
-for rep in 1 2 3; do
+for _ in $(seq 1 "$ROUNDS"); do
 	for target in redis shoal; do
 		for n in $modes; do
 			start $target "$target-p"

@@ -152,6 +152,7 @@ func TestSoak(t *testing.T) {
 		if time.Now().After(nextFault) {
 			faults++
 			shard := faults % 2
+			c.waitShardSynced(shard)
 			old, _ := c.primaryOf(shard)
 			c.RestartNode(c.nodeIndex(old), func() {
 				c.waitFor("a new primary", func() bool { p, _ := c.primaryOf(shard); return p != old && p != "" })
