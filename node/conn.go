@@ -21,16 +21,29 @@ const (
 
 const protectedModeMsg = "-DENIED shoal is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to shoal you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to shoal from the same host the server is running, however MAKE SURE shoal is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the shoal configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
+// tcpConn is the TCP connection under nc (under its TLS layer and resp.RawConn's
+// wrapper, if any), nil for a Unix socket.
+func tcpConn(nc net.Conn) *net.TCPConn {
+	for {
+		switch t := nc.(type) {
+		case *net.TCPConn:
+			return t
+		case *tls.Conn:
+			nc = t.NetConn()
+		case interface{ Unwrap() net.Conn }:
+			nc = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
 // serveConn runs one connection: admission checks, then the read → execute → flush
 // pipeline until the client leaves, is killed or the server closes.
 func (s *Server) serveConn(nc net.Conn) {
 	defer nc.Close()
 	cfg := s.config()
-	raw := nc
-	if t, ok := nc.(*tls.Conn); ok {
-		raw = t.NetConn()
-	}
-	if tc, ok := raw.(*net.TCPConn); ok {
+	if tc := tcpConn(nc); tc != nil {
 		tc.SetNoDelay(true)
 		if cfg.TCPKeepalive > 0 {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(cfg.TCPKeepalive) * time.Second,

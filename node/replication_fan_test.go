@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -155,5 +156,30 @@ func TestFanOutWakes(t *testing.T) {
 	o.gather() // the rushed part is not taken: no wait
 	if o.timer != nil {
 		t.Fatal("gather waited with a rushed part not taken")
+	}
+}
+
+// TestReplDisableTCPNoDelay: a replica link's socket sends at once (TCP_NODELAY) by
+// default, and waits to fill its packets with repl-disable-tcp-nodelay yes.
+func TestReplDisableTCPNoDelay(t *testing.T) {
+	for _, disable := range []string{"no", "yes"} {
+		s, _ := startShoal(t, "repl-diskless-sync-delay", "0", "repl-disable-tcp-nodelay", disable)
+		discardReplica(t, s)
+		s.repl.mu.Lock()
+		conn := s.repl.replicas[0].c.conn
+		s.repl.mu.Unlock()
+		raw, err := tcpConn(conn).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodelay int
+		if cerr := raw.Control(func(fd uintptr) {
+			nodelay, err = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
+		}); cerr != nil || err != nil {
+			t.Fatal(cerr, err)
+		}
+		if got, want := nodelay != 0, disable == "no"; got != want {
+			t.Errorf("repl-disable-tcp-nodelay %s: TCP_NODELAY %v, want %v", disable, got, want)
+		}
 	}
 }

@@ -169,6 +169,7 @@ type Config struct {
 	ReplTimeout                     int    // repl-timeout, seconds
 	ReplBacklogTTL                  int64  // repl-backlog-ttl, seconds
 	ReplDisklessSync                bool   // repl-diskless-sync
+	ReplDisableTCPNoDelay           bool   // repl-disable-tcp-nodelay
 	ReplDisklessSyncDelay           int    // repl-diskless-sync-delay, seconds
 	ReplDisklessSyncMax             int    // repl-diskless-sync-max-replicas (0 = no limit)
 	ReplDisklessLoad                string // repl-diskless-load: disabled, on-empty-db, swapdb

@@ -113,7 +113,7 @@ var registry = [...]directive{
 	boolean("lazyfree-lazy-server-del", "", 0, no, boolF(func(c *Config) *bool { return &c.LazyfreeLazyServerDel })),
 	boolean("lazyfree-lazy-user-del", "", fImpl, no, boolF(func(c *Config) *bool { return &c.LazyfreeLazyUserDel })),
 	boolean("lazyfree-lazy-user-flush", "", fImpl, no, boolF(func(c *Config) *bool { return &c.LazyfreeLazyUserFlush })),
-	boolean("repl-disable-tcp-nodelay", "", 0, no, nil),
+	boolean("repl-disable-tcp-nodelay", "", fImpl, no, boolF(func(c *Config) *bool { return &c.ReplDisableTCPNoDelay })),
 	boolean("repl-diskless-sync", "", fImpl, yes, boolF(func(c *Config) *bool { return &c.ReplDisklessSync })),
 	boolean("aof-rewrite-incremental-fsync", "", 0, yes, nil),
 	boolean("no-appendfsync-on-rewrite", "", 0, no, nil),

@@ -193,6 +193,9 @@ func (r *rawConn) Close() error {
 	return r.Conn.Close()
 }
 
+// Unwrap returns the connection r reads and writes (for its socket options).
+func (r *rawConn) Unwrap() net.Conn { return r.Conn }
+
 // write writes what is left of wp: false when the socket's buffer is full first.
 func (r *rawConn) write(fd uintptr) bool {
 	for len(r.wp) > 0 {
