@@ -424,8 +424,10 @@ func (s *Server) newReplica(c *Client, state int) *replica {
 	rp.ackTime.Store(time.Now().Unix())
 	c.replica = rp
 	c.isReplica.Store(true)
-	if tc := tcpConn(c.conn); tc != nil && s.config().ReplDisableTCPNoDelay {
-		tc.SetNoDelay(false)
+	if s.config().ReplDisableTCPNoDelay {
+		if tc := tcpConn(c.conn); tc != nil {
+			tc.SetNoDelay(false)
+		}
 	}
 	return rp
 }

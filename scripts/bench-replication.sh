@@ -13,9 +13,9 @@
 #     minus replica slave_repl_offset, sampled), and the time a write takes to show up
 #     on the replica (scripts/replprobe, 200 samples);
 #   - the primary's SET throughput with 2 replicas attached as a ratio to none (median
-#     of ROUNDS alternating runs, default 3): with the replicas on the primary's CPU (on a 2-core
-#     machine their work comes out of the primary's), and on the other CPU (as
-#     replicas on other machines would run; they then share it with the load
+#     of ROUNDS alternating runs, default 3): with the replicas on the primary's CPU
+#     (on a 2-core machine their work comes out of the primary's), and on the other
+#     CPU (as replicas on other machines would run; they then share it with the load
 #     generator); and the primary's own CPU time per SET with the replicas on the
 #     other CPU against none, whose inverse ratio is the rate a primary short of CPU
 #     keeps with 2 replicas — what the two rates cannot show on a 2-core machine; and,
