@@ -69,6 +69,30 @@ hz 900
 	}
 }
 
+// TestParseImplementedQuiet: directives shoal acts on load without the "not
+// implemented" warning.
+func TestParseImplementedQuiet(t *testing.T) {
+	c, warnings := mustParse(t, `
+client-output-buffer-limit replica 512mb 128mb 60
+client-output-buffer-limit pubsub 32mb 8mb 60
+acllog-max-len 64
+busy-reply-threshold 2000
+stream-node-max-entries 50
+stream-node-max-bytes 2kb
+hll-sparse-max-bytes 1000
+lazyfree-lazy-eviction yes
+lazyfree-lazy-expire yes
+lazyfree-lazy-server-del yes
+repl-disable-tcp-nodelay yes
+`)
+	if len(warnings) > 0 {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if c.AcllogMaxLen != 64 || c.StreamNodeMaxBytes != 2048 || !c.LazyfreeLazyExpire || !c.ReplDisableTCPNoDelay {
+		t.Errorf("typed fields: %+v", c)
+	}
+}
+
 func TestParseSave(t *testing.T) {
 	tests := []struct{ text, want string }{
 		{"", "3600 1 300 100 60 10000"},
