@@ -84,11 +84,16 @@ lazyfree-lazy-eviction yes
 lazyfree-lazy-expire yes
 lazyfree-lazy-server-del yes
 repl-disable-tcp-nodelay yes
+aclfile /etc/shoal/users.acl
+acl-pubsub-default allchannels
+lfu-log-factor 20
+lfu-decay-time 2
 `)
 	if len(warnings) > 0 {
 		t.Errorf("warnings = %q", warnings)
 	}
-	if c.AcllogMaxLen != 64 || c.StreamNodeMaxBytes != 2048 || !c.LazyfreeLazyExpire || !c.ReplDisableTCPNoDelay {
+	if c.AcllogMaxLen != 64 || c.StreamNodeMaxBytes != 2048 || !c.LazyfreeLazyExpire || !c.ReplDisableTCPNoDelay ||
+		c.LFULogFactor != 20 || c.AclPubsubDefault != "allchannels" {
 		t.Errorf("typed fields: %+v", c)
 	}
 }

@@ -149,7 +149,7 @@ var registry = [...]directive{
 	boolean("tls-session-caching", "", 0, yes, nil),
 
 	// Strings.
-	str("aclfile", "", fImmutable, "", nil, strF(func(c *Config) *string { return &c.Aclfile })),
+	str("aclfile", "", fImpl|fImmutable, "", nil, strF(func(c *Config) *string { return &c.Aclfile })),
 	str("unixsocket", "", fImpl|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.Unixsocket })),
 	str("pidfile", "", fImpl|fImmutable|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.Pidfile })),
 	str("replica-announce-ip", "slave-announce-ip", fImpl|fNullEmpty, "", nil, strF(func(c *Config) *string { return &c.ReplicaAnnounceIP })),
@@ -208,7 +208,7 @@ var registry = [...]directive{
 	enum("maxmemory-policy", fImpl, "volatile-lru,volatile-lfu,volatile-random,volatile-ttl,allkeys-lru,allkeys-lfu,allkeys-random,noeviction", "noeviction", strF(func(c *Config) *string { return &c.MaxmemoryPolicy })),
 	enum("appendfsync", fImpl, "everysec,always,no", "everysec", strF(func(c *Config) *string { return &c.Appendfsync })),
 	enum("oom-score-adj", 0, "no,yes|relative,absolute", "no", nil),
-	enum("acl-pubsub-default", 0, "allchannels,resetchannels", "resetchannels", strF(func(c *Config) *string { return &c.AclPubsubDefault })),
+	enum("acl-pubsub-default", fImpl, "allchannels,resetchannels", "resetchannels", strF(func(c *Config) *string { return &c.AclPubsubDefault })),
 	enum("sanitize-dump-payload", 0, "no,yes,clients", "no", nil),
 	enum("enable-protected-configs", fImpl|fImmutable, protEnum, "no", strF(func(c *Config) *string { return &c.EnableProtectedConfigs })),
 	enum("enable-debug-command", fImpl|fImmutable, protEnum, "no", strF(func(c *Config) *string { return &c.EnableDebugCommand })),
@@ -232,8 +232,8 @@ var registry = [...]directive{
 	number("active-defrag-cycle-max", "", 0, 1, 99, "25", nil),
 	number("active-defrag-threshold-lower", "", 0, 0, 1000, "10", nil),
 	number("active-defrag-threshold-upper", "", 0, 0, 1000, "100", nil),
-	number("lfu-log-factor", "", 0, 0, intMax, "10", intF(func(c *Config) *int { return &c.LFULogFactor })),
-	number("lfu-decay-time", "", 0, 0, intMax, "1", intF(func(c *Config) *int { return &c.LFUDecayTime })),
+	number("lfu-log-factor", "", fImpl, 0, intMax, "10", intF(func(c *Config) *int { return &c.LFULogFactor })),
+	number("lfu-decay-time", "", fImpl, 0, intMax, "1", intF(func(c *Config) *int { return &c.LFUDecayTime })),
 	number("replica-priority", "slave-priority", fImpl, 0, intMax, "100", intF(func(c *Config) *int { return &c.ReplicaPriority })),
 	number("repl-diskless-sync-delay", "", fImpl, 0, intMax, "5", intF(func(c *Config) *int { return &c.ReplDisklessSyncDelay })),
 	number("maxmemory-samples", "", fImpl, 1, intMax, "5", intF(func(c *Config) *int { return &c.MaxmemorySamples })),
